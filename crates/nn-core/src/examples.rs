@@ -1,0 +1,112 @@
+//! The seam between data sets and the trainer.
+//!
+//! A training set is anything that can write the input and the desired output of its `i`-th
+//! example into a column of a mini-batch matrix (examples are columns, as in the chapter's
+//! matrix-based backpropagation). Keeping this a trait lets an image set stay in compact `u8`
+//! form and be turned into `f32` one mini-batch at a time.
+
+/// A set of labelled examples, read one mini-batch column at a time.
+pub trait Examples: Send + Sync {
+    /// Number of examples.
+    fn len(&self) -> usize;
+
+    /// True when the set holds no example.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Length of one input column (784 for MNIST).
+    fn input_len(&self) -> usize;
+
+    /// Length of one desired-output column (10 for MNIST: a one-hot vector).
+    fn output_len(&self) -> usize;
+
+    /// Writes the input of example `index` into `column` (`column.len() == input_len()`).
+    fn write_input(&self, index: usize, column: &mut [f32]);
+
+    /// Writes the desired output `y` of example `index` into `column`
+    /// (`column.len() == output_len()`).
+    fn write_target(&self, index: usize, column: &mut [f32]);
+
+    /// The class of example `index`, when the set is a classification problem; accuracy is
+    /// reported only for sets that answer `Some`.
+    fn class(&self, index: usize) -> Option<usize>;
+}
+
+/// Examples held as `f32` columns: small problems, tests and the chapter's toy networks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseExamples {
+    inputs: Vec<f32>,
+    targets: Vec<f32>,
+    input_len: usize,
+    output_len: usize,
+    classes: Option<Vec<usize>>,
+}
+
+impl DenseExamples {
+    /// Builds a regression-style set from per-example input and target vectors.
+    ///
+    /// # Panics
+    /// When the vectors have inconsistent lengths; this is a programming error, not bad input.
+    pub fn new(inputs: Vec<Vec<f32>>, targets: Vec<Vec<f32>>) -> Self {
+        assert_eq!(inputs.len(), targets.len(), "one target per input");
+        let input_len = inputs.first().map_or(0, Vec::len);
+        let output_len = targets.first().map_or(0, Vec::len);
+        assert!(inputs.iter().all(|x| x.len() == input_len), "inputs of equal length");
+        assert!(targets.iter().all(|y| y.len() == output_len), "targets of equal length");
+        Self {
+            inputs: inputs.concat(),
+            targets: targets.concat(),
+            input_len,
+            output_len,
+            classes: None,
+        }
+    }
+
+    /// Builds a classification set: each target is the one-hot vector of its class.
+    pub fn classification(inputs: Vec<Vec<f32>>, classes: Vec<usize>, class_count: usize) -> Self {
+        let targets = classes
+            .iter()
+            .map(|&c| {
+                let mut y = vec![0.0; class_count];
+                y[c] = 1.0;
+                y
+            })
+            .collect();
+        let mut set = Self::new(inputs, targets);
+        set.classes = Some(classes);
+        set
+    }
+}
+
+impl Examples for DenseExamples {
+    fn len(&self) -> usize {
+        if self.input_len == 0 {
+            self.targets.len() / self.output_len.max(1)
+        } else {
+            self.inputs.len() / self.input_len
+        }
+    }
+
+    fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    fn output_len(&self) -> usize {
+        self.output_len
+    }
+
+    fn write_input(&self, index: usize, column: &mut [f32]) {
+        let start = index * self.input_len;
+        column.copy_from_slice(&self.inputs[start..start + self.input_len]);
+    }
+
+    fn write_target(&self, index: usize, column: &mut [f32]) {
+        let start = index * self.output_len;
+        column.copy_from_slice(&self.targets[start..start + self.output_len]);
+    }
+
+    fn class(&self, index: usize) -> Option<usize> {
+        self.classes.as_ref().map(|c| c[index])
+    }
+}
