@@ -1,0 +1,437 @@
+//! The IDX file format of MNIST: a big-endian magic number `0x00 0x00 type ndims`, one big-endian
+//! `u32` per dimension, then the elements in row-major order. Only unsigned bytes (type `0x08`)
+//! are supported. Files may be gzip-compressed; gzip is recognised by its `0x1f 0x8b` magic.
+//!
+//! Every reader checks the header against the data before allocating for it: the product of the
+//! dimensions is computed with checked arithmetic, raw input is compared with its known length,
+//! and gzip input is read through a limit derived from the header, so a lying header fails fast.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+
+use crate::DataError;
+
+/// The IDX type code of unsigned bytes.
+const U8_TYPE: u8 = 0x08;
+
+/// Initial buffer size when the data length is only known from an untrusted header.
+const INITIAL_CAPACITY_LIMIT: u64 = 1 << 24;
+
+/// A decoded IDX array of unsigned bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxArray {
+    /// The dimensions, outermost first (e.g. `[60000, 28, 28]`).
+    pub dims: Vec<usize>,
+    /// The elements in row-major order; `data.len()` is the product of `dims`.
+    pub data: Vec<u8>,
+}
+
+/// True when `bytes` start with the gzip magic number.
+pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Reads an IDX file, gzip-compressed or raw.
+pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut magic = [0u8; 2];
+    let got = read_full(&mut reader, &mut magic).map_err(|e| DataError::io(path, e))?;
+    let head = io::Cursor::new(magic[..got].to_vec());
+    if is_gzip(&magic[..got]) {
+        let decoder = MultiGzDecoder::new(head.chain(reader));
+        read_stream(decoder, &name, None, true)
+    } else {
+        read_stream(head.chain(reader), &name, Some(len), false)
+    }
+}
+
+/// Parses an IDX array from memory; `name` is used in error messages. Gzip-compressed bytes
+/// are decompressed.
+pub fn parse_idx(bytes: &[u8], name: &str) -> Result<IdxArray, DataError> {
+    if is_gzip(bytes) {
+        read_stream(MultiGzDecoder::new(bytes), name, None, true)
+    } else {
+        read_stream(bytes, name, Some(bytes.len() as u64), false)
+    }
+}
+
+/// Writes `array` as an IDX file, gzip-compressed when `gzip` is true. The file is written to
+/// a temporary file in the same directory and renamed into place, so a reader never sees half a
+/// file.
+///
+/// # Errors
+/// [`DataError::Shape`] when `data.len()` is not the product of `dims`, when there are no or more
+/// than 255 dimensions, or when a dimension does not fit in a `u32`; I/O errors otherwise.
+pub fn write_idx(path: &Path, array: &IdxArray, gzip: bool) -> Result<(), DataError> {
+    let name = path.display().to_string();
+    let product = array
+        .dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let dims_fit = array.dims.iter().all(|&d| u32::try_from(d).is_ok());
+    if array.dims.is_empty()
+        || array.dims.len() > 255
+        || !dims_fit
+        || product != Some(array.data.len())
+    {
+        return Err(DataError::Shape {
+            file: name,
+            expected: "1 to 255 dimensions, each below 2^32, whose product is the data length",
+            dims: array.dims.clone(),
+        });
+    }
+    let mut header = vec![0, 0, U8_TYPE, array.dims.len() as u8];
+    for &d in &array.dims {
+        header.extend_from_slice(&(d as u32).to_be_bytes());
+    }
+    write_atomic(path, |out| {
+        if gzip {
+            let mut encoder = GzEncoder::new(out, Compression::default());
+            encoder.write_all(&header)?;
+            encoder.write_all(&array.data)?;
+            encoder.finish()?.flush()
+        } else {
+            out.write_all(&header)?;
+            out.write_all(&array.data)?;
+            out.flush()
+        }
+    })
+}
+
+/// Writes a file atomically: `write` fills a temporary file in the target's directory, which is
+/// then renamed to `path`.
+pub(crate) fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+) -> Result<(), DataError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| DataError::io(dir, e))?;
+    {
+        let mut out = BufWriter::with_capacity(1 << 16, temp.as_file());
+        write(&mut out).map_err(|e| DataError::io(path, e))?;
+    }
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| DataError::io(path, e))?;
+    temp.persist(path)
+        .map_err(|e| DataError::io(path, e.error))?;
+    Ok(())
+}
+
+/// Reads as many bytes as available into `buf`, up to its length; returns the count.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Maps a read error: failures of a gzip decoder are corruption, an early end is truncation.
+fn read_error(
+    name: &str,
+    gzip: bool,
+    what: &'static str,
+    expected: u64,
+    actual: u64,
+    e: io::Error,
+) -> DataError {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        DataError::Truncated {
+            file: name.to_string(),
+            what,
+            expected,
+            actual,
+        }
+    } else if gzip {
+        DataError::Decompress {
+            file: name.to_string(),
+            source: e,
+        }
+    } else {
+        DataError::Io {
+            file: name.to_string(),
+            source: e,
+        }
+    }
+}
+
+/// Reads the header of an IDX stream and returns its dimensions; `known_len` is the total
+/// length when the input is raw.
+fn read_header(
+    reader: &mut impl Read,
+    name: &str,
+    known_len: Option<u64>,
+    gzip: bool,
+) -> Result<Vec<usize>, DataError> {
+    const HEADER: &str = "the header takes";
+    let mut magic = [0u8; 4];
+    let got = read_full(reader, &mut magic).map_err(|e| read_error(name, gzip, HEADER, 4, 0, e))?;
+    if got < 4 {
+        return Err(DataError::Truncated {
+            file: name.to_string(),
+            what: HEADER,
+            expected: 4,
+            actual: got as u64,
+        });
+    }
+    if magic[0] != 0 || magic[1] != 0 || magic[3] == 0 {
+        return Err(DataError::BadMagic {
+            file: name.to_string(),
+            found: u32::from_be_bytes(magic),
+        });
+    }
+    if magic[2] != U8_TYPE {
+        return Err(DataError::UnsupportedType {
+            file: name.to_string(),
+            type_code: magic[2],
+        });
+    }
+    let ndims = usize::from(magic[3]);
+    let header_len = 4 + 4 * ndims;
+    let mut raw = vec![0u8; 4 * ndims];
+    let got = read_full(reader, &mut raw)
+        .map_err(|e| read_error(name, gzip, HEADER, header_len as u64, 4, e))?;
+    if got < raw.len() {
+        return Err(DataError::Truncated {
+            file: name.to_string(),
+            what: HEADER,
+            expected: header_len as u64,
+            actual: known_len.unwrap_or(4 + got as u64),
+        });
+    }
+    let dims: Vec<usize> = raw
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
+    if let Some(index) = dims.iter().position(|&d| d == 0) {
+        return Err(DataError::ZeroDimension {
+            file: name.to_string(),
+            index,
+            dims,
+        });
+    }
+    Ok(dims)
+}
+
+/// Reads a whole IDX stream (already decompressed when `gzip`), validating before allocating.
+fn read_stream(
+    mut reader: impl Read,
+    name: &str,
+    known_len: Option<u64>,
+    gzip: bool,
+) -> Result<IdxArray, DataError> {
+    const DATA: &str = "header says the data takes";
+    let dims = read_header(&mut reader, name, known_len, gzip)?;
+    let header_len = 4 + 4 * dims.len() as u64;
+    let overflow = || DataError::Overflow {
+        file: name.to_string(),
+        dims: dims.clone(),
+    };
+    let data_len = dims
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        .filter(|&n| usize::try_from(n).is_ok() && n < isize::MAX as u64)
+        .ok_or_else(overflow)?;
+    let total = header_len.checked_add(data_len).ok_or_else(overflow)?;
+    if let Some(len) = known_len {
+        if len < total {
+            return Err(DataError::Truncated {
+                file: name.to_string(),
+                what: DATA,
+                expected: data_len,
+                actual: len - header_len,
+            });
+        }
+        if len > total {
+            return Err(DataError::TrailingBytes {
+                file: name.to_string(),
+                expected: total,
+                actual: len,
+            });
+        }
+    }
+    let mut data = Vec::with_capacity(data_len.min(INITIAL_CAPACITY_LIMIT) as usize);
+    let got = reader.by_ref().take(data_len).read_to_end(&mut data);
+    let got = got.map_err(|e| read_error(name, gzip, DATA, data_len, data.len() as u64, e))?;
+    if (got as u64) < data_len {
+        return Err(DataError::Truncated {
+            file: name.to_string(),
+            what: DATA,
+            expected: data_len,
+            actual: got as u64,
+        });
+    }
+    let mut probe = [0u8; 1];
+    let extra = read_full(&mut reader, &mut probe)
+        .map_err(|e| read_error(name, gzip, DATA, data_len, data_len, e))?;
+    if extra > 0 {
+        let rest = io::copy(&mut reader, &mut io::sink())
+            .map_err(|e| read_error(name, gzip, DATA, data_len, data_len, e))?;
+        return Err(DataError::TrailingBytes {
+            file: name.to_string(),
+            expected: total,
+            actual: total + 1 + rest,
+        });
+    }
+    Ok(IdxArray { dims, data })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(type_code: u8, dims: &[u32]) -> Vec<u8> {
+        let mut bytes = vec![0, 0, type_code, dims.len() as u8];
+        for d in dims {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        bytes
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn parses_raw_and_gzip() {
+        let mut bytes = header(8, &[2, 3]);
+        bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+        let expected = IdxArray {
+            dims: vec![2, 3],
+            data: vec![1, 2, 3, 4, 5, 6],
+        };
+        assert_eq!(parse_idx(&bytes, "raw").unwrap(), expected);
+        assert_eq!(parse_idx(&gzip(&bytes), "gz").unwrap(), expected);
+    }
+
+    #[test]
+    fn truncated_payload_names_counts() {
+        let mut bytes = header(8, &[10, 28, 28]);
+        bytes.extend_from_slice(&[0; 1000]);
+        for input in [bytes.clone(), gzip(&bytes)] {
+            let err = parse_idx(&input, "imgs").unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DataError::Truncated {
+                        expected: 7840,
+                        actual: 1000,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert_eq!(
+                err.to_string(),
+                "imgs: truncated: header says the data takes 7840 bytes, file has 1000"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_lying_header_fails_without_allocating() {
+        let mut bytes = header(8, &[1 << 31, 1 << 31, 1 << 31]);
+        bytes.extend_from_slice(&[0; 16]);
+        let err = parse_idx(&bytes, "x").unwrap_err();
+        assert!(matches!(err, DataError::Overflow { .. }), "{err}");
+        let bytes = header(8, &[1 << 31, 1 << 31]);
+        for input in [bytes.clone(), gzip(&bytes)] {
+            let err = parse_idx(&input, "x").unwrap_err();
+            assert!(matches!(err, DataError::Truncated { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn header_faults_are_typed() {
+        let err = parse_idx(&[0, 0], "x").unwrap_err();
+        assert!(
+            matches!(err, DataError::Truncated { expected: 4, .. }),
+            "{err}"
+        );
+        let err = parse_idx(&[0, 1, 8, 1, 0, 0, 0, 1, 0], "x").unwrap_err();
+        assert!(matches!(err, DataError::BadMagic { .. }), "{err}");
+        let err = parse_idx(&[0, 0, 8, 0], "x").unwrap_err();
+        assert!(matches!(err, DataError::BadMagic { .. }), "{err}");
+        let err = parse_idx(&header(0x0D, &[1]), "x").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DataError::UnsupportedType {
+                    type_code: 0x0D,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = parse_idx(&header(8, &[3, 0]), "x").unwrap_err();
+        assert!(
+            matches!(err, DataError::ZeroDimension { index: 1, .. }),
+            "{err}"
+        );
+        let err = parse_idx(&header(8, &[3, 2])[..9], "x").unwrap_err();
+        assert!(
+            matches!(err, DataError::Truncated { expected: 12, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_are_an_error() {
+        let mut bytes = header(8, &[2]);
+        bytes.extend_from_slice(&[1, 2, 3]);
+        for input in [bytes.clone(), gzip(&bytes)] {
+            let err = parse_idx(&input, "x").unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DataError::TrailingBytes {
+                        expected: 10,
+                        actual: 11,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let array = IdxArray {
+            dims: vec![3, 2, 2],
+            data: (0..12).collect(),
+        };
+        for (file, gz) in [("a.idx", false), ("a.idx.gz", true)] {
+            let path = dir.path().join(file);
+            write_idx(&path, &array, gz).unwrap();
+            assert_eq!(read_idx(&path).unwrap(), array);
+        }
+        let bad = IdxArray {
+            dims: vec![3],
+            data: vec![1],
+        };
+        let err = write_idx(&dir.path().join("bad"), &bad, false).unwrap_err();
+        assert!(matches!(err, DataError::Shape { .. }), "{err}");
+        assert!(!dir.path().join("bad").exists());
+    }
+}
