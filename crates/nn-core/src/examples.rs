@@ -52,8 +52,14 @@ impl DenseExamples {
         assert_eq!(inputs.len(), targets.len(), "one target per input");
         let input_len = inputs.first().map_or(0, Vec::len);
         let output_len = targets.first().map_or(0, Vec::len);
-        assert!(inputs.iter().all(|x| x.len() == input_len), "inputs of equal length");
-        assert!(targets.iter().all(|y| y.len() == output_len), "targets of equal length");
+        assert!(
+            inputs.iter().all(|x| x.len() == input_len),
+            "inputs of equal length"
+        );
+        assert!(
+            targets.iter().all(|y| y.len() == output_len),
+            "targets of equal length"
+        );
         Self {
             inputs: inputs.concat(),
             targets: targets.concat(),

@@ -1,7 +1,32 @@
 //! nn-core: feedforward networks trained by matrix-based mini-batch backpropagation.
+//!
+//! The crate holds the math and the seams. Costs ([`Cost`]), regularizers ([`Regularizer`]),
+//! update rules ([`Optimizer`]), activations ([`Activation`]) and per-epoch data transforms
+//! ([`EpochTransform`]) are traits; other crates implement them and the [`Trainer`] composes
+//! them as trait objects.
 
+pub mod activation;
+pub mod cost;
+pub mod error;
 pub mod examples;
+mod linalg;
+pub mod model;
+pub mod network;
+pub mod optimizer;
+pub mod regularizer;
+pub mod trainer;
 pub mod transform;
 
+pub use activation::{Activation, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec};
+pub use cost::Cost;
+pub use error::{NetworkError, TrainError};
 pub use examples::{DenseExamples, Examples};
+pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
+pub use network::{Evaluation, Initializer, LayerShape, Network, argmax};
+pub use optimizer::{Adam, Curvature, Momentum, Nesterov, Newton, Optimizer, Sgd};
+pub use regularizer::Regularizer;
+pub use trainer::{
+    EpochRecord, History, Monitor, Observer, Schedule, Silent, StopReason, TrainConfig, Trainer,
+    TrainingState, cost_and_gradient, epoch_seed,
+};
 pub use transform::EpochTransform;

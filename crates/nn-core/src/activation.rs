@@ -1,0 +1,239 @@
+//! Neuron activation functions σ(z), applied to a whole mini-batch at once.
+//!
+//! Matrices are column-major with one example per column, so a layer's weighted inputs `z` for
+//! a mini-batch of `m` examples are `rows × m` values. Every activation knows how to run forward
+//! (`a = σ(z)`) and how to take a gradient with respect to `a` back to one with respect to `z`
+//! (a vector-Jacobian product), which is all backpropagation (BP2 of chapter 2) needs.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use crate::NetworkError;
+
+/// An activation function of one layer.
+pub trait Activation: Send + Sync + Debug {
+    /// The name used on the command line and in saved models, e.g. `"sigmoid"`, `"softmax:2"`.
+    fn spec(&self) -> String;
+
+    /// `a = σ(z)` for a `rows × (z.len() / rows)` column-major batch.
+    fn forward(&self, z: &[f32], a: &mut [f32], rows: usize);
+
+    /// Turns `grad = ∂C/∂a` into `∂C/∂z` in place, given the layer's `z` and `a = σ(z)`.
+    /// For an element-wise σ this is `grad ⊙ σ'(z)` (the Hadamard product of BP1 and BP2).
+    fn backward(&self, z: &[f32], a: &[f32], rows: usize, grad: &mut [f32]);
+
+    /// True for the logistic sigmoid; lets the cross-entropy cost use its exact `δ = a − y`
+    /// shortcut (eq. 66) instead of dividing by `a(1 − a)`.
+    fn is_sigmoid(&self) -> bool {
+        false
+    }
+
+    /// The softmax temperature `c` (eq. 83) when this is a softmax layer.
+    fn softmax_temperature(&self) -> Option<f32> {
+        None
+    }
+}
+
+/// Applies `f(z, a)` element-wise to produce `grad ⊙ σ'(z)`.
+fn scale_by_derivative(
+    z: &[f32],
+    a: &[f32],
+    grad: &mut [f32],
+    derivative: impl Fn(f32, f32) -> f32,
+) {
+    for ((g, &z), &a) in grad.iter_mut().zip(z).zip(a) {
+        *g *= derivative(z, a);
+    }
+}
+
+/// The logistic sigmoid σ(z) = 1 / (1 + e^(−z)) (eq. 3 of chapter 1); σ'(z) = σ(z)(1 − σ(z)).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sigmoid;
+
+impl Activation for Sigmoid {
+    fn spec(&self) -> String {
+        "sigmoid".into()
+    }
+    fn forward(&self, z: &[f32], a: &mut [f32], _rows: usize) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = 1.0 / (1.0 + (-z).exp());
+        }
+    }
+    fn backward(&self, z: &[f32], a: &[f32], _rows: usize, grad: &mut [f32]) {
+        scale_by_derivative(z, a, grad, |_, a| a * (1.0 - a));
+    }
+    fn is_sigmoid(&self) -> bool {
+        true
+    }
+}
+
+/// The hyperbolic tangent tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)) (eq. 109), a rescaled
+/// sigmoid: σ(z) = (1 + tanh(z/2)) / 2 (eq. 111); tanh'(z) = 1 − tanh²(z).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tanh;
+
+impl Activation for Tanh {
+    fn spec(&self) -> String {
+        "tanh".into()
+    }
+    fn forward(&self, z: &[f32], a: &mut [f32], _rows: usize) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = z.tanh();
+        }
+    }
+    fn backward(&self, z: &[f32], a: &[f32], _rows: usize, grad: &mut [f32]) {
+        scale_by_derivative(z, a, grad, |_, a| 1.0 - a * a);
+    }
+}
+
+/// The rectified linear unit max(0, z) (eq. 112); its derivative is 1 for z > 0, else 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Relu;
+
+impl Activation for Relu {
+    fn spec(&self) -> String {
+        "relu".into()
+    }
+    fn forward(&self, z: &[f32], a: &mut [f32], _rows: usize) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = z.max(0.0);
+        }
+    }
+    fn backward(&self, z: &[f32], a: &[f32], _rows: usize, grad: &mut [f32]) {
+        scale_by_derivative(z, a, grad, |z, _| if z > 0.0 { 1.0 } else { 0.0 });
+    }
+}
+
+/// Linear neurons a = z, as in the chapter's problem on linear output layers (where the
+/// quadratic cost gives δ = a − y, eq. 69).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Identity;
+
+impl Activation for Identity {
+    fn spec(&self) -> String {
+        "identity".into()
+    }
+    fn forward(&self, z: &[f32], a: &mut [f32], _rows: usize) {
+        a.copy_from_slice(z);
+    }
+    fn backward(&self, _z: &[f32], _a: &[f32], _rows: usize, _grad: &mut [f32]) {}
+}
+
+/// The softmax layer a_j = e^(c z_j) / Σ_k e^(c z_k) (eq. 78, with the temperature c of eq. 83;
+/// c = 1 is the ordinary softmax). Computed column by column after subtracting the column's
+/// largest value, so no exponential overflows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Softmax {
+    /// The constant c of eq. 83.
+    pub temperature: f32,
+}
+
+impl Default for Softmax {
+    fn default() -> Self {
+        Self { temperature: 1.0 }
+    }
+}
+
+impl Activation for Softmax {
+    fn spec(&self) -> String {
+        if self.temperature == 1.0 {
+            "softmax".into()
+        } else {
+            format!("softmax:{}", self.temperature)
+        }
+    }
+    fn forward(&self, z: &[f32], a: &mut [f32], rows: usize) {
+        let c = self.temperature;
+        for (z, a) in z.chunks_exact(rows).zip(a.chunks_exact_mut(rows)) {
+            let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(c * v));
+            let mut sum = 0.0;
+            for (a, &z) in a.iter_mut().zip(z) {
+                *a = (c * z - max).exp();
+                sum += *a;
+            }
+            a.iter_mut().for_each(|a| *a /= sum);
+        }
+    }
+    /// ∂a_j/∂z_k = c a_j (δ_jk − a_k), so ∂C/∂z_k = c a_k (g_k − Σ_j g_j a_j).
+    fn backward(&self, _z: &[f32], a: &[f32], rows: usize, grad: &mut [f32]) {
+        let c = self.temperature;
+        for (a, g) in a.chunks_exact(rows).zip(grad.chunks_exact_mut(rows)) {
+            let dot: f32 = a.iter().zip(g.iter()).map(|(a, g)| a * g).sum();
+            for (g, &a) in g.iter_mut().zip(a) {
+                *g = c * a * (*g - dot);
+            }
+        }
+    }
+    fn softmax_temperature(&self) -> Option<f32> {
+        Some(self.temperature)
+    }
+}
+
+/// Builds an activation from its name: `sigmoid`, `tanh`, `relu`, `identity`, `softmax` or
+/// `softmax:C` (C > 0, the temperature of eq. 83).
+pub fn activation_from_spec(spec: &str) -> Result<Arc<dyn Activation>, NetworkError> {
+    let unknown = || NetworkError::UnknownActivation(spec.to_string());
+    Ok(match spec.trim() {
+        "sigmoid" => Arc::new(Sigmoid),
+        "tanh" => Arc::new(Tanh),
+        "relu" => Arc::new(Relu),
+        "identity" | "linear" => Arc::new(Identity),
+        "softmax" => Arc::new(Softmax::default()),
+        other => {
+            let c = other
+                .strip_prefix("softmax:")
+                .and_then(|c| c.parse::<f32>().ok())
+                .ok_or_else(unknown)?;
+            if !(c.is_finite() && c > 0.0) {
+                return Err(unknown());
+            }
+            Arc::new(Softmax { temperature: c })
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_round_trip() {
+        for spec in [
+            "sigmoid",
+            "tanh",
+            "relu",
+            "identity",
+            "softmax",
+            "softmax:2.5",
+        ] {
+            assert_eq!(activation_from_spec(spec).unwrap().spec(), spec);
+        }
+        assert!(activation_from_spec("softmax:-1").is_err());
+        assert!(activation_from_spec("swish").is_err());
+    }
+
+    #[test]
+    fn softmax_columns_sum_to_one_and_survive_large_inputs() {
+        let z = [1000.0, 999.0, 0.0, -5.0, 3.0, 4.0];
+        let mut a = [0.0; 6];
+        Softmax::default().forward(&z, &mut a, 3);
+        for col in a.chunks(3) {
+            assert!((col.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+            assert!(col.iter().all(|v| v.is_finite()));
+        }
+        assert!(a[0] > a[1] && a[1] > a[2]);
+    }
+
+    #[test]
+    fn tanh_is_a_rescaled_sigmoid() {
+        // eq. 111: σ(z) = (1 + tanh(z/2)) / 2
+        let z = [-3.0f32, -0.5, 0.0, 0.7, 4.0];
+        let half: Vec<f32> = z.iter().map(|z| z / 2.0).collect();
+        let (mut s, mut t) = ([0.0; 5], [0.0; 5]);
+        Sigmoid.forward(&z, &mut s, 5);
+        Tanh.forward(&half, &mut t, 5);
+        for (s, t) in s.iter().zip(t) {
+            assert!((s - (1.0 + t) / 2.0).abs() < 1e-6);
+        }
+    }
+}

@@ -1,0 +1,513 @@
+//! A fully-connected feedforward network and matrix-based backpropagation over a mini-batch.
+//!
+//! All parameters live in one flat `Vec<f32>`: for each layer its weight matrix `w` (`rows ×
+//! cols`, where `rows` is the layer's size and `cols` the previous layer's, column-major), then its
+//! bias vector `b`. Optimizers and regularizers work on that flat vector (or on one layer's
+//! weights) without knowing the network's shape.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use nalgebra::{DMatrixView, DVectorView};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, Normal, StandardNormal};
+use rayon::prelude::*;
+
+use crate::linalg::{Op, gemm};
+use crate::{Activation, Cost, Examples, NetworkError, Sigmoid, TrainError};
+
+/// How the weights and biases of a new network are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Initializer {
+    /// Weights from N(0, 1/n_in), i.e. standard deviation 1/√n_in, and biases from N(0, 1): the
+    /// chapter's improved initialization, which keeps z = Σ w x + b from saturating.
+    #[default]
+    Default,
+    /// Weights and biases from N(0, 1): chapter 1's initialization
+    /// (network2.py's `large_weight_initializer`).
+    Large,
+}
+
+impl std::str::FromStr for Initializer {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "default" => Ok(Self::Default),
+            "large" => Ok(Self::Large),
+            _ => Err(format!("unknown initializer '{s}': use default or large")),
+        }
+    }
+}
+
+/// Where one weighted layer's parameters sit in the flat parameter vector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerShape {
+    /// Neurons in this layer (rows of `w`).
+    pub rows: usize,
+    /// Neurons in the previous layer (columns of `w`).
+    pub cols: usize,
+    /// Range of the weights (column-major `rows × cols`).
+    pub weights: Range<usize>,
+    /// Range of the biases.
+    pub biases: Range<usize>,
+}
+
+/// A feedforward network of any layer sizes.
+#[derive(Debug, Clone)]
+pub struct Network {
+    sizes: Vec<usize>,
+    activations: Vec<Arc<dyn Activation>>,
+    layers: Vec<LayerShape>,
+    params: Vec<f32>,
+}
+
+impl Network {
+    /// A network with the given layer sizes (input first) and one activation per weighted layer,
+    /// initialised from `seed`.
+    pub fn new(
+        sizes: &[usize],
+        activations: Vec<Arc<dyn Activation>>,
+        init: Initializer,
+        seed: u64,
+    ) -> Result<Self, NetworkError> {
+        let mut network = Self::zeros(sizes, activations)?;
+        let mut rng = StdRng::seed_from_u64(seed);
+        for layer in &network.layers {
+            let std_dev = match init {
+                Initializer::Default => 1.0 / (layer.cols as f32).sqrt(),
+                Initializer::Large => 1.0,
+            };
+            let normal = Normal::new(0.0, std_dev).expect("positive standard deviation");
+            for w in &mut network.params[layer.weights.clone()] {
+                *w = normal.sample(&mut rng);
+            }
+            for b in &mut network.params[layer.biases.clone()] {
+                *b = StandardNormal.sample(&mut rng);
+            }
+        }
+        Ok(network)
+    }
+
+    /// A network of sigmoid neurons in every layer, as network2.py builds.
+    pub fn sigmoid(sizes: &[usize], init: Initializer, seed: u64) -> Result<Self, NetworkError> {
+        let count = sizes.len().saturating_sub(1);
+        Self::new(sizes, vec![Arc::new(Sigmoid); count], init, seed)
+    }
+
+    /// A network with every parameter zero; [`Network::params_mut`] fills it in.
+    pub fn zeros(
+        sizes: &[usize],
+        activations: Vec<Arc<dyn Activation>>,
+    ) -> Result<Self, NetworkError> {
+        if sizes.len() < 2 || sizes.contains(&0) {
+            return Err(NetworkError::InvalidSizes(sizes.to_vec()));
+        }
+        if activations.len() != sizes.len() - 1 {
+            return Err(NetworkError::ActivationCount {
+                given: activations.len(),
+                layers: sizes.len() - 1,
+            });
+        }
+        let mut offset = 0;
+        let layers = sizes
+            .windows(2)
+            .map(|pair| {
+                let (cols, rows) = (pair[0], pair[1]);
+                let weights = offset..offset + rows * cols;
+                let biases = weights.end..weights.end + rows;
+                offset = biases.end;
+                LayerShape {
+                    rows,
+                    cols,
+                    weights,
+                    biases,
+                }
+            })
+            .collect();
+        Ok(Self {
+            sizes: sizes.to_vec(),
+            activations,
+            layers,
+            params: vec![0.0; offset],
+        })
+    }
+
+    /// Layer sizes, input layer first.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Size of the input layer.
+    pub fn input_size(&self) -> usize {
+        self.sizes[0]
+    }
+
+    /// Size of the output layer.
+    pub fn output_size(&self) -> usize {
+        *self.sizes.last().expect("at least two layers")
+    }
+
+    /// The activation of each weighted layer.
+    pub fn activations(&self) -> &[Arc<dyn Activation>] {
+        &self.activations
+    }
+
+    /// Where each weighted layer's parameters sit in [`Network::params`].
+    pub fn layers(&self) -> &[LayerShape] {
+        &self.layers
+    }
+
+    /// All weights and biases, layer by layer.
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// All weights and biases, mutable.
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+
+    /// Calls `f` with each weighted layer's shape and mutable weights.
+    pub fn for_each_weights_mut(&mut self, mut f: impl FnMut(&LayerShape, &mut [f32])) {
+        for shape in &self.layers {
+            f(shape, &mut self.params[shape.weights.clone()]);
+        }
+    }
+
+    /// The weight matrix of weighted layer `layer` (0 = first hidden layer).
+    pub fn weights(&self, layer: usize) -> DMatrixView<'_, f32> {
+        let shape = &self.layers[layer];
+        DMatrixView::from_slice(&self.params[shape.weights.clone()], shape.rows, shape.cols)
+    }
+
+    /// The bias vector of weighted layer `layer`.
+    pub fn biases(&self, layer: usize) -> DVectorView<'_, f32> {
+        DVectorView::from_slice(
+            &self.params[self.layers[layer].biases.clone()],
+            self.layers[layer].rows,
+        )
+    }
+
+    /// True when every parameter is finite.
+    pub fn is_finite(&self) -> bool {
+        self.params.iter().all(|p| p.is_finite())
+    }
+
+    /// The output activations for one input vector.
+    pub fn feedforward(&self, input: &[f32]) -> Vec<f32> {
+        let mut workspace = Workspace::new(self, 1);
+        workspace.inputs.copy_from_slice(input);
+        self.forward(&mut workspace, 1);
+        workspace.acts.last().expect("output layer").clone()
+    }
+
+    /// Checks that a data set's input and output sizes fit this network.
+    pub fn check_shape(&self, data: &dyn Examples, what: &str) -> Result<(), TrainError> {
+        if data.input_len() != self.input_size() || data.output_len() != self.output_size() {
+            return Err(TrainError::ShapeMismatch(format!(
+                "the {what} has inputs of size {} and {} classes, but the network's layers are {:?}; make the first layer {} and the last {}",
+                data.input_len(),
+                data.output_len(),
+                self.sizes,
+                data.input_len(),
+                data.output_len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Forward pass of the first `m` columns of `workspace.inputs`, storing every layer's `z`
+    /// and `a = σ(z)`; inputs to a layer are taken through its dropout mask when one is active.
+    pub(crate) fn forward(&self, ws: &mut Workspace, m: usize) {
+        let Workspace {
+            inputs,
+            zs,
+            acts,
+            masks,
+            masked,
+            mask_active,
+            ..
+        } = ws;
+        if mask_active[0] {
+            multiply_into(&inputs[..self.sizes[0] * m], &masks[0], &mut masked[0]);
+        }
+        for (index, shape) in self.layers.iter().enumerate() {
+            let (before, after) = acts.split_at_mut(index);
+            let input: &[f32] = if mask_active[index] {
+                &masked[index]
+            } else if index == 0 {
+                inputs
+            } else {
+                &before[index - 1]
+            };
+            let z = &mut zs[index][..shape.rows * m];
+            for column in z.chunks_exact_mut(shape.rows) {
+                column.copy_from_slice(&self.params[shape.biases.clone()]);
+            }
+            gemm(
+                shape.rows,
+                shape.cols,
+                m,
+                1.0,
+                &self.params[shape.weights.clone()],
+                Op::N,
+                input,
+                Op::N,
+                1.0,
+                z,
+            );
+            let a = &mut after[0][..shape.rows * m];
+            self.activations[index].forward(z, a, shape.rows);
+            if index + 1 < self.layers.len() && mask_active[index + 1] {
+                multiply_into(a, &masks[index + 1], &mut masked[index + 1]);
+            }
+        }
+    }
+
+    /// Backpropagation over the first `m` columns of the workspace (the chapter's fully
+    /// matrix-based approach): writes the gradient of the average cost, (1/m) Σₓ ∇Cₓ, into
+    /// `gradient`, laid out like [`Network::params`].
+    ///
+    /// BP1: δᴸ = ∂C/∂zᴸ from the cost; BP2: δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ) (and ⊙ the dropout
+    /// mask); BP3: ∂C/∂b = δ; BP4: ∂C/∂w = δ (aˡ⁻¹)ᵀ, summed over the batch's columns.
+    pub(crate) fn backprop(
+        &self,
+        ws: &mut Workspace,
+        m: usize,
+        cost: &dyn Cost,
+        gradient: &mut [f32],
+    ) {
+        self.forward(ws, m);
+        let last = self.layers.len() - 1;
+        let Workspace {
+            inputs,
+            targets,
+            zs,
+            acts,
+            masks,
+            masked,
+            mask_active,
+            delta,
+            back,
+            ..
+        } = ws;
+        let rows = self.layers[last].rows;
+        cost.delta(
+            &zs[last][..rows * m],
+            &acts[last][..rows * m],
+            &targets[..rows * m],
+            rows,
+            self.activations[last].as_ref(),
+            &mut delta[..rows * m],
+        );
+        let scale = 1.0 / m as f32;
+        for (index, shape) in self.layers.iter().enumerate().rev() {
+            let input: &[f32] = if mask_active[index] {
+                &masked[index]
+            } else if index == 0 {
+                inputs
+            } else {
+                &acts[index - 1]
+            };
+            let d = &delta[..shape.rows * m];
+            gemm(
+                shape.rows,
+                m,
+                shape.cols,
+                scale,
+                d,
+                Op::N,
+                input,
+                Op::T,
+                0.0,
+                &mut gradient[shape.weights.clone()],
+            );
+            for (g, row) in gradient[shape.biases.clone()].iter_mut().zip(0..shape.rows) {
+                *g = scale * d.iter().skip(row).step_by(shape.rows).sum::<f32>();
+            }
+            if index == 0 {
+                break;
+            }
+            let below = &mut back[..shape.cols * m];
+            gemm(
+                shape.cols,
+                shape.rows,
+                m,
+                1.0,
+                &self.params[shape.weights.clone()],
+                Op::T,
+                d,
+                Op::N,
+                0.0,
+                below,
+            );
+            if mask_active[index] {
+                below
+                    .iter_mut()
+                    .zip(&masks[index])
+                    .for_each(|(g, k)| *g *= k);
+            }
+            self.activations[index - 1].backward(
+                &zs[index - 1][..shape.cols * m],
+                &acts[index - 1][..shape.cols * m],
+                shape.cols,
+                below,
+            );
+            std::mem::swap(delta, back);
+        }
+    }
+
+    /// Total cost (without any regularization term) and number of correct classifications over
+    /// a data set, computed in parallel chunks whose results are added in a fixed order, so the
+    /// figures do not depend on the number of threads.
+    pub fn evaluate(&self, data: &dyn Examples, cost: &dyn Cost) -> Evaluation {
+        const CHUNK: usize = 500;
+        let chunks: Vec<Range<usize>> = (0..data.len())
+            .step_by(CHUNK)
+            .map(|start| start..(start + CHUNK).min(data.len()))
+            .collect();
+        let partial: Vec<(f64, usize)> = chunks
+            .into_par_iter()
+            .map_init(
+                || Workspace::new(self, CHUNK),
+                |ws, range| {
+                    let m = range.len();
+                    ws.load(data, range.clone());
+                    self.forward(ws, m);
+                    let rows = self.output_size();
+                    let (z, a) = (
+                        &ws.zs.last().unwrap()[..rows * m],
+                        &ws.acts.last().unwrap()[..rows * m],
+                    );
+                    let total = cost.total(
+                        z,
+                        a,
+                        &ws.targets[..rows * m],
+                        rows,
+                        self.activations.last().unwrap().as_ref(),
+                    );
+                    let correct = range
+                        .zip(a.chunks_exact(rows))
+                        .filter(|(i, column)| data.class(*i) == Some(argmax(column)))
+                        .count();
+                    (total, correct)
+                },
+            )
+            .collect();
+        Evaluation {
+            cost_sum: partial.iter().map(|p| p.0).sum(),
+            correct: partial.iter().map(|p| p.1).sum(),
+            count: data.len(),
+        }
+    }
+
+    /// The predicted class (the index of the largest output activation) of one input.
+    pub fn classify(&self, input: &[f32]) -> usize {
+        argmax(&self.feedforward(input))
+    }
+}
+
+/// Index of the largest value (the first one on ties).
+pub fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 { (i, v) } else { best }
+        })
+        .0
+}
+
+fn multiply_into(values: &[f32], mask: &[f32], out: &mut [f32]) {
+    out.iter_mut()
+        .zip(values)
+        .zip(mask)
+        .for_each(|((o, v), k)| *o = v * k);
+}
+
+/// Cost and accuracy of a network on a data set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// The cost summed over the examples.
+    pub cost_sum: f64,
+    /// Examples whose class the network got right.
+    pub correct: usize,
+    /// Examples evaluated.
+    pub count: usize,
+}
+
+impl Evaluation {
+    /// Correct classifications as a fraction in [0, 1].
+    pub fn accuracy(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.count as f64
+        }
+    }
+}
+
+/// Buffers for one mini-batch, allocated once per run and reused for every batch.
+#[derive(Debug)]
+pub(crate) struct Workspace {
+    capacity: usize,
+    /// Inputs, one example per column (the activations of layer 0).
+    pub(crate) inputs: Vec<f32>,
+    /// Desired outputs, one example per column.
+    pub(crate) targets: Vec<f32>,
+    zs: Vec<Vec<f32>>,
+    acts: Vec<Vec<f32>>,
+    /// Dropout masks of the input and hidden layers (index 0 = input layer).
+    pub(crate) masks: Vec<Vec<f32>>,
+    /// Which of `masks` are in force for the current batch.
+    pub(crate) mask_active: Vec<bool>,
+    masked: Vec<Vec<f32>>,
+    delta: Vec<f32>,
+    back: Vec<f32>,
+}
+
+impl Workspace {
+    /// Buffers for batches of up to `capacity` examples.
+    pub(crate) fn new(network: &Network, capacity: usize) -> Self {
+        let sizes = &network.sizes;
+        let widest = sizes.iter().copied().max().unwrap_or(0) * capacity;
+        let hidden_and_input = &sizes[..sizes.len() - 1];
+        Self {
+            capacity,
+            inputs: vec![0.0; sizes[0] * capacity],
+            targets: vec![0.0; network.output_size() * capacity],
+            zs: sizes[1..].iter().map(|n| vec![0.0; n * capacity]).collect(),
+            acts: sizes[1..].iter().map(|n| vec![0.0; n * capacity]).collect(),
+            masks: hidden_and_input
+                .iter()
+                .map(|n| vec![1.0; n * capacity])
+                .collect(),
+            mask_active: vec![false; hidden_and_input.len()],
+            masked: hidden_and_input
+                .iter()
+                .map(|n| vec![0.0; n * capacity])
+                .collect(),
+            delta: vec![0.0; widest],
+            back: vec![0.0; widest],
+        }
+    }
+
+    /// Copies the examples `indices` into the input and target columns.
+    pub(crate) fn load_indices(&mut self, data: &dyn Examples, indices: &[usize]) {
+        debug_assert!(indices.len() <= self.capacity);
+        let (n_in, n_out) = (data.input_len(), data.output_len());
+        for (column, &i) in indices.iter().enumerate() {
+            data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
+            data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
+        }
+    }
+
+    fn load(&mut self, data: &dyn Examples, range: Range<usize>) {
+        let (n_in, n_out) = (data.input_len(), data.output_len());
+        for (column, i) in range.enumerate() {
+            data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
+            data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Update rules that turn a gradient into a step in parameter space.
+//!
+//! Every optimizer sees the network's parameters and the gradient of the (regularized) cost as
+//! flat vectors. Regularization enters as a term of that gradient, so with momentum and Adam the
+//! weight decay of L2 is a gradient term (as in eq. 93 for plain SGD), not a decoupled decay.
+
+use std::fmt::Debug;
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::TrainError;
+
+/// Gives the gradient of the current mini-batch's cost at any point: the Hessian technique
+/// needs it to measure curvature.
+pub trait Curvature {
+    /// Writes ∇C(params) for the current mini-batch into `gradient`.
+    fn gradient_at(&mut self, params: &[f32], gradient: &mut [f32]);
+}
+
+/// An update rule.
+pub trait Optimizer: Send + Debug {
+    /// A short description for logs, e.g. `"momentum(mu=0.9)"`.
+    fn describe(&self) -> String;
+
+    /// Sizes the optimizer's state for `parameter_count` parameters, or refuses the network.
+    fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError>;
+
+    /// True for optimizers that need [`Curvature`] in [`Optimizer::step`].
+    fn needs_curvature(&self) -> bool {
+        false
+    }
+
+    /// Moves `params` one step, given the gradient at `params` and the learning rate `eta`;
+    /// `curvature` is given when [`Optimizer::needs_curvature`] says so.
+    fn step(
+        &mut self,
+        params: &mut [f32],
+        gradient: &[f32],
+        eta: f32,
+        curvature: Option<&mut dyn Curvature>,
+    ) -> Result<(), TrainError>;
+
+    /// The optimizer's state (velocities, moments), for checkpoints.
+    fn state(&self) -> Vec<Vec<f32>>;
+
+    /// Restores a state returned by [`Optimizer::state`].
+    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError>;
+}
+
+fn restore_vectors(
+    target: &mut [&mut Vec<f32>],
+    state: Vec<Vec<f32>>,
+    name: &str,
+) -> Result<(), TrainError> {
+    if state.len() != target.len()
+        || state
+            .iter()
+            .zip(target.iter())
+            .any(|(s, t)| s.len() != t.len())
+    {
+        return Err(TrainError::Resume(format!(
+            "the checkpoint's {name} state does not fit this network"
+        )));
+    }
+    for (t, s) in target.iter_mut().zip(state) {
+        **t = s;
+    }
+    Ok(())
+}
+
+/// Plain stochastic gradient descent: w → w − η ∂C/∂w, b → b − η ∂C/∂b (eqs. 20-21, and with
+/// the L2 term in the gradient eqs. 93-94).
+#[derive(Debug, Clone, Default)]
+pub struct Sgd;
+
+impl Optimizer for Sgd {
+    fn describe(&self) -> String {
+        "sgd".into()
+    }
+    fn prepare(&mut self, _parameter_count: usize) -> Result<(), TrainError> {
+        Ok(())
+    }
+    fn step(
+        &mut self,
+        params: &mut [f32],
+        gradient: &[f32],
+        eta: f32,
+        _: Option<&mut dyn Curvature>,
+    ) -> Result<(), TrainError> {
+        params
+            .iter_mut()
+            .zip(gradient)
+            .for_each(|(p, g)| *p -= eta * g);
+        Ok(())
+    }
+    fn state(&self) -> Vec<Vec<f32>> {
+        Vec::new()
+    }
+    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
+        restore_vectors(&mut [], state, "sgd")
+    }
+}
+
+/// Momentum-based gradient descent: v → v' = μv − η∇C (eq. 107), w → w' = w + v' (eq. 108).
+#[derive(Debug, Clone)]
+pub struct Momentum {
+    mu: f32,
+    velocity: Vec<f32>,
+}
+
+impl Momentum {
+    /// Momentum with coefficient μ in [0, 1).
+    pub fn new(mu: f32) -> Result<Self, TrainError> {
+        check_momentum(mu)?;
+        Ok(Self {
+            mu,
+            velocity: Vec::new(),
+        })
+    }
+}
+
+fn check_momentum(mu: f32) -> Result<(), TrainError> {
+    if (0.0..1.0).contains(&mu) {
+        Ok(())
+    } else {
+        Err(TrainError::InvalidHyperParameter(format!(
+            "momentum coefficient mu = {mu} must be in [0, 1) (0.9 is usual)"
+        )))
+    }
+}
+
+impl Optimizer for Momentum {
+    fn describe(&self) -> String {
+        format!("momentum(mu={})", self.mu)
+    }
+    fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
+        self.velocity = vec![0.0; parameter_count];
+        Ok(())
+    }
+    fn step(
+        &mut self,
+        params: &mut [f32],
+        gradient: &[f32],
+        eta: f32,
+        _: Option<&mut dyn Curvature>,
+    ) -> Result<(), TrainError> {
+        for ((p, v), g) in params.iter_mut().zip(&mut self.velocity).zip(gradient) {
+            *v = self.mu * *v - eta * g;
+            *p += *v;
+        }
+        Ok(())
+    }
+    fn state(&self) -> Vec<Vec<f32>> {
+        vec![self.velocity.clone()]
+    }
+    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
+        restore_vectors(&mut [&mut self.velocity], state, "momentum")
+    }
+}
+
+/// Nesterov's accelerated gradient, in the form that needs only the gradient at the current
+/// point (Sutskever et al. 2013; Bengio et al. 2013): v' = μv − η∇C, w' = w − μv + (1 + μ)v'.
+/// This equals taking the momentum step from the look-ahead point w + μv.
+#[derive(Debug, Clone)]
+pub struct Nesterov {
+    mu: f32,
+    velocity: Vec<f32>,
+}
+
+impl Nesterov {
+    /// Nesterov momentum with coefficient μ in [0, 1).
+    pub fn new(mu: f32) -> Result<Self, TrainError> {
+        check_momentum(mu)?;
+        Ok(Self {
+            mu,
+            velocity: Vec::new(),
+        })
+    }
+}
+
+impl Optimizer for Nesterov {
+    fn describe(&self) -> String {
+        format!("nesterov(mu={})", self.mu)
+    }
+    fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
+        self.velocity = vec![0.0; parameter_count];
+        Ok(())
+    }
+    fn step(
+        &mut self,
+        params: &mut [f32],
+        gradient: &[f32],
+        eta: f32,
+        _: Option<&mut dyn Curvature>,
+    ) -> Result<(), TrainError> {
+        for ((p, v), g) in params.iter_mut().zip(&mut self.velocity).zip(gradient) {
+            let previous = *v;
+            *v = self.mu * previous - eta * g;
+            *p += -self.mu * previous + (1.0 + self.mu) * *v;
+        }
+        Ok(())
+    }
+    fn state(&self) -> Vec<Vec<f32>> {
+        vec![self.velocity.clone()]
+    }
+    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
+        restore_vectors(&mut [&mut self.velocity], state, "nesterov")
+    }
+}
+
+/// Adam (Kingma and Ba 2015): moment estimates m → β₁m + (1−β₁)g, v → β₂v + (1−β₂)g², and the
+/// bias-corrected step w → w − η m̂ / (√v̂ + ε). The learning rate η is the step size (0.001 is
+/// usual, far below SGD's).
+#[derive(Debug, Clone)]
+pub struct Adam {
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+    steps: f32,
+    first: Vec<f32>,
+    second: Vec<f32>,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            steps: 0.0,
+            first: Vec::new(),
+            second: Vec::new(),
+        }
+    }
+}
+
+impl Optimizer for Adam {
+    fn describe(&self) -> String {
+        format!("adam(beta1={}, beta2={})", self.beta1, self.beta2)
+    }
+    fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
+        self.steps = 0.0;
+        self.first = vec![0.0; parameter_count];
+        self.second = vec![0.0; parameter_count];
+        Ok(())
+    }
+    fn step(
+        &mut self,
+        params: &mut [f32],
+        gradient: &[f32],
+        eta: f32,
+        _: Option<&mut dyn Curvature>,
+    ) -> Result<(), TrainError> {
+        self.steps += 1.0;
+        let correction1 = 1.0 - self.beta1.powf(self.steps);
+        let correction2 = 1.0 - self.beta2.powf(self.steps);
+        for (((p, m), v), g) in params
+            .iter_mut()
+            .zip(&mut self.first)
+            .zip(&mut self.second)
+            .zip(gradient)
+        {
+            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+            *p -= eta * (*m / correction1) / ((*v / correction2).sqrt() + self.epsilon);
+        }
+        Ok(())
+    }
+    fn state(&self) -> Vec<Vec<f32>> {
+        vec![vec![self.steps], self.first.clone(), self.second.clone()]
+    }
+    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
+        let mut steps = vec![0.0];
+        restore_vectors(
+            &mut [&mut steps, &mut self.first, &mut self.second],
+            state,
+            "adam",
+        )?;
+        self.steps = steps[0];
+        Ok(())
+    }
+}
+
+/// The Hessian technique (eq. 106): w → w' = w − η H⁻¹∇C, damped as H + λI so the step stays
+/// finite where H is singular or indefinite (λ grows tenfold until H + λI is positive definite).
+/// H is the exact Hessian of the mini-batch cost, built column by column from central
+/// differences of the backpropagated gradient, so it costs 2P backward passes and P² memory for
+/// P parameters: only small networks can afford it.
+#[derive(Debug, Clone)]
+pub struct Newton {
+    damping: f64,
+}
+
+impl Newton {
+    /// The largest number of parameters the Hessian technique accepts.
+    pub const MAX_PARAMETERS: usize = 2_000;
+
+    /// A damped Newton optimizer with damping λ ≥ 0 (1e-3 is a good start).
+    pub fn new(damping: f64) -> Result<Self, TrainError> {
+        if !(damping.is_finite() && damping >= 0.0) {
+            return Err(TrainError::InvalidHyperParameter(format!(
+                "Newton damping {damping} must be finite and non-negative"
+            )));
+        }
+        Ok(Self { damping })
+    }
+
+    fn hessian(&self, params: &[f32], curvature: &mut dyn Curvature) -> DMatrix<f64> {
+        let n = params.len();
+        let mut probe = params.to_vec();
+        let (mut plus, mut minus) = (vec![0.0; n], vec![0.0; n]);
+        let mut hessian = DMatrix::<f64>::zeros(n, n);
+        for i in 0..n {
+            let h = 1e-2 * params[i].abs().max(1.0);
+            probe[i] = params[i] + h;
+            curvature.gradient_at(&probe, &mut plus);
+            probe[i] = params[i] - h;
+            curvature.gradient_at(&probe, &mut minus);
+            probe[i] = params[i];
+            for j in 0..n {
+                hessian[(j, i)] = (plus[j] as f64 - minus[j] as f64) / (2.0 * h as f64);
+            }
+        }
+        (&hessian + hessian.transpose()) * 0.5
+    }
+}
+
+impl Optimizer for Newton {
+    fn describe(&self) -> String {
+        format!("newton(damping={})", self.damping)
+    }
+    fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
+        if parameter_count > Self::MAX_PARAMETERS {
+            return Err(TrainError::Optimizer(format!(
+                "the Hessian technique needs a {parameter_count} x {parameter_count} matrix per step; it is limited to networks of at most {} parameters: use --optimizer momentum for this one",
+                Self::MAX_PARAMETERS
+            )));
+        }
+        Ok(())
+    }
+    fn needs_curvature(&self) -> bool {
+        true
+    }
+    fn step(
+        &mut self,
+        params: &mut [f32],
+        gradient: &[f32],
+        eta: f32,
+        curvature: Option<&mut dyn Curvature>,
+    ) -> Result<(), TrainError> {
+        let curvature = curvature.ok_or_else(|| {
+            TrainError::Optimizer("the Hessian technique needs the cost's curvature".into())
+        })?;
+        let hessian = self.hessian(params, curvature);
+        let g = DVector::from_iterator(gradient.len(), gradient.iter().map(|&g| g as f64));
+        let mut damping = self.damping.max(1e-9);
+        let step = loop {
+            let damped = &hessian + DMatrix::<f64>::identity(params.len(), params.len()) * damping;
+            if let Some(cholesky) = damped.cholesky() {
+                break cholesky.solve(&g);
+            }
+            damping *= 10.0;
+            if !damping.is_finite() {
+                return Err(TrainError::Optimizer(
+                    "the Hessian could not be made positive definite".into(),
+                ));
+            }
+        };
+        params
+            .iter_mut()
+            .zip(step.iter())
+            .for_each(|(p, s)| *p -= eta * *s as f32);
+        Ok(())
+    }
+    fn state(&self) -> Vec<Vec<f32>> {
+        Vec::new()
+    }
+    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
+        restore_vectors(&mut [], state, "newton")
+    }
+}

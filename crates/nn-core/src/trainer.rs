@@ -1,0 +1,706 @@
+//! Mini-batch stochastic gradient descent with monitoring, early stopping, a learning-rate
+//! schedule, a divergence guard and resumable state.
+
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::network::Workspace;
+use crate::optimizer::Curvature;
+use crate::{Cost, EpochTransform, Examples, Network, Optimizer, Regularizer, TrainError};
+
+/// Which figures to compute after each epoch, as network2.py's four `monitor_*` flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Monitor {
+    /// Cost (with regularization terms) on the training data.
+    pub training_cost: bool,
+    /// Accuracy on the training data.
+    pub training_accuracy: bool,
+    /// Cost (with regularization terms) on the evaluation data.
+    pub evaluation_cost: bool,
+    /// Accuracy on the evaluation data.
+    pub evaluation_accuracy: bool,
+}
+
+impl Monitor {
+    /// Every figure.
+    pub fn all() -> Self {
+        Self {
+            training_cost: true,
+            training_accuracy: true,
+            evaluation_cost: true,
+            evaluation_accuracy: true,
+        }
+    }
+}
+
+/// The learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub enum Schedule {
+    /// η stays as given.
+    #[default]
+    Constant,
+    /// The chapter's exercise: multiply η by `factor` each time `patience` epochs pass without a
+    /// better evaluation accuracy, and stop once η has fallen to `stop_fraction` of its start
+    /// (the chapter: halve, and stop at 1/128).
+    OnPlateau {
+        /// Epochs without improvement before η changes.
+        patience: usize,
+        /// The multiplier, in (0, 1); 0.5 halves.
+        factor: f32,
+        /// Training stops once η ≤ η₀ · stop_fraction.
+        stop_fraction: f32,
+    },
+}
+
+impl Schedule {
+    /// The chapter's schedule: halve after `patience` epochs without improvement, stop at 1/128.
+    pub fn halving(patience: usize) -> Self {
+        Self::OnPlateau {
+            patience,
+            factor: 0.5,
+            stop_fraction: 1.0 / 128.0,
+        }
+    }
+}
+
+/// Hyper-parameters of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Number of epochs (an upper bound when early stopping or the schedule ends the run).
+    pub epochs: usize,
+    /// Mini-batch size m.
+    pub batch_size: usize,
+    /// Learning rate η.
+    pub eta: f32,
+    /// Figures computed after each epoch.
+    pub monitor: Monitor,
+    /// Stop after this many epochs without a better evaluation accuracy, then restore the best
+    /// weights seen (no-improvement-in-n).
+    pub early_stopping: Option<usize>,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Seeds shuffling, dropout masks and data transforms.
+    pub seed: u64,
+    /// Epochs at chance-level accuracy after which a warning is given.
+    pub chance_epochs: usize,
+}
+
+impl Default for TrainConfig {
+    /// network2.py's example run: 30 epochs, mini-batch 10, η = 0.5.
+    fn default() -> Self {
+        Self {
+            epochs: 30,
+            batch_size: 10,
+            eta: 0.5,
+            monitor: Monitor::default(),
+            early_stopping: None,
+            schedule: Schedule::Constant,
+            seed: 0,
+            chance_epochs: 3,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Rejects hyper-parameters that make no sense, saying which and why.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |m: String| Err(TrainError::InvalidHyperParameter(m));
+        if !(self.eta.is_finite() && self.eta > 0.0) {
+            return bad(format!(
+                "eta = {} must be a positive number (try 0.5 for cross-entropy)",
+                self.eta
+            ));
+        }
+        if self.batch_size == 0 {
+            return bad("mini-batch size must be at least 1 (the book uses 10)".into());
+        }
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1".into());
+        }
+        if self.early_stopping == Some(0) {
+            return bad("early stopping needs a patience of at least 1 epoch".into());
+        }
+        if let Schedule::OnPlateau {
+            patience,
+            factor,
+            stop_fraction,
+        } = self.schedule
+        {
+            if patience == 0 {
+                return bad(
+                    "the learning-rate schedule needs a patience of at least 1 epoch".into(),
+                );
+            }
+            if !(factor > 0.0 && factor < 1.0) {
+                return bad(format!("the schedule's factor {factor} must lie in (0, 1)"));
+            }
+            if !(stop_fraction > 0.0 && stop_fraction < 1.0) {
+                return bad(format!(
+                    "the schedule's stopping fraction {stop_fraction} must lie in (0, 1)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn needs_evaluation_accuracy(&self) -> bool {
+        self.monitor.evaluation_accuracy
+            || self.early_stopping.is_some()
+            || self.schedule != Schedule::Constant
+    }
+}
+
+/// The figures of one epoch. Costs include every regularization penalty; accuracies are
+/// fractions in [0, 1].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// The epoch, counted from 1.
+    pub epoch: usize,
+    /// The learning rate used in this epoch.
+    pub eta: f32,
+    /// Seconds spent training in this epoch (monitoring excluded).
+    pub seconds: f64,
+    /// Average cost on the training data.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub training_cost: Option<f64>,
+    /// Accuracy on the training data.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub training_accuracy: Option<f64>,
+    /// Average cost on the evaluation data.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub evaluation_cost: Option<f64>,
+    /// Accuracy on the evaluation data.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub evaluation_accuracy: Option<f64>,
+}
+
+/// Why a run ended before its last epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// No better evaluation accuracy for this many epochs.
+    EarlyStopping(usize),
+    /// The schedule brought η down to its stopping fraction.
+    LearningRateExhausted,
+}
+
+/// Everything a run needs to continue exactly where it was: saved in checkpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingState {
+    /// One record per finished epoch.
+    pub history: Vec<EpochRecord>,
+    /// The current learning rate.
+    pub eta: f32,
+    /// Best evaluation accuracy so far and the epoch that reached it.
+    pub best: Option<(f64, usize)>,
+    /// Parameters at the best epoch (kept when early stopping is on).
+    pub best_params: Option<Vec<f32>>,
+    /// Epochs since the evaluation accuracy last improved.
+    pub epochs_without_improvement: usize,
+    /// Epochs since the schedule last changed η (or since the last improvement).
+    pub epochs_since_eta_change: usize,
+    /// Consecutive epochs at chance-level accuracy.
+    pub chance_streak: usize,
+    /// Set once the run has ended early.
+    pub stopped: Option<StopReason>,
+}
+
+/// Hears about training progress; the CLI draws progress bars and writes checkpoints with it.
+pub trait Observer {
+    /// `done` of `total` mini-batches of `epoch` (from 1) are finished.
+    fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) {}
+    /// An epoch has finished and been monitored.
+    fn epoch_done(&mut self, _record: &EpochRecord) {}
+    /// Something the user should know, e.g. accuracy stuck at chance level.
+    fn warning(&mut self, _message: &str) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default)]
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// A finished run: its history, when it stopped and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// One record per epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// Epoch (from 1) with the best evaluation accuracy, whose weights the network holds when
+    /// early stopping is on.
+    pub best_epoch: Option<usize>,
+    /// Why the run ended early, if it did.
+    pub stopped: Option<StopReason>,
+}
+
+/// The seed of one epoch: a SplitMix64 step of the run's seed and the epoch number, so epoch
+/// k's shuffle, masks and transforms are the same whether or not the run was resumed.
+pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut x = seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Trains a network by mini-batch SGD (or another [`Optimizer`]).
+pub struct Trainer<'c> {
+    network: Network,
+    cost: &'c dyn Cost,
+    optimizer: Box<dyn Optimizer>,
+    regularizers: Vec<Box<dyn Regularizer>>,
+    transform: Option<Box<dyn EpochTransform>>,
+    config: TrainConfig,
+    state: TrainingState,
+    workspace: Workspace,
+    gradient: Vec<f32>,
+    order: Vec<usize>,
+    /// A scratch copy of the network for optimizers that probe the cost elsewhere.
+    probe: Option<Network>,
+}
+
+impl std::fmt::Debug for Trainer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("sizes", &self.network.sizes())
+            .field("cost", &self.cost.name())
+            .field("optimizer", &self.optimizer.describe())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<'c> Trainer<'c> {
+    /// Prepares a run; fails on nonsensical hyper-parameters or an optimizer that refuses the
+    /// network.
+    pub fn new(
+        network: Network,
+        cost: &'c dyn Cost,
+        mut optimizer: Box<dyn Optimizer>,
+        regularizers: Vec<Box<dyn Regularizer>>,
+        config: TrainConfig,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        optimizer.prepare(network.params().len())?;
+        let workspace = Workspace::new(&network, config.batch_size);
+        let gradient = vec![0.0; network.params().len()];
+        let state = TrainingState {
+            history: Vec::new(),
+            eta: config.eta,
+            best: None,
+            best_params: None,
+            epochs_without_improvement: 0,
+            epochs_since_eta_change: 0,
+            chance_streak: 0,
+            stopped: None,
+        };
+        let probe = optimizer.needs_curvature().then(|| network.clone());
+        Ok(Self {
+            network,
+            cost,
+            optimizer,
+            regularizers,
+            transform: None,
+            config,
+            state,
+            workspace,
+            gradient,
+            order: Vec::new(),
+            probe,
+        })
+    }
+
+    /// Trains on the examples the transform supplies each epoch instead of the base set.
+    pub fn with_transform(mut self, transform: Box<dyn EpochTransform>) -> Self {
+        self.transform = Some(transform);
+        self
+    }
+
+    /// Continues a checkpointed run: its state and the optimizer's state.
+    pub fn resume(
+        &mut self,
+        state: TrainingState,
+        optimizer_state: Vec<Vec<f32>>,
+    ) -> Result<(), TrainError> {
+        if state.history.len() > self.config.epochs {
+            return Err(TrainError::Resume(format!(
+                "the checkpoint has {} epochs, more than the {} asked for",
+                state.history.len(),
+                self.config.epochs
+            )));
+        }
+        if state
+            .best_params
+            .as_ref()
+            .is_some_and(|p| p.len() != self.network.params().len())
+        {
+            return Err(TrainError::Resume(
+                "the checkpoint's best weights do not fit this network".into(),
+            ));
+        }
+        self.optimizer.restore(optimizer_state)?;
+        self.state = state;
+        Ok(())
+    }
+
+    /// The network as it is now.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The run's resumable state.
+    pub fn state(&self) -> &TrainingState {
+        &self.state
+    }
+
+    /// The optimizer's state, for checkpoints.
+    pub fn optimizer_state(&self) -> Vec<Vec<f32>> {
+        self.optimizer.state()
+    }
+
+    /// The run's hyper-parameters.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// True once every epoch has run or the run stopped early.
+    pub fn is_finished(&self) -> bool {
+        self.state.stopped.is_some() || self.state.history.len() >= self.config.epochs
+    }
+
+    /// Runs every remaining epoch and returns the trained network with its history.
+    pub fn train(
+        mut self,
+        training: &dyn Examples,
+        evaluation: Option<&dyn Examples>,
+        observer: &mut dyn Observer,
+    ) -> Result<(Network, History), TrainError> {
+        while !self.is_finished() {
+            self.run_epoch(training, evaluation, observer)?;
+        }
+        Ok(self.finish())
+    }
+
+    /// Ends the run: with early stopping, the network gets back the best weights it had.
+    pub fn finish(mut self) -> (Network, History) {
+        if self.config.early_stopping.is_some() {
+            if let Some(best) = self.state.best_params.take() {
+                self.network.params_mut().copy_from_slice(&best);
+            }
+        }
+        let history = History {
+            epochs: self.state.history,
+            best_epoch: self.state.best.map(|b| b.1),
+            stopped: self.state.stopped,
+        };
+        (self.network, history)
+    }
+
+    /// Runs one epoch: shuffle, one update per mini-batch, then monitoring, early stopping,
+    /// the schedule and the divergence guard. Returns the epoch's record.
+    pub fn run_epoch(
+        &mut self,
+        training: &dyn Examples,
+        evaluation: Option<&dyn Examples>,
+        observer: &mut dyn Observer,
+    ) -> Result<EpochRecord, TrainError> {
+        self.network.check_shape(training, "training data")?;
+        if let Some(evaluation) = evaluation {
+            self.network.check_shape(evaluation, "evaluation data")?;
+        } else if self.config.needs_evaluation_accuracy() || self.config.monitor.evaluation_cost {
+            return Err(TrainError::InvalidHyperParameter(
+                "evaluation monitoring, early stopping and the schedule need evaluation data"
+                    .into(),
+            ));
+        }
+        if training.is_empty() {
+            return Err(TrainError::ShapeMismatch(
+                "the training data is empty".into(),
+            ));
+        }
+        let epoch = self.state.history.len() + 1;
+        let seed = epoch_seed(self.config.seed, epoch);
+        let eta = self.state.eta;
+        let started = Instant::now();
+        let mut transform = self.transform.take();
+        let data: &dyn Examples = match transform.as_mut() {
+            Some(t) => t.epoch_examples(epoch - 1, seed, training),
+            None => training,
+        };
+        let result = self.train_batches(data, epoch, seed, observer);
+        self.transform = transform;
+        result?;
+        let seconds = started.elapsed().as_secs_f64();
+        if !self.network.is_finite() {
+            return Err(TrainError::Diverged {
+                epoch,
+                what: "weights",
+                eta,
+            });
+        }
+        let record = self.monitor(epoch, eta, seconds, training, evaluation)?;
+        self.update_schedule(&record, observer);
+        self.state.history.push(record.clone());
+        observer.epoch_done(&record);
+        Ok(record)
+    }
+
+    fn train_batches(
+        &mut self,
+        data: &dyn Examples,
+        epoch: usize,
+        seed: u64,
+        observer: &mut dyn Observer,
+    ) -> Result<(), TrainError> {
+        self.network
+            .check_shape(data, "transformed training data")?;
+        let n = data.len();
+        let mut rng = StdRng::seed_from_u64(seed);
+        self.order.clear();
+        self.order.extend(0..n);
+        self.order.shuffle(&mut rng);
+        let batch_size = self.config.batch_size;
+        let total = n.div_ceil(batch_size);
+        let eta = self.state.eta;
+        let layer_count = self.network.sizes().len();
+        for (done, batch) in self.order.chunks(batch_size).enumerate() {
+            let m = batch.len();
+            self.workspace.load_indices(data, batch);
+            for layer in 0..layer_count - 1 {
+                let mask = &mut self.workspace.masks[layer][..self.network.sizes()[layer] * m];
+                mask.fill(1.0);
+                let mut active = false;
+                for regularizer in &self.regularizers {
+                    active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
+                }
+                self.workspace.mask_active[layer] = active;
+            }
+            self.network
+                .backprop(&mut self.workspace, m, self.cost, &mut self.gradient);
+            add_penalty_gradients(&self.network, &self.regularizers, n, &mut self.gradient);
+            let Self {
+                network,
+                probe,
+                workspace,
+                cost,
+                regularizers,
+                optimizer,
+                gradient,
+                ..
+            } = self;
+            let mut curvature = probe.as_mut().map(|probe| BatchCurvature {
+                network: probe,
+                workspace,
+                cost: *cost,
+                regularizers,
+                m,
+                n,
+            });
+            optimizer.step(
+                network.params_mut(),
+                gradient,
+                eta,
+                curvature.as_mut().map(|c| c as &mut dyn Curvature),
+            )?;
+            network.for_each_weights_mut(|shape, weights| {
+                regularizers
+                    .iter()
+                    .for_each(|r| r.constrain(shape, weights));
+            });
+            observer.batch_done(epoch, done + 1, total);
+        }
+        Ok(())
+    }
+
+    fn monitor(
+        &mut self,
+        epoch: usize,
+        eta: f32,
+        seconds: f64,
+        training: &dyn Examples,
+        evaluation: Option<&dyn Examples>,
+    ) -> Result<EpochRecord, TrainError> {
+        let monitor = self.config.monitor;
+        let mut record = EpochRecord {
+            epoch,
+            eta,
+            seconds,
+            training_cost: None,
+            training_accuracy: None,
+            evaluation_cost: None,
+            evaluation_accuracy: None,
+        };
+        if monitor.training_cost || monitor.training_accuracy {
+            let e = self.network.evaluate(training, self.cost);
+            if monitor.training_cost {
+                record.training_cost = Some(self.average_cost(e.cost_sum, e.count, epoch, eta)?);
+            }
+            if monitor.training_accuracy {
+                record.training_accuracy = Some(e.accuracy());
+            }
+        }
+        if let Some(evaluation) = evaluation {
+            if monitor.evaluation_cost || self.config.needs_evaluation_accuracy() {
+                let e = self.network.evaluate(evaluation, self.cost);
+                if monitor.evaluation_cost {
+                    record.evaluation_cost =
+                        Some(self.average_cost(e.cost_sum, e.count, epoch, eta)?);
+                }
+                if self.config.needs_evaluation_accuracy() {
+                    record.evaluation_accuracy = Some(e.accuracy());
+                }
+            }
+        }
+        Ok(record)
+    }
+
+    /// The average cost over `n` examples plus every penalty term with that same n, as
+    /// network2.py's `total_cost` does.
+    fn average_cost(
+        &self,
+        cost_sum: f64,
+        n: usize,
+        epoch: usize,
+        eta: f32,
+    ) -> Result<f64, TrainError> {
+        let weights: Vec<&[f32]> = self
+            .network
+            .layers()
+            .iter()
+            .map(|l| &self.network.params()[l.weights.clone()])
+            .collect();
+        let penalty: f64 = self
+            .regularizers
+            .iter()
+            .map(|r| r.penalty(&weights, n))
+            .sum();
+        let cost = cost_sum / n as f64 + penalty;
+        if cost.is_finite() {
+            Ok(cost)
+        } else {
+            Err(TrainError::Diverged {
+                epoch,
+                what: "cost",
+                eta,
+            })
+        }
+    }
+
+    fn update_schedule(&mut self, record: &EpochRecord, observer: &mut dyn Observer) {
+        let Some(accuracy) = record.evaluation_accuracy.or(record.training_accuracy) else {
+            return;
+        };
+        let classes = self.network.output_size().max(2) as f64;
+        if accuracy <= 1.0 / classes + 0.02 {
+            self.state.chance_streak += 1;
+            if self.state.chance_streak == self.config.chance_epochs {
+                observer.warning(&format!(
+                    "accuracy has stayed at chance level ({:.1}%) for {} epochs: the learning rate (eta = {}) or the regularization may be far too large",
+                    accuracy * 100.0,
+                    self.state.chance_streak,
+                    record.eta
+                ));
+            }
+        } else {
+            self.state.chance_streak = 0;
+        }
+        let Some(accuracy) = record.evaluation_accuracy else {
+            return;
+        };
+        if self.state.best.is_none_or(|(best, _)| accuracy > best) {
+            self.state.best = Some((accuracy, record.epoch));
+            self.state.epochs_without_improvement = 0;
+            self.state.epochs_since_eta_change = 0;
+            if self.config.early_stopping.is_some() {
+                self.state.best_params = Some(self.network.params().to_vec());
+            }
+        } else {
+            self.state.epochs_without_improvement += 1;
+            self.state.epochs_since_eta_change += 1;
+        }
+        if let Schedule::OnPlateau {
+            patience,
+            factor,
+            stop_fraction,
+        } = self.config.schedule
+        {
+            if self.state.epochs_since_eta_change >= patience {
+                self.state.eta *= factor;
+                self.state.epochs_since_eta_change = 0;
+                if self.state.eta <= self.config.eta * stop_fraction * (1.0 + 1e-6) {
+                    self.state.stopped = Some(StopReason::LearningRateExhausted);
+                }
+            }
+        }
+        if let Some(patience) = self.config.early_stopping {
+            if self.state.epochs_without_improvement >= patience {
+                self.state.stopped = Some(StopReason::EarlyStopping(patience));
+            }
+        }
+    }
+}
+
+fn add_penalty_gradients(
+    network: &Network,
+    regularizers: &[Box<dyn Regularizer>],
+    n: usize,
+    gradient: &mut [f32],
+) {
+    for regularizer in regularizers {
+        for shape in network.layers() {
+            regularizer.add_weight_gradient(
+                &network.params()[shape.weights.clone()],
+                n,
+                &mut gradient[shape.weights.clone()],
+            );
+        }
+    }
+}
+
+/// The gradient of the current mini-batch's regularized cost at any parameters, for the
+/// Hessian technique. It reuses the batch already loaded in the workspace (and its masks).
+struct BatchCurvature<'a> {
+    network: &'a mut Network,
+    workspace: &'a mut Workspace,
+    cost: &'a dyn Cost,
+    regularizers: &'a [Box<dyn Regularizer>],
+    m: usize,
+    n: usize,
+}
+
+impl Curvature for BatchCurvature<'_> {
+    fn gradient_at(&mut self, params: &[f32], gradient: &mut [f32]) {
+        self.network.params_mut().copy_from_slice(params);
+        self.network
+            .backprop(self.workspace, self.m, self.cost, gradient);
+        add_penalty_gradients(&self.network, self.regularizers, self.n, gradient);
+    }
+}
+
+/// The regularized cost C = C₀ + penalties averaged over every example of `data`, taken as one
+/// mini-batch with n = `data.len()`, and its gradient as backpropagation computes it (laid out
+/// like [`Network::params`]). Gradient checks compare it with finite differences of the cost.
+pub fn cost_and_gradient(
+    network: &Network,
+    cost: &dyn Cost,
+    regularizers: &[Box<dyn Regularizer>],
+    data: &dyn Examples,
+) -> (f64, Vec<f32>) {
+    let n = data.len();
+    let mut workspace = Workspace::new(network, n);
+    let indices: Vec<usize> = (0..n).collect();
+    workspace.load_indices(data, &indices);
+    let mut gradient = vec![0.0; network.params().len()];
+    network.backprop(&mut workspace, n, cost, &mut gradient);
+    add_penalty_gradients(network, regularizers, n, &mut gradient);
+    let weights: Vec<&[f32]> = network
+        .layers()
+        .iter()
+        .map(|l| &network.params()[l.weights.clone()])
+        .collect();
+    let penalty: f64 = regularizers.iter().map(|r| r.penalty(&weights, n)).sum();
+    let c0 = network.evaluate(data, cost).cost_sum / n as f64;
+    (c0 + penalty, gradient)
+}
