@@ -1,1 +1,72 @@
-fn main() {}
+//! `nn`: train, evaluate and use the networks of Chapter 3 of "Neural Networks and Deep
+//! Learning" on MNIST.
+//!
+//! Layout of the crate, one module per job:
+//! - [`train`]: one whole training run from parsed options ([`train::run`]), reusable by other
+//!   subcommands;
+//! - [`options`]: the `nn train` flags and the resolved, serializable options of a run;
+//! - [`compose`]: turns options into trait objects (cost, activations, optimizer, regularizers,
+//!   schedule, data transforms);
+//! - [`progress`]: the training observer (progress bar, plain lines or silence);
+//! - [`checkpoint`]: saving and restoring a run after every epoch;
+//! - [`metrics`]: the per-epoch metrics file;
+//! - [`plot`]: cost and accuracy figures;
+//! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
+//! - [`digits`]: loading the MNIST splits and drawing digit grids.
+
+mod checkpoint;
+mod compose;
+mod digits;
+mod eval;
+mod metrics;
+mod options;
+mod plot;
+mod progress;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Neural networks on MNIST, after Chapter 3 of Nielsen's "Neural Networks and Deep Learning".
+#[derive(Debug, Parser)]
+#[command(name = "nn", version, about, after_help = MAIN_EXAMPLES)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  nn train                                  the book's main run (784,30,10, cross-entropy, L2)
+  nn train --epochs 2 --save model.json     a short run, keeping the model
+  nn eval model.json --confusion            accuracy and confusion matrix on the test set
+  nn predict model.json digit.png           classify a picture of a digit
+  nn data info                              where the MNIST files are";
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a network on MNIST and report its test accuracy.
+    #[command(after_help = options::TRAIN_EXAMPLES)]
+    Train(options::TrainArgs),
+    /// Measure a saved model's accuracy, confusion matrix and mistakes.
+    #[command(after_help = eval::EXAMPLES)]
+    Eval(eval::EvalArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => train::run(&args).map(|_| ()),
+        Command::Eval(args) => eval::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

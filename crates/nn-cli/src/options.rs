@@ -1,0 +1,434 @@
+//! The flags of `nn train` and the resolved options of a run.
+//!
+//! [`TrainArgs`] is what the command line says: every training option is optional, so a resumed
+//! run can tell the flags given now from those its checkpoint fixed. [`RunOptions`] is the
+//! complete, serializable description of a run (the book's main run filling the gaps); it is
+//! saved in checkpoints and metrics files.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Result, bail};
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
+/// Examples shown by `nn train --help`.
+pub const TRAIN_EXAMPLES: &str = "\
+Examples:
+  nn train
+      the book's main run: 784,30,10 sigmoid network, cross-entropy, eta 0.5, mini-batch 10,
+      30 epochs, L2 with lambda 5.0, validation accuracy monitored
+  nn train --layers 784,100,10 --epochs 60 --save model.json --plot run.svg
+  nn train --cost quadratic --lambda 0 --monitor training-cost,evaluation-accuracy
+  nn train --cost log-likelihood --dropout 0.5 --expand shift,rotate,elastic --lr-schedule halve:10
+  nn train --epochs 30 --checkpoint ckpt --metrics run.json
+  nn train --resume ckpt                   continue a checkpointed run where it stopped";
+
+/// The cost function (`--cost`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostName {
+    /// C = ½‖y − a‖² (eq. 6), with sigmoid output neurons.
+    Quadratic,
+    /// The cross-entropy (eq. 63), with sigmoid output neurons.
+    CrossEntropy,
+    /// C = −ln a_y (eq. 80), with a softmax output layer.
+    LogLikelihood,
+}
+
+impl CostName {
+    /// The name as written on the command line.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Quadratic => "quadratic",
+            Self::CrossEntropy => "cross-entropy",
+            Self::LogLikelihood => "log-likelihood",
+        }
+    }
+}
+
+/// The activation of the hidden layers (`--activation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActivationName {
+    /// σ(z) = 1/(1 + e^−z).
+    Sigmoid,
+    /// tanh(z).
+    Tanh,
+    /// max(0, z).
+    Relu,
+}
+
+impl ActivationName {
+    /// The specification nn-core understands.
+    pub fn spec(self) -> &'static str {
+        match self {
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+            Self::Relu => "relu",
+        }
+    }
+}
+
+/// The weight initialization (`--init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitName {
+    /// Weights from N(0, 1/n_in), biases from N(0, 1).
+    Default,
+    /// Weights and biases from N(0, 1) (Chapter 1's initialization).
+    Large,
+}
+
+/// The update rule (`--optimizer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerName {
+    /// Plain stochastic gradient descent.
+    Sgd,
+    /// Momentum-based gradient descent (eqs. 107-108), with `--momentum`.
+    Momentum,
+    /// Nesterov's accelerated gradient, with `--momentum`.
+    Nesterov,
+    /// Adam with its usual constants.
+    Adam,
+    /// The damped Hessian technique (eq. 106); small networks only.
+    Newton,
+}
+
+/// A distortion for artificially expanding the training data (`--expand`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransformName {
+    /// Shift by up to two pixels.
+    Shift,
+    /// Rotate by up to 15 degrees.
+    Rotate,
+    /// Shear horizontally.
+    Skew,
+    /// Scale by up to 15%.
+    Scale,
+    /// Elastic distortion (Simard et al.).
+    Elastic,
+}
+
+/// The data monitored during training (`--eval`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvalSet {
+    /// The 10,000 validation images (the last of MNIST's training file).
+    Validation,
+    /// The 10,000 test images.
+    Test,
+}
+
+impl EvalSet {
+    /// The set's name in output lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Validation => "validation",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// One figure computed after each epoch (`--monitor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MonitorItem {
+    /// Cost on the training data.
+    TrainingCost,
+    /// Accuracy on the training data.
+    TrainingAccuracy,
+    /// Cost on the evaluation data.
+    EvaluationCost,
+    /// Accuracy on the evaluation data.
+    EvaluationAccuracy,
+}
+
+/// The learning-rate schedule (`--lr-schedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// η stays fixed.
+    #[default]
+    Constant,
+    /// Halve η after this many epochs without a better evaluation accuracy; stop at η₀/128.
+    Halve(usize),
+}
+
+impl FromStr for LrSchedule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "constant" {
+            return Ok(Self::Constant);
+        }
+        match s.strip_prefix("halve:").map(str::parse::<usize>) {
+            Some(Ok(n)) if n > 0 => Ok(Self::Halve(n)),
+            _ => Err(format!(
+                "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10) or constant"
+            )),
+        }
+    }
+}
+
+/// The flags of `nn train`. Training options left out take the book's main run's values (or,
+/// with `--resume`, the checkpointed run's).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TrainArgs {
+    /// Layer sizes, input first; the first must be 784 and the last 10 [default: 784,30,10]
+    #[arg(long, value_delimiter = ',', value_name = "SIZES")]
+    pub layers: Option<Vec<usize>>,
+    /// Cost function [default: cross-entropy]
+    #[arg(long, value_enum)]
+    pub cost: Option<CostName>,
+    /// Activation of the hidden layers [default: sigmoid]
+    #[arg(long, value_enum)]
+    pub activation: Option<ActivationName>,
+    /// Weight initialization [default: default]
+    #[arg(long, value_enum)]
+    pub init: Option<InitName>,
+    /// Learning rate η > 0 [default: 0.5]
+    #[arg(long)]
+    pub eta: Option<f32>,
+    /// Mini-batch size m >= 1 [default: 10]
+    #[arg(long, value_name = "M")]
+    pub batch_size: Option<usize>,
+    /// Number of epochs (an upper bound with early stopping or a schedule) [default: 30]
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// L2 regularization parameter λ; 0 turns it off [default: 5.0]
+    #[arg(long)]
+    pub lambda: Option<f32>,
+    /// L1 regularization parameter λ [default: 0, off]
+    #[arg(long, value_name = "LAMBDA")]
+    pub l1: Option<f32>,
+    /// Dropout: probability P in [0, 1) of dropping each hidden neuron [default: 0, off]
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f32>,
+    /// Update rule [default: sgd, or momentum when --momentum is given]
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerName>,
+    /// Momentum coefficient μ in [0, 1) for momentum and nesterov [default: 0.9]
+    #[arg(long, value_name = "MU")]
+    pub momentum: Option<f32>,
+    /// Distortions drawn fresh each epoch to expand the training data, comma-separated
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "TRANSFORMS")]
+    pub expand: Option<Vec<TransformName>>,
+    /// Train on the first N of the 50,000 training images [default: all]
+    #[arg(long, value_name = "N")]
+    pub train_size: Option<usize>,
+    /// Monitor on the first N of the 10,000 validation images [default: all]
+    #[arg(long, value_name = "N")]
+    pub validation_size: Option<usize>,
+    /// Data monitored after each epoch [default: validation]
+    #[arg(long, value_enum)]
+    pub eval: Option<EvalSet>,
+    /// Figures computed after each epoch, comma-separated [default: evaluation-accuracy]
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FIGURES")]
+    pub monitor: Option<Vec<MonitorItem>>,
+    /// Stop after N epochs without a better evaluation accuracy and keep the best weights
+    #[arg(long, value_name = "N")]
+    pub early_stopping: Option<usize>,
+    /// Learning-rate schedule: halve:N halves η after N epochs without improvement and stops at
+    /// η/128 [default: constant]
+    #[arg(long, value_name = "SCHEDULE")]
+    pub lr_schedule: Option<LrSchedule>,
+    /// Train and test on inverted images (dark digits on a light background)
+    #[arg(long)]
+    pub invert: bool,
+    /// Seed of the initial weights, shuffling, dropout and distortions [default: 0]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of worker threads [default: one per core]
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+    /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Save the trained model (network2.py-compatible JSON)
+    #[arg(long, value_name = "MODEL.json")]
+    pub save: Option<PathBuf>,
+    /// Write a checkpoint into DIR after every epoch
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the run checkpointed in DIR (its options apply; --epochs may extend it)
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Plot cost and accuracy per epoch (.png or .svg)
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Write the per-epoch figures and the test accuracy as JSON
+    #[arg(long, value_name = "FILE.json")]
+    pub metrics: Option<PathBuf>,
+    /// Print nothing but warnings and errors
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Everything that determines a run's result: the training options with every default filled
+/// in. Output files, thread count and data location are not part of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Layer sizes, input first.
+    pub layers: Vec<usize>,
+    /// Cost function.
+    pub cost: CostName,
+    /// Hidden-layer activation.
+    pub activation: ActivationName,
+    /// Weight initialization.
+    pub init: InitName,
+    /// Learning rate.
+    pub eta: f32,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Number of epochs.
+    pub epochs: usize,
+    /// L2 parameter (0 = off).
+    pub lambda: f32,
+    /// L1 parameter (0 = off).
+    pub l1: f32,
+    /// Dropout probability (0 = off).
+    pub dropout: f32,
+    /// Update rule.
+    pub optimizer: OptimizerName,
+    /// Momentum coefficient for momentum and Nesterov.
+    pub momentum: f32,
+    /// Distortions applied each epoch (empty = none).
+    pub expand: Vec<TransformName>,
+    /// Number of training images used (`None` = all).
+    pub train_size: Option<usize>,
+    /// Number of validation images used (`None` = all).
+    pub validation_size: Option<usize>,
+    /// The monitored data.
+    pub eval: EvalSet,
+    /// The monitored figures.
+    pub monitor: Vec<MonitorItem>,
+    /// Early-stopping patience.
+    pub early_stopping: Option<usize>,
+    /// Learning-rate schedule.
+    pub lr_schedule: LrSchedule,
+    /// Inverted images.
+    pub invert: bool,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for RunOptions {
+    /// The book's main run of Chapter 3 (network2.py's example).
+    fn default() -> Self {
+        Self {
+            layers: vec![784, 30, 10],
+            cost: CostName::CrossEntropy,
+            activation: ActivationName::Sigmoid,
+            init: InitName::Default,
+            eta: 0.5,
+            batch_size: 10,
+            epochs: 30,
+            lambda: 5.0,
+            l1: 0.0,
+            dropout: 0.0,
+            optimizer: OptimizerName::Sgd,
+            momentum: 0.9,
+            expand: Vec::new(),
+            train_size: None,
+            validation_size: None,
+            eval: EvalSet::Validation,
+            monitor: vec![MonitorItem::EvaluationAccuracy],
+            early_stopping: None,
+            lr_schedule: LrSchedule::Constant,
+            invert: false,
+            seed: 0,
+        }
+    }
+}
+
+impl RunOptions {
+    /// The options the flags ask for, on top of `base` (the defaults, or a checkpoint's).
+    pub fn from_args(args: &TrainArgs, base: RunOptions) -> Self {
+        let mut o = base;
+        macro_rules! take {
+            ($($field:ident),*) => {
+                $(if let Some(v) = &args.$field { o.$field = v.clone(); })*
+            };
+        }
+        take!(
+            layers,
+            cost,
+            activation,
+            init,
+            eta,
+            batch_size,
+            epochs,
+            lambda,
+            l1,
+            dropout,
+            optimizer,
+            momentum,
+            expand,
+            eval,
+            monitor,
+            lr_schedule,
+            seed
+        );
+        if args.train_size.is_some() {
+            o.train_size = args.train_size;
+        }
+        if args.validation_size.is_some() {
+            o.validation_size = args.validation_size;
+        }
+        if args.early_stopping.is_some() {
+            o.early_stopping = args.early_stopping;
+        }
+        if args.momentum.is_some() && args.optimizer.is_none() && o.optimizer == OptimizerName::Sgd
+        {
+            o.optimizer = OptimizerName::Momentum;
+        }
+        o.invert |= args.invert;
+        o
+    }
+
+    /// Whether a figure is monitored.
+    pub fn monitors(&self, item: MonitorItem) -> bool {
+        self.monitor.contains(&item)
+    }
+}
+
+/// The training flags given alongside `--resume`, which a checkpoint fixes: an error names them.
+pub fn check_resume_flags(args: &TrainArgs) -> Result<()> {
+    let given: Vec<&str> = [
+        ("--layers", args.layers.is_some()),
+        ("--cost", args.cost.is_some()),
+        ("--activation", args.activation.is_some()),
+        ("--init", args.init.is_some()),
+        ("--eta", args.eta.is_some()),
+        ("--batch-size", args.batch_size.is_some()),
+        ("--lambda", args.lambda.is_some()),
+        ("--l1", args.l1.is_some()),
+        ("--dropout", args.dropout.is_some()),
+        ("--optimizer", args.optimizer.is_some()),
+        ("--momentum", args.momentum.is_some()),
+        ("--expand", args.expand.is_some()),
+        ("--train-size", args.train_size.is_some()),
+        ("--validation-size", args.validation_size.is_some()),
+        ("--eval", args.eval.is_some()),
+        ("--monitor", args.monitor.is_some()),
+        ("--early-stopping", args.early_stopping.is_some()),
+        ("--lr-schedule", args.lr_schedule.is_some()),
+        ("--invert", args.invert),
+        ("--seed", args.seed.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, given)| given.then_some(flag))
+    .collect();
+    if !given.is_empty() {
+        bail!(
+            "--resume continues a run with the options saved in its checkpoint; drop {} (only \
+             --epochs, --data, --threads, --save, --checkpoint, --plot, --metrics and --quiet \
+             may accompany --resume)",
+            given.join(", ")
+        );
+    }
+    Ok(())
+}
