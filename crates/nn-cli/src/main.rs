@@ -16,11 +16,13 @@
 
 mod checkpoint;
 mod compose;
+mod data_cmd;
 mod digits;
 mod eval;
 mod metrics;
 mod options;
 mod plot;
+mod predict;
 mod progress;
 mod train;
 
@@ -54,6 +56,12 @@ enum Command {
     /// Measure a saved model's accuracy, confusion matrix and mistakes.
     #[command(after_help = eval::EXAMPLES)]
     Eval(eval::EvalArgs),
+    /// Classify a PNG picture of a handwritten digit.
+    #[command(after_help = predict::EXAMPLES)]
+    Predict(predict::PredictArgs),
+    /// Inspect, preview, expand and verify the MNIST data.
+    #[command(after_help = data_cmd::EXAMPLES)]
+    Data(data_cmd::DataArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +69,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => train::run(&args).map(|_| ()),
         Command::Eval(args) => eval::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Data(args) => data_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
