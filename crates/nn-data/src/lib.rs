@@ -3,6 +3,7 @@
 //! rotations, skews, scalings and elastic distortions) for artificially expanding the training
 //! data.
 
+pub mod augment;
 mod digest;
 pub mod download;
 mod error;
@@ -11,6 +12,10 @@ mod image_set;
 pub mod locate;
 pub mod mnist;
 
+pub use augment::{
+    Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew, augment_set,
+    expand_by_shifts, expand_to_idx,
+};
 pub use download::{download_files, download_mnist};
 pub use error::DataError;
 pub use idx::{IdxArray, parse_idx, read_idx, write_idx};
