@@ -11,6 +11,7 @@ pub mod idx;
 mod image_set;
 pub mod locate;
 pub mod mnist;
+pub mod preview;
 
 pub use augment::{
     Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew, augment_set,
@@ -22,3 +23,4 @@ pub use idx::{IdxArray, parse_idx, read_idx, write_idx};
 pub use image_set::{DIGIT_CLASSES, ImageSet};
 pub use locate::{DataLocation, FileReport, Source, locate_mnist, verify_dir};
 pub use mnist::{Mnist, MnistSplits, load_image_set, load_splits};
+pub use preview::{image_grid, preview_grid};

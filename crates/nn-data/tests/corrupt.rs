@@ -11,6 +11,9 @@ use nn_data::mnist::MNIST_FILES;
 use nn_data::{DataError, load_image_set, parse_idx, read_idx, verify_dir};
 use proptest::prelude::*;
 
+/// A case of [`file_faults_are_typed_and_named`]: file name, content, expected error.
+type Case = (&'static str, Vec<u8>, fn(&DataError) -> bool);
+
 fn idx(type_code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0, 0, type_code, dims.len() as u8];
     for d in dims {
@@ -35,7 +38,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
 #[test]
 fn file_faults_are_typed_and_named() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, Vec<u8>, fn(&DataError) -> bool)> = vec![
+    let cases: Vec<Case> = vec![
         ("magic", b"\x89PNG\r\n\x1a\n".to_vec(), |e| {
             matches!(e, DataError::BadMagic { .. })
         }),
