@@ -1,0 +1,501 @@
+//! End-to-end tests of the `nn` binary on small subsets of the real MNIST data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The shared MNIST directory beside the project.
+fn data_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    dir.canonicalize()
+        .unwrap_or_else(|e| panic!("MNIST expected at {}: {e}", dir.display()))
+}
+
+/// `nn` run in `cwd`, without `MNIST_DIR` from the environment.
+fn nn(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nn"));
+    command.current_dir(cwd).env_remove("MNIST_DIR");
+    command
+}
+
+/// Runs `nn` with `args` in `cwd`.
+fn run(cwd: &Path, args: &[&str]) -> Output {
+    nn(cwd).args(args).output().expect("nn runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts success, showing stderr otherwise.
+fn ok(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "nn failed: {}\n{}",
+        stderr(&output),
+        stdout(&output)
+    );
+    output
+}
+
+/// A short training run's flags on a small subset, with `extra` appended.
+fn small_train(extra: &[&str]) -> Vec<String> {
+    let data = data_dir();
+    let mut args: Vec<String> = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--train-size",
+        "1000",
+        "--validation-size",
+        "500",
+        "--epochs",
+        "2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn run_strings(cwd: &Path, args: &[String]) -> Output {
+    nn(cwd).args(args).output().expect("nn runs")
+}
+
+/// Asserts a user error: non-zero exit, one `error:` line, no panic.
+fn assert_user_error(output: &Output, expected: &str) {
+    let err = stderr(output);
+    assert!(!output.status.success(), "expected failure, got: {err}");
+    assert!(err.starts_with("error:"), "stderr: {err}");
+    assert!(!err.contains("panicked"), "stderr: {err}");
+    assert!(
+        err.to_lowercase().contains(&expected.to_lowercase()),
+        "stderr should mention '{expected}': {err}"
+    );
+}
+
+#[test]
+fn train_save_eval_predict_round_trip() {
+    let tmp = TempDir::new().unwrap();
+    let data = data_dir();
+    let args = small_train(&[
+        "--train-size",
+        "5000",
+        "--epochs",
+        "3",
+        "--save",
+        "model.json",
+    ]);
+    let out = ok(run_strings(tmp.path(), &args));
+    assert!(stdout(&out).contains("Test accuracy:"));
+    let model = tmp.path().join("model.json");
+    assert!(model.is_file());
+
+    let out = ok(run(
+        tmp.path(),
+        &[
+            "eval",
+            "model.json",
+            "--data",
+            data.to_str().unwrap(),
+            "--confusion",
+            "--gallery",
+            "mistakes.png",
+        ],
+    ));
+    let text = stdout(&out);
+    let accuracy = Regex::new(r"Accuracy on the test set: (\d+) / 10000")
+        .unwrap()
+        .captures(&text)
+        .unwrap_or_else(|| panic!("no accuracy line in {text}"))[1]
+        .parse::<usize>()
+        .unwrap();
+    assert!(accuracy > 8000, "accuracy {accuracy} too low");
+    assert!(text.contains("Confusion matrix"));
+    assert_eq!(
+        text.lines()
+            .filter(|l| Regex::new(r"^\s+\d(\s+\d+){10} \|").unwrap().is_match(l))
+            .count(),
+        10,
+        "ten rows in the confusion matrix: {text}"
+    );
+    image::open(tmp.path().join("mistakes.png")).expect("a readable gallery");
+
+    // Test digits drawn black on white at 100x100 must be prepared back into MNIST's form.
+    let splits = nn_data::load_splits(&data, Some(10_000)).unwrap();
+    let digit_line = Regex::new(r"(?m)^Digit: (\d)$").unwrap();
+    let mut right = 0;
+    for i in 0..10 {
+        let pixels = splits.test.image(i);
+        let picture = image::RgbImage::from_fn(100, 100, |x, y| {
+            let (px, py) = ((x * 28 / 100) as usize, (y * 28 / 100) as usize);
+            let v = 255 - pixels[py * 28 + px];
+            image::Rgb([v, v, v])
+        });
+        let path = tmp.path().join(format!("digit{i}.png"));
+        picture.save(&path).unwrap();
+        let out = ok(run(
+            tmp.path(),
+            &["predict", "model.json", path.to_str().unwrap()],
+        ));
+        let text = stdout(&out);
+        let predicted: u8 = digit_line
+            .captures(&text)
+            .unwrap_or_else(|| panic!("no digit in {text}"))[1]
+            .parse()
+            .unwrap();
+        let probabilities: f64 = Regex::new(r"(?m)^\s+\d: ([0-9.]+)")
+            .unwrap()
+            .captures_iter(&text)
+            .map(|c| c[1].parse::<f64>().unwrap())
+            .sum();
+        assert!((probabilities - 1.0).abs() < 1e-2, "{text}");
+        assert!(text.contains("normalised"), "sigmoid outputs: {text}");
+        right += usize::from(predicted == splits.test.label(i));
+    }
+    assert!(right >= 7, "only {right} of 10 prepared digits recognised");
+}
+
+#[test]
+fn metrics_file_schema() {
+    let tmp = TempDir::new().unwrap();
+    let all = "training-cost,training-accuracy,evaluation-cost,evaluation-accuracy";
+    ok(run_strings(
+        tmp.path(),
+        &small_train(&["--monitor", all, "--metrics", "all.json"]),
+    ));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("all.json")).unwrap())
+            .unwrap();
+    let history = json["history"].as_array().expect("a history array");
+    assert_eq!(history.len(), 2);
+    for (i, record) in history.iter().enumerate() {
+        assert_eq!(record["epoch"].as_u64(), Some(i as u64 + 1));
+        assert!((record["eta"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+        assert!(record["seconds"].as_f64().unwrap() >= 0.0);
+        for key in ["training_cost", "evaluation_cost"] {
+            let cost = record[key].as_f64().unwrap_or_else(|| panic!("{key}"));
+            assert!(cost.is_finite() && cost > 0.0, "{key} = {cost}");
+        }
+        for key in ["training_accuracy", "evaluation_accuracy"] {
+            let accuracy = record[key].as_f64().unwrap_or_else(|| panic!("{key}"));
+            assert!((0.0..=1.0).contains(&accuracy), "{key} = {accuracy}");
+        }
+    }
+    let test = json["test_accuracy"].as_f64().expect("test_accuracy");
+    assert!(test > 0.5 && test <= 1.0, "test accuracy {test}");
+
+    ok(run_strings(
+        tmp.path(),
+        &small_train(&["--metrics", "default.json"]),
+    ));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("default.json")).unwrap())
+            .unwrap();
+    let record = json["history"][0].as_object().unwrap();
+    let mut keys: Vec<&str> = record.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["epoch", "eta", "evaluation_accuracy", "seconds"]);
+}
+
+#[test]
+fn plain_output_lines() {
+    let tmp = TempDir::new().unwrap();
+    let out = ok(run_strings(tmp.path(), &small_train(&[])));
+    let text = stdout(&out);
+    let epoch =
+        Regex::new(r"^Epoch (\d+): validation accuracy (\d+) / 500 \(\d+\.\d+ s\)$").unwrap();
+    let epochs: Vec<&str> = text.lines().filter(|l| l.starts_with("Epoch")).collect();
+    assert_eq!(epochs.len(), 2, "{text}");
+    for (i, line) in epochs.iter().enumerate() {
+        let c = epoch
+            .captures(line)
+            .unwrap_or_else(|| panic!("bad line: {line}"));
+        assert_eq!(c[1].parse::<usize>().unwrap(), i + 1);
+    }
+    let summary =
+        Regex::new(r"(?m)^Test accuracy: \d+ / 10000 \(\d+\.\d\d%\) after 2 epochs in \d+\.\d s$")
+            .unwrap();
+    assert!(summary.is_match(&text), "{text}");
+
+    let out = ok(run_strings(
+        tmp.path(),
+        &small_train(&[
+            "--monitor",
+            "training-cost,evaluation-cost,evaluation-accuracy",
+        ]),
+    ));
+    let full = Regex::new(
+        r"(?m)^Epoch 1: training cost \d+\.\d+, validation accuracy \d+ / 500, cost \d+\.\d+ \(\d+\.\d+ s\)$",
+    )
+    .unwrap();
+    assert!(full.is_match(&stdout(&out)), "{}", stdout(&out));
+
+    let out = ok(run_strings(tmp.path(), &small_train(&["--quiet"])));
+    assert!(stdout(&out).is_empty(), "quiet: {}", stdout(&out));
+}
+
+/// Reads a file that must exist.
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn resumed_run_ends_with_the_same_model() {
+    let tmp = TempDir::new().unwrap();
+    let common = [
+        "--train-size",
+        "2000",
+        "--optimizer",
+        "momentum",
+        "--dropout",
+        "0.2",
+        "--seed",
+        "7",
+        "--lr-schedule",
+        "halve:1",
+        "--monitor",
+        "evaluation-accuracy,training-cost",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = common.to_vec();
+        args.extend_from_slice(extra);
+        small_train(&args)
+    };
+    ok(run_strings(
+        tmp.path(),
+        &with(&["--epochs", "4", "--save", "straight.json"]),
+    ));
+    ok(run_strings(
+        tmp.path(),
+        &with(&["--epochs", "2", "--checkpoint", "ckpt"]),
+    ));
+    assert!(tmp.path().join("ckpt/model.json").is_file());
+    let data = data_dir();
+    let out = ok(run(
+        tmp.path(),
+        &[
+            "train",
+            "--resume",
+            "ckpt",
+            "--epochs",
+            "4",
+            "--data",
+            data.to_str().unwrap(),
+            "--save",
+            "resumed.json",
+        ],
+    ));
+    assert!(stdout(&out).contains("Resuming after epoch 2 of 4"));
+    assert!(!stdout(&out).contains("Epoch 2:"), "{}", stdout(&out));
+    assert!(
+        bytes(&tmp.path().join("straight.json")) == bytes(&tmp.path().join("resumed.json")),
+        "the resumed run's model differs from the uninterrupted run's"
+    );
+
+    // Resuming needs no other flag, and refuses options that would change the run.
+    let out = run(tmp.path(), &["train", "--resume", "ckpt", "--eta", "0.1"]);
+    assert_user_error(&out, "--eta");
+}
+
+#[test]
+fn killed_run_resumes_to_the_same_model() {
+    let tmp = TempDir::new().unwrap();
+    let data = data_dir();
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--train-size",
+            "5000",
+            "--validation-size",
+            "200",
+            "--epochs",
+            "12",
+            "--seed",
+            "3",
+            "--quiet",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    ok(run_strings(tmp.path(), &args(&["--save", "straight.json"])));
+
+    let mut child = nn(tmp.path())
+        .args(args(&["--checkpoint", "ckpt"]))
+        .spawn()
+        .unwrap();
+    let state = tmp.path().join("ckpt/checkpoint.json");
+    let started = Instant::now();
+    while !state.exists() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(state.exists(), "no checkpoint written");
+    ok(run_strings(
+        tmp.path(),
+        &[
+            "train".to_string(),
+            "--resume".to_string(),
+            "ckpt".to_string(),
+            "--data".to_string(),
+            data.to_str().unwrap().to_string(),
+            "--save".to_string(),
+            "resumed.json".to_string(),
+        ],
+    ));
+    assert!(
+        bytes(&tmp.path().join("straight.json")) == bytes(&tmp.path().join("resumed.json")),
+        "the killed and resumed run's model differs from the uninterrupted run's"
+    );
+}
+
+#[test]
+fn plot_files() {
+    let tmp = TempDir::new().unwrap();
+    ok(run_strings(
+        tmp.path(),
+        &small_train(&[
+            "--monitor",
+            "training-cost,training-accuracy,evaluation-cost,evaluation-accuracy",
+            "--plot",
+            "run.svg",
+        ]),
+    ));
+    let svg = std::fs::read_to_string(tmp.path().join("run.svg")).unwrap();
+    assert!(svg.contains("<svg"));
+    ok(run_strings(
+        tmp.path(),
+        &small_train(&["--plot", "run.png"]),
+    ));
+    image::open(tmp.path().join("run.png")).expect("a readable PNG");
+    let out = run_strings(tmp.path(), &small_train(&["--plot", "run.jpg"]));
+    assert_user_error(&out, ".png or .svg");
+}
+
+#[test]
+fn user_errors_are_one_line() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--eta", "0"], "eta"),
+        (&["--batch-size", "0"], "mini-batch"),
+        (&["--dropout", "1.0"], "dropout"),
+        (&["--layers", "784,30,9"], "--layers 784,30,9"),
+        (&["--cost", "entropy"], "invalid value"),
+        (&["--optimizer", "rmsprop"], "invalid value"),
+        (&["--lr-schedule", "halve:0"], "halve:N"),
+        (&["--train-size", "70000"], "--train-size"),
+        (&["--momentum", "1.5"], "momentum"),
+    ];
+    for (extra, expected) in cases {
+        let out = run_strings(dir, &small_train(extra));
+        assert_user_error(&out, expected);
+        if !expected.starts_with("invalid value") && !expected.starts_with("halve") {
+            assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        }
+    }
+
+    let out = run(dir, &["train", "--data", "/no/such/mnist"]);
+    assert_user_error(&out, "no such directory");
+    let out = run(dir, &["data", "verify", "--data", dir.to_str().unwrap()]);
+    assert_user_error(&out, "no such file");
+
+    std::fs::write(dir.join("corrupt.json"), "{\"sizes\": [784, 30").unwrap();
+    let out = run(dir, &["eval", "corrupt.json"]);
+    assert_user_error(&out, "not a model file");
+
+    let wrong_shape = r#"{"sizes": [784, 2, 10], "cost": "CrossEntropyCost",
+        "weights": [[[0.0]], [[0.0]]], "biases": [[[0.0]], [[0.0]]]}"#;
+    std::fs::write(dir.join("shape.json"), wrong_shape).unwrap();
+    let out = run(dir, &["eval", "shape.json"]);
+    assert_user_error(&out, "expected");
+
+    // network2.py's format (no activations) for a 2-input network: loads, but is not for MNIST.
+    let small = r#"{"sizes": [2, 10], "cost": "QuadraticCost",
+        "weights": [[[0.1, 0.2],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0]]],
+        "biases": [[[0],[0],[0],[0],[0],[0],[0],[0],[0],[1e999]]]}"#;
+    std::fs::write(dir.join("huge.json"), small).unwrap();
+    let out = run(dir, &["eval", "huge.json"]);
+    assert_user_error(&out, "huge.json");
+    std::fs::write(dir.join("small.json"), small.replace("1e999", "0")).unwrap();
+    let out = run(dir, &["eval", "small.json"]);
+    assert_user_error(&out, "784");
+
+    std::fs::write(dir.join("missing.png"), b"not a picture").unwrap();
+    let model = dir.join("model.json");
+    ok(run_strings(
+        dir,
+        &small_train(&["--epochs", "1", "--save", model.to_str().unwrap()]),
+    ));
+    let out = run(dir, &["predict", "model.json", "missing.png"]);
+    assert_user_error(&out, "cannot read missing.png");
+    let out = run(dir, &["predict", "model.json", "absent.png"]);
+    assert_user_error(&out, "absent.png");
+    let out = run(dir, &["eval", "absent.json"]);
+    assert_user_error(&out, "absent.json");
+    let out = run(dir, &["train", "--resume", "nowhere"]);
+    assert_user_error(&out, "--checkpoint");
+}
+
+#[test]
+fn data_is_found_by_itself_and_through_mnist_dir() {
+    let tmp = TempDir::new().unwrap();
+    let out = ok(nn(tmp.path())
+        .args(["data", "info"])
+        .env("MNIST_DIR", data_dir())
+        .output()
+        .unwrap());
+    let text = stdout(&out);
+    assert!(text.contains("source: Env"), "{text}");
+    assert_eq!(text.matches("(ok)").count(), 4, "{text}");
+
+    // From a directory beside shared/, the shared copy is found without any flag.
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = ok(run(&project, &["data", "verify"]));
+    assert!(stdout(&out).contains("All 4 files match"));
+
+    let out = ok(run(
+        tmp.path(),
+        &[
+            "data",
+            "preview",
+            "--data",
+            data_dir().to_str().unwrap(),
+            "--out",
+            "preview.png",
+            "--transforms",
+            "rotate,elastic",
+            "--count",
+            "3",
+        ],
+    ));
+    assert!(stdout(&out).contains("rotate"));
+    image::open(tmp.path().join("preview.png")).expect("a readable preview");
+}
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    let tmp = TempDir::new().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["train", "--help"],
+        vec!["eval", "--help"],
+        vec!["predict", "--help"],
+        vec!["data", "--help"],
+    ] {
+        let out = ok(run(tmp.path(), &args));
+        assert!(stdout(&out).contains("Examples:"), "{args:?}");
+    }
+}
