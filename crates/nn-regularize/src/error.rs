@@ -1,0 +1,28 @@
+//! Errors for hyper-parameters that make no sense, each saying which value and why.
+
+use thiserror::Error;
+
+/// A regularization hyper-parameter outside its meaningful range.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum RegularizeError {
+    /// λ of L1 or L2 regularization (eqs. 87 and 95) is negative, infinite or NaN.
+    #[error("{kind} regularization parameter lambda = {lambda} must be finite and non-negative")]
+    Lambda {
+        /// `"L1"` or `"L2"`.
+        kind: &'static str,
+        /// The value given.
+        lambda: f32,
+    },
+    /// A dropout rate p outside [0, 1): p = 1 would remove every neuron.
+    #[error("dropout rate {rate} must be in [0, 1)")]
+    DropoutRate {
+        /// The value given.
+        rate: f32,
+    },
+    /// A max-norm bound c that is not a positive finite number.
+    #[error("max-norm bound {bound} must be finite and positive")]
+    MaxNorm {
+        /// The value given.
+        bound: f32,
+    },
+}
