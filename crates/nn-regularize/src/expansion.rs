@@ -1,0 +1,160 @@
+//! Artificially expanding the training data (the chapter's section of that name): training on
+//! distorted copies of the images, made once (offline) or drawn afresh every epoch.
+
+use std::fmt;
+
+use nn_core::{EpochTransform, Examples};
+use nn_data::{ImageSet, ImageTransform, augment_set, expand_by_shifts};
+
+use crate::RegularizeError;
+
+enum Mode {
+    /// A set expanded once, trained on in every epoch.
+    Offline { expanded: ImageSet, label: String },
+    /// A buffer refilled from `base` in every epoch.
+    Fresh {
+        base: ImageSet,
+        transforms: Vec<Box<dyn ImageTransform>>,
+        keep_original: f32,
+        buffer: ImageSet,
+    },
+}
+
+/// An [`EpochTransform`] that trains on distorted images instead of (or besides) the originals.
+///
+/// Offline, the set is expanded once and each epoch trains on all N·k images, so the λ/n of the
+/// penalties (eqs. 87 and 95) uses that larger n: the chapter scales λ with the training set's
+/// size to keep the weight decay factor 1 − ηλ/n the same. Fresh, every epoch trains on N images,
+/// each the original with probability `keep_original` and otherwise one randomly distorted copy
+/// drawn from the epoch's seed, so a run sees a different sample of distortions every epoch and
+/// the same ones when repeated with the same seed.
+///
+/// The trainer's own training set should be the base set: it is still used for monitoring the
+/// training cost and accuracy.
+pub struct DataExpansion {
+    mode: Mode,
+}
+
+impl fmt::Debug for DataExpansion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn describe_transforms(transforms: &[Box<dyn ImageTransform>]) -> String {
+    transforms
+        .iter()
+        .map(|t| t.describe())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_transforms(transforms: &[Box<dyn ImageTransform>]) -> Result<(), RegularizeError> {
+    if transforms.is_empty() {
+        Err(RegularizeError::NoTransforms)
+    } else {
+        Ok(())
+    }
+}
+
+impl DataExpansion {
+    /// The book's expansion (`expand_mnist.py`): every image followed by its copies shifted one
+    /// pixel down, up, right and left, so N images become 5N, made once.
+    pub fn offline_shifts(base: &ImageSet) -> Self {
+        Self {
+            mode: Mode::Offline {
+                expanded: expand_by_shifts(base),
+                label: "shifts(1px, 5x)".into(),
+            },
+        }
+    }
+
+    /// The originals followed by `copies` distorted copies of the whole set, made once: N images
+    /// become (1 + copies)·N. Copy k distorts every image with a transform chosen uniformly
+    /// from `transforms`, drawn from `seed` and k.
+    pub fn offline(
+        base: &ImageSet,
+        transforms: &[Box<dyn ImageTransform>],
+        copies: usize,
+        seed: u64,
+    ) -> Result<Self, RegularizeError> {
+        check_transforms(transforms)?;
+        let mut expanded = base.clone();
+        let mut copy = base.empty_like();
+        for k in 0..copies {
+            let copy_seed = seed ^ (k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+            augment_set(base, transforms, 0.0, copy_seed, &mut copy);
+            expanded.pixels.extend_from_slice(&copy.pixels);
+            expanded.labels.extend_from_slice(&copy.labels);
+        }
+        Ok(Self {
+            mode: Mode::Offline {
+                expanded,
+                label: format!("{} ({}x)", describe_transforms(transforms), copies + 1),
+            },
+        })
+    }
+
+    /// Fresh distortions every epoch: each image of `base` is kept as it is with probability
+    /// `keep_original` ∈ [0, 1] and otherwise distorted by a transform chosen uniformly from
+    /// `transforms`, with the epoch's seed.
+    pub fn fresh(
+        base: ImageSet,
+        transforms: Vec<Box<dyn ImageTransform>>,
+        keep_original: f32,
+    ) -> Result<Self, RegularizeError> {
+        check_transforms(&transforms)?;
+        if !(0.0..=1.0).contains(&keep_original) {
+            return Err(RegularizeError::KeepOriginal {
+                fraction: keep_original,
+            });
+        }
+        let buffer = base.empty_like();
+        Ok(Self {
+            mode: Mode::Fresh {
+                base,
+                transforms,
+                keep_original,
+                buffer,
+            },
+        })
+    }
+}
+
+impl EpochTransform for DataExpansion {
+    fn describe(&self) -> String {
+        match &self.mode {
+            Mode::Offline { label, .. } => format!("offline {label}"),
+            Mode::Fresh {
+                transforms,
+                keep_original,
+                ..
+            } => format!(
+                "fresh {} (originals {keep_original})",
+                describe_transforms(transforms)
+            ),
+        }
+    }
+
+    /// The expanded set (offline), or the base set refilled with this epoch's distortions
+    /// (fresh); the trainer's `base` is not read.
+    fn epoch_examples<'a>(
+        &'a mut self,
+        _epoch: usize,
+        seed: u64,
+        _base: &'a dyn Examples,
+    ) -> &'a dyn Examples {
+        match &mut self.mode {
+            Mode::Offline { expanded, .. } => expanded,
+            Mode::Fresh {
+                base,
+                transforms,
+                keep_original,
+                buffer,
+            } => {
+                augment_set(base, transforms, *keep_original, seed, buffer);
+                buffer
+            }
+        }
+    }
+}

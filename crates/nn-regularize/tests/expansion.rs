@@ -1,0 +1,198 @@
+//! Artificial expansion of the training data: the book's 5x shifts, k distorted copies, and
+//! fresh distortions every epoch, alone and inside a training run.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use nn_core::{
+    EpochTransform, Examples, Initializer, Network, Regularizer, Sgd, Silent, TrainConfig, Trainer,
+    cost_and_gradient,
+};
+use nn_costs::CrossEntropyCost;
+use nn_data::{
+    Elastic, ImageSet, ImageTransform, RandomRotation, RandomShift, expand_by_shifts, load_splits,
+};
+use nn_regularize::{DataExpansion, L2, RegularizeError};
+
+fn images(n: usize) -> ImageSet {
+    static DATA: OnceLock<ImageSet> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+        load_splits(&dir, None)
+            .expect("MNIST in /work/shared/data/mnist")
+            .training
+            .subset(..1000)
+    })
+    .subset(..n)
+}
+
+/// Every input of a set, one example after the other.
+fn inputs(set: &dyn Examples) -> Vec<Vec<f32>> {
+    (0..set.len())
+        .map(|i| {
+            let mut x = vec![0.0; set.input_len()];
+            set.write_input(i, &mut x);
+            x
+        })
+        .collect()
+}
+
+fn distortions() -> Vec<Box<dyn ImageTransform>> {
+    vec![
+        Box::new(Elastic::default()),
+        Box::new(RandomRotation::default()),
+    ]
+}
+
+#[test]
+fn offline_shifts_give_five_times_the_examples() {
+    let base = images(50);
+    let mut expansion = DataExpansion::offline_shifts(&base);
+    let expanded = expansion.epoch_examples(0, 1, &base);
+    assert_eq!(expanded.len(), 5 * base.len());
+    let (original, grown) = (inputs(&base), inputs(expanded));
+    for i in 0..base.len() {
+        assert_eq!(grown[5 * i], original[i]);
+        for k in 1..5 {
+            assert_eq!(expanded.class(5 * i + k), base.class(i));
+            assert_ne!(grown[5 * i + k], original[i], "image {i}, shift {k}");
+        }
+    }
+    // Offline means the same set every epoch.
+    let again = inputs(expansion.epoch_examples(7, 99, &base));
+    assert_eq!(again, grown);
+    assert_eq!(
+        expansion.describe(),
+        "offline shifts(1px, 5x)",
+        "{expansion:?}"
+    );
+}
+
+#[test]
+fn offline_copies_follow_the_originals() {
+    let base = images(40);
+    let mut expansion = DataExpansion::offline(&base, &distortions(), 2, 5).unwrap();
+    let expanded = inputs(expansion.epoch_examples(0, 0, &base));
+    let original = inputs(&base);
+    assert_eq!(expanded.len(), 3 * base.len());
+    assert_eq!(&expanded[..base.len()], &original[..]);
+    for copy in 1..3 {
+        let start = copy * base.len();
+        let changed = (0..base.len())
+            .filter(|&i| expanded[start + i] != original[i])
+            .count();
+        assert!(changed >= base.len() - 1, "copy {copy}: {changed} changed");
+    }
+    assert_ne!(
+        &expanded[base.len()..2 * base.len()],
+        &expanded[2 * base.len()..]
+    );
+    assert_eq!(
+        DataExpansion::offline(&base, &[], 2, 5).unwrap_err(),
+        RegularizeError::NoTransforms
+    );
+}
+
+#[test]
+fn fresh_distortions_change_every_epoch_and_repeat_with_the_seed() {
+    let base = images(200);
+    let original = inputs(&base);
+    let mut expansion = DataExpansion::fresh(base.clone(), distortions(), 0.25).unwrap();
+    let first = inputs(expansion.epoch_examples(0, 11, &base));
+    let second = inputs(expansion.epoch_examples(1, 12, &base));
+    assert_eq!(first.len(), base.len());
+    assert_ne!(first, second);
+    assert_eq!(inputs(expansion.epoch_examples(0, 11, &base)), first);
+    let mut other = DataExpansion::fresh(base.clone(), distortions(), 0.25).unwrap();
+    assert_eq!(inputs(other.epoch_examples(5, 11, &base)), first);
+    // About a quarter of the images are the originals, the rest distorted.
+    let kept = first.iter().zip(&original).filter(|(a, b)| a == b).count();
+    assert!((30..=70).contains(&kept), "kept {kept} of 200");
+    // keep_original = 1 trains on the base set itself.
+    let mut none = DataExpansion::fresh(base.clone(), distortions(), 1.0).unwrap();
+    assert_eq!(inputs(none.epoch_examples(0, 3, &base)), original);
+    assert!(expansion.describe().starts_with("fresh elastic("));
+}
+
+#[test]
+fn fresh_expansion_validates_its_mix() {
+    let err = DataExpansion::fresh(images(1), distortions(), 1.5).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "fraction of original images 1.5 must be in [0, 1]"
+    );
+    assert!(DataExpansion::fresh(images(1), distortions(), f32::NAN).is_err());
+    assert_eq!(
+        DataExpansion::fresh(images(1), Vec::new(), 0.5)
+            .unwrap_err()
+            .to_string(),
+        "data expansion needs at least one image transform"
+    );
+}
+
+#[test]
+fn weight_decay_uses_the_expanded_n() {
+    let base = images(20);
+    // The book's expansion as nn-data makes it, which the offline mode trains on.
+    let expanded = expand_by_shifts(&base);
+    assert_eq!(expanded.len(), 100);
+    let network = Network::sigmoid(&[784, 10, 10], Initializer::Default, 2).unwrap();
+    let (eta, lambda) = (0.5f32, 20.0f32);
+    let (_, gradient) = cost_and_gradient(&network, &CrossEntropyCost, &[], &expanded);
+    let decay = 1.0 - eta * lambda / 100.0;
+    let mut want: Vec<f32> = network
+        .params()
+        .iter()
+        .zip(&gradient)
+        .map(|(p, g)| p - eta * g)
+        .collect();
+    for shape in network.layers() {
+        for i in shape.weights.clone() {
+            want[i] = decay * network.params()[i] - eta * gradient[i];
+        }
+    }
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: 100,
+        eta,
+        ..TrainConfig::default()
+    };
+    let regularizers: Vec<Box<dyn Regularizer>> = vec![Box::new(L2::new(lambda).unwrap())];
+    let (trained, _) = Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        regularizers,
+        config,
+    )
+    .unwrap()
+    .with_transform(Box::new(DataExpansion::offline_shifts(&base)))
+    .train(&base, None, &mut Silent)
+    .unwrap();
+    let error = trained
+        .params()
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(error < 1e-5, "off eq. 93 with n = 5N by {error}");
+}
+
+#[test]
+fn shift_transform_mixes_with_others() {
+    let base = images(100);
+    let mix: Vec<Box<dyn ImageTransform>> = vec![
+        Box::new(RandomShift::default()),
+        Box::new(Elastic::default()),
+    ];
+    let mut expansion = DataExpansion::fresh(base.clone(), mix, 0.0).unwrap();
+    let distorted = inputs(expansion.epoch_examples(0, 4, &base));
+    let original = inputs(&base);
+    let changed = distorted
+        .iter()
+        .zip(&original)
+        .filter(|(a, b)| a != b)
+        .count();
+    // A shift by (0, 0) leaves an image as it was: 1 in 25 of the shifted half.
+    assert!(changed >= 90, "only {changed} of 100 distorted");
+}
