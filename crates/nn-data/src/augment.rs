@@ -73,13 +73,22 @@ pub fn elastic(
     rng: &mut StdRng,
     dst: &mut [u8],
 ) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
     SCRATCH.with(|scratch| {
-        let Scratch { source, elastic } = &mut *scratch.borrow_mut();
+        let Scratch {
+            source,
+            points,
+            elastic,
+        } = &mut *scratch.borrow_mut();
+        points.prepare(rows * cols);
         source.load(src, rows, cols);
         elastic.prepare(rows, cols, sigma);
         let mut fast = SmallRng::seed_from_u64(rng.next_u64());
         let job = ElasticJob {
             source,
+            index: &mut points.index,
             rows,
             cols,
             alpha,
@@ -99,6 +108,8 @@ pub fn elastic(
 struct ElasticJob<'a> {
     /// Source image, padded.
     source: &'a Padded,
+    /// Scratch for [`Padded::sample_points`].
+    index: &'a mut [u32],
     /// Rows of the image.
     rows: usize,
     /// Columns of the image.
@@ -121,15 +132,16 @@ unsafe fn elastic_avx2(job: ElasticJob<'_>, scratch: &mut ElasticScratch, rng: &
 
 /// Draws, smooths and applies the two displacement fields.
 ///
-/// Each field is smoothed as `K N K^T` with two column passes: noise `N` sits between zero rows
-/// in `noise` so that every tap of a column pass is one long contiguous multiply-add over the
-/// whole image; the first result is transposed into `padded` (again between zero rows) for the
-/// second pass, which leaves the field transposed (`field[c * rows + r]`). The noise being
-/// independent and identically distributed, its layout is immaterial.
+/// Each field `K N K^T` is smoothed with two column passes. The noise is laid out transposed
+/// (`cols x rows`, which changes nothing for independent, identically distributed values)
+/// between zero rows in `noise`, so that every tap of the first pass is one long contiguous
+/// multiply-add over the whole image. Its result is transposed into `padded` (again between
+/// zero rows) for the second pass, which leaves the field row-major like the image.
 #[inline(always)]
 fn elastic_core(job: ElasticJob<'_>, scratch: &mut ElasticScratch, rng: &mut SmallRng) {
     let ElasticJob {
         source,
+        index,
         rows,
         cols,
         alpha,
@@ -147,23 +159,23 @@ fn elastic_core(job: ElasticJob<'_>, scratch: &mut ElasticScratch, rng: &mut Sma
         ..
     } = scratch;
     for field in [&mut *dx, &mut *dy] {
-        fill_uniform(rng, &mut noise[radius * cols..radius * cols + n]);
-        convolve_columns(noise, once, cols, kernel);
-        for r in 0..rows {
-            for c in 0..cols {
-                padded[(radius + c) * rows + r] = once[r * cols + c];
+        fill_uniform(rng, &mut noise[radius * rows..radius * rows + n]);
+        convolve_columns(noise, once, rows, kernel);
+        for (c, column) in once.chunks_exact(rows).enumerate() {
+            for (r, &v) in column.iter().enumerate() {
+                padded[(radius + r) * cols + c] = v;
             }
         }
-        convolve_columns(padded, field, rows, kernel);
+        convolve_columns(padded, field, cols, kernel);
     }
-    for (r, out) in dst.chunks_exact_mut(cols).enumerate() {
-        for (c, o) in out.iter_mut().enumerate() {
-            let t = c * rows + r;
-            let x = c as f32 + alpha * dx[t];
-            let y = r as f32 + alpha * dy[t];
-            *o = to_u8(source.sample(x, y));
+    let rows_of_fields = dx.chunks_exact_mut(cols).zip(dy.chunks_exact_mut(cols));
+    for (r, (dx, dy)) in rows_of_fields.enumerate() {
+        for (c, (x, y)) in dx.iter_mut().zip(dy.iter_mut()).enumerate() {
+            *x = c as f32 + alpha * *x;
+            *y = r as f32 + alpha * *y;
         }
     }
+    source.sample_points(dx, dy, index, dst);
 }
 
 /// Outputs computed together in registers by [`convolve_columns`].
@@ -218,15 +230,15 @@ struct ElasticScratch {
     kernel_sigma: Option<f32>,
     /// The image shape the buffers are laid out for.
     shape: (usize, usize),
-    /// Noise between `radius` zero rows above and below.
+    /// Noise (`cols x rows`) between `radius` zero rows above and below.
     noise: Vec<f32>,
-    /// The noise after the first pass.
+    /// The noise after the first pass (`cols x rows`).
     once: Vec<f32>,
-    /// The first pass transposed, between `radius` zero rows above and below.
+    /// The first pass transposed (`rows x cols`), between `radius` zero rows above and below.
     padded: Vec<f32>,
-    /// Horizontal displacement field, transposed.
+    /// Horizontal displacement field.
     dx: Vec<f32>,
-    /// Vertical displacement field, transposed.
+    /// Vertical displacement field.
     dy: Vec<f32>,
 }
 
@@ -242,8 +254,8 @@ impl ElasticScratch {
         let (n, pad) = (rows * cols, self.kernel.len() - 1);
         // Pads must be zero: clear and refill rather than resize.
         for (buffer, len) in [
-            (&mut self.noise, n + pad * cols),
-            (&mut self.padded, n + pad * rows),
+            (&mut self.noise, n + pad * rows),
+            (&mut self.padded, n + pad * cols),
             (&mut self.once, n),
             (&mut self.dx, n),
             (&mut self.dy, n),
@@ -290,20 +302,28 @@ fn fill_uniform(rng: &mut SmallRng, field: &mut [f32]) {
 
 /// Applies the linear map `m` (row-major 2x2, output to input coordinates, about the centre).
 fn affine(src: &[u8], rows: usize, cols: usize, m: [f32; 4], dst: &mut [u8]) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
     SCRATCH.with(|scratch| {
-        let source = &mut scratch.borrow_mut().source;
+        let Scratch { source, points, .. } = &mut *scratch.borrow_mut();
         source.load(src, rows, cols);
+        points.prepare(rows * cols);
         let cx = (cols as f32 - 1.0) / 2.0;
         let cy = (rows as f32 - 1.0) / 2.0;
-        for (r, out) in dst.chunks_exact_mut(cols).enumerate() {
+        let rows_of_points = points
+            .x
+            .chunks_exact_mut(cols)
+            .zip(points.y.chunks_exact_mut(cols));
+        for (r, (xs, ys)) in rows_of_points.enumerate() {
             let v = r as f32 - cy;
-            for (c, o) in out.iter_mut().enumerate() {
+            for (c, (x, y)) in xs.iter_mut().zip(ys.iter_mut()).enumerate() {
                 let u = c as f32 - cx;
-                let x = cx + m[0] * u + m[1] * v;
-                let y = cy + m[2] * u + m[3] * v;
-                *o = to_u8(source.sample(x, y));
+                *x = cx + m[0] * u + m[1] * v;
+                *y = cy + m[2] * u + m[3] * v;
             }
         }
+        source.sample_points(&mut points.x, &mut points.y, &mut points.index, dst);
     });
 }
 
@@ -345,22 +365,55 @@ impl Padded {
         }
     }
 
-    /// Bilinear interpolation at (`x`, `y`) in image coordinates, zero outside the image.
+    /// Writes into `dst` the bilinear interpolation at each point (`x[i]`, `y[i]`) in image
+    /// coordinates, zero outside the image; `x` and `y` are overwritten, `index` is scratch.
     ///
     /// Coordinates are clamped to one pixel beyond the image, where the border is zero, so no
-    /// branch is needed.
+    /// branch is needed; positions are computed in one loop (vector instructions) and values
+    /// loaded and interpolated in a second.
     #[inline(always)]
-    fn sample(&self, x: f32, y: f32) -> f32 {
+    fn sample_points(&self, x: &mut [f32], y: &mut [f32], index: &mut [u32], dst: &mut [u8]) {
         let width = self.cols + 2 * BORDER;
-        let x = x.max(-1.0).min(self.cols as f32) + BORDER as f32;
-        let y = y.max(-1.0).min(self.rows as f32) + BORDER as f32;
-        let (xi, yi) = (x as usize, y as usize);
-        let (fx, fy) = (x - xi as f32, y - yi as f32);
-        let i = yi * width + xi;
-        let d = &self.data;
-        let top = d[i] + fx * (d[i + 1] - d[i]);
-        let bottom = d[i + width] + fx * (d[i + width + 1] - d[i + width]);
-        top + fy * (bottom - top)
+        let (x_max, y_max) = (self.cols as f32, self.rows as f32);
+        for ((x, y), i) in x.iter_mut().zip(y.iter_mut()).zip(index.iter_mut()) {
+            let xs = x.max(-1.0).min(x_max) + BORDER as f32;
+            let ys = y.max(-1.0).min(y_max) + BORDER as f32;
+            // SAFETY: `xs` and `ys` are clamped to [BORDER - 1, size + BORDER] (`max` turns NaN
+            // into -1), so they are finite and their integer parts fit an `i32`.
+            let (xi, yi) = unsafe { (xs.to_int_unchecked::<i32>(), ys.to_int_unchecked::<i32>()) };
+            *x = xs - xi as f32;
+            *y = ys - yi as f32;
+            *i = yi as u32 * width as u32 + xi as u32;
+        }
+        let data = &self.data[..];
+        for (((o, &i), &fx), &fy) in dst.iter_mut().zip(index.iter()).zip(x.iter()).zip(y.iter()) {
+            let i = i as usize;
+            let (a, b) = (data[i], data[i + 1]);
+            let (c, d) = (data[i + width], data[i + width + 1]);
+            let top = a + fx * (b - a);
+            let bottom = c + fx * (d - c);
+            *o = to_u8(top + fy * (bottom - top));
+        }
+    }
+}
+
+/// Sampling positions and their scratch, reused per thread.
+#[derive(Default)]
+struct Points {
+    /// Horizontal coordinates.
+    x: Vec<f32>,
+    /// Vertical coordinates.
+    y: Vec<f32>,
+    /// Offsets into the padded image.
+    index: Vec<u32>,
+}
+
+impl Points {
+    /// Sizes the buffers for `n` points.
+    fn prepare(&mut self, n: usize) {
+        self.x.resize(n, 0.0);
+        self.y.resize(n, 0.0);
+        self.index.resize(n, 0);
     }
 }
 
@@ -369,6 +422,8 @@ impl Padded {
 struct Scratch {
     /// The source image in `f32`, padded.
     source: Padded,
+    /// Where to sample it.
+    points: Points,
     /// Buffers of the elastic distortion.
     elastic: ElasticScratch,
 }
