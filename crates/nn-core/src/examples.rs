@@ -87,11 +87,10 @@ impl DenseExamples {
 
 impl Examples for DenseExamples {
     fn len(&self) -> usize {
-        if self.input_len == 0 {
-            self.targets.len() / self.output_len.max(1)
-        } else {
-            self.inputs.len() / self.input_len
-        }
+        self.inputs
+            .len()
+            .checked_div(self.input_len)
+            .unwrap_or_else(|| self.targets.len() / self.output_len.max(1))
     }
 
     fn input_len(&self) -> usize {

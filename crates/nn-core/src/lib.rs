@@ -22,7 +22,7 @@ pub use cost::Cost;
 pub use error::{NetworkError, TrainError};
 pub use examples::{DenseExamples, Examples};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
-pub use network::{Evaluation, Initializer, LayerShape, Network, argmax};
+pub use network::{Evaluation, Initializer, LayerShape, Network, Workspace, argmax};
 pub use optimizer::{Adam, Curvature, Momentum, Nesterov, Newton, Optimizer, Sgd};
 pub use regularizer::Regularizer;
 pub use trainer::{

@@ -28,32 +28,39 @@ pub(crate) fn gemm(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
         "gemm operand too short"
     );
-    let (rsa, csa) = match op_a {
-        Op::N => (1, m as isize),
-        Op::T => (k as isize, 1),
+    // (column stride, row stride) of each operand as stored column-major.
+    let (csa, rsa) = match op_a {
+        Op::N => (m as isize, 1),
+        Op::T => (1, k as isize),
     };
-    let (rsb, csb) = match op_b {
-        Op::N => (1, k as isize),
-        Op::T => (n as isize, 1),
+    let (csb, rsb) = match op_b {
+        Op::N => (k as isize, 1),
+        Op::T => (1, n as isize),
     };
     // SAFETY: the assertion above guarantees every index the strides reach lies inside the
-    // slices, and `c` is borrowed mutably so it cannot alias `a` or `b`.
+    // slices, and `c` is borrowed mutably so it cannot alias `a` or `b`. The gemm crate computes
+    // dst ← α·dst + β·lhs·rhs, so its α is our β and its β our α.
     unsafe {
-        matrixmultiply::sgemm(
+        gemm::gemm(
             m,
-            k,
             n,
-            alpha,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            beta,
+            k,
             c.as_mut_ptr(),
-            1,
             m as isize,
+            1,
+            beta != 0.0,
+            a.as_ptr(),
+            csa,
+            rsa,
+            b.as_ptr(),
+            csb,
+            rsb,
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
         );
     }
 }

@@ -92,7 +92,9 @@ impl Network {
     /// A network of sigmoid neurons in every layer, as network2.py builds.
     pub fn sigmoid(sizes: &[usize], init: Initializer, seed: u64) -> Result<Self, NetworkError> {
         let count = sizes.len().saturating_sub(1);
-        Self::new(sizes, vec![Arc::new(Sigmoid); count], init, seed)
+        let sigmoid: Vec<Arc<dyn Activation>> =
+            (0..count).map(|_| Arc::new(Sigmoid) as _).collect();
+        Self::new(sizes, sigmoid, init, seed)
     }
 
     /// A network with every parameter zero; [`Network::params_mut`] fills it in.
@@ -265,19 +267,14 @@ impl Network {
         }
     }
 
-    /// Backpropagation over the first `m` columns of the workspace (the chapter's fully
+    /// Backpropagation over the first `m` columns of the workspace (filled by
+    /// [`Workspace::load_indices`]) (the chapter's fully
     /// matrix-based approach): writes the gradient of the average cost, (1/m) Σₓ ∇Cₓ, into
     /// `gradient`, laid out like [`Network::params`].
     ///
     /// BP1: δᴸ = ∂C/∂zᴸ from the cost; BP2: δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ) (and ⊙ the dropout
     /// mask); BP3: ∂C/∂b = δ; BP4: ∂C/∂w = δ (aˡ⁻¹)ᵀ, summed over the batch's columns.
-    pub(crate) fn backprop(
-        &self,
-        ws: &mut Workspace,
-        m: usize,
-        cost: &dyn Cost,
-        gradient: &mut [f32],
-    ) {
+    pub fn backprop(&self, ws: &mut Workspace, m: usize, cost: &dyn Cost, gradient: &mut [f32]) {
         self.forward(ws, m);
         let last = self.layers.len() - 1;
         let Workspace {
@@ -450,7 +447,7 @@ impl Evaluation {
 
 /// Buffers for one mini-batch, allocated once per run and reused for every batch.
 #[derive(Debug)]
-pub(crate) struct Workspace {
+pub struct Workspace {
     capacity: usize,
     /// Inputs, one example per column (the activations of layer 0).
     pub(crate) inputs: Vec<f32>,
@@ -469,7 +466,7 @@ pub(crate) struct Workspace {
 
 impl Workspace {
     /// Buffers for batches of up to `capacity` examples.
-    pub(crate) fn new(network: &Network, capacity: usize) -> Self {
+    pub fn new(network: &Network, capacity: usize) -> Self {
         let sizes = &network.sizes;
         let widest = sizes.iter().copied().max().unwrap_or(0) * capacity;
         let hidden_and_input = &sizes[..sizes.len() - 1];
@@ -494,7 +491,7 @@ impl Workspace {
     }
 
     /// Copies the examples `indices` into the input and target columns.
-    pub(crate) fn load_indices(&mut self, data: &dyn Examples, indices: &[usize]) {
+    pub fn load_indices(&mut self, data: &dyn Examples, indices: &[usize]) {
         debug_assert!(indices.len() <= self.capacity);
         let (n_in, n_out) = (data.input_len(), data.output_len());
         for (column, &i) in indices.iter().enumerate() {

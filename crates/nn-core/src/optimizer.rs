@@ -379,3 +379,93 @@ impl Optimizer for Newton {
         restore_vectors(&mut [], state, "newton")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(optimizer: &mut dyn Optimizer, gradients: &[[f32; 2]], eta: f32) -> Vec<[f32; 2]> {
+        optimizer.prepare(2).unwrap();
+        let mut params = [1.0f32, -1.0];
+        gradients
+            .iter()
+            .map(|g| {
+                optimizer.step(&mut params, g, eta, None).unwrap();
+                params
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sgd_steps_against_the_gradient() {
+        assert_eq!(steps(&mut Sgd, &[[0.5, -2.0]], 0.1), [[0.95, -0.8]]);
+    }
+
+    #[test]
+    fn momentum_accumulates_velocity() {
+        // v1 = −η g1, w1 = w0 + v1; v2 = μ v1 − η g2, w2 = w1 + v2 (eqs. 107-108).
+        let out = steps(
+            &mut Momentum::new(0.5).unwrap(),
+            &[[1.0, 0.0], [1.0, 0.0]],
+            0.1,
+        );
+        assert!((out[0][0] - 0.9).abs() < 1e-7);
+        assert!((out[1][0] - (0.9 - 0.05 - 0.1)).abs() < 1e-7);
+        assert_eq!(out[1][1], -1.0);
+        assert!(Momentum::new(1.0).is_err() && Momentum::new(-0.1).is_err());
+    }
+
+    #[test]
+    fn nesterov_looks_ahead() {
+        // w1 = w0 − μ·0 + (1 + μ) v1 with v1 = −η g.
+        let out = steps(
+            &mut Nesterov::new(0.5).unwrap(),
+            &[[1.0, 0.0], [1.0, 0.0]],
+            0.1,
+        );
+        assert!((out[0][0] - (1.0 - 1.5 * 0.1)).abs() < 1e-7);
+        // v2 = 0.5·(−0.1) − 0.1 = −0.15; w2 = w1 + 0.05 + 1.5·(−0.15).
+        assert!((out[1][0] - (0.85 + 0.05 - 0.225)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn adam_takes_steps_of_about_eta_whatever_the_gradient_scale() {
+        for scale in [1e-3f32, 1.0, 1e3] {
+            let out = steps(&mut Adam::default(), &[[scale, -scale]], 0.01);
+            assert!(
+                (out[0][0] - 0.99).abs() < 1e-5 && (out[0][1] + 0.99).abs() < 1e-5,
+                "{out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn state_round_trips_and_mismatched_state_is_refused() {
+        let mut momentum = Momentum::new(0.9).unwrap();
+        steps(&mut momentum, &[[1.0, 2.0]], 0.1);
+        let state = momentum.state();
+        let mut restored = Momentum::new(0.9).unwrap();
+        restored.prepare(2).unwrap();
+        restored.restore(state.clone()).unwrap();
+        assert_eq!(restored.state(), state);
+        assert!(restored.restore(vec![vec![0.0; 3]]).is_err());
+        let mut adam = Adam::default();
+        steps(&mut adam, &[[1.0, 2.0]], 0.1);
+        let mut other = Adam::default();
+        other.prepare(2).unwrap();
+        other.restore(adam.state()).unwrap();
+        assert_eq!(other.state(), adam.state());
+    }
+
+    #[test]
+    fn newton_needs_curvature() {
+        let mut newton = Newton::new(1e-3).unwrap();
+        newton.prepare(2).unwrap();
+        assert!(
+            newton
+                .step(&mut [0.0, 0.0], &[1.0, 1.0], 1.0, None)
+                .is_err()
+        );
+        assert!(Newton::new(-1.0).is_err());
+    }
+}

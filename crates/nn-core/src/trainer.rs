@@ -385,10 +385,10 @@ impl<'c> Trainer<'c> {
 
     /// Ends the run: with early stopping, the network gets back the best weights it had.
     pub fn finish(mut self) -> (Network, History) {
-        if self.config.early_stopping.is_some() {
-            if let Some(best) = self.state.best_params.take() {
-                self.network.params_mut().copy_from_slice(&best);
-            }
+        if self.config.early_stopping.is_some()
+            && let Some(best) = self.state.best_params.take()
+        {
+            self.network.params_mut().copy_from_slice(&best);
         }
         let history = History {
             epochs: self.state.history,
@@ -541,16 +541,15 @@ impl<'c> Trainer<'c> {
                 record.training_accuracy = Some(e.accuracy());
             }
         }
-        if let Some(evaluation) = evaluation {
-            if monitor.evaluation_cost || self.config.needs_evaluation_accuracy() {
-                let e = self.network.evaluate(evaluation, self.cost);
-                if monitor.evaluation_cost {
-                    record.evaluation_cost =
-                        Some(self.average_cost(e.cost_sum, e.count, epoch, eta)?);
-                }
-                if self.config.needs_evaluation_accuracy() {
-                    record.evaluation_accuracy = Some(e.accuracy());
-                }
+        if let Some(evaluation) = evaluation
+            && (monitor.evaluation_cost || self.config.needs_evaluation_accuracy())
+        {
+            let e = self.network.evaluate(evaluation, self.cost);
+            if monitor.evaluation_cost {
+                record.evaluation_cost = Some(self.average_cost(e.cost_sum, e.count, epoch, eta)?);
+            }
+            if self.config.needs_evaluation_accuracy() {
+                record.evaluation_accuracy = Some(e.accuracy());
             }
         }
         Ok(record)
@@ -625,19 +624,18 @@ impl<'c> Trainer<'c> {
             factor,
             stop_fraction,
         } = self.config.schedule
+            && self.state.epochs_since_eta_change >= patience
         {
-            if self.state.epochs_since_eta_change >= patience {
-                self.state.eta *= factor;
-                self.state.epochs_since_eta_change = 0;
-                if self.state.eta <= self.config.eta * stop_fraction * (1.0 + 1e-6) {
-                    self.state.stopped = Some(StopReason::LearningRateExhausted);
-                }
+            self.state.eta *= factor;
+            self.state.epochs_since_eta_change = 0;
+            if self.state.eta <= self.config.eta * stop_fraction * (1.0 + 1e-6) {
+                self.state.stopped = Some(StopReason::LearningRateExhausted);
             }
         }
-        if let Some(patience) = self.config.early_stopping {
-            if self.state.epochs_without_improvement >= patience {
-                self.state.stopped = Some(StopReason::EarlyStopping(patience));
-            }
+        if let Some(patience) = self.config.early_stopping
+            && self.state.epochs_without_improvement >= patience
+        {
+            self.state.stopped = Some(StopReason::EarlyStopping(patience));
         }
     }
 }
@@ -675,7 +673,7 @@ impl Curvature for BatchCurvature<'_> {
         self.network.params_mut().copy_from_slice(params);
         self.network
             .backprop(self.workspace, self.m, self.cost, gradient);
-        add_penalty_gradients(&self.network, self.regularizers, self.n, gradient);
+        add_penalty_gradients(self.network, self.regularizers, self.n, gradient);
     }
 }
 

@@ -36,6 +36,34 @@ fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
+/// Calls `f(a, 1 − a, index)` for every output activation, in f64. For a softmax layer 1 − aⱼ
+/// is computed as Σₖ≠ⱼ aₖ, which keeps its precision where aⱼ is close to 1 and `1.0 - a` in
+/// f32 would round to a few significant digits or to 0.
+fn for_each_complement(
+    a: &[f32],
+    rows: usize,
+    output: &dyn Activation,
+    mut f: impl FnMut(f64, f64, usize),
+) {
+    let softmax = output.softmax_temperature().is_some();
+    for (column, values) in a.chunks_exact(rows).enumerate() {
+        for (row, &value) in values.iter().enumerate() {
+            let value = f64::from(value);
+            let complement = if softmax {
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != row)
+                    .map(|(_, &v)| f64::from(v))
+                    .sum()
+            } else {
+                1.0 - value
+            };
+            f(value, complement, column * rows + row);
+        }
+    }
+}
+
 /// Lower bound on a(1 − a) and a when dividing by them, so δ stays finite at saturation.
 const TINY: f32 = 1e-12;
 
@@ -91,7 +119,7 @@ impl Cost for CrossEntropyCost {
 
     /// For sigmoid outputs computed exactly from z: −y ln σ(z) − (1 − y) ln(1 − σ(z)) =
     /// softplus(z) − y z, which is finite even where σ(z) rounds to 0 or 1.
-    fn total(&self, z: &[f32], a: &[f32], y: &[f32], _rows: usize, output: &dyn Activation) -> f64 {
+    fn total(&self, z: &[f32], a: &[f32], y: &[f32], rows: usize, output: &dyn Activation) -> f64 {
         if output.is_sigmoid() {
             z.iter()
                 .zip(y)
@@ -101,13 +129,12 @@ impl Cost for CrossEntropyCost {
                 })
                 .sum()
         } else {
-            a.iter()
-                .zip(y)
-                .map(|(&a, &y)| {
-                    let (a, y) = (f64::from(a), f64::from(y));
-                    -(y_ln_a(y, a) + y_ln_a(1.0 - y, 1.0 - a))
-                })
-                .sum()
+            let mut total = 0.0;
+            for_each_complement(a, rows, output, |a, one_minus_a, y_index| {
+                let y = f64::from(y[y_index]);
+                total -= y_ln_a(y, a) + y_ln_a(1.0 - y, one_minus_a);
+            });
+            total
         }
     }
 
@@ -128,9 +155,10 @@ impl Cost for CrossEntropyCost {
                 *d = a - y;
             }
         } else {
-            for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
-                *d = (a - y) / (a * (1.0 - a)).max(TINY);
-            }
+            for_each_complement(a, rows, output, |a, one_minus_a, i| {
+                let slope = (a - f64::from(y[i])) / (a * one_minus_a).max(f64::from(TINY));
+                delta[i] = slope as f32;
+            });
             output.backward(z, a, rows, delta);
         }
     }

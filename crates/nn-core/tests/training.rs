@@ -1,0 +1,434 @@
+//! The trainer on real MNIST subsets and on small problems: accuracy, determinism, resuming,
+//! early stopping, the learning-rate schedule and the divergence guard.
+
+use std::path::PathBuf;
+
+use nn_core::{
+    DenseExamples, EpochRecord, Examples, Initializer, Momentum, Monitor, Network, Newton,
+    Observer, Optimizer, Schedule, Sgd, Silent, StopReason, TrainConfig, TrainError, Trainer,
+};
+use nn_costs::{CrossEntropyCost, QuadraticCost};
+use nn_data::{ImageSet, MnistSplits, load_splits};
+
+fn mnist() -> MnistSplits {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    load_splits(&dir, None).expect("MNIST in ../shared/data/mnist")
+}
+
+fn train(
+    network: Network,
+    optimizer: Box<dyn Optimizer>,
+    config: TrainConfig,
+    training: &ImageSet,
+    evaluation: &ImageSet,
+) -> (Network, nn_core::History) {
+    Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config)
+        .unwrap()
+        .train(training, Some(evaluation), &mut Silent)
+        .unwrap()
+}
+
+#[test]
+fn cross_entropy_network_learns_mnist_from_ten_thousand_images() {
+    let data = mnist();
+    let training = data.training.subset(..10_000);
+    let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 1).unwrap();
+    let config = TrainConfig {
+        epochs: 3,
+        monitor: Monitor {
+            evaluation_accuracy: true,
+            ..Monitor::default()
+        },
+        ..TrainConfig::default()
+    };
+    let (network, history) = train(network, Box::new(Sgd), config, &training, &data.validation);
+    let test = network.evaluate(&data.test, &CrossEntropyCost).accuracy();
+    assert!(test > 0.90, "test accuracy {test}");
+    let accuracies: Vec<f64> = history
+        .epochs
+        .iter()
+        .map(|e| e.evaluation_accuracy.unwrap())
+        .collect();
+    assert!(accuracies[0] > 0.8 && accuracies[2] > 0.9, "{accuracies:?}");
+}
+
+fn without_times(history: &[EpochRecord]) -> Vec<EpochRecord> {
+    history
+        .iter()
+        .map(|e| EpochRecord {
+            seconds: 0.0,
+            ..e.clone()
+        })
+        .collect()
+}
+
+fn bits(network: &Network) -> Vec<u32> {
+    network.params().iter().map(|p| p.to_bits()).collect()
+}
+
+#[test]
+fn same_seed_gives_the_same_model_whatever_the_thread_count() {
+    let data = mnist();
+    let training = data.training.subset(..2_000);
+    let validation = data.validation.subset(..1_000);
+    let run = |threads: usize, seed: u64| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, seed).unwrap();
+            let config = TrainConfig {
+                epochs: 2,
+                seed,
+                monitor: Monitor::all(),
+                ..TrainConfig::default()
+            };
+            train(
+                network,
+                Box::new(Momentum::new(0.5).unwrap()),
+                config,
+                &training,
+                &validation,
+            )
+        })
+    };
+    let (one, one_history) = run(1, 7);
+    let (two, two_history) = run(2, 7);
+    assert_eq!(bits(&one), bits(&two));
+    assert_eq!(
+        without_times(&one_history.epochs),
+        without_times(&two_history.epochs)
+    );
+    let (other, _) = run(2, 8);
+    assert_ne!(
+        bits(&one),
+        bits(&other),
+        "a different seed must give a different model"
+    );
+}
+
+#[test]
+fn a_resumed_run_ends_exactly_where_an_uninterrupted_one_does() {
+    let data = mnist();
+    let training = data.training.subset(..1_000);
+    let validation = data.validation.subset(..500);
+    let config = TrainConfig {
+        epochs: 4,
+        seed: 3,
+        monitor: Monitor::all(),
+        ..TrainConfig::default()
+    };
+    let fresh = || Network::sigmoid(&[784, 20, 10], Initializer::Default, 3).unwrap();
+    let optimizer = || Box::new(Momentum::new(0.9).unwrap());
+    let (straight, straight_history) =
+        train(fresh(), optimizer(), config.clone(), &training, &validation);
+
+    let mut first = Trainer::new(
+        fresh(),
+        &CrossEntropyCost,
+        optimizer(),
+        Vec::new(),
+        config.clone(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        first
+            .run_epoch(&training, Some(&validation), &mut Silent)
+            .unwrap();
+    }
+    let (state, optimizer_state, network) = (
+        first.state().clone(),
+        first.optimizer_state(),
+        first.network().clone(),
+    );
+    drop(first);
+    let mut second =
+        Trainer::new(network, &CrossEntropyCost, optimizer(), Vec::new(), config).unwrap();
+    second.resume(state, optimizer_state).unwrap();
+    let (resumed, resumed_history) = second
+        .train(&training, Some(&validation), &mut Silent)
+        .unwrap();
+    assert_eq!(bits(&resumed), bits(&straight));
+    assert_eq!(
+        without_times(&resumed_history.epochs),
+        without_times(&straight_history.epochs)
+    );
+}
+
+#[test]
+fn early_stopping_ends_the_run_and_restores_the_best_weights() {
+    let data = mnist();
+    let training = data.training.subset(..500);
+    let validation = data.validation.subset(..300);
+    let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 5).unwrap();
+    let config = TrainConfig {
+        epochs: 200,
+        early_stopping: Some(3),
+        seed: 5,
+        ..TrainConfig::default()
+    };
+    let (network, history) = train(network, Box::new(Sgd), config, &training, &validation);
+    assert_eq!(history.stopped, Some(StopReason::EarlyStopping(3)));
+    assert!(history.epochs.len() < 200);
+    let accuracies: Vec<f64> = history
+        .epochs
+        .iter()
+        .map(|e| e.evaluation_accuracy.unwrap())
+        .collect();
+    let best = accuracies.iter().copied().fold(0.0, f64::max);
+    let best_epoch = history.best_epoch.unwrap();
+    assert_eq!(accuracies[best_epoch - 1], best);
+    assert_eq!(
+        history.epochs.len(),
+        best_epoch + 3,
+        "stops three epochs after the best"
+    );
+    assert_eq!(
+        network.evaluate(&validation, &CrossEntropyCost).accuracy(),
+        best
+    );
+}
+
+/// Four points that a [2, 3, 2] network classifies perfectly within a few epochs, after which
+/// the validation accuracy can no longer improve.
+fn easy_problem() -> DenseExamples {
+    DenseExamples::classification(
+        vec![
+            vec![0.0, 0.0],
+            vec![0.0, 1.0],
+            vec![1.0, 0.0],
+            vec![1.0, 1.0],
+        ],
+        vec![0, 0, 1, 1],
+        2,
+    )
+}
+
+#[test]
+fn the_schedule_halves_eta_on_plateaus_and_stops_at_one_128th() {
+    let data = easy_problem();
+    let network = Network::sigmoid(&[2, 3, 2], Initializer::Default, 1).unwrap();
+    let config = TrainConfig {
+        epochs: 1000,
+        batch_size: 4,
+        eta: 1.0,
+        schedule: Schedule::halving(2),
+        ..TrainConfig::default()
+    };
+    let trainer = Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        Vec::new(),
+        config,
+    )
+    .unwrap();
+    let (_, history) = trainer.train(&data, Some(&data), &mut Silent).unwrap();
+    assert_eq!(history.stopped, Some(StopReason::LearningRateExhausted));
+    let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
+    assert!(
+        etas.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] / 2.0),
+        "{etas:?}"
+    );
+    assert_eq!(
+        *etas.last().unwrap(),
+        1.0 / 64.0,
+        "the last epoch ran at 1/64; then eta fell to 1/128"
+    );
+    let distinct: std::collections::BTreeSet<u32> = etas.iter().map(|e| e.to_bits()).collect();
+    assert_eq!(distinct.len(), 7);
+}
+
+#[test]
+fn divergence_stops_training_with_a_clear_error() {
+    // Linear output neurons with the quadratic cost and far too large a step: each update
+    // overshoots further than the last until the numbers overflow.
+    let data = DenseExamples::new(
+        vec![vec![1.0, 2.0], vec![-1.0, 0.5]],
+        vec![vec![3.0], vec![-2.0]],
+    );
+    let activations: Vec<std::sync::Arc<dyn nn_core::Activation>> = vec![
+        std::sync::Arc::new(nn_core::Identity),
+        std::sync::Arc::new(nn_core::Identity),
+    ];
+    let network = Network::new(&[2, 3, 1], activations, Initializer::Default, 1).unwrap();
+    let config = TrainConfig {
+        eta: 50.0,
+        batch_size: 2,
+        epochs: 1000,
+        ..TrainConfig::default()
+    };
+    let trainer = Trainer::new(network, &QuadraticCost, Box::new(Sgd), Vec::new(), config).unwrap();
+    let error = trainer.train(&data, None, &mut Silent).unwrap_err();
+    assert!(
+        matches!(error, TrainError::Diverged { eta: 50.0, .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("training diverged in epoch")
+            && message.contains("try a smaller learning rate than eta = 50"),
+        "{message}"
+    );
+}
+
+#[derive(Default)]
+struct Warnings(Vec<String>);
+
+impl Observer for Warnings {
+    fn warning(&mut self, message: &str) {
+        self.0.push(message.to_string());
+    }
+}
+
+#[test]
+fn accuracy_stuck_at_chance_is_reported() {
+    let data = mnist();
+    let training = data.training.subset(..200);
+    let network = Network::sigmoid(&[784, 10, 10], Initializer::Default, 1).unwrap();
+    let config = TrainConfig {
+        epochs: 4,
+        eta: 1e-9,
+        monitor: Monitor {
+            evaluation_accuracy: true,
+            ..Monitor::default()
+        },
+        ..TrainConfig::default()
+    };
+    let trainer = Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        Vec::new(),
+        config,
+    )
+    .unwrap();
+    let mut warnings = Warnings::default();
+    trainer
+        .train(&training, Some(&data.validation), &mut warnings)
+        .unwrap();
+    assert_eq!(warnings.0.len(), 1, "{:?}", warnings.0);
+    assert!(warnings.0[0].contains("chance level"));
+}
+
+#[test]
+fn nonsensical_hyper_parameters_are_refused() {
+    let network = || Network::sigmoid(&[2, 3, 2], Initializer::Default, 1).unwrap();
+    for (config, expected) in [
+        (
+            TrainConfig {
+                eta: 0.0,
+                ..TrainConfig::default()
+            },
+            "eta",
+        ),
+        (
+            TrainConfig {
+                eta: f32::NAN,
+                ..TrainConfig::default()
+            },
+            "eta",
+        ),
+        (
+            TrainConfig {
+                batch_size: 0,
+                ..TrainConfig::default()
+            },
+            "mini-batch",
+        ),
+        (
+            TrainConfig {
+                epochs: 0,
+                ..TrainConfig::default()
+            },
+            "epochs",
+        ),
+        (
+            TrainConfig {
+                early_stopping: Some(0),
+                ..TrainConfig::default()
+            },
+            "early stopping",
+        ),
+        (
+            TrainConfig {
+                schedule: Schedule::halving(0),
+                ..TrainConfig::default()
+            },
+            "schedule",
+        ),
+    ] {
+        let error =
+            Trainer::new(network(), &QuadraticCost, Box::new(Sgd), Vec::new(), config).unwrap_err();
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+    let mismatch = DenseExamples::classification(vec![vec![0.0; 3]], vec![0], 2);
+    let mut trainer = Trainer::new(
+        network(),
+        &QuadraticCost,
+        Box::new(Sgd),
+        Vec::new(),
+        TrainConfig::default(),
+    )
+    .unwrap();
+    let error = trainer.run_epoch(&mismatch, None, &mut Silent).unwrap_err();
+    assert!(
+        error.to_string().contains("make the first layer 3"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_hessian_technique_refuses_large_networks_and_converges_on_small_ones() {
+    let big = Network::sigmoid(&[784, 30, 10], Initializer::Default, 1).unwrap();
+    let error = Trainer::new(
+        big,
+        &CrossEntropyCost,
+        Box::new(Newton::new(1e-3).unwrap()),
+        Vec::new(),
+        TrainConfig::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("at most 2000 parameters"),
+        "{error}"
+    );
+
+    let data = easy_problem();
+    let final_cost = |optimizer: Box<dyn Optimizer>, eta: f32| {
+        let network = Network::sigmoid(&[2, 3, 2], Initializer::Default, 4).unwrap();
+        let config = TrainConfig {
+            epochs: 10,
+            batch_size: 4,
+            eta,
+            monitor: Monitor {
+                training_cost: true,
+                ..Monitor::default()
+            },
+            ..TrainConfig::default()
+        };
+        let trainer =
+            Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config).unwrap();
+        let (_, history) = trainer.train(&data, None, &mut Silent).unwrap();
+        history.epochs.last().unwrap().training_cost.unwrap()
+    };
+    let newton = final_cost(Box::new(Newton::new(1e-3).unwrap()), 1.0);
+    let sgd = final_cost(Box::new(Sgd), 1.0);
+    assert!(
+        newton < 0.1 * sgd,
+        "Newton {newton} against SGD {sgd} after ten full-batch steps"
+    );
+}
+
+#[test]
+fn examples_of_any_shape_are_checked_against_the_network() {
+    let data = mnist();
+    assert_eq!(data.training.input_len(), 784);
+    let network = Network::sigmoid(&[784, 30, 9], Initializer::Default, 1).unwrap();
+    let error = network
+        .check_shape(&data.training, "training data")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("784") && error.contains("10"), "{error}");
+}
