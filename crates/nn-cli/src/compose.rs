@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Activation, Adam, Cost, Initializer, Momentum, Monitor, Nesterov, Network, Newton, Optimizer,
-    Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
+    Activation, Adam, Cost, EpochTransform, Initializer, Momentum, Monitor, Nesterov, Network,
+    Newton, Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
 };
-use nn_data::{Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew};
-use nn_regularize::{Dropout, L1, L2};
+use nn_data::{
+    Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
+};
+use nn_regularize::{DataExpansion, Dropout, L1, L2};
 
 use crate::options::{
     CostName, InitName, LrSchedule, MonitorItem, OptimizerName, RunOptions, TransformName,
@@ -131,6 +133,28 @@ pub fn config(options: &RunOptions) -> Result<TrainConfig> {
     };
     config.validate()?;
     Ok(config)
+}
+
+/// Fraction of training images left undistorted in each epoch of `--expand`: half the images
+/// are originals and half fresh distortions, so the network keeps seeing real handwriting.
+const KEEP_ORIGINAL: f32 = 0.5;
+
+/// The per-epoch expansion of the training data asked for by `--expand`, drawing fresh
+/// distortions of `training` every epoch; `None` without `--expand`.
+pub fn expansion(
+    options: &RunOptions,
+    training: &ImageSet,
+) -> Result<Option<Box<dyn EpochTransform>>> {
+    if options.expand.is_empty() {
+        return Ok(None);
+    }
+    let expansion = DataExpansion::fresh(
+        training.clone(),
+        image_transforms(&options.expand),
+        KEEP_ORIGINAL,
+    )
+    .context("--expand")?;
+    Ok(Some(Box::new(expansion)))
 }
 
 /// The image distortions named by `--expand` or `--transforms`.

@@ -83,16 +83,15 @@ fn predictions(network: &Network, set: &ImageSet) -> Vec<usize> {
 
 /// Runs `nn eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    if let Some(path) = &args.gallery {
-        if !path
+    if let Some(path) = &args.gallery
+        && !path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("png"))
-        {
-            bail!(
-                "--gallery {}: use a file name ending in .png",
-                path.display()
-            );
-        }
+    {
+        bail!(
+            "--gallery {}: use a file name ending in .png",
+            path.display()
+        );
     }
     let model = load_mnist_model(&args.model)?;
     let (_, splits) = digits::load(args.data.as_deref())?;

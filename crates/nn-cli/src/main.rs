@@ -52,7 +52,7 @@ Examples:
 enum Command {
     /// Train a network on MNIST and report its test accuracy.
     #[command(after_help = options::TRAIN_EXAMPLES, args_override_self = true)]
-    Train(options::TrainArgs),
+    Train(Box<options::TrainArgs>),
     /// Measure a saved model's accuracy, confusion matrix and mistakes.
     #[command(after_help = eval::EXAMPLES)]
     Eval(eval::EvalArgs),

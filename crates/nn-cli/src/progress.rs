@@ -133,7 +133,7 @@ impl Observer for Reporter {
             self.bar = Some(self.new_bar(epoch, total));
         }
         if let Some(bar) = &self.bar {
-            if done == total || done % 64 == 0 {
+            if done == total || done.is_multiple_of(64) {
                 bar.set_position(done as u64);
             }
             if done == total {

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use nn_core::{
-    Cost, Evaluation, Examples, History, Network, Optimizer, Regularizer, Trainer, save_model,
+    Cost, EpochTransform, Evaluation, Examples, History, Network, Optimizer, Regularizer, Trainer,
+    save_model,
 };
 
 use crate::checkpoint::{self, Restored};
@@ -40,7 +41,6 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     let config = compose::config(&options)?;
     let optimizer = compose::optimizer(&options)?;
     let regularizers = compose::regularizers(&options)?;
-    let rules = describe_rules(&*optimizer, &regularizers);
     if let Some(path) = &args.plot {
         plot::check_path(path)?;
     }
@@ -76,7 +76,12 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         );
     }
 
+    let transform = compose::expansion(&options, &training)?;
+    let rules = describe_rules(&*optimizer, &regularizers, transform.as_deref());
     let mut trainer = Trainer::new(network, cost, optimizer, regularizers, config)?;
+    if let Some(transform) = transform {
+        trainer = trainer.with_transform(transform);
+    }
     let mut reporter = Reporter::new(
         Mode::detect(args.quiet),
         Sizes {
@@ -86,11 +91,11 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         },
         options.epochs,
     );
-    if let Some((state, optimizer_state)) = resume {
+    if let (Some((state, optimizer_state)), Some(dir)) = (resume, &args.resume) {
         let done = state.history.len();
         trainer
             .resume(state, optimizer_state)
-            .context("the checkpoint does not fit its own options")?;
+            .with_context(|| format!("cannot resume from {}", dir.display()))?;
         reporter.line(&format!(
             "Resuming after epoch {done} of {}",
             options.epochs
@@ -193,10 +198,15 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-/// The optimizer and regularizers, e.g. `sgd, L2(lambda=5)`.
-fn describe_rules(optimizer: &dyn Optimizer, regularizers: &[Box<dyn Regularizer>]) -> String {
+/// The optimizer, regularizers and data expansion, e.g. `sgd, L2(lambda=5)`.
+fn describe_rules(
+    optimizer: &dyn Optimizer,
+    regularizers: &[Box<dyn Regularizer>],
+    transform: Option<&dyn EpochTransform>,
+) -> String {
     let mut parts = vec![optimizer.describe()];
     parts.extend(regularizers.iter().map(|r| r.describe()));
+    parts.extend(transform.map(|t| t.describe()));
     parts.join(", ")
 }
 

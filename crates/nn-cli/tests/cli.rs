@@ -133,6 +133,7 @@ fn train_save_eval_predict_round_trip() {
     // Test digits drawn black on white at 100x100 must be prepared back into MNIST's form.
     let splits = nn_data::load_splits(&data, Some(10_000)).unwrap();
     let digit_line = Regex::new(r"(?m)^Digit: (\d)$").unwrap();
+    let probability_line = Regex::new(r"(?m)^\s+\d: ([0-9.]+)").unwrap();
     let mut right = 0;
     for i in 0..10 {
         let pixels = splits.test.image(i);
@@ -153,8 +154,7 @@ fn train_save_eval_predict_round_trip() {
             .unwrap_or_else(|| panic!("no digit in {text}"))[1]
             .parse()
             .unwrap();
-        let probabilities: f64 = Regex::new(r"(?m)^\s+\d: ([0-9.]+)")
-            .unwrap()
+        let probabilities: f64 = probability_line
             .captures_iter(&text)
             .map(|c| c[1].parse::<f64>().unwrap())
             .sum();
@@ -498,4 +498,16 @@ fn every_subcommand_has_help_with_examples() {
         let out = ok(run(tmp.path(), &args));
         assert!(stdout(&out).contains("Examples:"), "{args:?}");
     }
+}
+
+#[test]
+fn expansion_draws_fresh_distortions() {
+    let tmp = TempDir::new().unwrap();
+    let out = ok(run_strings(
+        tmp.path(),
+        &small_train(&["--expand", "shift,rotate,skew,elastic", "--seed", "5"]),
+    ));
+    let text = stdout(&out);
+    assert!(text.contains("fresh"), "{text}");
+    assert!(text.contains("Test accuracy:"), "{text}");
 }
