@@ -429,6 +429,7 @@ impl<'c> Trainer<'c> {
             Some(t) => t.epoch_examples(epoch - 1, seed, training),
             None => training,
         };
+        let trained_on = data.len();
         let result = self.train_batches(data, epoch, seed, observer);
         self.transform = transform;
         result?;
@@ -440,7 +441,7 @@ impl<'c> Trainer<'c> {
                 eta,
             });
         }
-        let record = self.monitor(epoch, eta, seconds, training, evaluation)?;
+        let record = self.monitor(epoch, eta, seconds, (training, trained_on), evaluation)?;
         self.update_schedule(&record, observer);
         self.state.history.push(record.clone());
         observer.epoch_done(&record);
@@ -519,7 +520,7 @@ impl<'c> Trainer<'c> {
         epoch: usize,
         eta: f32,
         seconds: f64,
-        training: &dyn Examples,
+        (training, trained_on): (&dyn Examples, usize),
         evaluation: Option<&dyn Examples>,
     ) -> Result<EpochRecord, TrainError> {
         let monitor = self.config.monitor;
@@ -535,7 +536,8 @@ impl<'c> Trainer<'c> {
         if monitor.training_cost || monitor.training_accuracy {
             let e = self.network.evaluate(training, self.cost);
             if monitor.training_cost {
-                record.training_cost = Some(self.average_cost(e.cost_sum, e.count, epoch, eta)?);
+                record.training_cost =
+                    Some(self.average_cost(e.cost_sum, e.count, trained_on, epoch, eta)?);
             }
             if monitor.training_accuracy {
                 record.training_accuracy = Some(e.accuracy());
@@ -546,7 +548,8 @@ impl<'c> Trainer<'c> {
         {
             let e = self.network.evaluate(evaluation, self.cost);
             if monitor.evaluation_cost {
-                record.evaluation_cost = Some(self.average_cost(e.cost_sum, e.count, epoch, eta)?);
+                record.evaluation_cost =
+                    Some(self.average_cost(e.cost_sum, e.count, e.count, epoch, eta)?);
             }
             if self.config.needs_evaluation_accuracy() {
                 record.evaluation_accuracy = Some(e.accuracy());
@@ -555,11 +558,14 @@ impl<'c> Trainer<'c> {
         Ok(record)
     }
 
-    /// The average cost over `n` examples plus every penalty term with that same n, as
-    /// network2.py's `total_cost` does.
+    /// The average cost over `count` examples plus every penalty term for `n` examples. As in
+    /// network2.py's `total_cost`, n is the size of the set the cost is reported for, or for the
+    /// training cost the size of the set the epoch trained on (larger with offline expansion),
+    /// so the reported cost is the one being minimised.
     fn average_cost(
         &self,
         cost_sum: f64,
+        count: usize,
         n: usize,
         epoch: usize,
         eta: f32,
@@ -575,7 +581,7 @@ impl<'c> Trainer<'c> {
             .iter()
             .map(|r| r.penalty(&weights, n))
             .sum();
-        let cost = cost_sum / n as f64 + penalty;
+        let cost = cost_sum / count as f64 + penalty;
         if cost.is_finite() {
             Ok(cost)
         } else {
