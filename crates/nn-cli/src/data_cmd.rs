@@ -115,13 +115,13 @@ pub fn run(args: &DataArgs) -> Result<()> {
 
 fn info(data: Option<&Path>) -> Result<()> {
     let location = digits::locate(data)?;
-    println!(
+    say!(
         "MNIST found in {} (source: {:?})",
         location.dir.display(),
         location.source
     );
     for report in verify_dir(&location.dir)? {
-        println!(
+        say!(
             "  {}: sha256 {} ({})",
             report.path.display(),
             report.sha256,
@@ -136,9 +136,9 @@ fn verify(data: Option<&Path>) -> Result<()> {
     let reports = verify_dir(&location.dir)?;
     for report in &reports {
         if report.ok {
-            println!("ok        {}  {}", report.sha256, report.path.display());
+            say!("ok        {}  {}", report.sha256, report.path.display());
         } else {
-            println!(
+            say!(
                 "MISMATCH  {}  {} (expected {})",
                 report.sha256,
                 report.path.display(),
@@ -157,7 +157,7 @@ fn verify(data: Option<&Path>) -> Result<()> {
             bad.join(", ")
         );
     }
-    println!("All {} files match the published checksums", reports.len());
+    say!("All {} files match the published checksums", reports.len());
     Ok(())
 }
 
@@ -191,7 +191,7 @@ fn preview(args: &PreviewArgs) -> Result<()> {
     }
     digits::save_png(&digits::grid(&tiles, transforms.len() + 1), &args.out)?;
     let names: Vec<String> = transforms.iter().map(|t| t.describe()).collect();
-    println!(
+    say!(
         "Wrote {}: {} digits (rows); columns: original, {}",
         args.out.display(),
         set.len(),
@@ -248,11 +248,16 @@ fn expand(args: &ExpandArgs) -> Result<()> {
         let name = source
             .file_name()
             .context("an MNIST file always has a name")?;
-        std::fs::copy(&source, args.out.join(name)).with_context(|| {
+        let target = args.out.join(name);
+        if target.exists() {
+            std::fs::remove_file(&target)
+                .with_context(|| format!("cannot replace {}", target.display()))?;
+        }
+        std::fs::copy(&source, &target).with_context(|| {
             format!("cannot copy {} to {}", source.display(), args.out.display())
         })?;
     }
-    println!(
+    say!(
         "Wrote {}: {} training images ({} originals + {} x {} distorted copies) followed by the \
          {} validation images, and the test images; train on it with nn train --data {}",
         args.out.display(),

@@ -106,7 +106,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     }
     let correct: usize = (0..10).map(|d| confusion[d][d]).sum();
     let n = set.len();
-    println!(
+    say!(
         "Accuracy on the {} set: {correct} / {n} ({:.2}%)",
         args.set.name(),
         100.0 * correct as f64 / n as f64
@@ -114,16 +114,16 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     match compose::cost_of_model(&model.cost) {
         Some(cost) => {
             let e = model.network.evaluate(&set, cost);
-            println!(
+            say!(
                 "{}: {:.4} per image (without regularization)",
                 cost.name(),
                 e.cost_sum / n as f64
             );
         }
-        None => println!("cost '{}' is unknown: cost not computed", model.cost),
+        None => say!("cost '{}' is unknown: cost not computed", model.cost),
     }
     if args.confusion {
-        print!("{}", confusion_table(&confusion));
+        say!("{}", confusion_table(&confusion).trim_end());
     }
     if let Some(path) = &args.gallery {
         let wrong: Vec<Tile<'_>> = predicted
@@ -137,7 +137,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             })
             .collect();
         digits::save_png(&digits::grid(&wrong, GALLERY_COLUMNS), path)?;
-        println!(
+        say!(
             "Wrote {} of {} misclassified digits to {} (under each: predicted in red, true in green)",
             wrong.len(),
             n - correct,

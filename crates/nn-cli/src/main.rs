@@ -14,6 +14,14 @@
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
 //! - [`digits`]: loading the MNIST splits and drawing digit grids.
 
+/// Prints a line to stdout like `println!`, but a closed stdout (e.g. piped into `head`) is
+/// not an error: the line is dropped instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::progress::say(&format!($($arg)*))
+    };
+}
+
 mod checkpoint;
 mod compose;
 mod data_cmd;

@@ -54,15 +54,15 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         output.iter().map(|a| a / total).collect()
     };
     let best = nn_core::argmax(&output);
-    println!("Digit: {best}");
+    say!("Digit: {best}");
     if softmax {
-        println!("Probabilities (softmax outputs):");
+        say!("Probabilities (softmax outputs):");
     } else {
-        println!("Probabilities (sigmoid outputs normalised to sum to 1):");
+        say!("Probabilities (sigmoid outputs normalised to sum to 1):");
     }
     for (d, p) in probabilities.iter().enumerate() {
         let bar = "#".repeat((p * 40.0).round() as usize);
-        println!("  {d}: {p:.4} {bar}");
+        say!("  {d}: {p:.4} {bar}");
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The training observer: a progress bar per epoch on a terminal, one plain line per epoch
 //! otherwise, or silence; warnings always go to stderr.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -70,7 +70,7 @@ impl Reporter {
         match (&self.bar, self.mode) {
             (_, Mode::Quiet) => {}
             (Some(bar), _) => bar.println(text),
-            (None, _) => println!("{text}"),
+            (None, _) => say!("{text}"),
         }
     }
 
@@ -148,7 +148,7 @@ impl Observer for Reporter {
         }
         let line = self.epoch_line(record);
         if self.mode != Mode::Quiet {
-            println!("{line}");
+            say!("{line}");
         }
         self.last_figures = format!("(last: {})", line.split_once(": ").map_or("", |s| s.1));
     }
@@ -167,4 +167,9 @@ impl Drop for Reporter {
             bar.finish_and_clear();
         }
     }
+}
+
+/// Writes `text` and a newline to stdout, ignoring a closed stdout.
+pub fn say(text: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }

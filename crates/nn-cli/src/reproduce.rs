@@ -1,0 +1,581 @@
+//! `nn reproduce`: the experiments of Chapter 3 (and a reader's follow-ups), run again and set
+//! beside the book's numbers.
+//!
+//! Every experiment is data ([`catalog`]): a list of runs, each a set of `nn train` flags
+//! ([`TrainArgs`]) with the figures to report and the book's value for them, plus the plots to
+//! draw and the claims to check. All runs go through [`train::run`], so a reproduction trains
+//! exactly as `nn train` does; the one exception is the single-neuron toy of the learning
+//! slowdown, which is not an MNIST network ([`slowdown`]).
+
+mod catalog;
+mod figure;
+pub mod recipe;
+mod slowdown;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use nn_core::{EpochRecord, write_atomically};
+use serde::Serialize;
+
+use crate::options::{RunOptions, TrainArgs};
+use crate::train;
+
+pub use catalog::EXPERIMENTS;
+
+/// Examples shown by `nn reproduce --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  nn reproduce --list                        the experiments and the book's figures
+  nn reproduce slowdown                      one neuron: quadratic against cross-entropy
+  nn reproduce overfitting --out results     1,000 training images for 400 epochs
+  nn reproduce regularized --quick           a smoke test of a few seconds";
+
+/// The flags of `nn reproduce`.
+#[derive(Debug, clap::Args)]
+pub struct ReproduceArgs {
+    /// The experiment to run (see --list)
+    #[arg(required_unless_present = "list", value_name = "NAME")]
+    pub name: Option<String>,
+    /// List the experiments with the book's figures and exit
+    #[arg(long, conflicts_with = "name")]
+    pub list: bool,
+    /// Directory for the summaries (NAME.json, NAME.md) and figures (NAME*.png)
+    #[arg(long, value_name = "DIR", default_value = "runs/reproduce")]
+    pub out: PathBuf,
+    /// A smoke test: a few epochs on 1,000 images and a single seed
+    #[arg(long)]
+    pub quick: bool,
+    /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Number of worker threads [default: one per core]
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+}
+
+/// One experiment of the chapter.
+pub struct Experiment {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// What it shows.
+    pub title: &'static str,
+    /// The book's result (or the cited paper's), in words.
+    pub book: &'static str,
+    /// What is trained.
+    pub body: Body,
+}
+
+/// How an experiment trains.
+pub enum Body {
+    /// The single sigmoid neuron of the chapter's opening.
+    Slowdown,
+    /// MNIST networks trained by `nn train`.
+    Runs {
+        /// The runs, full-size.
+        runs: fn() -> Vec<RunSpec>,
+        /// The figures drawn from them.
+        figures: &'static [FigureSpec],
+        /// The claims checked on the results.
+        checks: fn(&[RunResult]) -> Vec<Check>,
+    },
+}
+
+/// One configuration trained by an experiment (once per seed).
+pub struct RunSpec {
+    /// Its name in tables and legends.
+    pub label: &'static str,
+    /// The line joining it to others in a figure against [`RunSpec::x`] (e.g. "no expansion").
+    pub series: &'static str,
+    /// Its abscissa in such a figure (e.g. the training-set size).
+    pub x: Option<f64>,
+    /// The `nn train` flags.
+    pub args: TrainArgs,
+    /// The figures reported, each with the book's value when it gives one.
+    pub measures: Vec<Measure>,
+    /// The seeds trained; the spread over them is reported.
+    pub seeds: Vec<u64>,
+}
+
+/// A figure reported for a run, next to the book's.
+#[derive(Debug, Clone, Copy)]
+pub struct Measure {
+    /// What is measured.
+    pub metric: Metric,
+    /// The book's value, in the metric's unit.
+    pub book: Option<f64>,
+}
+
+/// What a run reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Metric {
+    /// The final model's accuracy on the test set (%).
+    TestAccuracy,
+    /// The best accuracy on the monitored data over all epochs (%), as the book quotes.
+    PeakEvaluationAccuracy,
+    /// Accuracy on the training data after the last epoch (%).
+    FinalTrainingAccuracy,
+    /// Cost on the training data after the last epoch.
+    FinalTrainingCost,
+    /// The epoch in which the cost on the monitored data was lowest.
+    LowestEvaluationCostEpoch,
+    /// The first epoch whose accuracy on the monitored data reached this percentage.
+    EpochReaching(f64),
+}
+
+impl Metric {
+    /// The metric's name in tables.
+    pub fn describe(self) -> String {
+        match self {
+            Self::TestAccuracy => "test accuracy (%)".into(),
+            Self::PeakEvaluationAccuracy => "peak evaluation accuracy (%)".into(),
+            Self::FinalTrainingAccuracy => "final training accuracy (%)".into(),
+            Self::FinalTrainingCost => "final training cost".into(),
+            Self::LowestEvaluationCostEpoch => "epoch of lowest evaluation cost".into(),
+            Self::EpochReaching(p) => format!("first epoch at >= {p}% evaluation accuracy"),
+        }
+    }
+
+    /// The value of the metric for a finished run; `None` when the run never reached it.
+    fn measure(self, outcome: &train::RunOutcome) -> Option<f64> {
+        let epochs = &outcome.history.epochs;
+        let percent = |v: Option<f64>| v.map(|a| 100.0 * a);
+        match self {
+            Self::TestAccuracy => Some(100.0 * outcome.test.accuracy()),
+            Self::PeakEvaluationAccuracy => percent(
+                epochs
+                    .iter()
+                    .filter_map(|r| r.evaluation_accuracy)
+                    .reduce(f64::max),
+            ),
+            Self::FinalTrainingAccuracy => percent(epochs.last()?.training_accuracy),
+            Self::FinalTrainingCost => epochs.last()?.training_cost,
+            Self::LowestEvaluationCostEpoch => epochs
+                .iter()
+                .filter_map(|r| r.evaluation_cost.map(|c| (r.epoch, c)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(epoch, _)| epoch as f64),
+            Self::EpochReaching(p) => epochs
+                .iter()
+                .find(|r| r.evaluation_accuracy.is_some_and(|a| 100.0 * a >= p))
+                .map(|r| r.epoch as f64),
+        }
+    }
+}
+
+/// What a figure plots.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Curve {
+    /// Training cost per epoch.
+    TrainingCost,
+    /// Cost on the monitored data per epoch.
+    EvaluationCost,
+    /// Training accuracy per epoch (%).
+    TrainingAccuracy,
+    /// Accuracy on the monitored data per epoch (%).
+    EvaluationAccuracy,
+    /// The first measure of each run against its [`RunSpec::x`], one line per series.
+    MeasureAgainstX,
+}
+
+/// A figure of an experiment, written to `NAME<suffix>.png`.
+pub struct FigureSpec {
+    /// Appended to the experiment's name to make the file name.
+    pub suffix: &'static str,
+    /// The figure's caption.
+    pub title: &'static str,
+    /// What is plotted.
+    pub curve: Curve,
+    /// The runs drawn, by label; empty for all.
+    pub runs: &'static [&'static str],
+    /// The x label (for [`Curve::MeasureAgainstX`]).
+    pub x_label: &'static str,
+    /// Whether the x axis is logarithmic.
+    pub log_x: bool,
+}
+
+/// A claim of the book checked on our results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The claim.
+    pub claim: String,
+    /// Whether our results bear it out.
+    pub holds: bool,
+    /// The figures behind the verdict.
+    pub detail: String,
+}
+
+/// One reported figure of a run: the book's and ours over the seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasureResult {
+    /// What was measured.
+    pub metric: String,
+    /// The book's value.
+    pub book: Option<f64>,
+    /// Ours: the mean over the seeds that reached a value.
+    pub ours: Option<f64>,
+    /// Ours for each seed.
+    pub per_seed: Vec<Option<f64>>,
+    /// Largest minus smallest over the seeds (with two or more seeds).
+    pub spread: Option<f64>,
+}
+
+/// The results of one run specification.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    /// The run's label.
+    pub label: String,
+    /// Its series in figures against x.
+    pub series: String,
+    /// Its abscissa in such figures.
+    pub x: Option<f64>,
+    /// The options of the first seed's run (none for the single neuron).
+    pub options: Option<RunOptions>,
+    /// The equivalent command line (empty for the single neuron).
+    pub command: String,
+    /// The seeds trained.
+    pub seeds: Vec<u64>,
+    /// The reported figures.
+    pub measures: Vec<MeasureResult>,
+    /// Test accuracy (%) of each seed's final model.
+    pub test_accuracy: Vec<f64>,
+    /// Training seconds of each seed.
+    pub seconds: Vec<f64>,
+    /// The first seed's figures per epoch (drawn in the figures).
+    pub history: Vec<EpochRecord>,
+}
+
+impl RunResult {
+    /// The mean of our value of `metric`, if measured.
+    pub fn ours(&self, metric: Metric) -> Option<f64> {
+        let name = metric.describe();
+        self.measures.iter().find(|m| m.metric == name)?.ours
+    }
+}
+
+/// The summary written to `NAME.json`.
+#[derive(Serialize)]
+struct Summary<'a> {
+    name: &'a str,
+    title: &'a str,
+    book: &'a str,
+    quick: bool,
+    command: String,
+    total_seconds: f64,
+    runs: &'a [RunResult],
+    checks: &'a [Check],
+    figures: Vec<String>,
+}
+
+/// Runs `nn reproduce`.
+pub fn run(args: &ReproduceArgs) -> Result<()> {
+    if args.list {
+        for e in EXPERIMENTS {
+            say!("{:<14} {}", e.name, e.title);
+            say!("{:<14}   book: {}", "", e.book);
+        }
+        return Ok(());
+    }
+    let name = args.name.as_deref().unwrap_or_default();
+    let Some(experiment) = EXPERIMENTS.iter().find(|e| e.name == name) else {
+        let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name).collect();
+        bail!(
+            "no experiment named '{name}'; choose one of {} (nn reproduce --list)",
+            names.join(", ")
+        );
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the directory {}", args.out.display()))?;
+    let started = Instant::now();
+    let (runs, checks, figures) = match &experiment.body {
+        Body::Slowdown => slowdown::run(experiment.name, &args.out)?,
+        Body::Runs {
+            runs,
+            figures,
+            checks,
+        } => {
+            let results = train_all(experiment, runs(), args)?;
+            let mut files = Vec::new();
+            for spec in *figures {
+                let path = args
+                    .out
+                    .join(format!("{}{}.png", experiment.name, spec.suffix));
+                figure::draw_runs(&path, spec, &results)?;
+                files.push(path);
+            }
+            let checks = checks(&results);
+            (results, checks, files)
+        }
+    };
+    let total_seconds = started.elapsed().as_secs_f64();
+    let figures: Vec<String> = figures
+        .iter()
+        .map(|p| file_name(p).to_string())
+        .collect();
+    let summary = Summary {
+        name: experiment.name,
+        title: experiment.title,
+        book: experiment.book,
+        quick: args.quick,
+        command: format!(
+            "nn reproduce {}{}",
+            experiment.name,
+            if args.quick { " --quick" } else { "" }
+        ),
+        total_seconds,
+        runs: &runs,
+        checks: &checks,
+        figures,
+    };
+    let json_path = args.out.join(format!("{}.json", experiment.name));
+    let json = serde_json::to_string_pretty(&summary).context("cannot serialize the summary")?;
+    write_atomically(&json_path, json.as_bytes())
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    let md_path = args.out.join(format!("{}.md", experiment.name));
+    let markdown = markdown(&summary);
+    write_atomically(&md_path, markdown.as_bytes())
+        .with_context(|| format!("cannot write {}", md_path.display()))?;
+    print!("{markdown}");
+    say!(
+        "Wrote {} and {} in {total_seconds:.1} s",
+        json_path.display(),
+        md_path.display()
+    );
+    Ok(())
+}
+
+/// Trains every run of `experiment` for every seed, quietly, and collects the results.
+fn train_all(
+    experiment: &Experiment,
+    specs: Vec<RunSpec>,
+    args: &ReproduceArgs,
+) -> Result<Vec<RunResult>> {
+    let mut results = Vec::new();
+    let count = specs.len();
+    for (i, spec) in specs.into_iter().enumerate() {
+        let seeds = if args.quick {
+            spec.seeds[..1].to_vec()
+        } else {
+            spec.seeds.clone()
+        };
+        let mut train_args = spec.args.clone();
+        if args.quick {
+            quicken(&mut train_args);
+        }
+        train_args.quiet = true;
+        train_args.data.clone_from(&args.data);
+        train_args.threads = args.threads;
+        let mut outcomes = Vec::new();
+        for &seed in &seeds {
+            let mut seeded = train_args.clone();
+            seeded.seed = Some(seed);
+            eprintln!(
+                "{} [{}/{count}] {} (seed {seed}): {}",
+                experiment.name,
+                i + 1,
+                spec.label,
+                command_line(&seeded)
+            );
+            let outcome = train::run(&seeded)
+                .with_context(|| format!("{}: run '{}'", experiment.name, spec.label))?;
+            eprintln!(
+                "    test accuracy {:.2}% in {:.1} s",
+                100.0 * outcome.test.accuracy(),
+                outcome.seconds
+            );
+            outcomes.push(outcome);
+        }
+        let measures = spec
+            .measures
+            .iter()
+            .map(|m| {
+                let per_seed: Vec<Option<f64>> =
+                    outcomes.iter().map(|o| m.metric.measure(o)).collect();
+                let values: Vec<f64> = per_seed.iter().flatten().copied().collect();
+                let ours = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
+                let spread = (values.len() > 1).then(|| {
+                    values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                        - values.iter().copied().fold(f64::INFINITY, f64::min)
+                });
+                MeasureResult {
+                    metric: m.metric.describe(),
+                    book: m.book,
+                    ours,
+                    per_seed,
+                    spread,
+                }
+            })
+            .collect();
+        let first = &outcomes[0];
+        let mut shown = train_args.clone();
+        shown.seed = Some(seeds[0]);
+        results.push(RunResult {
+            label: spec.label.to_string(),
+            series: spec.series.to_string(),
+            x: spec.x,
+            options: Some(first.options.clone()),
+            command: command_line(&shown),
+            seeds,
+            measures,
+            test_accuracy: outcomes
+                .iter()
+                .map(|o| 100.0 * o.test.accuracy())
+                .collect(),
+            seconds: outcomes.iter().map(|o| o.seconds).collect(),
+            history: first.history.epochs.clone(),
+        });
+    }
+    Ok(results)
+}
+
+/// Shrinks a run to a smoke test: at most 3 epochs, 1,000 training and validation images.
+fn quicken(args: &mut TrainArgs) {
+    args.epochs = Some(args.epochs.unwrap_or(30).min(3));
+    args.train_size = Some(args.train_size.unwrap_or(50_000).min(1_000));
+    args.validation_size = Some(args.validation_size.unwrap_or(10_000).min(1_000));
+}
+
+/// The `nn train` command line of a run: every training flag given explicitly.
+pub fn command_line(args: &TrainArgs) -> String {
+    let options = RunOptions::from_args(args, RunOptions::default());
+    options_command(&options)
+}
+
+/// The `nn train` command line that trains with `o`, every option spelled out.
+pub fn options_command(o: &RunOptions) -> String {
+    use crate::compose::join;
+    let mut line = format!(
+        "nn train --layers {} --cost {} --activation {} --init {} --eta {} --batch-size {} \
+         --epochs {} --lambda {}",
+        join(&o.layers),
+        o.cost.flag(),
+        o.activation.spec(),
+        value_name(&o.init),
+        o.eta,
+        o.batch_size,
+        o.epochs,
+        o.lambda
+    );
+    let mut add = |s: String| {
+        line.push(' ');
+        line.push_str(&s);
+    };
+    if o.l1 != 0.0 {
+        add(format!("--l1 {}", o.l1));
+    }
+    if o.dropout != 0.0 {
+        add(format!("--dropout {}", o.dropout));
+    }
+    if o.optimizer != crate::options::OptimizerName::Sgd {
+        add(format!(
+            "--optimizer {} --momentum {}",
+            value_name(&o.optimizer),
+            o.momentum
+        ));
+    }
+    if !o.expand.is_empty() {
+        let names: Vec<String> = o.expand.iter().map(value_name).collect();
+        add(format!("--expand {}", names.join(",")));
+    }
+    if let Some(n) = o.train_size {
+        add(format!("--train-size {n}"));
+    }
+    if let Some(n) = o.validation_size {
+        add(format!("--validation-size {n}"));
+    }
+    add(format!("--eval {}", o.eval.name()));
+    if o.monitor.is_empty() {
+        // An empty list cannot be written on the command line; accuracy is the cheapest.
+        add("--monitor evaluation-accuracy".to_string());
+    } else {
+        let names: Vec<String> = o.monitor.iter().map(value_name).collect();
+        add(format!("--monitor {}", names.join(",")));
+    }
+    if let Some(n) = o.early_stopping {
+        add(format!("--early-stopping {n}"));
+    }
+    if let crate::options::LrSchedule::Halve(n) = o.lr_schedule {
+        add(format!("--lr-schedule halve:{n}"));
+    }
+    if o.invert {
+        add("--invert".to_string());
+    }
+    add(format!("--seed {}", o.seed));
+    line
+}
+
+/// The command-line spelling of a value enum.
+fn value_name<T: clap::ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// The file name of a path, for summaries.
+fn file_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+}
+
+/// A number for a table: 2 decimals, or "-" when missing.
+fn cell(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"))
+}
+
+/// The markdown summary.
+fn markdown(s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}: {}\n", s.name, s.title);
+    let _ = writeln!(out, "Book: {}\n", s.book);
+    if s.quick {
+        let _ = writeln!(
+            out,
+            "**Quick run** (a smoke test: few epochs, 1,000 images): the figures are not \
+             comparable with the book's.\n"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| run | figure | book | ours (mean) | per seed | spread |\n|---|---|---|---|---|---|"
+    );
+    for r in s.runs {
+        for m in &r.measures {
+            let per_seed: Vec<String> = m.per_seed.iter().map(|v| cell(*v)).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.label,
+                m.metric,
+                cell(m.book),
+                cell(m.ours),
+                per_seed.join(", "),
+                cell(m.spread)
+            );
+        }
+    }
+    if !s.checks.is_empty() {
+        let _ = writeln!(out, "\nClaims:\n");
+        for c in s.checks {
+            let verdict = if c.holds { "holds" } else { "DOES NOT HOLD" };
+            let _ = writeln!(out, "- {} — {verdict} ({})", c.claim, c.detail);
+        }
+    }
+    let _ = writeln!(out, "\nCommands (first seed):\n");
+    for r in s.runs.iter().filter(|r| !r.command.is_empty()) {
+        let _ = writeln!(out, "- {}: `{}`", r.label, r.command);
+    }
+    if !s.figures.is_empty() {
+        let _ = writeln!(out, "\nFigures: {}", s.figures.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "\nReproduce with `{}` ({:.0} s).",
+        s.command, s.total_seconds
+    );
+    out
+}

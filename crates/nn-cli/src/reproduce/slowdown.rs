@@ -1,0 +1,180 @@
+//! The chapter's opening toy: one sigmoid neuron learning to map x = 1 to y = 0 with η = 0.15
+//! for 300 epochs, with the quadratic and the cross-entropy cost, from w = 0.6, b = 0.9 (output
+//! 0.82) and from the saturated w = 2, b = 2 (output 0.98).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use nn_core::{Cost, DenseExamples, EpochRecord, Monitor, Network, Sgd, Silent, TrainConfig, Trainer};
+use nn_costs::{CrossEntropyCost, QuadraticCost};
+
+use super::{Check, MeasureResult, RunResult, figure};
+
+/// Epochs of the book's animations.
+const EPOCHS: usize = 300;
+/// The book's learning rate.
+const ETA: f32 = 0.15;
+/// Epoch at which the saturated starts are compared.
+const EARLY_EPOCH: usize = 50;
+
+/// One neuron's run.
+struct Start {
+    label: &'static str,
+    cost: &'static dyn Cost,
+    w: f32,
+    b: f32,
+    /// The book's output after 300 epochs, when it says.
+    book_output: Option<f64>,
+}
+
+const STARTS: [Start; 4] = [
+    Start {
+        label: "quadratic, w=0.6 b=0.9",
+        cost: &QuadraticCost,
+        w: 0.6,
+        b: 0.9,
+        book_output: Some(0.09),
+    },
+    Start {
+        label: "cross-entropy, w=0.6 b=0.9",
+        cost: &CrossEntropyCost,
+        w: 0.6,
+        b: 0.9,
+        book_output: None,
+    },
+    Start {
+        label: "quadratic, w=2 b=2",
+        cost: &QuadraticCost,
+        w: 2.0,
+        b: 2.0,
+        book_output: None,
+    },
+    Start {
+        label: "cross-entropy, w=2 b=2",
+        cost: &CrossEntropyCost,
+        w: 2.0,
+        b: 2.0,
+        book_output: None,
+    },
+];
+
+/// The neuron's output σ(w + b) after training, from its final parameters.
+fn output(network: &Network) -> f64 {
+    f64::from(network.feedforward(&[1.0])[0])
+}
+
+/// Trains the four neurons, draws their cost curves and checks the slowdown.
+pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<PathBuf>)> {
+    let data = DenseExamples::new(vec![vec![1.0]], vec![vec![0.0]]);
+    let mut results = Vec::new();
+    for start in &STARTS {
+        let mut network = Network::sigmoid(&[1, 1], Default::default(), 0)?;
+        network.params_mut().copy_from_slice(&[start.w, start.b]);
+        let initial_output = output(&network);
+        let initial_cost = start.cost.cost(&[initial_output as f32], &[0.0]);
+        let config = TrainConfig {
+            epochs: EPOCHS,
+            batch_size: 1,
+            eta: ETA,
+            monitor: Monitor {
+                training_cost: true,
+                ..Monitor::default()
+            },
+            ..TrainConfig::default()
+        };
+        let trainer = Trainer::new(network, start.cost, Box::new(Sgd), Vec::new(), config)?;
+        let (network, history) = trainer.train(&data, None, &mut Silent)?;
+        let costs: Vec<f64> = history
+            .epochs
+            .iter()
+            .filter_map(|r| r.training_cost)
+            .collect();
+        let halved = costs
+            .iter()
+            .position(|&c| c <= 0.5 * f64::from(initial_cost))
+            .map(|i| (i + 1) as f64);
+        let single = |metric: &str, book: Option<f64>, ours: Option<f64>| MeasureResult {
+            metric: metric.to_string(),
+            book,
+            ours,
+            per_seed: vec![ours],
+            spread: None,
+        };
+        results.push(RunResult {
+            label: start.label.to_string(),
+            series: start.cost.name().to_string(),
+            x: None,
+            options: None,
+            command: String::new(),
+            seeds: vec![0],
+            measures: vec![
+                single("initial output", None, Some(initial_output)),
+                single(
+                    "output after 300 epochs",
+                    start.book_output,
+                    Some(output(&network)),
+                ),
+                single(
+                    &format!("cost after {EARLY_EPOCH} epochs / initial cost"),
+                    None,
+                    Some(costs[EARLY_EPOCH - 1] / f64::from(initial_cost)),
+                ),
+                single("epochs until the cost halves", None, halved),
+            ],
+            test_accuracy: Vec::new(),
+            seconds: Vec::new(),
+            history: with_initial(history.epochs, f64::from(initial_cost)),
+        });
+    }
+    let path = out.join(format!("{name}.png"));
+    figure::draw_cost_curves(
+        &path,
+        "One neuron learning x=1 -> y=0 (eta 0.15)",
+        &results,
+    )?;
+    Ok((results.clone(), checks(&results), vec![path]))
+}
+
+/// The history with the untrained neuron's cost as epoch 0, as the book's curves start.
+fn with_initial(mut epochs: Vec<EpochRecord>, initial_cost: f64) -> Vec<EpochRecord> {
+    epochs.insert(
+        0,
+        EpochRecord {
+            epoch: 0,
+            eta: ETA,
+            seconds: 0.0,
+            training_cost: Some(initial_cost),
+            training_accuracy: None,
+            evaluation_cost: None,
+            evaluation_accuracy: None,
+        },
+    );
+    epochs
+}
+
+/// The book's claims about the four curves.
+fn checks(results: &[RunResult]) -> Vec<Check> {
+    let ratio = |i: usize| results[i].measures[2].ours.unwrap_or(f64::NAN);
+    let output_after = |i: usize| results[i].measures[1].ours.unwrap_or(f64::NAN);
+    let (quadratic, cross_entropy) = (ratio(2), ratio(3));
+    vec![
+        Check {
+            claim: format!(
+                "from the saturated start (w=2, b=2) the quadratic cost learns more slowly than \
+                 the cross-entropy: after {EARLY_EPOCH} epochs it keeps a larger fraction of its \
+                 initial cost"
+            ),
+            holds: quadratic > cross_entropy,
+            detail: format!(
+                "quadratic keeps {:.1}%, cross-entropy {:.1}%",
+                100.0 * quadratic,
+                100.0 * cross_entropy
+            ),
+        },
+        Check {
+            claim: "from w=0.6, b=0.9 the quadratic cost brings the output to about 0.09".into(),
+            holds: (output_after(0) - 0.09).abs() < 0.02,
+            detail: format!("output {:.3}", output_after(0)),
+        },
+    ]
+}
