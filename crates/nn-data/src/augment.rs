@@ -161,9 +161,10 @@ fn elastic_core(job: ElasticJob<'_>, scratch: &mut ElasticScratch, rng: &mut Sma
     for field in [&mut *dx, &mut *dy] {
         fill_uniform(rng, &mut noise[radius * rows..radius * rows + n]);
         convolve_columns(noise, once, rows, kernel);
-        for (c, column) in once.chunks_exact(rows).enumerate() {
-            for (r, &v) in column.iter().enumerate() {
-                padded[(radius + r) * cols + c] = v;
+        let image_rows = padded[radius * cols..radius * cols + n].chunks_exact_mut(cols);
+        for (r, row) in image_rows.enumerate() {
+            for (p, column) in row.iter_mut().zip(once.chunks_exact(rows)) {
+                *p = column[r];
             }
         }
         convolve_columns(padded, field, cols, kernel);
@@ -178,46 +179,58 @@ fn elastic_core(job: ElasticJob<'_>, scratch: &mut ElasticScratch, rng: &mut Sma
     source.sample_points(dx, dy, index, dst);
 }
 
-/// Outputs computed together in registers by [`convolve_columns`].
-const BLOCK: usize = 32;
-
 /// `out[i] = sum_k kernel[k] * src[i + k * stride]`: a column convolution when `src` holds the
 /// image between `kernel.len() / 2` zero rows of `stride` values above and below. The kernel
-/// is symmetric, so mirrored taps are added before multiplying; each block of outputs stays in
-/// registers across all taps.
+/// is symmetric, so mirrored taps are added before multiplying; blocks of 32, then 8 outputs
+/// stay in registers across all taps, and the last few are done one by one.
 #[inline(always)]
 fn convolve_columns(src: &[f32], out: &mut [f32], stride: usize, kernel: &[f32]) {
+    let wide = out.len() / 32 * 32;
+    let narrow = out.len() / 8 * 8;
+    let (head, tail) = out.split_at_mut(wide);
+    convolve_blocks::<32>(src, head, 0, stride, kernel);
+    let (middle, rest) = tail.split_at_mut(narrow - wide);
+    convolve_blocks::<8>(src, middle, wide, stride, kernel);
     let radius = kernel.len() / 2;
-    let mut blocks = out.chunks_exact_mut(BLOCK);
-    let mut start = 0;
-    for block in &mut blocks {
-        let mut acc = [0.0f32; BLOCK];
-        let at = |k: usize| -> &[f32; BLOCK] {
-            src[start + k * stride..start + k * stride + BLOCK]
-                .try_into()
-                .expect("a block of BLOCK values")
-        };
-        for (k, &w) in kernel[..radius].iter().enumerate() {
-            let (a, b) = (at(k), at(2 * radius - k));
-            for j in 0..BLOCK {
-                acc[j] += w * (a[j] + b[j]);
-            }
-        }
-        let centre = at(radius);
-        for j in 0..BLOCK {
-            acc[j] += kernel[radius] * centre[j];
-        }
-        block.copy_from_slice(&acc);
-        start += BLOCK;
-    }
-    let rest = blocks.into_remainder();
     for (j, o) in rest.iter_mut().enumerate() {
-        let i = start + j;
+        let i = narrow + j;
         let mut acc = 0.0;
         for (k, &w) in kernel[..radius].iter().enumerate() {
             acc += w * (src[i + k * stride] + src[i + (2 * radius - k) * stride]);
         }
         *o = acc + kernel[radius] * src[i + radius * stride];
+    }
+}
+
+/// [`convolve_columns`] for `out` (a multiple of `B` long), whose first output is `start`.
+#[inline(always)]
+fn convolve_blocks<const B: usize>(
+    src: &[f32],
+    out: &mut [f32],
+    start: usize,
+    stride: usize,
+    kernel: &[f32],
+) {
+    let radius = kernel.len() / 2;
+    for (b, block) in out.chunks_exact_mut(B).enumerate() {
+        let first = start + b * B;
+        let at = |k: usize| -> &[f32; B] {
+            src[first + k * stride..first + k * stride + B]
+                .try_into()
+                .expect("a block of B values")
+        };
+        let mut acc = [0.0f32; B];
+        for (k, &w) in kernel[..radius].iter().enumerate() {
+            let (near, far) = (at(k), at(2 * radius - k));
+            for j in 0..B {
+                acc[j] += w * (near[j] + far[j]);
+            }
+        }
+        let centre = at(radius);
+        for j in 0..B {
+            acc[j] += kernel[radius] * centre[j];
+        }
+        block.copy_from_slice(&acc);
     }
 }
 
