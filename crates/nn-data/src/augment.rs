@@ -707,3 +707,54 @@ pub fn expand_to_idx(
     };
     write_idx(labels_path, &labels, gz(labels_path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_portable_elastic_agree_bit_for_bit() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let (rows, cols) = (28, 27);
+        let src: Vec<u8> = (0..rows * cols).map(|i| (i * 37 % 251) as u8).collect();
+        let run = |avx2: bool| {
+            let mut source = Padded::default();
+            source.load(&src, rows, cols);
+            let mut scratch = ElasticScratch::default();
+            scratch.prepare(rows, cols, 4.0);
+            let mut index = vec![0; rows * cols];
+            let mut dst = vec![0; rows * cols];
+            let job = ElasticJob {
+                source: &source,
+                index: &mut index,
+                rows,
+                cols,
+                alpha: 34.0,
+                dst: &mut dst,
+            };
+            let mut rng = SmallRng::seed_from_u64(5);
+            if avx2 {
+                // SAFETY: AVX2 support was checked above.
+                unsafe { elastic_avx2(job, &mut scratch, &mut rng) };
+            } else {
+                elastic_core(job, &mut scratch, &mut rng);
+            }
+            dst
+        };
+        let portable = run(false);
+        assert_eq!(run(true), portable);
+        assert_ne!(portable, src);
+    }
+
+    #[test]
+    fn gaussian_kernel_is_normalised_and_symmetric() {
+        let k = gaussian_kernel(4.0);
+        assert_eq!(k.len(), 25);
+        assert!((k.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!((0..k.len()).all(|i| k[i] == k[k.len() - 1 - i]));
+        assert_eq!(gaussian_kernel(0.0), vec![1.0]);
+    }
+}

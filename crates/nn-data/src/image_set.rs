@@ -13,6 +13,18 @@ use crate::idx::IdxArray;
 /// Number of classes of a digit set.
 pub const DIGIT_CLASSES: usize = 10;
 
+/// x/255 for every byte x: a table lookup is several times faster than a division per pixel,
+/// and the mini-batch loader converts 784 pixels per example.
+static PIXEL_VALUES: [f32; 256] = {
+    let mut table = [0.0; 256];
+    let mut x = 0;
+    while x < 256 {
+        table[x] = x as f32 / 255.0;
+        x += 1;
+    }
+    table
+};
+
 /// Labelled images of `rows x cols` bytes each (0 = background, 255 = ink for MNIST).
 ///
 /// The fields are public so that augmentation can refill a set in place; keep them consistent:
@@ -220,11 +232,11 @@ impl Examples for ImageSet {
         let image = self.image(index);
         if self.inverted {
             for (c, &p) in column.iter_mut().zip(image) {
-                *c = f32::from(255 - p) / 255.0;
+                *c = PIXEL_VALUES[usize::from(255 - p)];
             }
         } else {
             for (c, &p) in column.iter_mut().zip(image) {
-                *c = f32::from(p) / 255.0;
+                *c = PIXEL_VALUES[usize::from(p)];
             }
         }
     }
