@@ -12,6 +12,8 @@
 //! - [`metrics`]: the per-epoch metrics file;
 //! - [`plot`]: cost and accuracy figures;
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
+//! - [`reproduce`]: the chapter's experiments against the book's numbers, and `--recipe`;
+//! - [`search`]: hyper-parameter searches;
 //! - [`digits`]: loading the MNIST splits and drawing digit grids.
 
 /// Prints a line to stdout like `println!`, but a closed stdout (e.g. piped into `head`) is
@@ -32,6 +34,8 @@ mod options;
 mod plot;
 mod predict;
 mod progress;
+mod reproduce;
+mod search;
 mod train;
 
 use std::process::ExitCode;
@@ -70,6 +74,12 @@ enum Command {
     /// Inspect, preview, expand and verify the MNIST data.
     #[command(after_help = data_cmd::EXAMPLES)]
     Data(data_cmd::DataArgs),
+    /// Run an experiment of the chapter again and set our figures beside the book's.
+    #[command(after_help = reproduce::EXAMPLES)]
+    Reproduce(reproduce::ReproduceArgs),
+    /// Search hyper-parameters: the threshold eta, lambda, or random search.
+    #[command(after_help = search::EXAMPLES)]
+    Search(search::SearchArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +89,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Data(args) => data_cmd::run(&args),
+        Command::Reproduce(args) => reproduce::run(&args),
+        Command::Search(args) => search::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

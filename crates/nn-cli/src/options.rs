@@ -12,6 +12,8 @@ use anyhow::{Result, bail};
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
+use crate::reproduce::recipe::Recipe;
+
 /// Examples shown by `nn train --help`.
 pub const TRAIN_EXAMPLES: &str = "\
 Examples:
@@ -22,6 +24,7 @@ Examples:
   nn train --cost quadratic --lambda 0 --monitor training-cost,evaluation-accuracy
   nn train --cost log-likelihood --dropout 0.5 --expand shift,rotate,elastic --lr-schedule halve:10
   nn train --epochs 30 --checkpoint ckpt --metrics run.json
+  nn train --recipe best --epochs 20       the preset aiming at 99.4% (see --help), shortened
   nn train --resume ckpt                   continue a checkpointed run where it stopped";
 
 /// The cost function (`--cost`).
@@ -177,6 +180,9 @@ impl FromStr for LrSchedule {
 /// with `--resume`, the checkpointed run's).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct TrainArgs {
+    /// Start from a preset; explicit flags override its values
+    #[arg(long, value_enum)]
+    pub recipe: Option<Recipe>,
     /// Layer sizes, input first; the first must be 784 and the last 10 [default: 784,30,10]
     #[arg(long, value_delimiter = ',', value_name = "SIZES")]
     pub layers: Option<Vec<usize>>,
@@ -398,6 +404,7 @@ impl RunOptions {
 /// The training flags given alongside `--resume`, which a checkpoint fixes: an error names them.
 pub fn check_resume_flags(args: &TrainArgs) -> Result<()> {
     let given: Vec<&str> = [
+        ("--recipe", args.recipe.is_some()),
         ("--layers", args.layers.is_some()),
         ("--cost", args.cost.is_some()),
         ("--activation", args.activation.is_some()),

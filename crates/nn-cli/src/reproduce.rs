@@ -109,8 +109,7 @@ pub struct Measure {
 }
 
 /// What a run reports.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     /// The final model's accuracy on the test set (%).
     TestAccuracy,
@@ -122,8 +121,8 @@ pub enum Metric {
     FinalTrainingCost,
     /// The epoch in which the cost on the monitored data was lowest.
     LowestEvaluationCostEpoch,
-    /// The first epoch whose accuracy on the monitored data reached this percentage.
-    EpochReaching(f64),
+    /// Accuracy on the monitored data after this epoch (%).
+    EvaluationAccuracyAfter(usize),
 }
 
 impl Metric {
@@ -135,7 +134,7 @@ impl Metric {
             Self::FinalTrainingAccuracy => "final training accuracy (%)".into(),
             Self::FinalTrainingCost => "final training cost".into(),
             Self::LowestEvaluationCostEpoch => "epoch of lowest evaluation cost".into(),
-            Self::EpochReaching(p) => format!("first epoch at >= {p}% evaluation accuracy"),
+            Self::EvaluationAccuracyAfter(e) => format!("evaluation accuracy after epoch {e} (%)"),
         }
     }
 
@@ -158,10 +157,9 @@ impl Metric {
                 .filter_map(|r| r.evaluation_cost.map(|c| (r.epoch, c)))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(epoch, _)| epoch as f64),
-            Self::EpochReaching(p) => epochs
-                .iter()
-                .find(|r| r.evaluation_accuracy.is_some_and(|a| 100.0 * a >= p))
-                .map(|r| r.epoch as f64),
+            Self::EvaluationAccuracyAfter(e) => {
+                percent(epochs.iter().find(|r| r.epoch == e)?.evaluation_accuracy)
+            }
         }
     }
 }
@@ -311,10 +309,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         }
     };
     let total_seconds = started.elapsed().as_secs_f64();
-    let figures: Vec<String> = figures
-        .iter()
-        .map(|p| file_name(p).to_string())
-        .collect();
+    let figures: Vec<String> = figures.iter().map(|p| file_name(p).to_string()).collect();
     let summary = Summary {
         name: experiment.name,
         title: experiment.title,
@@ -395,7 +390,8 @@ fn train_all(
                 let per_seed: Vec<Option<f64>> =
                     outcomes.iter().map(|o| m.metric.measure(o)).collect();
                 let values: Vec<f64> = per_seed.iter().flatten().copied().collect();
-                let ours = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
+                let ours =
+                    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
                 let spread = (values.len() > 1).then(|| {
                     values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
                         - values.iter().copied().fold(f64::INFINITY, f64::min)
@@ -420,10 +416,7 @@ fn train_all(
             command: command_line(&shown),
             seeds,
             measures,
-            test_accuracy: outcomes
-                .iter()
-                .map(|o| 100.0 * o.test.accuracy())
-                .collect(),
+            test_accuracy: outcomes.iter().map(|o| 100.0 * o.test.accuracy()).collect(),
             seconds: outcomes.iter().map(|o| o.seconds).collect(),
             history: first.history.epochs.clone(),
         });
@@ -524,7 +517,16 @@ fn file_name(path: &Path) -> &str {
 
 /// A number for a table: 2 decimals, or "-" when missing.
 fn cell(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"))
+    v.map_or_else(
+        || "-".to_string(),
+        |v| {
+            if v.abs() < 1.0 {
+                format!("{v:.3}")
+            } else {
+                format!("{v:.2}")
+            }
+        },
+    )
 }
 
 /// The markdown summary.
@@ -565,9 +567,12 @@ fn markdown(s: &Summary) -> String {
             let _ = writeln!(out, "- {} — {verdict} ({})", c.claim, c.detail);
         }
     }
-    let _ = writeln!(out, "\nCommands (first seed):\n");
-    for r in s.runs.iter().filter(|r| !r.command.is_empty()) {
-        let _ = writeln!(out, "- {}: `{}`", r.label, r.command);
+    let commands: Vec<&RunResult> = s.runs.iter().filter(|r| !r.command.is_empty()).collect();
+    if !commands.is_empty() {
+        let _ = writeln!(out, "\nCommands (first seed):\n");
+        for r in commands {
+            let _ = writeln!(out, "- {}: `{}`", r.label, r.command);
+        }
     }
     if !s.figures.is_empty() {
         let _ = writeln!(out, "\nFigures: {}", s.figures.join(", "));

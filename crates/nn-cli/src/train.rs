@@ -159,7 +159,11 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
 fn resolve(args: &TrainArgs) -> Result<(RunOptions, Option<Restored>, Option<PathBuf>)> {
     match &args.resume {
         None => Ok((
-            RunOptions::from_args(args, RunOptions::default()),
+            RunOptions::from_args(
+                args,
+                args.recipe
+                    .map_or_else(RunOptions::default, |r| r.options()),
+            ),
             None,
             args.checkpoint.clone(),
         )),

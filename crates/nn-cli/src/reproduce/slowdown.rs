@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use nn_core::{Cost, DenseExamples, EpochRecord, Monitor, Network, Sgd, Silent, TrainConfig, Trainer};
+use nn_core::{
+    Cost, DenseExamples, EpochRecord, Monitor, Network, Sgd, Silent, TrainConfig, Trainer,
+};
 use nn_costs::{CrossEntropyCost, QuadraticCost};
 
 use super::{Check, MeasureResult, RunResult, figure};
@@ -71,7 +73,7 @@ pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<Pa
         let mut network = Network::sigmoid(&[1, 1], Default::default(), 0)?;
         network.params_mut().copy_from_slice(&[start.w, start.b]);
         let initial_output = output(&network);
-        let initial_cost = start.cost.cost(&[initial_output as f32], &[0.0]);
+        let initial_cost = cost_at_zero_target(start.cost, initial_output);
         let config = TrainConfig {
             epochs: EPOCHS,
             batch_size: 1,
@@ -91,7 +93,7 @@ pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<Pa
             .collect();
         let halved = costs
             .iter()
-            .position(|&c| c <= 0.5 * f64::from(initial_cost))
+            .position(|&c| c <= 0.5 * initial_cost)
             .map(|i| (i + 1) as f64);
         let single = |metric: &str, book: Option<f64>, ours: Option<f64>| MeasureResult {
             metric: metric.to_string(),
@@ -117,22 +119,27 @@ pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<Pa
                 single(
                     &format!("cost after {EARLY_EPOCH} epochs / initial cost"),
                     None,
-                    Some(costs[EARLY_EPOCH - 1] / f64::from(initial_cost)),
+                    Some(costs[EARLY_EPOCH - 1] / initial_cost),
                 ),
                 single("epochs until the cost halves", None, halved),
             ],
             test_accuracy: Vec::new(),
             seconds: Vec::new(),
-            history: with_initial(history.epochs, f64::from(initial_cost)),
+            history: with_initial(history.epochs, initial_cost),
         });
     }
     let path = out.join(format!("{name}.png"));
-    figure::draw_cost_curves(
-        &path,
-        "One neuron learning x=1 -> y=0 (eta 0.15)",
-        &results,
-    )?;
+    figure::draw_cost_curves(&path, "One neuron learning x=1 -> y=0 (eta 0.15)", &results)?;
     Ok((results.clone(), checks(&results), vec![path]))
+}
+
+/// The cost of output `a` for the target y = 0: ½a² or −ln(1 − a).
+fn cost_at_zero_target(cost: &dyn Cost, a: f64) -> f64 {
+    if cost.name() == QuadraticCost.name() {
+        0.5 * a * a
+    } else {
+        -(1.0 - a).ln()
+    }
 }
 
 /// The history with the untrained neuron's cost as epoch 0, as the book's curves start.

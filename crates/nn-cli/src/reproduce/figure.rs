@@ -1,0 +1,224 @@
+//! The figures of the reproductions: several runs' curves per epoch in one panel, or a measure
+//! against the training-set size, as PNG files.
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use nn_core::EpochRecord;
+use plotters::prelude::*;
+
+use super::{Curve, FigureSpec, RunResult};
+
+/// Size of a figure in pixels.
+const SIZE: (u32, u32) = (900, 560);
+
+/// Colours of successive lines.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+/// One line of a figure.
+struct Line {
+    name: String,
+    points: Vec<(f64, f64)>,
+}
+
+fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("cannot draw the figure: {e}")
+}
+
+/// The value of `curve` in one epoch's record.
+fn value(curve: Curve, record: &EpochRecord) -> Option<f64> {
+    let percent = |v: Option<f64>| v.map(|a| 100.0 * a);
+    match curve {
+        Curve::TrainingCost => record.training_cost,
+        Curve::EvaluationCost => record.evaluation_cost,
+        Curve::TrainingAccuracy => percent(record.training_accuracy),
+        Curve::EvaluationAccuracy => percent(record.evaluation_accuracy),
+        Curve::MeasureAgainstX => None,
+    }
+}
+
+/// The label of the y axis of `curve`.
+fn y_label(curve: Curve) -> &'static str {
+    match curve {
+        Curve::TrainingCost => "cost on the training data",
+        Curve::EvaluationCost => "cost on the evaluation data",
+        Curve::TrainingAccuracy => "accuracy on the training data (%)",
+        Curve::EvaluationAccuracy => "accuracy on the evaluation data (%)",
+        Curve::MeasureAgainstX => "accuracy (%)",
+    }
+}
+
+/// Draws the figure `spec` from the results of an experiment's runs.
+pub fn draw_runs(path: &Path, spec: &FigureSpec, results: &[RunResult]) -> Result<()> {
+    let chosen: Vec<&RunResult> = results
+        .iter()
+        .filter(|r| spec.runs.is_empty() || spec.runs.contains(&r.label.as_str()))
+        .collect();
+    let lines: Vec<Line> = if spec.curve == Curve::MeasureAgainstX {
+        let mut series: Vec<Line> = Vec::new();
+        for r in &chosen {
+            let (Some(x), Some(y)) = (r.x, r.measures.first().and_then(|m| m.ours)) else {
+                continue;
+            };
+            match series.iter_mut().find(|l| l.name == r.series) {
+                Some(line) => line.points.push((x, y)),
+                None => series.push(Line {
+                    name: r.series.clone(),
+                    points: vec![(x, y)],
+                }),
+            }
+        }
+        for line in &mut series {
+            line.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        series
+    } else {
+        chosen
+            .iter()
+            .map(|r| Line {
+                name: r.label.clone(),
+                points: r
+                    .history
+                    .iter()
+                    .filter_map(|e| value(spec.curve, e).map(|v| (e.epoch as f64, v)))
+                    .filter(|p| p.1.is_finite())
+                    .collect(),
+            })
+            .filter(|l| !l.points.is_empty())
+            .collect()
+    };
+    let x_label = if spec.curve == Curve::MeasureAgainstX {
+        spec.x_label
+    } else {
+        "epoch"
+    };
+    draw(
+        path,
+        spec.title,
+        x_label,
+        y_label(spec.curve),
+        spec.log_x,
+        &lines,
+    )
+}
+
+/// Draws the training cost of each run against the epoch (the single-neuron figure).
+pub fn draw_cost_curves(path: &Path, title: &str, results: &[RunResult]) -> Result<()> {
+    let lines: Vec<Line> = results
+        .iter()
+        .map(|r| Line {
+            name: r.label.clone(),
+            points: r
+                .history
+                .iter()
+                .filter_map(|e| e.training_cost.map(|c| (e.epoch as f64, c)))
+                .collect(),
+        })
+        .collect();
+    draw(path, title, "epoch", "cost", false, &lines)
+}
+
+/// Draws `lines` into a PNG file.
+fn draw(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    log_x: bool,
+    lines: &[Line],
+) -> Result<()> {
+    let points = lines.iter().flat_map(|l| l.points.iter());
+    let (x0, x1, y0, y1) = points.fold(
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |(x0, x1, y0, y1), &(x, y)| (x0.min(x), x1.max(x), y0.min(y), y1.max(y)),
+    );
+    let (x0, x1, y0, y1) = if x0.is_finite() {
+        let pad = ((y1 - y0) * 0.05).max(1e-3);
+        (x0, x1.max(x0 + 1.0), y0 - pad, y1 + pad)
+    } else {
+        (0.0, 1.0, 0.0, 1.0)
+    };
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error)?;
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64);
+    if log_x {
+        let mut chart = builder
+            .build_cartesian_2d((x0.max(1e-9)..x1).log_scale(), y0..y1)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()
+            .map_err(plot_error)?;
+        for (i, line) in lines.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(line.points.clone(), colour.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(line.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+            chart
+                .draw_series(
+                    line.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 3, colour.filled())),
+                )
+                .map_err(plot_error)?;
+        }
+        legend(&mut chart)?;
+    } else {
+        let mut chart = builder
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()
+            .map_err(plot_error)?;
+        for (i, line) in lines.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(line.points.clone(), colour.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(line.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+        }
+        legend(&mut chart)?;
+    }
+    root.present()
+        .map_err(|e| anyhow!("cannot write the figure {}: {e}", path.display()))
+}
+
+/// The legend of a chart, when it has lines.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(plot_error)
+}
