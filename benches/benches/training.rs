@@ -2,7 +2,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nn_benches::{mnist_training, sigmoid_network};
-use nn_core::{Examples, Sgd, Silent, TrainConfig, Trainer, Workspace};
+use nn_core::{Sgd, Silent, TrainConfig, Trainer, Workspace};
 use nn_costs::CrossEntropyCost;
 
 fn backprop_per_batch(c: &mut Criterion) {

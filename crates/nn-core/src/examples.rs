@@ -31,6 +31,11 @@ pub trait Examples: Send + Sync {
     /// The class of example `index`, when the set is a classification problem; accuracy is
     /// reported only for sets that answer `Some`.
     fn class(&self, index: usize) -> Option<usize>;
+
+    /// A hint that example `index` will be read soon. The trainer gives it for the next
+    /// mini-batch while it computes the current one, so sets in main memory can start fetching
+    /// the randomly placed examples into the cache.
+    fn prefetch(&self, _index: usize) {}
 }
 
 /// Examples held as `f32` columns: small problems, tests and the chapter's toy networks.

@@ -469,6 +469,14 @@ impl<'c> Trainer<'c> {
         for (done, batch) in self.order.chunks(batch_size).enumerate() {
             let m = batch.len();
             self.workspace.load_indices(data, batch);
+            let next = (done + 1) * batch_size;
+            for &index in self
+                .order
+                .get(next..(next + batch_size).min(n))
+                .unwrap_or_default()
+            {
+                data.prefetch(index);
+            }
             for layer in 0..layer_count - 1 {
                 let mask = &mut self.workspace.masks[layer][..self.network.sizes()[layer] * m];
                 mask.fill(1.0);
