@@ -300,16 +300,19 @@ fn gaussian_kernel(sigma: f32) -> Vec<f32> {
 fn fill_uniform(rng: &mut SmallRng, field: &mut [f32]) {
     const SCALE: f32 = 2.0 / 65536.0;
     let value = |bits: u64| (bits & 0xFFFF) as f32 * SCALE + (SCALE / 2.0 - 1.0);
-    let mut quads = field.chunks_exact_mut(4);
-    for quad in &mut quads {
+    // Draws first, then a conversion loop of fixed length that runs as vector instructions.
+    let mut blocks = field.chunks_exact_mut(32);
+    for block in &mut blocks {
+        let words: [u64; 8] = std::array::from_fn(|_| rng.next_u64());
+        for (j, v) in block.iter_mut().enumerate() {
+            *v = value(words[j / 4] >> (16 * (j % 4)));
+        }
+    }
+    for quad in blocks.into_remainder().chunks_mut(4) {
         let bits = rng.next_u64();
         for (j, v) in quad.iter_mut().enumerate() {
             *v = value(bits >> (16 * j));
         }
-    }
-    let bits = rng.next_u64();
-    for (j, v) in quads.into_remainder().iter_mut().enumerate() {
-        *v = value(bits >> (16 * j));
     }
 }
 
