@@ -6,6 +6,7 @@
 //! them as trait objects.
 
 pub mod activation;
+pub mod atomic;
 pub mod cost;
 pub mod error;
 pub mod examples;

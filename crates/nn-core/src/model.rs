@@ -6,7 +6,6 @@
 //! `activations` and `format_version` for what network2 has no word for. A file without
 //! `activations` is network2's: sigmoid neurons throughout.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -65,22 +64,12 @@ pub fn model_to_json(network: &Network, cost: &str) -> String {
     serde_json::to_string(&file).expect("a model always serializes")
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same folder, flushed to disk,
-/// then renamed over the target, so a crash never leaves a half-written file.
+/// Writes `contents` to `path` atomically (see [`crate::atomic::write_with`]).
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), NetworkError> {
-    let io = |source| NetworkError::Io {
+    crate::atomic::write_bytes(path, contents).map_err(|source| NetworkError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(folder).map_err(io)?;
-    file.write_all(contents).map_err(io)?;
-    file.as_file().sync_all().map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
 /// Saves a model atomically as network2-compatible JSON.
