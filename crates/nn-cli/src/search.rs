@@ -14,11 +14,11 @@ use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use nn_core::epoch_seed;
+use nn_core::{TrainError, epoch_seed};
 
 use crate::options::{ActivationName, CostName, MonitorItem, RunOptions, TrainArgs};
 use crate::reproduce::options_command;
-use crate::train;
+use crate::{compose, digits, train};
 
 /// Examples shown by `nn search --help`.
 pub const EXAMPLES: &str = "\
@@ -171,8 +171,11 @@ struct Trial {
     validation: f64,
     epochs: usize,
     seconds: f64,
-    /// Whether the training cost fell in every epoch (eta search).
+    /// Whether the training cost fell below the untrained network's and then in every epoch
+    /// (eta search).
     falls: bool,
+    /// Whether the cost became infinite or NaN, ending the trial.
+    diverged: bool,
 }
 
 /// Runs `nn search`.
@@ -213,16 +216,34 @@ fn fixed_base(fixed: &FixedArgs, searched: &str, epochs: usize) -> Result<TrainA
     Ok(base)
 }
 
-/// Trains one trial and summarises it.
-fn trial(args: &TrainArgs) -> Result<Trial> {
-    let outcome = train::run(args)?;
+/// Trains one trial and summarises it; `initial` is the untrained network's training cost. A
+/// diverging trial is a result (no accuracy, the cost does not fall), not an error.
+fn trial(args: &TrainArgs, initial: f64) -> Result<Trial> {
+    let outcome = match train::run(args) {
+        Ok(outcome) => outcome,
+        Err(e)
+            if e.chain()
+                .any(|c| matches!(c.downcast_ref(), Some(TrainError::Diverged { .. }))) =>
+        {
+            return Ok(Trial {
+                options: RunOptions::from_args(args, RunOptions::default()),
+                costs: Vec::new(),
+                validation: 0.0,
+                epochs: 0,
+                seconds: 0.0,
+                falls: false,
+                diverged: true,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let costs: Vec<f64> = outcome
         .history
         .epochs
         .iter()
         .filter_map(|r| r.training_cost)
         .collect();
-    let falls = !costs.is_empty()
+    let falls = costs.first().is_some_and(|&c| c < initial)
         && costs.iter().all(|c| c.is_finite())
         && costs.windows(2).all(|w| w[1] < w[0]);
     let validation = outcome
@@ -231,7 +252,7 @@ fn trial(args: &TrainArgs) -> Result<Trial> {
         .iter()
         .filter_map(|r| r.evaluation_accuracy)
         .reduce(f64::max)
-        .map_or(f64::NAN, |a| 100.0 * a);
+        .map_or(0.0, |a| 100.0 * a);
     Ok(Trial {
         epochs: outcome.history.epochs.len(),
         options: outcome.options,
@@ -239,7 +260,31 @@ fn trial(args: &TrainArgs) -> Result<Trial> {
         validation,
         seconds: outcome.seconds,
         falls,
+        diverged: false,
     })
+}
+
+/// The training cost (with every penalty) of the untrained network of `args` on its training
+/// images, as the trainer reports it after each epoch.
+fn initial_cost(args: &TrainArgs) -> Result<f64> {
+    let options = RunOptions::from_args(args, RunOptions::default());
+    let network = compose::network(&options)?;
+    let cost = compose::cost(options.cost);
+    let regularizers = compose::regularizers(&options)?;
+    let (_, splits) = digits::load(args.data.as_deref())?;
+    let training = digits::first(&splits.training, options.train_size, "--train-size")?
+        .inverted(options.invert);
+    let e = network.evaluate(&training, cost);
+    let weights: Vec<&[f32]> = network
+        .layers()
+        .iter()
+        .map(|l| &network.params()[l.weights.clone()])
+        .collect();
+    let penalty: f64 = regularizers
+        .iter()
+        .map(|r| r.penalty(&weights, training.len()))
+        .sum();
+    Ok(e.cost_sum / e.count as f64 + penalty)
 }
 
 /// `nn search eta`.
@@ -249,17 +294,23 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
         MonitorItem::TrainingCost,
         MonitorItem::EvaluationAccuracy,
     ]);
+    let initial = initial_cost(&base)?;
+    eprintln!("untrained network: training cost {initial:.4}");
     let mut trials: Vec<Trial> = Vec::new();
     let try_eta = |eta: f32, trials: &mut Vec<Trial>| -> Result<bool> {
         let args = TrainArgs {
             eta: Some(eta),
             ..base.clone()
         };
-        let t = trial(&args).with_context(|| format!("trial with eta {eta}"))?;
+        let t = trial(&args, initial).with_context(|| format!("trial with eta {eta}"))?;
         let costs: Vec<String> = t.costs.iter().map(|c| format!("{c:.4}")).collect();
         eprintln!(
             "eta {eta:<8} training cost {} -> {}",
-            costs.join(", "),
+            if t.diverged {
+                "diverged".to_string()
+            } else {
+                costs.join(", ")
+            },
             if t.falls { "falls" } else { "does not fall" }
         );
         let falls = t.falls;
@@ -330,7 +381,8 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
             lambda: Some(lambda),
             ..base.clone()
         };
-        let t = trial(&args).with_context(|| format!("trial with lambda {lambda}"))?;
+        let t =
+            trial(&args, f64::INFINITY).with_context(|| format!("trial with lambda {lambda}"))?;
         eprintln!(
             "lambda {lambda:<8} validation accuracy {:.2}% after {} epochs",
             t.validation, t.epochs
@@ -421,7 +473,7 @@ fn random_search(args: &RandomArgs) -> Result<()> {
             quiet: true,
             ..TrainArgs::default()
         };
-        let t = trial(&trial_args).with_context(|| format!("trial {}", i + 1))?;
+        let t = trial(&trial_args, f64::INFINITY).with_context(|| format!("trial {}", i + 1))?;
         eprintln!(
             "trial {:>3}/{}: eta {eta:.4} lambda {lambda:.4} hidden {hidden} batch {batch}: \
              {:.2}% validation accuracy",
@@ -463,7 +515,7 @@ fn print_table(trials: &[Trial], search: &str) {
     let mut sorted: Vec<&Trial> = trials.iter().collect();
     sorted.sort_by(|a, b| b.validation.total_cmp(&a.validation));
     say!(
-        "{:>4} {:>10} {:>10} {:>8} {:>6} {:>8} {:>12} {:>8}{}",
+        "{:>4} {:>10} {:>10} {:>8} {:>6} {:>7} {:>12} {:>8}  note",
         "rank",
         "eta",
         "lambda",
@@ -471,8 +523,7 @@ fn print_table(trials: &[Trial], search: &str) {
         "batch",
         "epochs",
         "validation%",
-        "seconds",
-        if search == "eta" { "  cost falls" } else { "" }
+        "seconds"
     );
     for (rank, t) in sorted.iter().enumerate() {
         let hidden = t.options.layers[1..t.options.layers.len() - 1]
@@ -480,8 +531,14 @@ fn print_table(trials: &[Trial], search: &str) {
             .map(usize::to_string)
             .collect::<Vec<_>>()
             .join(",");
+        let note = match (t.diverged, search == "eta", t.falls) {
+            (true, _, _) => "diverged",
+            (false, true, true) => "cost falls",
+            (false, true, false) => "cost does not fall",
+            (false, false, _) => "",
+        };
         say!(
-            "{:>4} {:>10} {:>10} {:>8} {:>6} {:>8} {:>12.2} {:>8.1}{}",
+            "{:>4} {:>10} {:>10} {:>8} {:>6} {:>7} {:>12.2} {:>8.1}  {note}",
             rank + 1,
             t.options.eta,
             t.options.lambda,
@@ -489,12 +546,7 @@ fn print_table(trials: &[Trial], search: &str) {
             t.options.batch_size,
             t.epochs,
             t.validation,
-            t.seconds,
-            if search == "eta" {
-                if t.falls { "  yes" } else { "  no" }
-            } else {
-                ""
-            }
+            t.seconds
         );
     }
 }
