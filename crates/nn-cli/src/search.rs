@@ -436,6 +436,12 @@ fn uniform(seed: u64, counter: usize) -> f64 {
     (epoch_seed(seed, counter) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// `x` rounded to three significant digits, so that tables and command lines stay readable.
+fn three_digits(x: f64) -> f32 {
+    let scale = 10f64.powi(2 - x.log10().floor() as i32);
+    ((x * scale).round() / scale) as f32
+}
+
 /// `nn search random`.
 fn random_search(args: &RandomArgs) -> Result<()> {
     if args.trials == 0 {
@@ -452,8 +458,8 @@ fn random_search(args: &RandomArgs) -> Result<()> {
     let mut trials = Vec::new();
     for i in 0..args.trials {
         let u = |k: usize| uniform(args.seed, 4 * i + k);
-        let eta = args.eta.at(u(0)) as f32;
-        let lambda = args.lambda.at(u(1)) as f32;
+        let eta = three_digits(args.eta.at(u(0)));
+        let lambda = three_digits(args.lambda.at(u(1)));
         let hidden = args.hidden.at(u(2)).round().max(1.0) as usize;
         let batch = args.batch_size.at(u(3)).round().max(1.0) as usize;
         let trial_args = TrainArgs {
@@ -475,7 +481,7 @@ fn random_search(args: &RandomArgs) -> Result<()> {
         };
         let t = trial(&trial_args, f64::INFINITY).with_context(|| format!("trial {}", i + 1))?;
         eprintln!(
-            "trial {:>3}/{}: eta {eta:.4} lambda {lambda:.4} hidden {hidden} batch {batch}: \
+            "trial {:>3}/{}: eta {eta} lambda {lambda} hidden {hidden} batch {batch}: \
              {:.2}% validation accuracy",
             i + 1,
             args.trials,
