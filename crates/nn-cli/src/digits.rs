@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use image::{Rgb, RgbImage};
-use nn_data::{DataLocation, ImageSet, MnistSplits, Source};
+use nn_data::{DataLocation, ImageSet, MnistSplits};
 
 /// Images of the book's validation set: the last 10,000 of MNIST's training file.
 pub const VALIDATION_IMAGES: usize = 10_000;
@@ -12,19 +12,7 @@ pub const VALIDATION_IMAGES: usize = 10_000;
 /// Where the MNIST files are: `--data DIR` when given (which must then hold them), else the
 /// usual search of nn-data (`$MNIST_DIR`, `./data/mnist`, `../shared/data/mnist`, the cache).
 pub fn locate(explicit: Option<&Path>) -> Result<DataLocation> {
-    match explicit {
-        Some(dir) if !dir.is_dir() => bail!(
-            "--data {}: no such directory; point --data at the folder holding the four MNIST \
-             files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, \
-             t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)",
-            dir.display()
-        ),
-        Some(dir) => Ok(DataLocation {
-            dir: dir.to_path_buf(),
-            source: Source::Explicit,
-        }),
-        None => Ok(nn_data::locate_mnist(None)?),
-    }
+    Ok(nn_data::locate_mnist(explicit)?)
 }
 
 /// The book's three sets from the located directory: the last 10,000 training images validate.

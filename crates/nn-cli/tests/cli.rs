@@ -410,7 +410,7 @@ fn user_errors_are_one_line() {
     let out = run(dir, &["train", "--data", "/no/such/mnist"]);
     assert_user_error(&out, "no such directory");
     let out = run(dir, &["data", "verify", "--data", dir.to_str().unwrap()]);
-    assert_user_error(&out, "no such file");
+    assert_user_error(&out, "must hold the four MNIST files");
 
     std::fs::write(dir.join("corrupt.json"), "{\"sizes\": [784, 30").unwrap();
     let out = run(dir, &["eval", "corrupt.json"]);

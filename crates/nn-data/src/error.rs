@@ -1,6 +1,6 @@
 //! The one error type of the crate: every message is a single line naming the file and the fault.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong while reading, verifying, downloading or writing data.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +149,20 @@ pub enum DataError {
         validation: usize,
         /// Training images available.
         available: usize,
+    },
+
+    /// The directory the user named does not hold the four MNIST files.
+    #[error(
+        "{}: {reason}; the directory given must hold the four MNIST files \
+         (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
+         t10k-labels-idx1-ubyte, each gzipped or not)",
+        .dir.display()
+    )]
+    IncompleteDir {
+        /// The directory given.
+        dir: PathBuf,
+        /// What is missing.
+        reason: String,
     },
 
     /// No directory holds the four MNIST files and they could not be downloaded.

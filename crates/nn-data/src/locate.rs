@@ -78,8 +78,8 @@ pub fn candidate_dirs(explicit: Option<&Path>) -> Vec<(PathBuf, Source)> {
     dirs
 }
 
-/// Finds a directory holding the four MNIST files (each `.gz` or uncompressed), searching the
-/// explicit directory, `$MNIST_DIR`, `./data/mnist`, `../shared/data/mnist`,
+/// Finds a directory holding the four MNIST files (each `.gz` or uncompressed). An explicit
+/// directory must hold them ([`DataError::IncompleteDir`] otherwise); without one, searches `$MNIST_DIR`, `./data/mnist`, `../shared/data/mnist`,
 /// `../../shared/data/mnist` and the cache directory; when none qualifies, downloads the files
 /// into the cache directory from the mirrors (see [`crate::download::mirrors`]).
 ///
@@ -111,6 +111,13 @@ pub fn locate_in(
     for (dir, source) in candidates {
         if let Some(found) = search(dir, *source) {
             return Ok(found);
+        }
+        if *source == Source::Explicit {
+            // A directory the user named is what they meant: never quietly use other data.
+            return Err(DataError::IncompleteDir {
+                dir: dir.clone(),
+                reason: missing_files(dir).unwrap_or_default(),
+            });
         }
     }
     let Some(cache) = cache else {
