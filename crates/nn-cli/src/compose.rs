@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Activation, Adam, Cost, EpochTransform, Initializer, Momentum, Monitor, Nesterov, Network,
-    Newton, Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
+    Activation, Adam, Cost, EpochTransform, Initializer, Momentum, Monitor, Network, Newton,
+    Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
 };
 use nn_data::{
     Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
@@ -78,7 +78,9 @@ pub fn optimizer(options: &RunOptions) -> Result<Box<dyn Optimizer>> {
     Ok(match options.optimizer {
         OptimizerName::Sgd => Box::new(Sgd),
         OptimizerName::Momentum => Box::new(Momentum::new(options.momentum).map_err(momentum)?),
-        OptimizerName::Nesterov => Box::new(Nesterov::new(options.momentum).map_err(momentum)?),
+        OptimizerName::Nesterov => {
+            Box::new(Momentum::nesterov(options.momentum).map_err(momentum)?)
+        }
         OptimizerName::Adam => Box::new(Adam::default()),
         OptimizerName::Newton => Box::new(Newton::new(NEWTON_DAMPING)?),
     })

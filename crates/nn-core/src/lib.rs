@@ -24,7 +24,7 @@ pub use error::{NetworkError, TrainError};
 pub use examples::{DenseExamples, Examples};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
 pub use network::{Evaluation, Initializer, LayerShape, Network, Workspace, argmax};
-pub use optimizer::{Adam, Curvature, Momentum, Nesterov, Newton, Optimizer, Sgd};
+pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, Sgd};
 pub use regularizer::Regularizer;
 pub use trainer::{
     EpochRecord, History, Monitor, Observer, Schedule, Silent, StopReason, TrainConfig, Trainer,

@@ -102,36 +102,51 @@ impl Optimizer for Sgd {
 }
 
 /// Momentum-based gradient descent: v → v' = μv − η∇C (eq. 107), w → w' = w + v' (eq. 108).
+///
+/// With [`Momentum::nesterov`], Nesterov's accelerated gradient in the form that needs only the
+/// gradient at the current point (Sutskever et al. 2013; Bengio et al. 2013):
+/// v' = μv − η∇C, w' = w − μv + (1 + μ)v', which equals taking the momentum step from the
+/// look-ahead point w + μv.
 #[derive(Debug, Clone)]
 pub struct Momentum {
     mu: f32,
+    nesterov: bool,
     velocity: Vec<f32>,
 }
 
 impl Momentum {
     /// Momentum with coefficient μ in [0, 1).
     pub fn new(mu: f32) -> Result<Self, TrainError> {
-        check_momentum(mu)?;
+        Self::build(mu, false)
+    }
+
+    /// Nesterov momentum with coefficient μ in [0, 1).
+    pub fn nesterov(mu: f32) -> Result<Self, TrainError> {
+        Self::build(mu, true)
+    }
+
+    fn build(mu: f32, nesterov: bool) -> Result<Self, TrainError> {
+        if !(0.0..1.0).contains(&mu) {
+            return Err(TrainError::InvalidHyperParameter(format!(
+                "momentum coefficient mu = {mu} must be in [0, 1) (0.9 is usual)"
+            )));
+        }
         Ok(Self {
             mu,
+            nesterov,
             velocity: Vec::new(),
         })
     }
 }
 
-fn check_momentum(mu: f32) -> Result<(), TrainError> {
-    if (0.0..1.0).contains(&mu) {
-        Ok(())
-    } else {
-        Err(TrainError::InvalidHyperParameter(format!(
-            "momentum coefficient mu = {mu} must be in [0, 1) (0.9 is usual)"
-        )))
-    }
-}
-
 impl Optimizer for Momentum {
     fn describe(&self) -> String {
-        format!("momentum(mu={})", self.mu)
+        let name = if self.nesterov {
+            "nesterov"
+        } else {
+            "momentum"
+        };
+        format!("{name}(mu={})", self.mu)
     }
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
         self.velocity = vec![0.0; parameter_count];
@@ -144,9 +159,15 @@ impl Optimizer for Momentum {
         eta: f32,
         _: Option<&mut dyn Curvature>,
     ) -> Result<(), TrainError> {
+        let mu = self.mu;
         for ((p, v), g) in params.iter_mut().zip(&mut self.velocity).zip(gradient) {
-            *v = self.mu * *v - eta * g;
-            *p += *v;
+            let previous = *v;
+            *v = mu * previous - eta * g;
+            *p += if self.nesterov {
+                -mu * previous + (1.0 + mu) * *v
+            } else {
+                *v
+            };
         }
         Ok(())
     }
@@ -155,56 +176,6 @@ impl Optimizer for Momentum {
     }
     fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
         restore_vectors(&mut [&mut self.velocity], state, "momentum")
-    }
-}
-
-/// Nesterov's accelerated gradient, in the form that needs only the gradient at the current
-/// point (Sutskever et al. 2013; Bengio et al. 2013): v' = μv − η∇C, w' = w − μv + (1 + μ)v'.
-/// This equals taking the momentum step from the look-ahead point w + μv.
-#[derive(Debug, Clone)]
-pub struct Nesterov {
-    mu: f32,
-    velocity: Vec<f32>,
-}
-
-impl Nesterov {
-    /// Nesterov momentum with coefficient μ in [0, 1).
-    pub fn new(mu: f32) -> Result<Self, TrainError> {
-        check_momentum(mu)?;
-        Ok(Self {
-            mu,
-            velocity: Vec::new(),
-        })
-    }
-}
-
-impl Optimizer for Nesterov {
-    fn describe(&self) -> String {
-        format!("nesterov(mu={})", self.mu)
-    }
-    fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
-        self.velocity = vec![0.0; parameter_count];
-        Ok(())
-    }
-    fn step(
-        &mut self,
-        params: &mut [f32],
-        gradient: &[f32],
-        eta: f32,
-        _: Option<&mut dyn Curvature>,
-    ) -> Result<(), TrainError> {
-        for ((p, v), g) in params.iter_mut().zip(&mut self.velocity).zip(gradient) {
-            let previous = *v;
-            *v = self.mu * previous - eta * g;
-            *p += -self.mu * previous + (1.0 + self.mu) * *v;
-        }
-        Ok(())
-    }
-    fn state(&self) -> Vec<Vec<f32>> {
-        vec![self.velocity.clone()]
-    }
-    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
-        restore_vectors(&mut [&mut self.velocity], state, "nesterov")
     }
 }
 
@@ -419,7 +390,7 @@ mod tests {
     fn nesterov_looks_ahead() {
         // w1 = w0 − μ·0 + (1 + μ) v1 with v1 = −η g.
         let out = steps(
-            &mut Nesterov::new(0.5).unwrap(),
+            &mut Momentum::nesterov(0.5).unwrap(),
             &[[1.0, 0.0], [1.0, 0.0]],
             0.1,
         );

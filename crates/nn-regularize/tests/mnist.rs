@@ -6,8 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use nn_core::{
-    Adam, Initializer, Momentum, Nesterov, Network, Optimizer, Regularizer, Sgd, Silent,
-    TrainConfig, Trainer,
+    Adam, Initializer, Momentum, Network, Optimizer, Regularizer, Sgd, Silent, TrainConfig, Trainer,
 };
 use nn_costs::CrossEntropyCost;
 use nn_data::{
@@ -118,7 +117,7 @@ fn optimizers() -> Vec<(Box<dyn Optimizer>, f32)> {
     vec![
         (Box::new(Sgd), 0.5),
         (Box::new(Momentum::new(0.9).unwrap()), 0.05),
-        (Box::new(Nesterov::new(0.9).unwrap()), 0.05),
+        (Box::new(Momentum::nesterov(0.9).unwrap()), 0.05),
         (Box::new(Adam::default()), 0.01),
     ]
 }
