@@ -39,9 +39,13 @@ fn explicit_env_and_not_found() {
     let found = locate_mnist(Some(&shared_dir())).unwrap();
     assert_eq!(found.source, Source::Explicit);
 
-    // An incomplete explicit directory is passed over for the next place.
-    let found = locate_mnist(Some(empty.path())).unwrap();
-    assert_eq!(found.source, Source::Env);
+    // An incomplete explicit directory is an error, never a quiet fall-back to other data.
+    let err = locate_mnist(Some(empty.path())).unwrap_err();
+    assert!(matches!(err, DataError::IncompleteDir { .. }), "{err}");
+    assert!(
+        err.to_string().contains("missing train-images-idx3-ubyte"),
+        "{err}"
+    );
 
     // SAFETY: as above.
     unsafe { std::env::set_var("MNIST_DIR", empty.path()) };
@@ -69,7 +73,7 @@ fn explicit_env_and_not_found() {
 fn locate_in_prefers_the_first_complete_directory() {
     let empty = tempfile::tempdir().unwrap();
     let candidates = vec![
-        (empty.path().to_path_buf(), Source::Explicit),
+        (empty.path().to_path_buf(), Source::Local),
         (PathBuf::from("/nonexistent/mnist"), Source::Env),
         (shared_dir(), Source::Shared),
     ];
