@@ -185,7 +185,7 @@ fn draw(
                 )
                 .map_err(plot_error)?;
         }
-        legend(&mut chart)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     } else {
         let mut chart = builder
             .build_cartesian_2d(x0..x1, y0..y1)
@@ -204,21 +204,23 @@ fn draw(
                 .label(line.name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
         }
-        legend(&mut chart)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present()
         .map_err(|e| anyhow!("cannot write the figure {}: {e}", path.display()))
 }
 
-/// The legend of a chart, when it has lines.
+/// The legend of a chart at `position` (accuracy against data size rises to the upper right,
+/// so its legend goes below).
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
 ) -> Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .draw()
         .map_err(plot_error)
 }
