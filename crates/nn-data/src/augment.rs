@@ -555,7 +555,7 @@ impl Default for RandomScale {
 
 impl ImageTransform for RandomScale {
     fn describe(&self) -> String {
-        format!("scale(±{}%)", self.max_ratio * 100.0)
+        format!("scale(±{}%)", (self.max_ratio * 1000.0).round() / 10.0)
     }
 
     fn apply(&self, src: &[u8], rows: usize, cols: usize, rng: &mut StdRng, dst: &mut [u8]) {
