@@ -37,6 +37,21 @@ pub fn first(set: &ImageSet, n: Option<usize>, flag: &str) -> Result<ImageSet> {
     }
 }
 
+/// The training images a run uses: the first `--train-size` images, then, with
+/// `--per-class N`, the first N images of each digit among them.
+pub fn training_images(
+    set: &ImageSet,
+    train_size: Option<usize>,
+    per_class: Option<usize>,
+) -> Result<ImageSet> {
+    let first = first(set, train_size, "--train-size")?;
+    match per_class {
+        None => Ok(first),
+        Some(0) => bail!("--per-class 0: use at least 1 image of each digit"),
+        Some(n) => Ok(first.first_per_class(n)),
+    }
+}
+
 /// Side of a digit's tile in a grid, in pixels of the original image.
 const DIGIT_SIDE: u32 = 28;
 /// Each pixel of a digit becomes a `ZOOM x ZOOM` square.

@@ -225,6 +225,10 @@ pub struct TrainArgs {
     /// Train on the first N of the 50,000 training images [default: all]
     #[arg(long, value_name = "N")]
     pub train_size: Option<usize>,
+    /// Train on the first N images of each digit (after --train-size): a class-balanced
+    /// few-shot set, e.g. 1 for one image per digit [default: all]
+    #[arg(long, value_name = "N")]
+    pub per_class: Option<usize>,
     /// Monitor on the first N of the 10,000 validation images [default: all]
     #[arg(long, value_name = "N")]
     pub validation_size: Option<usize>,
@@ -305,6 +309,9 @@ pub struct RunOptions {
     pub expand: Vec<TransformName>,
     /// Number of training images used (`None` = all).
     pub train_size: Option<usize>,
+    /// Images of each class kept for training (`None` = all).
+    #[serde(default)]
+    pub per_class: Option<usize>,
     /// Number of validation images used (`None` = all).
     pub validation_size: Option<usize>,
     /// The monitored data.
@@ -339,6 +346,7 @@ impl Default for RunOptions {
             momentum: 0.9,
             expand: Vec::new(),
             train_size: None,
+            per_class: None,
             validation_size: None,
             eval: EvalSet::Validation,
             monitor: vec![MonitorItem::EvaluationAccuracy],
@@ -381,6 +389,9 @@ impl RunOptions {
         if args.train_size.is_some() {
             o.train_size = args.train_size;
         }
+        if args.per_class.is_some() {
+            o.per_class = args.per_class;
+        }
         if args.validation_size.is_some() {
             o.validation_size = args.validation_size;
         }
@@ -418,6 +429,7 @@ pub fn check_resume_flags(args: &TrainArgs) -> Result<()> {
         ("--momentum", args.momentum.is_some()),
         ("--expand", args.expand.is_some()),
         ("--train-size", args.train_size.is_some()),
+        ("--per-class", args.per_class.is_some()),
         ("--validation-size", args.validation_size.is_some()),
         ("--eval", args.eval.is_some()),
         ("--monitor", args.monitor.is_some()),

@@ -476,6 +476,9 @@ pub fn options_command(o: &RunOptions) -> String {
     if let Some(n) = o.train_size {
         add(format!("--train-size {n}"));
     }
+    if let Some(n) = o.per_class {
+        add(format!("--per-class {n}"));
+    }
     if let Some(n) = o.validation_size {
         add(format!("--validation-size {n}"));
     }

@@ -272,8 +272,9 @@ fn initial_cost(args: &TrainArgs) -> Result<f64> {
     let cost = compose::cost(options.cost);
     let regularizers = compose::regularizers(&options)?;
     let (_, splits) = digits::load(args.data.as_deref())?;
-    let training = digits::first(&splits.training, options.train_size, "--train-size")?
-        .inverted(options.invert);
+    let training =
+        digits::training_images(&splits.training, options.train_size, options.per_class)?
+            .inverted(options.invert);
     let e = network.evaluate(&training, cost);
     let weights: Vec<&[f32]> = network
         .layers()

@@ -50,8 +50,9 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     };
 
     let (location, splits) = digits::load(args.data.as_deref())?;
-    let training = digits::first(&splits.training, options.train_size, "--train-size")?
-        .inverted(options.invert);
+    let training =
+        digits::training_images(&splits.training, options.train_size, options.per_class)?
+            .inverted(options.invert);
     let evaluation = match options.eval {
         EvalSet::Validation => digits::first(
             &splits.validation,

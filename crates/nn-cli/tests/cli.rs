@@ -511,3 +511,12 @@ fn expansion_draws_fresh_distortions() {
     assert!(text.contains("fresh"), "{text}");
     assert!(text.contains("Test accuracy:"), "{text}");
 }
+
+#[test]
+fn per_class_trains_on_the_first_images_of_each_digit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(run_strings(dir.path(), &small_train(&["--per-class", "1"])));
+    assert!(stdout(&out).contains(" on 10 images "), "{}", stdout(&out));
+    let out = run_strings(dir.path(), &small_train(&["--per-class", "0"]));
+    assert_user_error(&out, "--per-class 0");
+}

@@ -177,6 +177,20 @@ impl ImageSet {
         }
     }
 
+    /// The first `per_class` images of each class, in their original order (all of a class's
+    /// images when it has fewer): a class-balanced few-shot set, e.g. one image per digit.
+    pub fn first_per_class(&self, per_class: usize) -> Self {
+        let mut taken = vec![0usize; self.classes];
+        let chosen: Vec<usize> = (0..self.len())
+            .filter(|&i| {
+                let count = &mut taken[usize::from(self.labels[i])];
+                *count += 1;
+                *count <= per_class
+            })
+            .collect();
+        self.select(&chosen)
+    }
+
     /// A class-balanced sample: `per_class` images of each class drawn at random with `seed`
     /// (all of a class's images when it has fewer), kept in their original order.
     pub fn few_shot(&self, per_class: usize, seed: u64) -> Self {
@@ -311,6 +325,25 @@ mod tests {
         assert_eq!(one.class_counts(), vec![1; 10]);
         assert_eq!(one, s.few_shot(1, 7));
         assert_eq!(s.few_shot(5, 1).len(), 30);
+    }
+
+    #[test]
+    fn first_per_class_takes_the_earliest_images_of_each_class() {
+        let s = set();
+        let one = s.first_per_class(1);
+        assert_eq!(one.class_counts(), vec![1; 10]);
+        let firsts: Vec<usize> = (0..10)
+            .map(|c| {
+                (0..s.len())
+                    .find(|&i| usize::from(s.label(i)) == c)
+                    .unwrap()
+            })
+            .collect();
+        for i in 0..one.len() {
+            let original = firsts[usize::from(one.label(i))];
+            assert_eq!(one.image(i), s.image(original));
+        }
+        assert_eq!(s.first_per_class(5).len(), s.few_shot(5, 1).len());
     }
 
     #[test]
