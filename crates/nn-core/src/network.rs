@@ -236,13 +236,7 @@ impl Network {
         }
         for (index, shape) in self.layers.iter().enumerate() {
             let (before, after) = acts.split_at_mut(index);
-            let input: &[f32] = if mask_active[index] {
-                &masked[index]
-            } else if index == 0 {
-                inputs
-            } else {
-                &before[index - 1]
-            };
+            let input = layer_input(index, inputs, before, masked, mask_active);
             let z = &mut zs[index][..shape.rows * m];
             for column in z.chunks_exact_mut(shape.rows) {
                 column.copy_from_slice(&self.params[shape.biases.clone()]);
@@ -300,13 +294,7 @@ impl Network {
         );
         let scale = 1.0 / m as f32;
         for (index, shape) in self.layers.iter().enumerate().rev() {
-            let input: &[f32] = if mask_active[index] {
-                &masked[index]
-            } else if index == 0 {
-                inputs
-            } else {
-                &acts[index - 1]
-            };
+            let input = layer_input(index, inputs, acts, masked, mask_active);
             let d = &delta[..shape.rows * m];
             gemm(
                 shape.rows,
@@ -414,6 +402,24 @@ pub fn argmax(values: &[f32]) -> usize {
             if v > best.1 { (i, v) } else { best }
         })
         .0
+}
+
+/// What weighted layer `index` reads: the inputs or the previous layer's activations, through
+/// that layer's dropout mask when one is in force.
+fn layer_input<'a>(
+    index: usize,
+    inputs: &'a [f32],
+    acts: &'a [Vec<f32>],
+    masked: &'a [Vec<f32>],
+    mask_active: &[bool],
+) -> &'a [f32] {
+    if mask_active[index] {
+        &masked[index]
+    } else if index == 0 {
+        inputs
+    } else {
+        &acts[index - 1]
+    }
 }
 
 fn multiply_into(values: &[f32], mask: &[f32], out: &mut [f32]) {
