@@ -1,50 +1,16 @@
 //! End-to-end tests of the `nn` binary on small subsets of the real MNIST data.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{data_dir, nn, ok, run, stderr, stdout};
+
+use std::path::Path;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use regex::Regex;
 use serde_json::Value;
 use tempfile::TempDir;
-
-/// The shared MNIST directory beside the project.
-fn data_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
-    dir.canonicalize()
-        .unwrap_or_else(|e| panic!("MNIST expected at {}: {e}", dir.display()))
-}
-
-/// `nn` run in `cwd`, without `MNIST_DIR` from the environment.
-fn nn(cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_nn"));
-    command.current_dir(cwd).env_remove("MNIST_DIR");
-    command
-}
-
-/// Runs `nn` with `args` in `cwd`.
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    nn(cwd).args(args).output().expect("nn runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Asserts success, showing stderr otherwise.
-fn ok(output: Output) -> Output {
-    assert!(
-        output.status.success(),
-        "nn failed: {}\n{}",
-        stderr(&output),
-        stdout(&output)
-    );
-    output
-}
 
 /// A short training run's flags on a small subset, with `extra` appended.
 fn small_train(extra: &[&str]) -> Vec<String> {

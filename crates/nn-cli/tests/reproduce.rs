@@ -1,46 +1,11 @@
 //! End-to-end tests of `nn reproduce`, `nn search` and `nn train --recipe`, on quick runs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{data_dir, ok, run, stderr, stdout};
 
 use serde_json::Value;
 use tempfile::TempDir;
-
-/// The shared MNIST directory beside the project.
-fn data_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
-    dir.canonicalize()
-        .unwrap_or_else(|e| panic!("MNIST expected at {}: {e}", dir.display()))
-}
-
-/// Runs `nn` with `args` in `cwd`, without `MNIST_DIR` from the environment.
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nn"))
-        .current_dir(cwd)
-        .env_remove("MNIST_DIR")
-        .args(args)
-        .output()
-        .expect("nn runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Asserts success, showing the output otherwise.
-fn ok(output: Output) -> Output {
-    assert!(
-        output.status.success(),
-        "nn failed: {}\n{}",
-        stderr(&output),
-        stdout(&output)
-    );
-    output
-}
 
 /// The names of the twelve experiments, in the chapter's order.
 const EXPERIMENTS: [&str; 12] = [

@@ -1,0 +1,44 @@
+//! Helpers shared by the end-to-end tests: finding MNIST and running the `nn` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The shared MNIST directory beside the project.
+pub fn data_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    dir.canonicalize()
+        .unwrap_or_else(|e| panic!("MNIST expected at {}: {e}", dir.display()))
+}
+
+/// `nn` run in `cwd`, without `MNIST_DIR` from the environment.
+pub fn nn(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nn"));
+    command.current_dir(cwd).env_remove("MNIST_DIR");
+    command
+}
+
+/// Runs `nn` with `args` in `cwd`.
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    nn(cwd).args(args).output().expect("nn runs")
+}
+
+/// What the run printed on standard output.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What the run printed on standard error.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts success, showing the output otherwise.
+pub fn ok(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "nn failed: {}\n{}",
+        stderr(&output),
+        stdout(&output)
+    );
+    output
+}
