@@ -9,7 +9,8 @@ use nn_core::{
     Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
 };
 use nn_data::{
-    Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
+    AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
+    RandomSkew,
 };
 use nn_regularize::{DataExpansion, Dropout, L1, L2};
 
@@ -86,7 +87,8 @@ pub fn optimizer(options: &RunOptions) -> Result<Box<dyn Optimizer>> {
     })
 }
 
-/// The regularizers of the run: L2 and L1 when their λ is not zero, dropout when p is not zero.
+/// The regularizers of the run: L2 and L1 when their λ is not zero, dropout when a rate is not
+/// zero or max-norm is on.
 pub fn regularizers(options: &RunOptions) -> Result<Vec<Box<dyn Regularizer>>> {
     let mut list: Vec<Box<dyn Regularizer>> = Vec::new();
     if options.lambda != 0.0 {
@@ -99,10 +101,17 @@ pub fn regularizers(options: &RunOptions) -> Result<Vec<Box<dyn Regularizer>>> {
             L1::new(options.l1).context("--l1: use a value >= 0, e.g. 5.0")?,
         ));
     }
-    if options.dropout != 0.0 {
-        list.push(Box::new(
-            Dropout::new(options.dropout).context("--dropout: use a probability such as 0.5")?,
-        ));
+    if options.dropout != 0.0 || options.input_dropout != 0.0 || options.max_norm.is_some() {
+        let mut dropout = Dropout::new(options.dropout)
+            .context("--dropout: use a probability such as 0.5")?
+            .with_input(options.input_dropout)
+            .context("--input-dropout: use a probability such as 0.2")?;
+        if let Some(c) = options.max_norm {
+            dropout = dropout
+                .with_max_norm(c)
+                .context("--max-norm: use a positive bound such as 3.5")?;
+        }
+        list.push(Box::new(dropout));
     }
     Ok(list)
 }
@@ -129,6 +138,7 @@ pub fn config(options: &RunOptions) -> Result<TrainConfig> {
         schedule: match options.lr_schedule {
             LrSchedule::Constant => Schedule::Constant,
             LrSchedule::Halve(patience) => Schedule::halving(patience),
+            LrSchedule::Exponential(factor) => Schedule::Exponential { factor },
         },
         seed: options.seed,
         ..TrainConfig::default()
@@ -137,25 +147,27 @@ pub fn config(options: &RunOptions) -> Result<TrainConfig> {
     Ok(config)
 }
 
-/// Fraction of training images left undistorted in each epoch of `--expand`: half the images
-/// are originals and half fresh distortions, so the network keeps seeing real handwriting.
-const KEEP_ORIGINAL: f32 = 0.5;
-
 /// The per-epoch expansion of the training data asked for by `--expand`, drawing fresh
 /// distortions of `training` every epoch; `None` without `--expand`.
 pub fn expansion(
     options: &RunOptions,
     training: &ImageSet,
 ) -> Result<Option<Box<dyn EpochTransform>>> {
+    if !(0.0..=1.0).contains(&options.keep_original) {
+        bail!(
+            "--keep-original {} is not a fraction in [0, 1] (0.5 keeps half the images as they are)",
+            options.keep_original
+        );
+    }
     if options.expand.is_empty() {
         return Ok(None);
     }
     let expansion = DataExpansion::fresh(
         training.clone(),
         image_transforms(&options.expand),
-        KEEP_ORIGINAL,
+        options.keep_original,
     )
-    .context("--expand")?;
+    .context("--keep-original: use a fraction in [0, 1], e.g. 0.5")?;
     Ok(Some(Box::new(expansion)))
 }
 
@@ -170,6 +182,7 @@ pub fn image_transforms(names: &[TransformName]) -> Vec<Box<dyn ImageTransform>>
                 TransformName::Skew => Box::new(RandomSkew::default()),
                 TransformName::Scale => Box::new(RandomScale::default()),
                 TransformName::Elastic => Box::new(Elastic::default()),
+                TransformName::AffineElastic => Box::new(AffineElastic::default()),
             }
         })
         .collect()

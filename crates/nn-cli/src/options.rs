@@ -5,6 +5,7 @@
 //! complete, serializable description of a run (the book's main run filling the gaps); it is
 //! saved in checkpoints and metrics files.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -113,6 +114,8 @@ pub enum TransformName {
     Scale,
     /// Elastic distortion (Simard et al.).
     Elastic,
+    /// Rotation, scaling of each axis and elastic distortion at once (Ciresan et al.).
+    AffineElastic,
 }
 
 /// The data monitored during training (`--eval`).
@@ -150,7 +153,7 @@ pub enum MonitorItem {
 }
 
 /// The learning-rate schedule (`--lr-schedule`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LrSchedule {
     /// η stays fixed.
@@ -158,6 +161,19 @@ pub enum LrSchedule {
     Constant,
     /// Halve η after this many epochs without a better evaluation accuracy; stop at η₀/128.
     Halve(usize),
+    /// Multiply η by this factor after every epoch.
+    Exponential(f32),
+}
+
+impl fmt::Display for LrSchedule {
+    /// The command-line spelling, which [`FromStr`] reads back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Constant => write!(f, "constant"),
+            Self::Halve(n) => write!(f, "halve:{n}"),
+            Self::Exponential(factor) => write!(f, "exp:{factor}"),
+        }
+    }
 }
 
 impl FromStr for LrSchedule {
@@ -167,12 +183,21 @@ impl FromStr for LrSchedule {
         if s == "constant" {
             return Ok(Self::Constant);
         }
-        match s.strip_prefix("halve:").map(str::parse::<usize>) {
-            Some(Ok(n)) if n > 0 => Ok(Self::Halve(n)),
-            _ => Err(format!(
-                "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10) or constant"
-            )),
+        if let Some(Ok(n)) = s.strip_prefix("halve:").map(str::parse::<usize>)
+            && n > 0
+        {
+            return Ok(Self::Halve(n));
         }
+        if let Some(Ok(factor)) = s.strip_prefix("exp:").map(str::parse::<f32>)
+            && factor > 0.0
+            && factor < 1.0
+        {
+            return Ok(Self::Exponential(factor));
+        }
+        Err(format!(
+            "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with \
+             0 < F < 1 (e.g. exp:0.97) or constant"
+        ))
     }
 }
 
@@ -213,6 +238,14 @@ pub struct TrainArgs {
     /// Dropout: probability P in [0, 1) of dropping each hidden neuron [default: 0, off]
     #[arg(long, value_name = "P")]
     pub dropout: Option<f32>,
+    /// Dropout of the input pixels: probability P in [0, 1) (Hinton et al. use 0.2)
+    /// [default: 0, off]
+    #[arg(long, value_name = "P")]
+    pub input_dropout: Option<f32>,
+    /// Max-norm constraint: rescale each neuron's incoming weights to norm at most C after every
+    /// update (Srivastava et al.) [default: off]
+    #[arg(long, value_name = "C")]
+    pub max_norm: Option<f32>,
     /// Update rule [default: sgd, or momentum when --momentum is given]
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerName>,
@@ -222,6 +255,10 @@ pub struct TrainArgs {
     /// Distortions drawn fresh each epoch to expand the training data, comma-separated
     #[arg(long, value_enum, value_delimiter = ',', value_name = "TRANSFORMS")]
     pub expand: Option<Vec<TransformName>>,
+    /// With --expand: fraction F in [0, 1] of the images left undistorted each epoch
+    /// [default: 0.5]
+    #[arg(long, value_name = "F")]
+    pub keep_original: Option<f32>,
     /// Train on the first N of the 50,000 training images [default: all]
     #[arg(long, value_name = "N")]
     pub train_size: Option<usize>,
@@ -242,7 +279,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub early_stopping: Option<usize>,
     /// Learning-rate schedule: halve:N halves η after N epochs without improvement and stops at
-    /// η/128 [default: constant]
+    /// η/128; exp:F multiplies η by F after every epoch [default: constant]
     #[arg(long, value_name = "SCHEDULE")]
     pub lr_schedule: Option<LrSchedule>,
     /// Train and test on inverted images (dark digits on a light background)
@@ -301,12 +338,21 @@ pub struct RunOptions {
     pub l1: f32,
     /// Dropout probability (0 = off).
     pub dropout: f32,
+    /// Input dropout probability (0 = off).
+    #[serde(default)]
+    pub input_dropout: f32,
+    /// Max-norm bound (`None` = off).
+    #[serde(default)]
+    pub max_norm: Option<f32>,
     /// Update rule.
     pub optimizer: OptimizerName,
     /// Momentum coefficient for momentum and Nesterov.
     pub momentum: f32,
     /// Distortions applied each epoch (empty = none).
     pub expand: Vec<TransformName>,
+    /// Fraction of the images left undistorted each epoch of `expand`.
+    #[serde(default = "default_keep_original")]
+    pub keep_original: f32,
     /// Number of training images used (`None` = all).
     pub train_size: Option<usize>,
     /// Images of each class kept for training (`None` = all).
@@ -328,6 +374,12 @@ pub struct RunOptions {
     pub seed: u64,
 }
 
+/// Half of the images stay undistorted in each epoch of `--expand`, so the network keeps
+/// seeing real handwriting.
+fn default_keep_original() -> f32 {
+    0.5
+}
+
 impl Default for RunOptions {
     /// The book's main run of Chapter 3 (network2.py's example).
     fn default() -> Self {
@@ -342,9 +394,12 @@ impl Default for RunOptions {
             lambda: 5.0,
             l1: 0.0,
             dropout: 0.0,
+            input_dropout: 0.0,
+            max_norm: None,
             optimizer: OptimizerName::Sgd,
             momentum: 0.9,
             expand: Vec::new(),
+            keep_original: default_keep_original(),
             train_size: None,
             per_class: None,
             validation_size: None,
@@ -378,9 +433,11 @@ impl RunOptions {
             lambda,
             l1,
             dropout,
+            input_dropout,
             optimizer,
             momentum,
             expand,
+            keep_original,
             eval,
             monitor,
             lr_schedule,
@@ -397,6 +454,9 @@ impl RunOptions {
         }
         if args.early_stopping.is_some() {
             o.early_stopping = args.early_stopping;
+        }
+        if args.max_norm.is_some() {
+            o.max_norm = args.max_norm;
         }
         if args.momentum.is_some() && args.optimizer.is_none() && o.optimizer == OptimizerName::Sgd
         {
@@ -425,9 +485,12 @@ pub fn check_resume_flags(args: &TrainArgs) -> Result<()> {
         ("--lambda", args.lambda.is_some()),
         ("--l1", args.l1.is_some()),
         ("--dropout", args.dropout.is_some()),
+        ("--input-dropout", args.input_dropout.is_some()),
+        ("--max-norm", args.max_norm.is_some()),
         ("--optimizer", args.optimizer.is_some()),
         ("--momentum", args.momentum.is_some()),
         ("--expand", args.expand.is_some()),
+        ("--keep-original", args.keep_original.is_some()),
         ("--train-size", args.train_size.is_some()),
         ("--per-class", args.per_class.is_some()),
         ("--validation-size", args.validation_size.is_some()),

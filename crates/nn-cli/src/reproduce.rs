@@ -462,6 +462,12 @@ pub fn options_command(o: &RunOptions) -> String {
     if o.dropout != 0.0 {
         add(format!("--dropout {}", o.dropout));
     }
+    if o.input_dropout != 0.0 {
+        add(format!("--input-dropout {}", o.input_dropout));
+    }
+    if let Some(c) = o.max_norm {
+        add(format!("--max-norm {c}"));
+    }
     if o.optimizer != crate::options::OptimizerName::Sgd {
         add(format!(
             "--optimizer {} --momentum {}",
@@ -472,6 +478,9 @@ pub fn options_command(o: &RunOptions) -> String {
     if !o.expand.is_empty() {
         let names: Vec<String> = o.expand.iter().map(value_name).collect();
         add(format!("--expand {}", names.join(",")));
+        if o.keep_original != RunOptions::default().keep_original {
+            add(format!("--keep-original {}", o.keep_original));
+        }
     }
     if let Some(n) = o.train_size {
         add(format!("--train-size {n}"));
@@ -493,8 +502,8 @@ pub fn options_command(o: &RunOptions) -> String {
     if let Some(n) = o.early_stopping {
         add(format!("--early-stopping {n}"));
     }
-    if let crate::options::LrSchedule::Halve(n) = o.lr_schedule {
-        add(format!("--lr-schedule halve:{n}"));
+    if o.lr_schedule != crate::options::LrSchedule::Constant {
+        add(format!("--lr-schedule {}", o.lr_schedule));
     }
     if o.invert {
         add("--invert".to_string());

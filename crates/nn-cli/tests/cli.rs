@@ -225,6 +225,14 @@ fn resumed_run_ends_with_the_same_model() {
         "momentum",
         "--dropout",
         "0.2",
+        "--input-dropout",
+        "0.1",
+        "--max-norm",
+        "4",
+        "--expand",
+        "affine-elastic",
+        "--keep-original",
+        "0.3",
         "--seed",
         "7",
         "--lr-schedule",
@@ -362,13 +370,20 @@ fn user_errors_are_one_line() {
         (&["--cost", "entropy"], "invalid value"),
         (&["--optimizer", "rmsprop"], "invalid value"),
         (&["--lr-schedule", "halve:0"], "halve:N"),
+        (&["--lr-schedule", "exp:1.5"], "exp:F"),
+        (&["--input-dropout", "1"], "--input-dropout"),
+        (&["--max-norm", "0"], "--max-norm"),
+        (&["--keep-original", "2"], "--keep-original"),
         (&["--train-size", "70000"], "--train-size"),
         (&["--momentum", "1.5"], "momentum"),
     ];
     for (extra, expected) in cases {
         let out = run_strings(dir, &small_train(extra));
         assert_user_error(&out, expected);
-        if !expected.starts_with("invalid value") && !expected.starts_with("halve") {
+        if !expected.starts_with("invalid value")
+            && !expected.ends_with(":N")
+            && !expected.ends_with(":F")
+        {
             assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
         }
     }

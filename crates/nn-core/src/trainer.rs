@@ -54,6 +54,12 @@ pub enum Schedule {
         /// Training stops once η ≤ η₀ · stop_fraction.
         stop_fraction: f32,
     },
+    /// Exponential decay: η is multiplied by `factor` ∈ (0, 1) after every epoch, so epoch t
+    /// (from 0) trains with η₀ · factorᵗ; slow annealing that needs no evaluation data.
+    Exponential {
+        /// The per-epoch multiplier, e.g. 0.97.
+        factor: f32,
+    },
 }
 
 impl Schedule {
@@ -144,13 +150,20 @@ impl TrainConfig {
                 ));
             }
         }
+        if let Schedule::Exponential { factor } = self.schedule
+            && !(factor > 0.0 && factor < 1.0)
+        {
+            return bad(format!(
+                "the exponential schedule's factor {factor} must lie in (0, 1), e.g. 0.97"
+            ));
+        }
         Ok(())
     }
 
     fn needs_evaluation_accuracy(&self) -> bool {
         self.monitor.evaluation_accuracy
             || self.early_stopping.is_some()
-            || self.schedule != Schedule::Constant
+            || matches!(self.schedule, Schedule::OnPlateau { .. })
     }
 }
 
@@ -602,6 +615,9 @@ impl<'c> Trainer<'c> {
     }
 
     fn update_schedule(&mut self, record: &EpochRecord, observer: &mut dyn Observer) {
+        if let Schedule::Exponential { factor } = self.config.schedule {
+            self.state.eta *= factor;
+        }
         let Some(accuracy) = record.evaluation_accuracy.or(record.training_accuracy) else {
             return;
         };

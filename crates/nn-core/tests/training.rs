@@ -241,6 +241,31 @@ fn the_schedule_halves_eta_on_plateaus_and_stops_at_one_128th() {
 }
 
 #[test]
+fn the_exponential_schedule_multiplies_eta_every_epoch_without_evaluation_data() {
+    let data = easy_problem();
+    let network = Network::sigmoid(&[2, 3, 2], Initializer::Default, 1).unwrap();
+    let config = TrainConfig {
+        epochs: 5,
+        batch_size: 4,
+        eta: 1.0,
+        schedule: Schedule::Exponential { factor: 0.5 },
+        ..TrainConfig::default()
+    };
+    let trainer = Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        Vec::new(),
+        config,
+    )
+    .unwrap();
+    let (_, history) = trainer.train(&data, None, &mut Silent).unwrap();
+    let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
+    assert_eq!(etas, [1.0, 0.5, 0.25, 0.125, 0.0625]);
+    assert_eq!(history.stopped, None);
+}
+
+#[test]
 fn divergence_stops_training_with_a_clear_error() {
     // Linear output neurons with the quadratic cost and far too large a step: each update
     // overshoots further than the last until the numbers overflow.
@@ -357,6 +382,13 @@ fn nonsensical_hyper_parameters_are_refused() {
                 ..TrainConfig::default()
             },
             "schedule",
+        ),
+        (
+            TrainConfig {
+                schedule: Schedule::Exponential { factor: 1.5 },
+                ..TrainConfig::default()
+            },
+            "exponential schedule's factor 1.5",
         ),
     ] {
         let error =

@@ -14,8 +14,8 @@ pub mod mnist;
 pub mod preview;
 
 pub use augment::{
-    Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew, augment_set,
-    expand_by_shifts, expand_to_idx,
+    AffineElastic, Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
+    augment_set, expand_by_shifts, expand_to_idx,
 };
 pub use download::{download_files, download_mnist};
 pub use error::DataError;

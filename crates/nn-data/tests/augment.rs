@@ -1,11 +1,11 @@
 //! Invariants of the distortions, determinism of `augment_set`, the book's shift expansion and
 //! offline expansion to IDX files.
 
-use nn_data::augment::{elastic, image_rng, rotate, scale, shift, skew};
+use nn_data::augment::{distort, elastic, image_rng, rotate, scale, shift, skew};
 use nn_data::idx::IdxArray;
 use nn_data::{
-    Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
-    augment_set, expand_by_shifts, expand_to_idx, load_image_set,
+    AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
+    RandomSkew, augment_set, expand_by_shifts, expand_to_idx, load_image_set,
 };
 
 /// A pseudo-random image with a border of zeros `margin` pixels wide.
@@ -49,6 +49,7 @@ fn all_transforms() -> Vec<Box<dyn ImageTransform>> {
         Box::new(RandomSkew::default()),
         Box::new(RandomScale::default()),
         Box::new(Elastic::default()),
+        Box::new(AffineElastic::default()),
     ]
 }
 
@@ -92,6 +93,53 @@ fn neutral_parameters_are_the_identity() {
         elastic(&src, rows, cols, 0.0, 4.0, &mut image_rng(1, 0), &mut dst);
         assert_eq!(dst, src);
     }
+}
+
+#[test]
+fn the_combined_distortion_without_displacements_is_its_affine_map() {
+    let (rows, cols) = (28, 28);
+    let src = image(rows, cols, 4, 6);
+    let (mut combined, mut affine_only) = (vec![0; rows * cols], vec![0; rows * cols]);
+    let (sin, cos) = 10f32.to_radians().sin_cos();
+    let rotation = [cos, -sin, sin, cos];
+    distort(
+        &src,
+        rows,
+        cols,
+        rotation,
+        0.0,
+        4.0,
+        &mut image_rng(2, 0),
+        &mut combined,
+    );
+    rotate(&src, rows, cols, 10.0, &mut affine_only);
+    assert_eq!(combined, affine_only);
+    let shrink = [1.25, 0.0, 0.0, 1.25];
+    distort(
+        &src,
+        rows,
+        cols,
+        shrink,
+        0.0,
+        4.0,
+        &mut image_rng(2, 0),
+        &mut combined,
+    );
+    scale(&src, rows, cols, 0.8, &mut affine_only);
+    assert_eq!(combined, affine_only);
+    // With displacements, the same rotation differs from the plain rotation.
+    distort(
+        &src,
+        rows,
+        cols,
+        rotation,
+        34.0,
+        4.0,
+        &mut image_rng(2, 0),
+        &mut combined,
+    );
+    rotate(&src, rows, cols, 10.0, &mut affine_only);
+    assert_ne!(combined, affine_only);
 }
 
 #[test]
