@@ -826,6 +826,7 @@ mod tests {
                 index: &mut index,
                 rows,
                 cols,
+                linear: [0.9, -0.2, 0.1, 1.1],
                 alpha: 34.0,
                 dst: &mut dst,
             };
