@@ -52,5 +52,37 @@ fn epoch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, backprop_per_batch, epoch);
+/// The best recipe's network (sigmoid here; the products are the same) on mini-batches of 100:
+/// products of 10 to 64 million multiply-adds, split in two blocks, on one core and on two.
+fn wide_network_on_one_and_two_cores(c: &mut Criterion) {
+    let data = mnist_training();
+    let network = sigmoid_network(&[784, 800, 800, 10]);
+    let batch = 100;
+    let indices: Vec<usize> = (0..batch).collect();
+    let mut group = c.benchmark_group("backprop [784,800,800,10], mini-batch 100");
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        let mut workspace = Workspace::new(&network, batch);
+        let mut gradient = vec![0.0; network.params().len()];
+        group.bench_function(BenchmarkId::new("threads", threads), |b| {
+            pool.install(|| {
+                b.iter(|| {
+                    workspace.load_indices(&data, &indices);
+                    network.backprop(&mut workspace, batch, &CrossEntropyCost, &mut gradient);
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    backprop_per_batch,
+    epoch,
+    wide_network_on_one_and_two_cores
+);
 criterion_main!(benches);

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use nn_core::{
-    DenseExamples, EpochRecord, Examples, Initializer, Momentum, Monitor, Network, Newton,
+    DenseExamples, EpochRecord, Examples, History, Initializer, Momentum, Monitor, Network, Newton,
     Observer, Optimizer, Schedule, Sgd, Silent, StopReason, TrainConfig, TrainError, Trainer,
 };
 use nn_costs::{CrossEntropyCost, QuadraticCost};
@@ -205,15 +205,16 @@ fn easy_problem() -> DenseExamples {
     )
 }
 
-#[test]
-fn the_schedule_halves_eta_on_plateaus_and_stops_at_one_128th() {
+/// Trains a [2, 3, 2] network on [`easy_problem`] from η = 1 with `schedule` for at most
+/// `epochs`, monitoring the training data itself when `evaluate` is set.
+fn train_easy_problem(schedule: Schedule, epochs: usize, evaluate: bool) -> History {
     let data = easy_problem();
     let network = Network::sigmoid(&[2, 3, 2], Initializer::Default, 1).unwrap();
     let config = TrainConfig {
-        epochs: 1000,
+        epochs,
         batch_size: 4,
         eta: 1.0,
-        schedule: Schedule::halving(2),
+        schedule,
         ..TrainConfig::default()
     };
     let trainer = Trainer::new(
@@ -224,7 +225,13 @@ fn the_schedule_halves_eta_on_plateaus_and_stops_at_one_128th() {
         config,
     )
     .unwrap();
-    let (_, history) = trainer.train(&data, Some(&data), &mut Silent).unwrap();
+    let evaluation = evaluate.then_some(&data as &dyn Examples);
+    trainer.train(&data, evaluation, &mut Silent).unwrap().1
+}
+
+#[test]
+fn the_schedule_halves_eta_on_plateaus_and_stops_at_one_128th() {
+    let history = train_easy_problem(Schedule::halving(2), 1000, true);
     assert_eq!(history.stopped, Some(StopReason::LearningRateExhausted));
     let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
     assert!(
@@ -242,24 +249,7 @@ fn the_schedule_halves_eta_on_plateaus_and_stops_at_one_128th() {
 
 #[test]
 fn the_exponential_schedule_multiplies_eta_every_epoch_without_evaluation_data() {
-    let data = easy_problem();
-    let network = Network::sigmoid(&[2, 3, 2], Initializer::Default, 1).unwrap();
-    let config = TrainConfig {
-        epochs: 5,
-        batch_size: 4,
-        eta: 1.0,
-        schedule: Schedule::Exponential { factor: 0.5 },
-        ..TrainConfig::default()
-    };
-    let trainer = Trainer::new(
-        network,
-        &CrossEntropyCost,
-        Box::new(Sgd),
-        Vec::new(),
-        config,
-    )
-    .unwrap();
-    let (_, history) = trainer.train(&data, None, &mut Silent).unwrap();
+    let history = train_easy_problem(Schedule::Exponential { factor: 0.5 }, 5, false);
     let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
     assert_eq!(etas, [1.0, 0.5, 0.25, 0.125, 0.0625]);
     assert_eq!(history.stopped, None);

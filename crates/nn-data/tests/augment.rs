@@ -99,47 +99,35 @@ fn neutral_parameters_are_the_identity() {
 fn the_combined_distortion_without_displacements_is_its_affine_map() {
     let (rows, cols) = (28, 28);
     let src = image(rows, cols, 4, 6);
-    let (mut combined, mut affine_only) = (vec![0; rows * cols], vec![0; rows * cols]);
     let (sin, cos) = 10f32.to_radians().sin_cos();
-    let rotation = [cos, -sin, sin, cos];
-    distort(
-        &src,
-        rows,
-        cols,
-        rotation,
-        0.0,
-        4.0,
-        &mut image_rng(2, 0),
-        &mut combined,
-    );
-    rotate(&src, rows, cols, 10.0, &mut affine_only);
-    assert_eq!(combined, affine_only);
-    let shrink = [1.25, 0.0, 0.0, 1.25];
-    distort(
-        &src,
-        rows,
-        cols,
-        shrink,
-        0.0,
-        4.0,
-        &mut image_rng(2, 0),
-        &mut combined,
-    );
-    scale(&src, rows, cols, 0.8, &mut affine_only);
-    assert_eq!(combined, affine_only);
-    // With displacements, the same rotation differs from the plain rotation.
-    distort(
-        &src,
-        rows,
-        cols,
-        rotation,
-        34.0,
-        4.0,
-        &mut image_rng(2, 0),
-        &mut combined,
-    );
-    rotate(&src, rows, cols, 10.0, &mut affine_only);
-    assert_ne!(combined, affine_only);
+    type Plain = fn(&[u8], usize, usize, &mut [u8]);
+    let cases: [([f32; 4], Plain); 2] = [
+        ([cos, -sin, sin, cos], |s, r, c, d| rotate(s, r, c, 10.0, d)),
+        ([1.25, 0.0, 0.0, 1.25], |s, r, c, d| scale(s, r, c, 0.8, d)),
+    ];
+    for (linear, plain) in cases {
+        let mut expected = vec![0; rows * cols];
+        plain(&src, rows, cols, &mut expected);
+        let mut combined = vec![0; rows * cols];
+        for alpha in [0.0, 34.0] {
+            distort(
+                &src,
+                rows,
+                cols,
+                linear,
+                alpha,
+                4.0,
+                &mut image_rng(2, 0),
+                &mut combined,
+            );
+            // Without displacements exactly the affine map; with them, something else.
+            assert_eq!(
+                combined == expected,
+                alpha == 0.0,
+                "{linear:?}, alpha {alpha}"
+            );
+        }
+    }
 }
 
 #[test]
