@@ -167,7 +167,7 @@ pub fn expansion(
         image_transforms(&options.expand),
         options.keep_original,
     )
-    .context("--keep-original: use a fraction in [0, 1], e.g. 0.5")?;
+    .context("--expand")?;
     Ok(Some(Box::new(expansion)))
 }
 

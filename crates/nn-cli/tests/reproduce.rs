@@ -300,15 +300,17 @@ fn the_best_recipe_is_documented_and_explicit_flags_override_it() {
     assert_eq!(options["epochs"], 1);
     assert_eq!(options["activation"], "relu");
     assert_eq!(options["cost"], "log-likelihood");
-    assert_eq!(options["dropout"].as_f64(), Some(0.5));
+    assert_eq!(options["dropout"].as_f64(), Some(0.2));
+    assert_eq!(options["lambda"].as_f64(), Some(5.0));
     assert_eq!(options["optimizer"], "momentum");
     assert_eq!(options["batch_size"], 100);
-    assert!(
-        options["expand"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("elastic"))
+    assert_eq!(options["expand"], serde_json::json!(["affine-elastic"]));
+    assert_eq!(options["keep_original"].as_f64(), Some(0.2));
+    assert_eq!(
+        options["lr_schedule"],
+        serde_json::json!({"exponential": 0.98})
     );
+    assert_eq!(options["early_stopping"], 50);
 
     // The recipe cannot accompany --resume, whose checkpoint fixes the options.
     let output = run(

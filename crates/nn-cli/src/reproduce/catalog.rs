@@ -135,8 +135,8 @@ pub const EXPERIMENTS: &[Experiment] = &[
     },
     Experiment {
         name: "expansion",
-        title: "Artificially expanded data: shifts, rotations, elastic distortions drawn fresh \
-                each epoch (784,800,10 ReLU, softmax, momentum 0.9, 30 epochs)",
+        title: "Artificially expanded data: shifts, rotations, elastic and affine + elastic \
+                distortions drawn fresh each epoch (784,800,10 ReLU, softmax, momentum 0.9, 30 epochs)",
         book: "Simard et al., 800 hidden neurons: 98.4% -> 98.9% (affine distortions) -> 99.3% \
                (elastic)",
         body: Body::Runs {
@@ -497,7 +497,7 @@ fn wide(expand: &[TransformName], dropout: f32) -> TrainArgs {
 
 fn expansion() -> Vec<RunSpec> {
     let run = |label, expand: &[TransformName], simard: Option<f64>| {
-        spec(
+        seeded(
             label,
             wide(expand, 0.0),
             vec![
@@ -514,12 +514,13 @@ fn expansion() -> Vec<RunSpec> {
         run("shifts", &[TransformName::Shift], None),
         run("rotations", &[TransformName::Rotate], Some(98.9)),
         run("elastic", &[TransformName::Elastic], Some(99.3)),
+        run("affine + elastic", &[TransformName::AffineElastic], None),
     ]
 }
 
 fn dropout() -> Vec<RunSpec> {
     let run = |label, p: f32, hinton| {
-        spec(
+        seeded(
             label,
             wide(&[], p),
             vec![
@@ -771,7 +772,7 @@ fn training_size_checks(results: &[RunResult]) -> Vec<Check> {
 fn expansion_checks(results: &[RunResult]) -> Vec<Check> {
     let test = |label| value(results, label, Metric::TestAccuracy);
     let none = test("no expansion");
-    ["shifts", "rotations", "elastic"]
+    ["shifts", "rotations", "elastic", "affine + elastic"]
         .into_iter()
         .map(|label| Check {
             claim: format!("{label} improve on no expansion"),
