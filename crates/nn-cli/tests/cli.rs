@@ -364,6 +364,9 @@ fn user_errors_are_one_line() {
     let dir = tmp.path();
     let cases: &[(&[&str], &str)] = &[
         (&["--eta", "0"], "eta"),
+        (&["--eta", "-1"], "eta = -1"),
+        (&["--lambda", "-5"], "--lambda"),
+        (&["--keep-original", "-0.1"], "--keep-original -0.1"),
         (&["--batch-size", "0"], "mini-batch"),
         (&["--dropout", "1.0"], "dropout"),
         (&["--layers", "784,30,9"], "--layers 784,30,9"),
