@@ -53,7 +53,8 @@ fn epoch(c: &mut Criterion) {
 }
 
 /// The best recipe's network (sigmoid here; the products are the same) on mini-batches of 100:
-/// products of 10 to 64 million multiply-adds, split in two blocks, on one core and on two.
+/// products of 0.8 to 64 million multiply-adds (those of at least 4 million split in two
+/// blocks), on one core and on two.
 fn wide_network_on_one_and_two_cores(c: &mut Criterion) {
     let data = mnist_training();
     let network = sigmoid_network(&[784, 800, 800, 10]);

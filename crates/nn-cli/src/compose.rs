@@ -129,6 +129,19 @@ pub fn monitor(options: &RunOptions) -> Monitor {
 /// The trainer's configuration, validated so that bad values are reported before any data is
 /// read.
 pub fn config(options: &RunOptions) -> Result<TrainConfig> {
+    if !(0.0..=1.0).contains(&options.keep_original) {
+        bail!(
+            "--keep-original {} is not a fraction in [0, 1] (0.5 keeps half the images as they are)",
+            options.keep_original
+        );
+    }
+    if options.expand.is_empty() && options.keep_original != RunOptions::default().keep_original {
+        bail!(
+            "--keep-original {} needs --expand: it is the fraction of the images that the \
+             expansion leaves as they are",
+            options.keep_original
+        );
+    }
     let config = TrainConfig {
         epochs: options.epochs,
         batch_size: options.batch_size,
@@ -153,12 +166,6 @@ pub fn expansion(
     options: &RunOptions,
     training: &ImageSet,
 ) -> Result<Option<Box<dyn EpochTransform>>> {
-    if !(0.0..=1.0).contains(&options.keep_original) {
-        bail!(
-            "--keep-original {} is not a fraction in [0, 1] (0.5 keeps half the images as they are)",
-            options.keep_original
-        );
-    }
     if options.expand.is_empty() {
         return Ok(None);
     }

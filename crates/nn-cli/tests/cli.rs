@@ -367,6 +367,7 @@ fn user_errors_are_one_line() {
         (&["--eta", "-1"], "eta = -1"),
         (&["--lambda", "-5"], "--lambda"),
         (&["--keep-original", "-0.1"], "--keep-original -0.1"),
+        (&["--keep-original", "0.3"], "needs --expand"),
         (&["--batch-size", "0"], "mini-batch"),
         (&["--dropout", "1.0"], "dropout"),
         (&["--layers", "784,30,9"], "--layers 784,30,9"),

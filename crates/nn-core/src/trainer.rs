@@ -424,7 +424,8 @@ impl<'c> Trainer<'c> {
             self.network.check_shape(evaluation, "evaluation data")?;
         } else if self.config.needs_evaluation_accuracy() || self.config.monitor.evaluation_cost {
             return Err(TrainError::InvalidHyperParameter(
-                "evaluation monitoring, early stopping and the schedule need evaluation data"
+                "evaluation monitoring, early stopping and the halve-on-plateau schedule need \
+                 evaluation data"
                     .into(),
             ));
         }

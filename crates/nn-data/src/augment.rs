@@ -127,7 +127,7 @@ pub fn distort(
     });
 }
 
-/// The image arguments of [`elastic`].
+/// The image arguments of [`distort`].
 struct ElasticJob<'a> {
     /// Source image, padded.
     source: &'a Padded,
@@ -155,7 +155,8 @@ unsafe fn elastic_avx2(job: ElasticJob<'_>, scratch: &mut ElasticScratch, rng: &
     elastic_core(job, scratch, rng);
 }
 
-/// Draws, smooths and applies the two displacement fields.
+/// Draws and smooths the two displacement fields, and samples each output pixel at its
+/// position under the affine map plus the scaled displacement.
 ///
 /// Each field `K N K^T` is smoothed with two column passes. The noise is laid out transposed
 /// (`cols x rows`, which changes nothing for independent, identically distributed values)
@@ -264,7 +265,7 @@ fn convolve_blocks<const B: usize>(
     }
 }
 
-/// Reusable buffers of [`elastic`].
+/// Reusable buffers of [`distort`].
 #[derive(Default)]
 struct ElasticScratch {
     /// Normalised Gaussian taps, `2 * radius + 1` of them.
@@ -851,5 +852,35 @@ mod tests {
         assert!((k.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert!((0..k.len()).all(|i| k[i] == k[k.len() - 1 - i]));
         assert_eq!(gaussian_kernel(0.0), vec![1.0]);
+    }
+
+    #[test]
+    fn affine_elastic_undoes_scaling_then_rotation() {
+        let close = |a: [f32; 4], b: [f32; 4]| a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6);
+        // diag(1/2, 1/4) · R(90°); R(90°) · diag(1/2, 1/4) would be [0, -0.25, 0.5, 0].
+        assert!(close(
+            AffineElastic::linear(90.0, 2.0, 4.0),
+            [0.0, -0.5, 0.25, 0.0]
+        ));
+
+        // Without the elastic part, the map resamples as `rotate` and `scale` do.
+        let (rows, cols) = (28, 28);
+        let src: Vec<u8> = (0..rows * cols).map(|i| (i * 53 % 256) as u8).collect();
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut rotated = vec![0; rows * cols];
+        rotate(&src, rows, cols, 12.0, &mut rotated);
+        let mut scaled = vec![0; rows * cols];
+        scale(&src, rows, cols, 1.15, &mut scaled);
+        let mut got = vec![0; rows * cols];
+        for (degrees, factor, expected) in [(12.0, 1.0, rotated), (0.0, 1.15, scaled)] {
+            let linear = AffineElastic::linear(degrees, factor, factor);
+            distort(&src, rows, cols, linear, 0.0, 4.0, &mut rng, &mut got);
+            let worst = expected
+                .iter()
+                .zip(&got)
+                .map(|(&a, &b)| a.abs_diff(b))
+                .max();
+            assert!(worst <= Some(1), "{degrees}°, x{factor}: {worst:?}");
+        }
     }
 }
