@@ -129,12 +129,12 @@ pub fn monitor(options: &RunOptions) -> Monitor {
 /// The trainer's configuration, validated so that bad values are reported before any data is
 /// read.
 pub fn config(options: &RunOptions) -> Result<TrainConfig> {
-    if !(0.0..=1.0).contains(&options.keep_original) {
-        bail!(
-            "--keep-original {} is not a fraction in [0, 1] (0.5 keeps half the images as they are)",
+    DataExpansion::check_keep_original(options.keep_original).with_context(|| {
+        format!(
+            "--keep-original {} (0.5 keeps half the images as they are)",
             options.keep_original
-        );
-    }
+        )
+    })?;
     if options.expand.is_empty() && options.keep_original != RunOptions::default().keep_original {
         bail!(
             "--keep-original {} needs --expand: it is the fraction of the images that the \

@@ -63,11 +63,7 @@ Examples:
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a network on MNIST and report its test accuracy.
-    #[command(
-        after_help = options::TRAIN_EXAMPLES,
-        args_override_self = true,
-        allow_negative_numbers = true
-    )]
+    #[command(after_help = options::TRAIN_EXAMPLES, args_override_self = true)]
     Train(Box<options::TrainArgs>),
     /// Measure a saved model's accuracy, confusion matrix and mistakes.
     #[command(after_help = eval::EXAMPLES)]

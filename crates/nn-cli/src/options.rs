@@ -202,8 +202,10 @@ impl FromStr for LrSchedule {
 }
 
 /// The flags of `nn train`. Training options left out take the book's main run's values (or,
-/// with `--resume`, the checkpointed run's).
+/// with `--resume`, the checkpointed run's). Negative numbers are taken as values, so that
+/// `--eta -1` meets the hyper-parameter's own check.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// Start from a preset; explicit flags override its values
     #[arg(long, value_enum)]

@@ -57,10 +57,8 @@ pub struct SearchArgs {
 #[derive(Debug, Subcommand)]
 pub enum SearchKind {
     /// The threshold learning rate (training cost stops falling), and half of it.
-    #[command(allow_negative_numbers = true)]
     Eta(FixedArgs),
     /// The L2 parameter, by factors of ten and then two, on validation accuracy.
-    #[command(allow_negative_numbers = true)]
     Lambda(FixedArgs),
     /// Random search of eta, lambda, hidden neurons and mini-batch size.
     #[command(allow_negative_numbers = true)]

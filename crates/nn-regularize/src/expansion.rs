@@ -95,6 +95,16 @@ impl DataExpansion {
         })
     }
 
+    /// Checks the fraction of images [`DataExpansion::fresh`] keeps as they are: it must lie in
+    /// [0, 1].
+    pub fn check_keep_original(fraction: f32) -> Result<(), RegularizeError> {
+        if (0.0..=1.0).contains(&fraction) {
+            Ok(())
+        } else {
+            Err(RegularizeError::KeepOriginal { fraction })
+        }
+    }
+
     /// Fresh distortions every epoch: each image of `base` is kept as it is with probability
     /// `keep_original` ∈ [0, 1] and otherwise distorted by a transform chosen uniformly from
     /// `transforms`, with the epoch's seed.
@@ -104,11 +114,7 @@ impl DataExpansion {
         keep_original: f32,
     ) -> Result<Self, RegularizeError> {
         check_transforms(&transforms)?;
-        if !(0.0..=1.0).contains(&keep_original) {
-            return Err(RegularizeError::KeepOriginal {
-                fraction: keep_original,
-            });
-        }
+        Self::check_keep_original(keep_original)?;
         let buffer = base.empty_like();
         Ok(Self {
             mode: Mode::Fresh {
