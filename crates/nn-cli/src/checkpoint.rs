@@ -33,6 +33,8 @@ struct CheckpointFile {
     params: Vec<u32>,
     optimizer: Vec<Vec<u32>>,
     best_params: Option<Vec<u32>>,
+    #[serde(default)]
+    averaged_params: Option<Vec<u32>>,
     state: TrainingState,
 }
 
@@ -65,6 +67,7 @@ pub fn save(dir: &Path, options: &RunOptions, trainer: &Trainer<'_>, cost: &str)
     save_model(network, cost, &dir.join(MODEL_FILE))?;
     let mut state = trainer.state().clone();
     let best_params = state.best_params.take().map(|p| bits(&p));
+    let averaged_params = state.averaged_params.take().map(|p| bits(&p));
     let file = CheckpointFile {
         format_version: FORMAT_VERSION,
         options: options.clone(),
@@ -72,6 +75,7 @@ pub fn save(dir: &Path, options: &RunOptions, trainer: &Trainer<'_>, cost: &str)
         params: bits(network.params()),
         optimizer: trainer.optimizer_state().iter().map(|v| bits(v)).collect(),
         best_params,
+        averaged_params,
         state,
     };
     let json = serde_json::to_vec(&file).context("cannot serialize the checkpoint")?;
@@ -123,6 +127,7 @@ pub fn load(dir: &Path) -> Result<Restored> {
     }
     let mut state = file.state;
     state.best_params = file.best_params.map(|b| floats(&b));
+    state.averaged_params = file.averaged_params.map(|a| floats(&a));
     Ok(Restored {
         options: file.options,
         network,

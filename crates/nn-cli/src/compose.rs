@@ -154,6 +154,7 @@ pub fn config(options: &RunOptions) -> Result<TrainConfig> {
             LrSchedule::Exponential(factor) => Schedule::Exponential { factor },
         },
         seed: options.seed,
+        weight_averaging: options.average_weights,
         ..TrainConfig::default()
     };
     config.validate()?;

@@ -284,6 +284,11 @@ pub struct TrainArgs {
     /// η/128; exp:F multiplies η by F after every epoch [default: constant]
     #[arg(long, value_name = "SCHEDULE")]
     pub lr_schedule: Option<LrSchedule>,
+    /// Polyak averaging: monitor, early-stop and keep the average w̄ of the weights over the
+    /// epochs, updated as w̄ ← β w̄ + (1 − β) w after each epoch (a plain mean over the first
+    /// 1/(1 − β) epochs); β in (0, 1), e.g. 0.9 [default: off]
+    #[arg(long, value_name = "BETA")]
+    pub average_weights: Option<f32>,
     /// Train and test on inverted images (dark digits on a light background)
     #[arg(long)]
     pub invert: bool,
@@ -370,6 +375,9 @@ pub struct RunOptions {
     pub early_stopping: Option<usize>,
     /// Learning-rate schedule.
     pub lr_schedule: LrSchedule,
+    /// Polyak averaging factor β of the weights (`None` = off).
+    #[serde(default)]
+    pub average_weights: Option<f32>,
     /// Inverted images.
     pub invert: bool,
     /// Seed.
@@ -409,6 +417,7 @@ impl Default for RunOptions {
             monitor: vec![MonitorItem::EvaluationAccuracy],
             early_stopping: None,
             lr_schedule: LrSchedule::Constant,
+            average_weights: None,
             invert: false,
             seed: 0,
         }
@@ -460,6 +469,9 @@ impl RunOptions {
         if args.max_norm.is_some() {
             o.max_norm = args.max_norm;
         }
+        if args.average_weights.is_some() {
+            o.average_weights = args.average_weights;
+        }
         if args.momentum.is_some() && args.optimizer.is_none() && o.optimizer == OptimizerName::Sgd
         {
             o.optimizer = OptimizerName::Momentum;
@@ -500,6 +512,7 @@ pub fn check_resume_flags(args: &TrainArgs) -> Result<()> {
         ("--monitor", args.monitor.is_some()),
         ("--early-stopping", args.early_stopping.is_some()),
         ("--lr-schedule", args.lr_schedule.is_some()),
+        ("--average-weights", args.average_weights.is_some()),
         ("--invert", args.invert),
         ("--seed", args.seed.is_some()),
     ]

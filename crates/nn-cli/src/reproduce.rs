@@ -505,6 +505,9 @@ pub fn options_command(o: &RunOptions) -> String {
     if o.lr_schedule != crate::options::LrSchedule::Constant {
         add(format!("--lr-schedule {}", o.lr_schedule));
     }
+    if let Some(beta) = o.average_weights {
+        add(format!("--average-weights {beta}"));
+    }
     if o.invert {
         add("--invert".to_string());
     }

@@ -78,7 +78,10 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     }
 
     let transform = compose::expansion(&options, &training)?;
-    let rules = describe_rules(&*optimizer, &regularizers, transform.as_deref());
+    let mut rules = describe_rules(&*optimizer, &regularizers, transform.as_deref());
+    if let Some(beta) = options.average_weights {
+        rules.push_str(&format!(", weights averaged (beta={beta})"));
+    }
     let mut trainer = Trainer::new(network, cost, optimizer, regularizers, config)?;
     if let Some(transform) = transform {
         trainer = trainer.with_transform(transform);

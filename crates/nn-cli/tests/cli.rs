@@ -239,6 +239,8 @@ fn resumed_run_ends_with_the_same_model() {
         "halve:1",
         "--monitor",
         "evaluation-accuracy,training-cost",
+        "--average-weights",
+        "0.6",
     ];
     let with = |extra: &[&str]| {
         let mut args = common.to_vec();
@@ -380,6 +382,8 @@ fn user_errors_are_one_line() {
         (&["--keep-original", "2"], "--keep-original"),
         (&["--train-size", "70000"], "--train-size"),
         (&["--momentum", "1.5"], "momentum"),
+        (&["--average-weights", "1.5"], "weight-averaging factor 1.5"),
+        (&["--average-weights", "0"], "weight-averaging factor 0"),
     ];
     for (extra, expected) in cases {
         let out = run_strings(dir, &small_train(extra));

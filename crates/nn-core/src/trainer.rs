@@ -93,6 +93,12 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Epochs at chance-level accuracy after which a warning is given.
     pub chance_epochs: usize,
+    /// Polyak averaging of the weights over epochs with this β ∈ (0, 1): after epoch t,
+    /// w̄ ← w̄ + max(1 − β, 1/t)·(w − w̄), the plain mean of the first 1/(1 − β) epochs' weights
+    /// and an exponential moving average after them. Monitoring, early stopping and the
+    /// finished network use w̄; training goes on from w.
+    #[serde(default)]
+    pub weight_averaging: Option<f32>,
 }
 
 impl Default for TrainConfig {
@@ -107,6 +113,7 @@ impl Default for TrainConfig {
             schedule: Schedule::Constant,
             seed: 0,
             chance_epochs: 3,
+            weight_averaging: None,
         }
     }
 }
@@ -155,6 +162,14 @@ impl TrainConfig {
         {
             return bad(format!(
                 "the exponential schedule's factor {factor} must lie in (0, 1), e.g. 0.97"
+            ));
+        }
+        if let Some(beta) = self.weight_averaging
+            && !(beta > 0.0 && beta < 1.0)
+        {
+            return bad(format!(
+                "the weight-averaging factor {beta} must lie in (0, 1), e.g. 0.9 (an average \
+                 over about 10 epochs)"
             ));
         }
         Ok(())
@@ -211,6 +226,9 @@ pub struct TrainingState {
     pub best: Option<(f64, usize)>,
     /// Parameters at the best epoch (kept when early stopping is on).
     pub best_params: Option<Vec<f32>>,
+    /// The running average w̄ of the weights (kept when weight averaging is on).
+    #[serde(default)]
+    pub averaged_params: Option<Vec<f32>>,
     /// Epochs since the evaluation accuracy last improved.
     pub epochs_without_improvement: usize,
     /// Epochs since the schedule last changed η (or since the last improvement).
@@ -304,6 +322,7 @@ impl<'c> Trainer<'c> {
             eta: config.eta,
             best: None,
             best_params: None,
+            averaged_params: None,
             epochs_without_improvement: 0,
             epochs_since_eta_change: 0,
             chance_streak: 0,
@@ -344,14 +363,18 @@ impl<'c> Trainer<'c> {
                 self.config.epochs
             )));
         }
-        if state
-            .best_params
-            .as_ref()
-            .is_some_and(|p| p.len() != self.network.params().len())
-        {
-            return Err(TrainError::Resume(
-                "the checkpoint's best weights do not fit this network".into(),
-            ));
+        for (params, what) in [
+            (&state.best_params, "best"),
+            (&state.averaged_params, "averaged"),
+        ] {
+            if params
+                .as_ref()
+                .is_some_and(|p| p.len() != self.network.params().len())
+            {
+                return Err(TrainError::Resume(format!(
+                    "the checkpoint's {what} weights do not fit this network"
+                )));
+            }
         }
         self.optimizer.restore(optimizer_state)?;
         self.state = state;
@@ -396,12 +419,15 @@ impl<'c> Trainer<'c> {
         Ok(self.finish())
     }
 
-    /// Ends the run: with early stopping, the network gets back the best weights it had.
+    /// Ends the run: with early stopping, the network gets back the best weights it had;
+    /// otherwise, with weight averaging, it takes the averaged weights.
     pub fn finish(mut self) -> (Network, History) {
-        if self.config.early_stopping.is_some()
-            && let Some(best) = self.state.best_params.take()
-        {
-            self.network.params_mut().copy_from_slice(&best);
+        let kept = match self.config.early_stopping {
+            Some(_) => self.state.best_params.take(),
+            None => self.state.averaged_params.take(),
+        };
+        if let Some(kept) = kept {
+            self.network.params_mut().copy_from_slice(&kept);
         }
         let history = History {
             epochs: self.state.history,
@@ -455,7 +481,10 @@ impl<'c> Trainer<'c> {
                 eta,
             });
         }
-        let record = self.monitor(epoch, eta, seconds, (training, trained_on), evaluation)?;
+        self.update_average(epoch);
+        let record = self.monitored_with_average(|trainer| {
+            trainer.monitor(epoch, eta, seconds, (training, trained_on), evaluation)
+        })?;
         self.update_schedule(&record, observer);
         self.state.history.push(record.clone());
         observer.epoch_done(&record);
@@ -535,6 +564,35 @@ impl<'c> Trainer<'c> {
             observer.batch_done(epoch, done + 1, total);
         }
         Ok(())
+    }
+
+    /// Polyak averaging after epoch t (from 1): w̄ ← w̄ + max(1 − β, 1/t)·(w − w̄).
+    fn update_average(&mut self, epoch: usize) {
+        let Some(beta) = self.config.weight_averaging else {
+            return;
+        };
+        let params = self.network.params();
+        let average = self
+            .state
+            .averaged_params
+            .get_or_insert_with(|| params.to_vec());
+        let rate = (1.0 - beta).max(1.0 / epoch as f32);
+        for (a, &w) in average.iter_mut().zip(params) {
+            *a += rate * (w - *a);
+        }
+    }
+
+    /// Runs `f` with the averaged weights in the network when weight averaging is on, and puts
+    /// the trained weights back afterwards.
+    fn monitored_with_average<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let Some(mut average) = self.state.averaged_params.take() else {
+            return f(self);
+        };
+        self.network.params_mut().swap_with_slice(&mut average);
+        let result = f(self);
+        self.network.params_mut().swap_with_slice(&mut average);
+        self.state.averaged_params = Some(average);
+        result
     }
 
     fn monitor(
@@ -644,7 +702,12 @@ impl<'c> Trainer<'c> {
             self.state.epochs_without_improvement = 0;
             self.state.epochs_since_eta_change = 0;
             if self.config.early_stopping.is_some() {
-                self.state.best_params = Some(self.network.params().to_vec());
+                let kept = self
+                    .state
+                    .averaged_params
+                    .as_deref()
+                    .unwrap_or(self.network.params());
+                self.state.best_params = Some(kept.to_vec());
             }
         } else {
             self.state.epochs_without_improvement += 1;

@@ -161,32 +161,87 @@ fn early_stopping_ends_the_run_and_restores_the_best_weights() {
     let data = mnist();
     let training = data.training.subset(..500);
     let validation = data.validation.subset(..300);
-    let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 5).unwrap();
+    // With weight averaging, the best weights are the best averaged weights.
+    for weight_averaging in [None, Some(0.7)] {
+        let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 5).unwrap();
+        let config = TrainConfig {
+            epochs: 200,
+            early_stopping: Some(3),
+            seed: 5,
+            weight_averaging,
+            ..TrainConfig::default()
+        };
+        let (network, history) = train(network, Box::new(Sgd), config, &training, &validation);
+        assert_eq!(history.stopped, Some(StopReason::EarlyStopping(3)));
+        assert!(history.epochs.len() < 200);
+        let accuracies: Vec<f64> = history
+            .epochs
+            .iter()
+            .map(|e| e.evaluation_accuracy.unwrap())
+            .collect();
+        let best = accuracies.iter().copied().fold(0.0, f64::max);
+        let best_epoch = history.best_epoch.unwrap();
+        assert_eq!(accuracies[best_epoch - 1], best);
+        assert_eq!(
+            history.epochs.len(),
+            best_epoch + 3,
+            "stops three epochs after the best"
+        );
+        assert_eq!(
+            network.evaluate(&validation, &CrossEntropyCost).accuracy(),
+            best,
+            "{weight_averaging:?}"
+        );
+    }
+}
+
+#[test]
+fn weight_averaging_keeps_the_mean_then_the_moving_average_of_the_epochs_weights() {
+    let data = mnist();
+    let training = data.training.subset(..300);
+    let validation = data.validation.subset(..200);
     let config = TrainConfig {
-        epochs: 200,
-        early_stopping: Some(3),
-        seed: 5,
+        epochs: 4,
+        seed: 2,
+        monitor: Monitor {
+            evaluation_accuracy: true,
+            ..Monitor::default()
+        },
+        weight_averaging: Some(0.6),
         ..TrainConfig::default()
     };
-    let (network, history) = train(network, Box::new(Sgd), config, &training, &validation);
-    assert_eq!(history.stopped, Some(StopReason::EarlyStopping(3)));
-    assert!(history.epochs.len() < 200);
-    let accuracies: Vec<f64> = history
-        .epochs
-        .iter()
-        .map(|e| e.evaluation_accuracy.unwrap())
-        .collect();
-    let best = accuracies.iter().copied().fold(0.0, f64::max);
-    let best_epoch = history.best_epoch.unwrap();
-    assert_eq!(accuracies[best_epoch - 1], best);
+    let network = Network::sigmoid(&[784, 20, 10], Initializer::Default, 2).unwrap();
+    let mut trainer = Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        Vec::new(),
+        config,
+    )
+    .unwrap();
+    let mut snapshots = Vec::new();
+    while !trainer.is_finished() {
+        trainer
+            .run_epoch(&training, Some(&validation), &mut Silent)
+            .unwrap();
+        snapshots.push(trainer.network().params().to_vec());
+    }
+    // w̄ after epoch t moves by max(1 − 0.6, 1/t): w₁, the mean of w₁ and w₂, then 0.4 steps.
+    let mut expected = snapshots[0].clone();
+    for (t, w) in snapshots.iter().enumerate().skip(1) {
+        let rate = (1.0 - 0.6f32).max(1.0 / (t + 1) as f32);
+        for (a, &w) in expected.iter_mut().zip(w) {
+            *a += rate * (w - *a);
+        }
+    }
+    let last = snapshots.last().unwrap().clone();
+    let (network, history) = trainer.finish();
+    assert_eq!(network.params(), expected.as_slice());
+    assert_ne!(network.params(), last.as_slice(), "training went on from w");
+    // The monitored accuracy is the averaged network's.
     assert_eq!(
-        history.epochs.len(),
-        best_epoch + 3,
-        "stops three epochs after the best"
-    );
-    assert_eq!(
-        network.evaluate(&validation, &CrossEntropyCost).accuracy(),
-        best
+        history.epochs[3].evaluation_accuracy.unwrap(),
+        network.evaluate(&validation, &CrossEntropyCost).accuracy()
     );
 }
 
@@ -379,6 +434,13 @@ fn nonsensical_hyper_parameters_are_refused() {
                 ..TrainConfig::default()
             },
             "exponential schedule's factor 1.5",
+        ),
+        (
+            TrainConfig {
+                weight_averaging: Some(1.0),
+                ..TrainConfig::default()
+            },
+            "weight-averaging factor 1",
         ),
     ] {
         let error =
