@@ -15,6 +15,27 @@ fn mnist() -> MnistSplits {
     load_splits(&dir, None).expect("MNIST in ../shared/data/mnist")
 }
 
+/// The first `training` training images and the first `validation` validation images.
+fn mnist_subsets(training: usize, validation: usize) -> (ImageSet, ImageSet) {
+    let data = mnist();
+    (
+        data.training.subset(..training),
+        data.validation.subset(..validation),
+    )
+}
+
+/// A cross-entropy trainer with plain SGD and no regularization.
+fn sgd_trainer(network: Network, config: TrainConfig) -> Trainer<'static> {
+    Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        Vec::new(),
+        config,
+    )
+    .unwrap()
+}
+
 fn train(
     network: Network,
     optimizer: Box<dyn Optimizer>,
@@ -68,9 +89,7 @@ fn bits(network: &Network) -> Vec<u32> {
 
 #[test]
 fn same_seed_gives_the_same_model_whatever_the_thread_count() {
-    let data = mnist();
-    let training = data.training.subset(..2_000);
-    let validation = data.validation.subset(..1_000);
+    let (training, validation) = mnist_subsets(2_000, 1_000);
     let run = |threads: usize, seed: u64| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -110,9 +129,7 @@ fn same_seed_gives_the_same_model_whatever_the_thread_count() {
 
 #[test]
 fn a_resumed_run_ends_exactly_where_an_uninterrupted_one_does() {
-    let data = mnist();
-    let training = data.training.subset(..1_000);
-    let validation = data.validation.subset(..500);
+    let (training, validation) = mnist_subsets(1_000, 500);
     let config = TrainConfig {
         epochs: 4,
         seed: 3,
@@ -158,9 +175,7 @@ fn a_resumed_run_ends_exactly_where_an_uninterrupted_one_does() {
 
 #[test]
 fn early_stopping_ends_the_run_and_restores_the_best_weights() {
-    let data = mnist();
-    let training = data.training.subset(..500);
-    let validation = data.validation.subset(..300);
+    let (training, validation) = mnist_subsets(500, 300);
     // With weight averaging, the best weights are the best averaged weights.
     for weight_averaging in [None, Some(0.7)] {
         let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 5).unwrap();
@@ -197,9 +212,7 @@ fn early_stopping_ends_the_run_and_restores_the_best_weights() {
 
 #[test]
 fn weight_averaging_keeps_the_mean_then_the_moving_average_of_the_epochs_weights() {
-    let data = mnist();
-    let training = data.training.subset(..300);
-    let validation = data.validation.subset(..200);
+    let (training, validation) = mnist_subsets(300, 200);
     let config = TrainConfig {
         epochs: 4,
         seed: 2,
@@ -211,14 +224,7 @@ fn weight_averaging_keeps_the_mean_then_the_moving_average_of_the_epochs_weights
         ..TrainConfig::default()
     };
     let network = Network::sigmoid(&[784, 20, 10], Initializer::Default, 2).unwrap();
-    let mut trainer = Trainer::new(
-        network,
-        &CrossEntropyCost,
-        Box::new(Sgd),
-        Vec::new(),
-        config,
-    )
-    .unwrap();
+    let mut trainer = sgd_trainer(network, config);
     let mut snapshots = Vec::new();
     while !trainer.is_finished() {
         trainer
@@ -272,14 +278,7 @@ fn train_easy_problem(schedule: Schedule, epochs: usize, evaluate: bool) -> Hist
         schedule,
         ..TrainConfig::default()
     };
-    let trainer = Trainer::new(
-        network,
-        &CrossEntropyCost,
-        Box::new(Sgd),
-        Vec::new(),
-        config,
-    )
-    .unwrap();
+    let trainer = sgd_trainer(network, config);
     let evaluation = evaluate.then_some(&data as &dyn Examples);
     trainer.train(&data, evaluation, &mut Silent).unwrap().1
 }
@@ -366,14 +365,7 @@ fn accuracy_stuck_at_chance_is_reported() {
         },
         ..TrainConfig::default()
     };
-    let trainer = Trainer::new(
-        network,
-        &CrossEntropyCost,
-        Box::new(Sgd),
-        Vec::new(),
-        config,
-    )
-    .unwrap();
+    let trainer = sgd_trainer(network, config);
     let mut warnings = Warnings::default();
     trainer
         .train(&training, Some(&data.validation), &mut warnings)
