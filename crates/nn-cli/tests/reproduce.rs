@@ -310,7 +310,8 @@ fn the_best_recipe_is_documented_and_explicit_flags_override_it() {
         options["lr_schedule"],
         serde_json::json!({"exponential": 0.98})
     );
-    assert_eq!(options["early_stopping"], 50);
+    assert_eq!(options["early_stopping"], 100);
+    assert_eq!(options["average_weights"].as_f64(), Some(0.9));
 
     // The recipe cannot accompany --resume, whose checkpoint fixes the options.
     let output = run(

@@ -18,8 +18,9 @@ pub enum Recipe {
     /// Beyond the book, aiming at >= 99.4% with a fully-connected net: 784,800,800,10 ReLU,
     /// softmax + log-likelihood, dropout 0.2, L2 lambda 5.0, momentum 0.9, eta 0.05 multiplied
     /// by 0.98 after every epoch, batch 100, fresh affine + elastic distortions of 80% of the
-    /// images each epoch, early stopping after 50 epochs without a better validation accuracy,
-    /// at most 250 epochs
+    /// images each epoch, Polyak averaging of the weights over epochs (beta 0.9), early stopping
+    /// on the averaged weights after 100 epochs without a better validation accuracy, at most
+    /// 250 epochs
     Best,
 }
 
@@ -45,8 +46,9 @@ impl Recipe {
                 keep_original: 0.2,
                 eval: EvalSet::Validation,
                 monitor: vec![MonitorItem::EvaluationAccuracy],
-                early_stopping: Some(50),
+                early_stopping: Some(100),
                 lr_schedule: LrSchedule::Exponential(0.98),
+                average_weights: Some(0.9),
                 ..RunOptions::default()
             },
         }
