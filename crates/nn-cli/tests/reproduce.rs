@@ -308,7 +308,7 @@ fn the_best_recipe_is_documented_and_explicit_flags_override_it() {
     assert_eq!(options["keep_original"].as_f64(), Some(0.2));
     assert_eq!(
         options["lr_schedule"],
-        serde_json::json!({"exponential": 0.98})
+        serde_json::json!({"exponential": 0.985})
     );
     assert_eq!(options["early_stopping"], 100);
     assert_eq!(options["average_weights"].as_f64(), Some(0.9));
