@@ -24,16 +24,13 @@ fn mnist_subsets(training: usize, validation: usize) -> (ImageSet, ImageSet) {
     )
 }
 
-/// A cross-entropy trainer with plain SGD and no regularization.
-fn sgd_trainer(network: Network, config: TrainConfig) -> Trainer<'static> {
-    Trainer::new(
-        network,
-        &CrossEntropyCost,
-        Box::new(Sgd),
-        Vec::new(),
-        config,
-    )
-    .unwrap()
+/// A cross-entropy trainer without regularization.
+fn cross_entropy_trainer(
+    network: Network,
+    optimizer: Box<dyn Optimizer>,
+    config: TrainConfig,
+) -> Trainer<'static> {
+    Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config).unwrap()
 }
 
 fn train(
@@ -43,8 +40,7 @@ fn train(
     training: &ImageSet,
     evaluation: &ImageSet,
 ) -> (Network, nn_core::History) {
-    Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config)
-        .unwrap()
+    cross_entropy_trainer(network, optimizer, config)
         .train(training, Some(evaluation), &mut Silent)
         .unwrap()
 }
@@ -141,14 +137,7 @@ fn a_resumed_run_ends_exactly_where_an_uninterrupted_one_does() {
     let (straight, straight_history) =
         train(fresh(), optimizer(), config.clone(), &training, &validation);
 
-    let mut first = Trainer::new(
-        fresh(),
-        &CrossEntropyCost,
-        optimizer(),
-        Vec::new(),
-        config.clone(),
-    )
-    .unwrap();
+    let mut first = cross_entropy_trainer(fresh(), optimizer(), config.clone());
     for _ in 0..2 {
         first
             .run_epoch(&training, Some(&validation), &mut Silent)
@@ -160,8 +149,7 @@ fn a_resumed_run_ends_exactly_where_an_uninterrupted_one_does() {
         first.network().clone(),
     );
     drop(first);
-    let mut second =
-        Trainer::new(network, &CrossEntropyCost, optimizer(), Vec::new(), config).unwrap();
+    let mut second = cross_entropy_trainer(network, optimizer(), config);
     second.resume(state, optimizer_state).unwrap();
     let (resumed, resumed_history) = second
         .train(&training, Some(&validation), &mut Silent)
@@ -224,7 +212,7 @@ fn weight_averaging_keeps_the_mean_then_the_moving_average_of_the_epochs_weights
         ..TrainConfig::default()
     };
     let network = Network::sigmoid(&[784, 20, 10], Initializer::Default, 2).unwrap();
-    let mut trainer = sgd_trainer(network, config);
+    let mut trainer = cross_entropy_trainer(network, Box::new(Sgd), config);
     let mut snapshots = Vec::new();
     while !trainer.is_finished() {
         trainer
@@ -278,7 +266,7 @@ fn train_easy_problem(schedule: Schedule, epochs: usize, evaluate: bool) -> Hist
         schedule,
         ..TrainConfig::default()
     };
-    let trainer = sgd_trainer(network, config);
+    let trainer = cross_entropy_trainer(network, Box::new(Sgd), config);
     let evaluation = evaluate.then_some(&data as &dyn Examples);
     trainer.train(&data, evaluation, &mut Silent).unwrap().1
 }
@@ -365,7 +353,7 @@ fn accuracy_stuck_at_chance_is_reported() {
         },
         ..TrainConfig::default()
     };
-    let trainer = sgd_trainer(network, config);
+    let trainer = cross_entropy_trainer(network, Box::new(Sgd), config);
     let mut warnings = Warnings::default();
     trainer
         .train(&training, Some(&data.validation), &mut warnings)
@@ -484,8 +472,7 @@ fn the_hessian_technique_refuses_large_networks_and_converges_on_small_ones() {
             },
             ..TrainConfig::default()
         };
-        let trainer =
-            Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config).unwrap();
+        let trainer = cross_entropy_trainer(network, optimizer, config);
         let (_, history) = trainer.train(&data, None, &mut Silent).unwrap();
         history.epochs.last().unwrap().training_cost.unwrap()
     };
