@@ -10,7 +10,7 @@ fn backprop_per_batch(c: &mut Criterion) {
     let network = sigmoid_network(&[784, 30, 10]);
     let mut group = c.benchmark_group("backprop [784,30,10]");
     for batch in [1usize, 10, 100] {
-        let mut workspace = Workspace::new(&network, batch);
+        let mut workspace = Workspace::new(&network, batch).unwrap();
         let indices: Vec<usize> = (0..batch).collect();
         let mut gradient = vec![0.0; network.params().len()];
         group.bench_with_input(
@@ -66,7 +66,7 @@ fn wide_network_on_one_and_two_cores(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .expect("a thread pool");
-        let mut workspace = Workspace::new(&network, batch);
+        let mut workspace = Workspace::new(&network, batch).unwrap();
         let mut gradient = vec![0.0; network.params().len()];
         group.bench_function(BenchmarkId::new("threads", threads), |b| {
             pool.install(|| {

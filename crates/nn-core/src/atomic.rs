@@ -1,29 +1,54 @@
-//! Writing files so that a crash or a full disk never leaves a half-written one behind.
+//! Writing files so that a crash, a full disk or a failed write never leaves a half-written one
+//! behind. Every file nn writes for the user (models, checkpoints, metrics, expanded data sets,
+//! pictures) goes through [`write_with`].
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes `path` atomically: `write` fills a temporary file in the same folder, which is flushed
-/// to disk, given ordinary permissions (read-write for the owner, readable by others, as a
-/// plainly created file would be under the usual umask) and only then renamed over `path`.
-/// Until the rename, any earlier file at `path` stays intact.
+/// How many symbolic links [`write_with`] follows before it gives up (as Linux's `ELOOP`).
+const MAX_LINKS: usize = 40;
+
+/// Writes `path` atomically: either the whole new contents are there or the earlier file is,
+/// untouched.
+///
+/// 1. `write` fills a temporary file created in the destination's folder (so the final rename
+///    never crosses file systems); on any error the temporary file is removed and an earlier
+///    file at `path` stays as it was.
+/// 2. The file is flushed and `fsync`ed, so its data is on disk before its name is.
+/// 3. It gets the permissions of the file it replaces, or, for a new file, those a plainly
+///    created file gets: read-write for everyone, less the process's umask (0644 under the
+///    usual umask 022).
+/// 4. It is renamed over `path`, and on Unix the folder is `fsync`ed so the rename itself is
+///    durable.
+///
+/// When `path` is a symbolic link, the file it points to (through any chain of links) is
+/// replaced and the link is kept, as editors do; a link to a missing file creates that file.
 pub fn write_with(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
-    let folder = match path.parent() {
+    let target = resolve_links(path)?;
+    let folder = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::NamedTempFile::new_in(folder)?;
-    write(temp.as_file_mut())?;
-    temp.as_file_mut().flush()?;
-    temp.as_file().sync_all()?;
+    let existing = std::fs::metadata(&target).ok().map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".nn-").suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        // Created with mode 0666, so the kernel applies the umask as for any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    temp.persist(path).map_err(|e| e.error)?;
+    let mut temp = builder.tempfile_in(folder)?;
+    if let Some(permissions) = existing {
+        temp.as_file().set_permissions(permissions)?;
+    }
+    write(temp.as_file_mut())?;
+    temp.as_file_mut().flush()?;
+    temp.as_file().sync_all()?;
+    temp.persist(&target).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    File::open(folder)?.sync_all()?;
     Ok(())
 }
 
@@ -32,9 +57,45 @@ pub fn write_bytes(path: &Path, contents: &[u8]) -> io::Result<()> {
     write_with(path, |file| file.write_all(contents))
 }
 
+/// The file a chain of symbolic links starting at `path` ends at (`path` itself when it is not
+/// a link); relative links are taken from the folder holding the link.
+fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(folder) => folder.join(link),
+                    None => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::other(format!(
+        "{}: more than {MAX_LINKS} symbolic links in a row",
+        path.display()
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The process's umask as the kernel reports it (Linux), if it does.
+    #[cfg(unix)]
+    fn umask() -> Option<u32> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+        u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
 
     #[test]
     fn replaces_the_file_whole_and_leaves_nothing_else() {
@@ -44,18 +105,38 @@ mod tests {
         write_bytes(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o644
-            );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_gets_the_permissions_the_umask_allows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.json");
+        write_bytes(&path, b"{}").unwrap();
+        // A file created the ordinary way in the same process, for comparison.
+        let plain = dir.path().join("plain.json");
+        std::fs::write(&plain, b"{}").unwrap();
+        assert_eq!(mode(&path), mode(&plain));
+        if let Some(umask) = umask() {
+            assert_eq!(mode(&path), 0o666 & !umask);
         }
     }
 
+    #[cfg(unix)]
     #[test]
-    fn a_failed_write_keeps_the_old_file() {
+    fn a_replaced_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.json");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_bytes(&path, b"new").unwrap();
+        assert_eq!(mode(&path), 0o640);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file_and_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.json");
         write_bytes(&path, b"good").unwrap();
@@ -66,5 +147,51 @@ mod tests {
         assert!(failed.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"good");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_failed_first_write_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.json");
+        assert!(write_with(&path, |_| Err(io::Error::other("no data"))).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_kept_and_its_target_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        let link = dir.path().join("link.json");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        write_bytes(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        // A link to a file not there yet creates the file.
+        let dangling = dir.path().join("dangling.json");
+        std::os::unix::fs::symlink("created.json", &dangling).unwrap();
+        write_bytes(&dangling, b"made").unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("created.json")).unwrap(),
+            b"made"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_loop_of_links_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::os::unix::fs::symlink("b", &a).unwrap();
+        std::os::unix::fs::symlink("a", &b).unwrap();
+        let error = write_bytes(&a, b"x").unwrap_err().to_string();
+        assert!(error.contains("symbolic links"), "{error}");
     }
 }

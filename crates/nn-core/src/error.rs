@@ -23,13 +23,66 @@ pub enum NetworkError {
         /// Weighted layers (layer sizes minus one).
         layers: usize,
     },
+    /// Layer sizes whose weights and biases would exceed [`crate::MAX_PARAMETERS`].
+    #[error(
+        "layer sizes {sizes:?} need {} parameters, more than the limit of {limit} (1 GiB of \
+         32-bit numbers); use smaller layers",
+        count_text(*count)
+    )]
+    TooManyParameters {
+        /// The layer sizes asked for.
+        sizes: Vec<usize>,
+        /// The number of weights and biases, `None` when it overflows `usize`.
+        count: Option<usize>,
+        /// The limit.
+        limit: usize,
+    },
+    /// Mini-batch buffers that would exceed [`crate::MAX_WORKSPACE_BYTES`].
+    #[error(
+        "a mini-batch of {batch} examples for layer sizes {sizes:?} needs {} bytes of buffers, \
+         more than the limit of {limit} (2 GiB); {}",
+        count_text(*bytes),
+        if *max_batch == 0 {
+            "use smaller layers".to_string()
+        } else {
+            format!("use a mini-batch of at most {max_batch}")
+        }
+    )]
+    WorkspaceTooLarge {
+        /// The layer sizes.
+        sizes: Vec<usize>,
+        /// The mini-batch size asked for.
+        batch: usize,
+        /// The bytes the buffers would take, `None` when the count overflows `usize`.
+        bytes: Option<usize>,
+        /// The limit.
+        limit: usize,
+        /// The largest mini-batch whose buffers fit (0 when not even one example fits).
+        max_batch: usize,
+    },
+    /// An input standardization that does not fit the network or holds unusable statistics.
+    #[error("invalid input standardization: {0}")]
+    InvalidStandardization(String),
     /// A saved model whose contents do not describe a valid network.
     #[error("{path}: {problem}")]
     InvalidModel {
         /// The model file.
         path: PathBuf,
         /// What is wrong, e.g. "layer 1 weights have 29 rows, expected 30".
-        problem: String,
+        problem: Box<ModelError>,
+    },
+    /// A model file larger than [`crate::model::MAX_MODEL_FILE_BYTES`].
+    #[error(
+        "{path}: the file has {bytes} bytes, more than the limit of {limit} for a model file; \
+         it is not a model written by nn or network2.py"
+    )]
+    ModelFileTooLarge {
+        /// The model file.
+        path: PathBuf,
+        /// Its size, or the bytes read before the limit was passed.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
@@ -39,6 +92,86 @@ pub enum NetworkError {
         /// The operating-system error.
         source: std::io::Error,
     },
+}
+
+/// What is wrong with model JSON (see [`crate::model_from_json`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// Text that is not JSON, or JSON without the keys and types of a model.
+    #[error("not a model file: {0}")]
+    Syntax(#[from] serde_json::Error),
+    /// Sizes, activations or standardization that do not describe a network we can build.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// A number of weight or bias layers that does not match the sizes.
+    #[error(
+        "sizes {sizes:?} need {expected} weight and bias layers, the file has {weights} and {biases}"
+    )]
+    LayerCount {
+        /// The sizes in the file.
+        sizes: Vec<usize>,
+        /// Weighted layers the sizes describe.
+        expected: usize,
+        /// Weight layers in the file.
+        weights: usize,
+        /// Bias layers in the file.
+        biases: usize,
+    },
+    /// A weight matrix with the wrong number of rows.
+    #[error("layer {layer} weights have {rows} rows, expected {expected} (sizes {sizes:?})")]
+    WeightRows {
+        /// The weighted layer, counted from 1.
+        layer: usize,
+        /// Rows in the file.
+        rows: usize,
+        /// Rows the sizes ask for.
+        expected: usize,
+        /// The sizes in the file.
+        sizes: Vec<usize>,
+    },
+    /// A weight row with the wrong number of columns.
+    #[error("layer {layer} weights row {row} has {columns} columns, expected {expected}")]
+    WeightColumns {
+        /// The weighted layer, counted from 1.
+        layer: usize,
+        /// The row, counted from 0.
+        row: usize,
+        /// Columns in the file.
+        columns: usize,
+        /// Columns the sizes ask for.
+        expected: usize,
+    },
+    /// A bias vector of the wrong length.
+    #[error("layer {layer} biases have {count} entries, expected {expected}")]
+    BiasCount {
+        /// The weighted layer, counted from 1.
+        layer: usize,
+        /// Entries in the file.
+        count: usize,
+        /// Entries the sizes ask for.
+        expected: usize,
+    },
+    /// A bias that is not written as network2.py writes it, `[b]`.
+    #[error("layer {layer} bias {index} must be a one-element list")]
+    BiasShape {
+        /// The weighted layer, counted from 1.
+        layer: usize,
+        /// The bias, counted from 0.
+        index: usize,
+    },
+    /// A number that is NaN, infinite, or too large for a 32-bit float (e.g. 1e39).
+    #[error("{what} is {value}, not a finite 32-bit number")]
+    NotFinite {
+        /// Which number, e.g. "layer 1 weight (0, 3)".
+        what: String,
+        /// Its value as read.
+        value: f64,
+    },
+}
+
+/// A count for an error message; `None` stands for one that overflowed.
+fn count_text(count: Option<usize>) -> String {
+    count.map_or_else(|| format!("more than {}", usize::MAX), |c| c.to_string())
 }
 
 /// Training could not start or could not go on.

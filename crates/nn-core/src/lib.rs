@@ -15,17 +15,22 @@ pub mod model;
 pub mod network;
 pub mod optimizer;
 pub mod regularizer;
+pub mod standardize;
 pub mod trainer;
 pub mod transform;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec};
 pub use cost::Cost;
-pub use error::{NetworkError, TrainError};
+pub use error::{ModelError, NetworkError, TrainError};
 pub use examples::{DenseExamples, Examples};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
-pub use network::{Evaluation, Initializer, LayerShape, Network, Workspace, argmax};
+pub use network::{
+    Evaluation, Initializer, LayerShape, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network, Workspace,
+    argmax, predicted_class,
+};
 pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, Sgd};
 pub use regularizer::Regularizer;
+pub use standardize::{PIXEL_STD_FLOOR, Standardization, StandardizationKind};
 pub use trainer::{
     EpochRecord, History, Monitor, Observer, Schedule, Silent, StopReason, TrainConfig, Trainer,
     TrainingState, cost_and_gradient, epoch_seed,

@@ -4,16 +4,32 @@
 //! layer, a list of one-element lists) and `cost` (the cost class's name). We write the same keys,
 //! so our files for the quadratic and cross-entropy costs load in network2.py's `load`, and we add
 //! `activations` and `format_version` for what network2 has no word for. A file without
-//! `activations` is network2's: sigmoid neurons throughout.
+//! `activations` is network2's: sigmoid neurons throughout. A network that standardizes its
+//! inputs also gets a `standardization` key (`{"kind": "pixel", "mean": [...], "std": [...]}`);
+//! network2.py's `load` ignores keys it does not know, so such a file still loads there, but
+//! network2 will not standardize the inputs it is given.
 
+use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Network, NetworkError, activation_from_spec};
+use crate::{
+    MAX_PARAMETERS, ModelError, Network, NetworkError, Standardization, activation_from_spec,
+};
 
 /// The version of the file format written by [`save_model`].
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The largest model file [`load_model`] reads: 32 bytes for each of [`MAX_PARAMETERS`]
+/// numbers, 8 GiB.
+///
+/// A number written by us or by network2.py takes at most 25 bytes with its separator (17
+/// significant digits, sign, point, exponent); each bias adds its one-element list's brackets
+/// and each weight row its own, so every network within [`MAX_PARAMETERS`] fits, with room for
+/// a standardization's two numbers per input unless the input layer is larger than an eighth
+/// of the parameters. Anything larger is not a model, and is refused before it is read.
+pub const MAX_MODEL_FILE_BYTES: u64 = 32 * MAX_PARAMETERS as u64;
 
 /// A network with the name of the cost it was trained with.
 #[derive(Debug, Clone)]
@@ -34,6 +50,8 @@ struct ModelFile {
     activations: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     format_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    standardization: Option<Standardization>,
 }
 
 /// The model as network2-compatible JSON text.
@@ -60,6 +78,7 @@ pub fn model_to_json(network: &Network, cost: &str) -> String {
         cost: cost.to_string(),
         activations: Some(network.activations().iter().map(|a| a.spec()).collect()),
         format_version: Some(FORMAT_VERSION),
+        standardization: Some(network.standardization().clone()).filter(|s| !s.is_none()),
     };
     serde_json::to_string(&file).expect("a model always serializes")
 }
@@ -78,85 +97,104 @@ pub fn save_model(network: &Network, cost: &str, path: &Path) -> Result<(), Netw
 }
 
 /// Loads a model saved by [`save_model`] or by network2.py, validating every shape and number.
+/// Files larger than [`MAX_MODEL_FILE_BYTES`] are refused without being read.
 pub fn load_model(path: &Path) -> Result<Model, NetworkError> {
-    let text = std::fs::read_to_string(path).map_err(|source| NetworkError::Io {
+    let io = |source| NetworkError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    model_from_json(&text).map_err(|problem| NetworkError::InvalidModel {
+    };
+    let too_large = |bytes| NetworkError::ModelFileTooLarge {
         path: path.to_path_buf(),
-        problem,
+        bytes,
+        limit: MAX_MODEL_FILE_BYTES,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let declared = file.metadata().map_err(io)?.len();
+    if declared > MAX_MODEL_FILE_BYTES {
+        return Err(too_large(declared));
+    }
+    // The length can change under us (or lie, for special files): the read is bounded too.
+    let mut bytes = Vec::new();
+    file.take(MAX_MODEL_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_MODEL_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    model_from_slice(&bytes).map_err(|problem| NetworkError::InvalidModel {
+        path: path.to_path_buf(),
+        problem: Box::new(problem),
     })
 }
 
 /// Parses and validates model JSON; the error says what is wrong.
-pub fn model_from_json(text: &str) -> Result<Model, String> {
-    let file: ModelFile =
-        serde_json::from_str(text).map_err(|e| format!("not a model file: {e}"))?;
+pub fn model_from_json(text: &str) -> Result<Model, ModelError> {
+    model_from_slice(text.as_bytes())
+}
+
+fn model_from_slice(bytes: &[u8]) -> Result<Model, ModelError> {
+    let file: ModelFile = serde_json::from_slice(bytes)?;
     let sizes = &file.sizes;
-    if sizes.len() < 2 || sizes.contains(&0) {
-        return Err(format!("invalid layer sizes {sizes:?}"));
-    }
-    let layers = sizes.len() - 1;
+    let layers = sizes.len().saturating_sub(1);
     let specs = file
         .activations
         .unwrap_or_else(|| vec!["sigmoid".into(); layers]);
     let activations = specs
         .iter()
         .map(|s| activation_from_spec(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    let mut network = Network::zeros(sizes, activations).map_err(|e| e.to_string())?;
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut network = Network::zeros(sizes, activations)?;
+    if let Some(standardization) = file.standardization {
+        network.set_standardization(standardization)?;
+    }
     if file.weights.len() != layers || file.biases.len() != layers {
-        return Err(format!(
-            "sizes {sizes:?} need {layers} weight and bias layers, the file has {} and {}",
-            file.weights.len(),
-            file.biases.len()
-        ));
+        return Err(ModelError::LayerCount {
+            sizes: sizes.clone(),
+            expected: layers,
+            weights: file.weights.len(),
+            biases: file.biases.len(),
+        });
     }
     let shapes = network.layers().to_vec();
     let params = network.params_mut();
     for (l, shape) in shapes.iter().enumerate() {
+        let layer = l + 1;
         let weights = &file.weights[l];
         if weights.len() != shape.rows {
-            return Err(format!(
-                "layer {} weights have {} rows, expected {} (sizes {sizes:?})",
-                l + 1,
-                weights.len(),
-                shape.rows
-            ));
+            return Err(ModelError::WeightRows {
+                layer,
+                rows: weights.len(),
+                expected: shape.rows,
+                sizes: sizes.clone(),
+            });
         }
         for (r, row) in weights.iter().enumerate() {
             if row.len() != shape.cols {
-                return Err(format!(
-                    "layer {} weights row {r} has {} columns, expected {}",
-                    l + 1,
-                    row.len(),
-                    shape.cols
-                ));
+                return Err(ModelError::WeightColumns {
+                    layer,
+                    row: r,
+                    columns: row.len(),
+                    expected: shape.cols,
+                });
             }
             for (c, &v) in row.iter().enumerate() {
                 params[shape.weights.start + c * shape.rows + r] =
-                    finite(v, || format!("layer {} weight ({r}, {c})", l + 1))?;
+                    finite(v, || format!("layer {layer} weight ({r}, {c})"))?;
             }
         }
         let biases = &file.biases[l];
         if biases.len() != shape.rows {
-            return Err(format!(
-                "layer {} biases have {} entries, expected {}",
-                l + 1,
-                biases.len(),
-                shape.rows
-            ));
+            return Err(ModelError::BiasCount {
+                layer,
+                count: biases.len(),
+                expected: shape.rows,
+            });
         }
         for (r, b) in biases.iter().enumerate() {
             let [b] = b.as_slice() else {
-                return Err(format!(
-                    "layer {} bias {r} must be a one-element list",
-                    l + 1
-                ));
+                return Err(ModelError::BiasShape { layer, index: r });
             };
-            params[shape.biases.start + r] = finite(*b, || format!("layer {} bias {r}", l + 1))?;
+            params[shape.biases.start + r] = finite(*b, || format!("layer {layer} bias {r}"))?;
         }
     }
     Ok(Model {
@@ -165,11 +203,14 @@ pub fn model_from_json(text: &str) -> Result<Model, String> {
     })
 }
 
-fn finite(value: f64, what: impl Fn() -> String) -> Result<f32, String> {
+fn finite(value: f64, what: impl Fn() -> String) -> Result<f32, ModelError> {
     let v = value as f32;
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(format!("{} is {value}, not a finite 32-bit number", what()))
+        Err(ModelError::NotFinite {
+            what: what(),
+            value,
+        })
     }
 }

@@ -15,7 +15,24 @@ use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
 use crate::linalg::{Op, gemm};
-use crate::{Activation, Cost, Examples, NetworkError, Sigmoid, TrainError};
+use crate::{Activation, Cost, Examples, NetworkError, Sigmoid, Standardization, TrainError};
+
+/// The most weights and biases a network may have: 2²⁸, 1 GiB of 32-bit numbers.
+///
+/// Training holds several vectors of this length (parameters, gradient, the optimizer's state,
+/// the best and the averaged weights): about 7 GiB at the limit, which a machine with 16-24 GiB
+/// can honour, while layer sizes that are typing mistakes (a hidden layer of 3·10¹⁵) are refused
+/// before anything is allocated. The chapter's largest network, [784, 100, 10], has 79 510.
+pub const MAX_PARAMETERS: usize = 1 << 28;
+
+/// The most bytes the buffers of one mini-batch ([`Workspace`]) may take: 2 GiB.
+///
+/// Per example the buffers hold the inputs and targets, z and σ(z) of every weighted layer,
+/// a dropout mask and its product for the input and every hidden layer, and two columns of
+/// errors as wide as the widest layer, all 4-byte floats; [`Network::workspace_bytes`] counts
+/// them. 2 GiB is about 200 000 MNIST examples of [784, 800, 800, 10] in one batch, far more
+/// than any useful mini-batch, yet still small beside a 16-24 GiB machine's memory.
+pub const MAX_WORKSPACE_BYTES: usize = 1 << 31;
 
 /// How the weights and biases of a new network are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,6 +77,7 @@ pub struct Network {
     activations: Vec<Arc<dyn Activation>>,
     layers: Vec<LayerShape>,
     params: Vec<f32>,
+    standardization: Standardization,
 }
 
 impl Network {
@@ -111,6 +129,16 @@ impl Network {
                 layers: sizes.len() - 1,
             });
         }
+        let too_many = |count| NetworkError::TooManyParameters {
+            sizes: sizes.to_vec(),
+            count,
+            limit: MAX_PARAMETERS,
+        };
+        let count = parameter_count(sizes).ok_or_else(|| too_many(None))?;
+        if count > MAX_PARAMETERS {
+            return Err(too_many(Some(count)));
+        }
+        check_workspace(sizes, 1)?;
         let mut offset = 0;
         let layers = sizes
             .windows(2)
@@ -132,7 +160,40 @@ impl Network {
             activations,
             layers,
             params: vec![0.0; offset],
+            standardization: Standardization::default(),
         })
+    }
+
+    /// The input standardization applied before the first layer (none unless one was set).
+    pub fn standardization(&self) -> &Standardization {
+        &self.standardization
+    }
+
+    /// Makes every forward pass standardize its inputs with `standardization` (see
+    /// [`Standardization::fit`]); refuses per-input statistics for another input size.
+    pub fn set_standardization(
+        &mut self,
+        standardization: Standardization,
+    ) -> Result<(), NetworkError> {
+        standardization.check_input_size(self.input_size())?;
+        self.standardization = standardization;
+        Ok(())
+    }
+
+    /// The bytes a [`Workspace`] for mini-batches of `batch` examples takes with these layer
+    /// sizes, `None` when the count overflows `usize`.
+    pub fn workspace_bytes(sizes: &[usize], batch: usize) -> Option<usize> {
+        workspace_floats_per_example(sizes)?
+            .checked_mul(batch)?
+            .checked_mul(size_of::<f32>())
+    }
+
+    /// The largest mini-batch whose [`Workspace`] stays within [`MAX_WORKSPACE_BYTES`]
+    /// (at least 1: [`Network::zeros`] refuses networks for which not even one example fits).
+    pub fn max_batch(&self) -> usize {
+        Self::workspace_bytes(&self.sizes, 1)
+            .and_then(|per_example| MAX_WORKSPACE_BYTES.checked_div(per_example))
+            .unwrap_or(0)
     }
 
     /// Layer sizes, input layer first.
@@ -196,10 +257,12 @@ impl Network {
         self.params.iter().all(|p| p.is_finite())
     }
 
-    /// The output activations for one input vector.
+    /// The output activations for one input vector (standardized first, when the network
+    /// carries a [`Standardization`]).
     pub fn feedforward(&self, input: &[f32]) -> Vec<f32> {
-        let mut workspace = Workspace::new(self, 1);
+        let mut workspace = Workspace::allocate(self, 1);
         workspace.inputs.copy_from_slice(input);
+        workspace.standardize(input.len(), 1);
         self.forward(&mut workspace, 1);
         workspace.acts.last().expect("output layer").clone()
     }
@@ -345,17 +408,18 @@ impl Network {
 
     /// Total cost (without any regularization term) and number of correct classifications over
     /// a data set, computed in parallel chunks whose results are added in a fixed order, so the
-    /// figures do not depend on the number of threads.
+    /// figures do not depend on the number of threads. An example whose outputs are not all
+    /// finite counts as wrong and is counted in [`Evaluation::non_finite`].
     pub fn evaluate(&self, data: &dyn Examples, cost: &dyn Cost) -> Evaluation {
-        const CHUNK: usize = 500;
+        let chunk = self.max_batch().min(500);
         let chunks: Vec<Range<usize>> = (0..data.len())
-            .step_by(CHUNK)
-            .map(|start| start..(start + CHUNK).min(data.len()))
+            .step_by(chunk)
+            .map(|start| start..(start + chunk).min(data.len()))
             .collect();
-        let partial: Vec<(f64, usize)> = chunks
+        let partial: Vec<(f64, usize, usize)> = chunks
             .into_par_iter()
             .map_init(
-                || Workspace::new(self, CHUNK),
+                || Workspace::allocate(self, chunk),
                 |ws, range| {
                     let m = range.len();
                     ws.load(data, range.clone());
@@ -372,11 +436,14 @@ impl Network {
                         rows,
                         self.activations.last().unwrap().as_ref(),
                     );
-                    let correct = range
-                        .zip(a.chunks_exact(rows))
-                        .filter(|(i, column)| data.class(*i) == Some(argmax(column)))
-                        .count();
-                    (total, correct)
+                    let (mut correct, mut non_finite) = (0, 0);
+                    for (i, column) in range.zip(a.chunks_exact(rows)) {
+                        match predicted_class(column) {
+                            None => non_finite += 1,
+                            Some(class) => correct += usize::from(data.class(i) == Some(class)),
+                        }
+                    }
+                    (total, correct, non_finite)
                 },
             )
             .collect();
@@ -384,16 +451,70 @@ impl Network {
             cost_sum: partial.iter().map(|p| p.0).sum(),
             correct: partial.iter().map(|p| p.1).sum(),
             count: data.len(),
+            non_finite: partial.iter().map(|p| p.2).sum(),
         }
     }
 
-    /// The predicted class (the index of the largest output activation) of one input.
-    pub fn classify(&self, input: &[f32]) -> usize {
-        argmax(&self.feedforward(input))
+    /// The predicted class of one input (see [`predicted_class`]): `None` when the network's
+    /// outputs for it are not all finite.
+    pub fn classify(&self, input: &[f32]) -> Option<usize> {
+        predicted_class(&self.feedforward(input))
     }
 }
 
-/// Index of the largest value (the first one on ties).
+/// The class an output column predicts: the index of its largest value (the first on ties),
+/// or `None` when any value is NaN or infinite, so that a broken network is never credited with
+/// an answer.
+pub fn predicted_class(outputs: &[f32]) -> Option<usize> {
+    outputs
+        .iter()
+        .all(|v| v.is_finite())
+        .then(|| argmax(outputs))
+}
+
+/// The weights and biases of a network with these layer sizes, `None` on overflow.
+fn parameter_count(sizes: &[usize]) -> Option<usize> {
+    sizes.windows(2).try_fold(0usize, |total, pair| {
+        let layer = pair[0].checked_mul(pair[1])?.checked_add(pair[1])?;
+        total.checked_add(layer)
+    })
+}
+
+/// The floats a [`Workspace`] holds per example, `None` on overflow (see
+/// [`MAX_WORKSPACE_BYTES`] for what they are).
+fn workspace_floats_per_example(sizes: &[usize]) -> Option<usize> {
+    let sum = |s: &[usize]| s.iter().try_fold(0usize, |t, &n| t.checked_add(n));
+    let (first, last) = (*sizes.first()?, *sizes.last()?);
+    let weighted = sum(&sizes[1..])?;
+    let masked = sum(&sizes[..sizes.len() - 1])?;
+    let widest = sizes.iter().copied().max()?;
+    [
+        first, last, weighted, weighted, masked, masked, widest, widest,
+    ]
+    .iter()
+    .try_fold(0usize, |t, &n| t.checked_add(n))
+}
+
+/// Refuses mini-batches of `batch` examples whose buffers would exceed [`MAX_WORKSPACE_BYTES`].
+fn check_workspace(sizes: &[usize], batch: usize) -> Result<(), NetworkError> {
+    let bytes = Network::workspace_bytes(sizes, batch);
+    if bytes.is_some_and(|b| b <= MAX_WORKSPACE_BYTES) {
+        return Ok(());
+    }
+    let max_batch = Network::workspace_bytes(sizes, 1)
+        .and_then(|per_example| MAX_WORKSPACE_BYTES.checked_div(per_example))
+        .unwrap_or(0);
+    Err(NetworkError::WorkspaceTooLarge {
+        sizes: sizes.to_vec(),
+        batch,
+        bytes,
+        limit: MAX_WORKSPACE_BYTES,
+        max_batch,
+    })
+}
+
+/// Index of the largest value (the first one on ties); NaN values are passed over, and a column
+/// of NaN gives 0. Use [`predicted_class`] to classify outputs that may not be finite.
 pub fn argmax(values: &[f32]) -> usize {
     values
         .iter()
@@ -438,6 +559,8 @@ pub struct Evaluation {
     pub correct: usize,
     /// Examples evaluated.
     pub count: usize,
+    /// Examples whose outputs were not all finite (NaN or infinite); they count as wrong.
+    pub non_finite: usize,
 }
 
 impl Evaluation {
@@ -468,11 +591,21 @@ pub struct Workspace {
     masked: Vec<Vec<f32>>,
     delta: Vec<f32>,
     back: Vec<f32>,
+    /// The network's input standardization, applied to every column loaded.
+    standardization: Standardization,
 }
 
 impl Workspace {
-    /// Buffers for batches of up to `capacity` examples.
-    pub fn new(network: &Network, capacity: usize) -> Self {
+    /// Buffers for batches of up to `capacity` examples; refuses a capacity whose buffers would
+    /// exceed [`MAX_WORKSPACE_BYTES`] (see [`Network::max_batch`]) before allocating anything.
+    pub fn new(network: &Network, capacity: usize) -> Result<Self, NetworkError> {
+        check_workspace(&network.sizes, capacity)?;
+        Ok(Self::allocate(network, capacity))
+    }
+
+    /// The buffers, for a capacity already known to fit.
+    fn allocate(network: &Network, capacity: usize) -> Self {
+        debug_assert!(capacity <= network.max_batch());
         let sizes = &network.sizes;
         let widest = sizes.iter().copied().max().unwrap_or(0) * capacity;
         let hidden_and_input = &sizes[..sizes.len() - 1];
@@ -493,10 +626,18 @@ impl Workspace {
                 .collect(),
             delta: vec![0.0; widest],
             back: vec![0.0; widest],
+            standardization: network.standardization.clone(),
         }
     }
 
-    /// Copies the examples `indices` into the input and target columns.
+    /// Standardizes the first `m` input columns, of `rows` inputs each.
+    fn standardize(&mut self, rows: usize, m: usize) {
+        self.standardization
+            .apply(&mut self.inputs[..rows * m], rows);
+    }
+
+    /// Copies the examples `indices` into the input and target columns, standardizing the
+    /// inputs when the network carries a [`Standardization`].
     pub fn load_indices(&mut self, data: &dyn Examples, indices: &[usize]) {
         debug_assert!(indices.len() <= self.capacity);
         let (n_in, n_out) = (data.input_len(), data.output_len());
@@ -504,13 +645,15 @@ impl Workspace {
             data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
             data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
         }
+        self.standardize(n_in, indices.len());
     }
 
     fn load(&mut self, data: &dyn Examples, range: Range<usize>) {
-        let (n_in, n_out) = (data.input_len(), data.output_len());
+        let (n_in, n_out, m) = (data.input_len(), data.output_len(), range.len());
         for (column, i) in range.enumerate() {
             data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
             data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
         }
+        self.standardize(n_in, m);
     }
 }

@@ -47,6 +47,18 @@ pub trait Optimizer: Send + Debug {
     fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError>;
 }
 
+/// A zero vector of optimizer state for `parameter_count` parameters, refused beyond
+/// [`crate::MAX_PARAMETERS`] (no network has more) before anything is allocated.
+fn state_vector(parameter_count: usize) -> Result<Vec<f32>, TrainError> {
+    if parameter_count > crate::MAX_PARAMETERS {
+        return Err(TrainError::Optimizer(format!(
+            "{parameter_count} parameters are more than the limit of {}",
+            crate::MAX_PARAMETERS
+        )));
+    }
+    Ok(vec![0.0; parameter_count])
+}
+
 fn restore_vectors(
     target: &mut [&mut Vec<f32>],
     state: Vec<Vec<f32>>,
@@ -149,7 +161,7 @@ impl Optimizer for Momentum {
         format!("{name}(mu={})", self.mu)
     }
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
-        self.velocity = vec![0.0; parameter_count];
+        self.velocity = state_vector(parameter_count)?;
         Ok(())
     }
     fn step(
@@ -211,8 +223,8 @@ impl Optimizer for Adam {
     }
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
         self.steps = 0.0;
-        self.first = vec![0.0; parameter_count];
-        self.second = vec![0.0; parameter_count];
+        self.first = state_vector(parameter_count)?;
+        self.second = state_vector(parameter_count)?;
         Ok(())
     }
     fn step(

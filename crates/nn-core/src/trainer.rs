@@ -304,8 +304,8 @@ impl std::fmt::Debug for Trainer<'_> {
 }
 
 impl<'c> Trainer<'c> {
-    /// Prepares a run; fails on nonsensical hyper-parameters or an optimizer that refuses the
-    /// network.
+    /// Prepares a run; fails on nonsensical hyper-parameters, a mini-batch whose buffers would
+    /// exceed [`crate::MAX_WORKSPACE_BYTES`], or an optimizer that refuses the network.
     pub fn new(
         network: Network,
         cost: &'c dyn Cost,
@@ -314,8 +314,8 @@ impl<'c> Trainer<'c> {
         config: TrainConfig,
     ) -> Result<Self, TrainError> {
         config.validate()?;
+        let workspace = Workspace::new(&network, config.batch_size)?;
         optimizer.prepare(network.params().len())?;
-        let workspace = Workspace::new(&network, config.batch_size);
         let gradient = vec![0.0; network.params().len()];
         let state = TrainingState {
             history: Vec::new(),
@@ -774,6 +774,10 @@ impl Curvature for BatchCurvature<'_> {
 /// The regularized cost C = C₀ + penalties averaged over every example of `data`, taken as one
 /// mini-batch with n = `data.len()`, and its gradient as backpropagation computes it (laid out
 /// like [`Network::params`]). Gradient checks compare it with finite differences of the cost.
+///
+/// # Panics
+/// When the whole set does not fit one [`Workspace`] ([`Network::max_batch`]); this is meant for
+/// small sets.
 pub fn cost_and_gradient(
     network: &Network,
     cost: &dyn Cost,
@@ -781,7 +785,8 @@ pub fn cost_and_gradient(
     data: &dyn Examples,
 ) -> (f64, Vec<f32>) {
     let n = data.len();
-    let mut workspace = Workspace::new(network, n);
+    let mut workspace =
+        Workspace::new(network, n).expect("a data set small enough for one mini-batch");
     let indices: Vec<usize> = (0..n).collect();
     workspace.load_indices(data, &indices);
     let mut gradient = vec![0.0; network.params().len()];

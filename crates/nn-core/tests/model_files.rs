@@ -119,7 +119,8 @@ fn broken_files_are_refused_with_the_reason() {
     for (text, expected) in cases {
         let error = model_from_json(&text)
             .err()
-            .unwrap_or_else(|| panic!("accepted: {text}"));
+            .unwrap_or_else(|| panic!("accepted: {text}"))
+            .to_string();
         assert!(error.contains(expected), "{error:?} lacks {expected:?}");
     }
     let dir = tempfile::tempdir().unwrap();
