@@ -79,7 +79,27 @@ impl DataExpansion {
         seed: u64,
     ) -> Result<Self, RegularizeError> {
         check_transforms(transforms)?;
+        let too_large = || RegularizeError::ExpansionTooLarge {
+            images: base.len(),
+            copies,
+        };
+        let total = |per_image: usize| {
+            copies
+                .checked_add(1)
+                .and_then(|c| c.checked_mul(base.len()))
+                .and_then(|n| n.checked_mul(per_image))
+                .ok_or_else(too_large)
+        };
         let mut expanded = base.clone();
+        let (pixels, labels) = (total(base.input_len())?, total(1)?);
+        expanded
+            .pixels
+            .try_reserve_exact(pixels - expanded.pixels.len())
+            .map_err(|_| too_large())?;
+        expanded
+            .labels
+            .try_reserve_exact(labels - expanded.labels.len())
+            .map_err(|_| too_large())?;
         let mut copy = base.empty_like();
         for k in 0..copies {
             let copy_seed = seed ^ (k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
@@ -161,6 +181,32 @@ impl EpochTransform for DataExpansion {
                 augment_set(base, transforms, *keep_original, seed, buffer);
                 buffer
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nn_data::RandomShift;
+
+    use super::*;
+
+    #[test]
+    fn copies_that_cannot_fit_in_memory_are_refused_before_any_is_made() {
+        let base = ImageSet {
+            pixels: vec![0; 2 * 4],
+            rows: 2,
+            cols: 2,
+            labels: vec![0, 1],
+            classes: 2,
+            inverted: false,
+        };
+        let transforms: Vec<Box<dyn ImageTransform>> = vec![Box::new(RandomShift::default())];
+        for copies in [usize::MAX, usize::MAX / 4, 1 << 62] {
+            assert_eq!(
+                DataExpansion::offline(&base, &transforms, copies, 0).unwrap_err(),
+                RegularizeError::ExpansionTooLarge { images: 2, copies }
+            );
         }
     }
 }
