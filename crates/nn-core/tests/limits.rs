@@ -172,3 +172,14 @@ fn predicted_class_answers_only_for_finite_outputs() {
     assert_eq!(predicted_class(&[0.3, f32::INFINITY]), None);
     assert_eq!(predicted_class(&[f32::NEG_INFINITY, 0.3]), None);
 }
+
+#[test]
+fn the_documented_largest_mini_batches_are_the_ones_allowed() {
+    let max_batch = |sizes: &[usize]| {
+        Network::sigmoid(sizes, Initializer::Default, 0)
+            .unwrap()
+            .max_batch()
+    };
+    assert_eq!(max_batch(&[784, 30, 10]), 131_909);
+    assert_eq!(max_batch(&[784, 800, 800, 10]), 51_711);
+}
