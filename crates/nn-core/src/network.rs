@@ -192,9 +192,7 @@ impl Network {
     /// The largest mini-batch whose [`Workspace`] stays within [`MAX_WORKSPACE_BYTES`]
     /// (at least 1: [`Network::zeros`] refuses networks for which not even one example fits).
     pub fn max_batch(&self) -> usize {
-        Self::workspace_bytes(&self.sizes, 1)
-            .and_then(|per_example| MAX_WORKSPACE_BYTES.checked_div(per_example))
-            .unwrap_or(0)
+        max_batch(&self.sizes)
     }
 
     /// Layer sizes, input layer first.
@@ -502,16 +500,20 @@ fn check_workspace(sizes: &[usize], batch: usize) -> Result<(), NetworkError> {
     if bytes.is_some_and(|b| b <= MAX_WORKSPACE_BYTES) {
         return Ok(());
     }
-    let max_batch = Network::workspace_bytes(sizes, 1)
-        .and_then(|per_example| MAX_WORKSPACE_BYTES.checked_div(per_example))
-        .unwrap_or(0);
     Err(NetworkError::WorkspaceTooLarge {
         sizes: sizes.to_vec(),
         batch,
         bytes,
         limit: MAX_WORKSPACE_BYTES,
-        max_batch,
+        max_batch: max_batch(sizes),
     })
+}
+
+/// The largest mini-batch whose buffers fit [`MAX_WORKSPACE_BYTES`] with these layer sizes.
+fn max_batch(sizes: &[usize]) -> usize {
+    Network::workspace_bytes(sizes, 1)
+        .and_then(|per_example| MAX_WORKSPACE_BYTES.checked_div(per_example))
+        .unwrap_or(0)
 }
 
 /// Index of the largest value (the first one on ties); NaN values are passed over, and a column

@@ -261,8 +261,10 @@ fn a_file_with_a_standardization_loads_and_a_malformed_one_is_refused() {
             "standard deviation 0 is -1",
         ),
         (
+            // Depending on serde_json's features the number is refused as it is parsed or
+            // read as infinity and refused then.
             r#"{"kind": "global", "mean": [1e39], "std": [1.0]}"#,
-            "mean 0 is inf",
+            "mean 0 is inf|out of range",
         ),
         (
             r#"{"kind": "global", "mean": [NaN], "std": [1.0]}"#,
@@ -278,7 +280,10 @@ fn a_file_with_a_standardization_loads_and_a_malformed_one_is_refused() {
             .err()
             .unwrap_or_else(|| panic!("accepted {field}"))
             .to_string();
-        assert!(error.contains(expected), "{field}: {error}");
+        assert!(
+            expected.split('|').any(|e| error.contains(e)),
+            "{field}: {error}"
+        );
         assert!(!error.contains('\n'), "{error}");
     }
 }
