@@ -1,4 +1,4 @@
-//! Input standardization stored with a network: x → (x − μ) / σ before the first layer.
+//! Input standardization stored with a network: x → (x − μ) · (1/σ) before the first layer.
 //!
 //! This is what torchvision's `Normalize(mean, std)` and scikit-learn's `StandardScaler` do.
 //! The statistics are fitted once, on the training examples only, and then travel with the
@@ -81,6 +81,9 @@ pub struct Standardization {
     kind: StandardizationKind,
     mean: Vec<f32>,
     std: Vec<f32>,
+    /// 1/σ, so that applying it multiplies instead of dividing.
+    #[serde(skip)]
+    scale: Vec<f32>,
 }
 
 /// The fields as read, before they are checked.
@@ -127,11 +130,22 @@ impl TryFrom<Parts> for Standardization {
                 "standard deviation {i} is {s}, not a positive finite number"
             ));
         }
-        Ok(Self { kind, mean, std })
+        Ok(Self::from_parts(kind, mean, std))
     }
 }
 
 impl Standardization {
+    /// The standardization with these checked statistics.
+    fn from_parts(kind: StandardizationKind, mean: Vec<f32>, std: Vec<f32>) -> Self {
+        let scale = std.iter().map(|s| 1.0 / s).collect();
+        Self {
+            kind,
+            mean,
+            std,
+            scale,
+        }
+    }
+
     /// Fits the statistics of `kind` to the inputs of `training` (two passes over the set, sums
     /// in f64, no allocation per example). Deviations are population deviations (divided by n),
     /// as `StandardScaler` computes them. Refuses an empty set and one whose input values are
@@ -174,7 +188,8 @@ impl Standardization {
             .map(|(s, m)| s + count * (m - global_mean) * (m - global_mean))
             .sum();
         let global_std = (global_square / (count * width as f64)).sqrt();
-        if !(global_mean.is_finite() && global_std.is_finite()) || global_std as f32 <= 0.0 {
+        let smallest = (f64::from(PIXEL_STD_FLOOR) * global_std) as f32;
+        if !(global_mean.is_finite() && global_std.is_finite() && smallest.is_normal()) {
             return Err(NetworkError::InvalidStandardization(format!(
                 "the training inputs have mean {global_mean} and standard deviation \
                  {global_std}: nothing to standardize; use none"
@@ -194,7 +209,7 @@ impl Standardization {
                 )
             }
         };
-        Ok(Self { kind, mean, std })
+        Ok(Self::from_parts(kind, mean, std))
     }
 
     /// Which statistics these are.
@@ -228,18 +243,19 @@ impl Standardization {
         Ok(())
     }
 
-    /// Standardizes `inputs` in place: columns of `rows` inputs, one per example.
+    /// Standardizes `inputs` in place, x → (x − μ) · (1/σ): columns of `rows` inputs, one per
+    /// example.
     pub(crate) fn apply(&self, inputs: &mut [f32], rows: usize) {
         match self.kind {
             StandardizationKind::None => {}
             StandardizationKind::Global => {
-                let (m, s) = (self.mean[0], self.std[0]);
-                inputs.iter_mut().for_each(|x| *x = (*x - m) / s);
+                let (m, s) = (self.mean[0], self.scale[0]);
+                inputs.iter_mut().for_each(|x| *x = (*x - m) * s);
             }
             StandardizationKind::Pixel => {
                 for column in inputs.chunks_exact_mut(rows) {
-                    for ((x, m), s) in column.iter_mut().zip(&self.mean).zip(&self.std) {
-                        *x = (*x - m) / s;
+                    for ((x, m), s) in column.iter_mut().zip(&self.mean).zip(&self.scale) {
+                        *x = (*x - m) * s;
                     }
                 }
             }

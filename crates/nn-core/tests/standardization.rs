@@ -105,7 +105,7 @@ fn a_standardized_network_computes_what_a_plain_one_computes_on_standardized_inp
             .unwrap();
         let by_hand = mapped(&data, |i, x| {
             let j = i.min(standardization.mean().len() - 1);
-            (x - standardization.mean()[j]) / standardization.std()[j]
+            (x - standardization.mean()[j]) * (1.0 / standardization.std()[j])
         });
         for (raw, standardized) in inputs(&data).iter().zip(inputs(&by_hand)) {
             assert_eq!(
