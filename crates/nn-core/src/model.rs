@@ -26,9 +26,11 @@ pub const FORMAT_VERSION: u32 = 1;
 ///
 /// A number written by us or by network2.py takes at most 25 bytes with its separator (17
 /// significant digits, sign, point, exponent); each bias adds its one-element list's brackets
-/// and each weight row its own, so every network within [`MAX_PARAMETERS`] fits, with room for
-/// a standardization's two numbers per input unless the input layer is larger than an eighth
-/// of the parameters. Anything larger is not a model, and is refused before it is read.
+/// and each weight row its own, at most 29 bytes per parameter in all, so every network within
+/// [`MAX_PARAMETERS`] fits. A standardization's two numbers per input (50 bytes) fit in the rest
+/// whenever the network has at least 17 parameters per input, as any network with a first hidden
+/// layer of 17 or more neurons has. Anything larger is not a model, and is refused before it is
+/// read.
 pub const MAX_MODEL_FILE_BYTES: u64 = 32 * MAX_PARAMETERS as u64;
 
 /// A network with the name of the cost it was trained with.

@@ -73,8 +73,8 @@ pub const PIXEL_STD_FLOOR: f32 = 0.1;
 /// An input standardization: nothing, or a mean μ and standard deviation σ (one pair for
 /// [`StandardizationKind::Global`], one per input for [`StandardizationKind::Pixel`]).
 ///
-/// Every σ is finite and positive and every μ finite: [`Standardization::fit`] and
-/// deserialization both guarantee it.
+/// Every σ is a positive normal (finite, not subnormal) number and every μ finite:
+/// [`Standardization::fit`] and deserialization both guarantee it, so 1/σ is finite too.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(try_from = "Parts")]
 pub struct Standardization {
@@ -124,10 +124,11 @@ impl TryFrom<Parts> for Standardization {
         if let Some((i, s)) = std
             .iter()
             .enumerate()
-            .find(|(_, s)| !(s.is_finite() && **s > 0.0))
+            .find(|(_, s)| !(s.is_normal() && **s > 0.0))
         {
             return bad(format!(
-                "standard deviation {i} is {s}, not a positive finite number"
+                "standard deviation {i} is {s}, not a positive finite number (nor a subnormal \
+                 one, whose reciprocal is infinite)"
             ));
         }
         Ok(Self::from_parts(kind, mean, std))

@@ -249,6 +249,10 @@ fn a_file_with_a_standardization_loads_and_a_malformed_one_is_refused() {
             "as many deviations as means",
         ),
         (
+            r#"{"kind": "pixel", "mean": [0.5, 0.25], "std": [1e-40, 1.0]}"#,
+            "standard deviation 0 is 0.0000",
+        ),
+        (
             r#"{"kind": "global", "mean": [0.1, 0.2], "std": [1.0, 1.0]}"#,
             "1 mean and 1 deviation",
         ),
