@@ -4,6 +4,11 @@
 //! update rules ([`Optimizer`]), activations ([`Activation`]) and per-epoch data transforms
 //! ([`EpochTransform`]) are traits; other crates implement them and the [`Trainer`] composes
 //! them as trait objects.
+//!
+//! Sizes that come from outside are bounded before anything is allocated: a network has at most
+//! [`MAX_PARAMETERS`] weights and biases, a mini-batch's buffers take at most
+//! [`MAX_WORKSPACE_BYTES`], a model file at most [`model::MAX_MODEL_FILE_BYTES`]. Inputs may be
+//! standardized by statistics the network carries ([`Standardization`]).
 
 pub mod activation;
 pub mod atomic;

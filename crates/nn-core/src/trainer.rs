@@ -78,7 +78,8 @@ impl Schedule {
 pub struct TrainConfig {
     /// Number of epochs (an upper bound when early stopping or the schedule ends the run).
     pub epochs: usize,
-    /// Mini-batch size m.
+    /// Mini-batch size m. [`Trainer::new`] refuses one whose buffers would exceed
+    /// [`crate::MAX_WORKSPACE_BYTES`]; [`Network::max_batch`] gives the largest allowed.
     pub batch_size: usize,
     /// Learning rate η.
     pub eta: f32,
