@@ -48,8 +48,18 @@ pub fn write_with(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) 
     temp.as_file().sync_all()?;
     temp.persist(&target).map_err(|e| e.error)?;
     #[cfg(unix)]
-    File::open(folder)?.sync_all()?;
+    sync_folder(folder)?;
     Ok(())
+}
+
+/// `fsync`s a folder, making a rename in it durable. File systems that cannot sync a folder say
+/// so with `EINVAL`; the file is in place, so that is not an error.
+#[cfg(unix)]
+fn sync_folder(folder: &Path) -> io::Result<()> {
+    match File::open(folder)?.sync_all() {
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
+        result => result,
+    }
 }
 
 /// Writes `contents` to `path` atomically (see [`write_with`]).
