@@ -165,6 +165,13 @@ pub enum LrSchedule {
     Exponential(f32),
 }
 
+/// Smallest factor of `exp:F`: a smaller one takes η below any useful value within a few
+/// epochs (and below the smallest `f32` soon after).
+pub const MIN_EXP_FACTOR: f32 = 0.001;
+
+/// Most epochs of a run (`--epochs`): the chapter's longest runs take a few hundred.
+pub const MAX_EPOCHS: usize = 100_000;
+
 impl fmt::Display for LrSchedule {
     /// The command-line spelling, which [`FromStr`] reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,14 +196,13 @@ impl FromStr for LrSchedule {
             return Ok(Self::Halve(n));
         }
         if let Some(Ok(factor)) = s.strip_prefix("exp:").map(str::parse::<f32>)
-            && factor > 0.0
-            && factor < 1.0
+            && (MIN_EXP_FACTOR..1.0).contains(&factor)
         {
             return Ok(Self::Exponential(factor));
         }
         Err(format!(
             "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with \
-             0 < F < 1 (e.g. exp:0.97) or constant"
+             {MIN_EXP_FACTOR} <= F < 1 (e.g. exp:0.97) or constant"
         ))
     }
 }
@@ -225,10 +231,11 @@ pub struct TrainArgs {
     /// Learning rate η > 0 [default: 0.5]
     #[arg(long)]
     pub eta: Option<f32>,
-    /// Mini-batch size m >= 1 [default: 10]
+    /// Mini-batch size m >= 1, at most the number of training images [default: 10]
     #[arg(long, value_name = "M")]
     pub batch_size: Option<usize>,
-    /// Number of epochs (an upper bound with early stopping or a schedule) [default: 30]
+    /// Number of epochs, at most 100000 (an upper bound with early stopping or a schedule)
+    /// [default: 30]
     #[arg(long)]
     pub epochs: Option<usize>,
     /// L2 regularization parameter λ; 0 turns it off [default: 5.0]
@@ -281,7 +288,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub early_stopping: Option<usize>,
     /// Learning-rate schedule: halve:N halves η after N epochs without improvement and stops at
-    /// η/128; exp:F multiplies η by F after every epoch [default: constant]
+    /// η/128; exp:F multiplies η by F (0.001 <= F < 1) after every epoch [default: constant]
     #[arg(long, value_name = "SCHEDULE")]
     pub lr_schedule: Option<LrSchedule>,
     /// Polyak averaging: monitor, early-stop and keep the average w̄ of the weights over the
@@ -295,7 +302,7 @@ pub struct TrainArgs {
     /// Seed of the initial weights, shuffling, dropout and distortions [default: 0]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Number of worker threads [default: one per core]
+    /// Number of worker threads, 1 to 256 [default: one per core]
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
     /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
     Cost, EpochTransform, Evaluation, Examples, History, Network, Optimizer, Regularizer, Trainer,
     save_model,
@@ -63,17 +63,29 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     }
     .inverted(options.invert);
     let test = splits.test.inverted(options.invert);
-    if network.input_size() != training.input_len() || network.output_size() != training.classes {
+    for (set, name) in [
+        (&training, "training"),
+        (&evaluation, options.eval.name()),
+        (&test, "test"),
+    ] {
+        let what = format!("the {name} images of {}", location.dir.display());
+        compose::check_data(&network, set, &what).map_err(|e| {
+            let mut suggested = network.sizes().to_vec();
+            (suggested[0], *suggested.last_mut().expect("two layers")) =
+                (set.input_len(), set.classes);
+            anyhow!(
+                "--layers {}: {e}; make the first and last layers fit the data (e.g. --layers {})",
+                compose::join(network.sizes()),
+                compose::join(&suggested)
+            )
+        })?;
+    }
+    if options.batch_size > training.len() {
         bail!(
-            "--layers {}: MNIST images have {} pixels and {} classes, so the first layer must be \
-             {} and the last {} (e.g. --layers {},30,{})",
-            compose::join(network.sizes()),
-            training.input_len(),
-            training.classes,
-            training.input_len(),
-            training.classes,
-            training.input_len(),
-            training.classes
+            "--batch-size {}: larger than the {} training images; use at most {}",
+            options.batch_size,
+            training.len(),
+            training.len()
         );
     }
 
@@ -184,13 +196,16 @@ fn resolve(args: &TrainArgs) -> Result<(RunOptions, Option<Restored>, Option<Pat
     }
 }
 
+/// Most worker threads `--threads` starts: more only cost memory and switching.
+const MAX_THREADS: usize = 256;
+
 /// Builds the global thread pool with `threads` workers, once per process.
 fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(threads) = threads else {
         return Ok(());
     };
-    if threads == 0 {
-        bail!("--threads 0: use at least 1 thread");
+    if threads == 0 || threads > MAX_THREADS {
+        bail!("--threads {threads}: use 1 to {MAX_THREADS} threads (one per core is best)");
     }
     if rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
