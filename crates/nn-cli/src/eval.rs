@@ -1,7 +1,7 @@
 //! `nn eval`: a saved model's accuracy on the test or validation images, its confusion matrix,
 //! and a gallery of the digits it gets wrong.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use image::Rgb;
@@ -10,6 +10,7 @@ use nn_data::ImageSet;
 use rayon::prelude::*;
 
 use crate::compose;
+use crate::destination::{self, Destination};
 use crate::digits::{self, Tile};
 use crate::options::EvalSet;
 
@@ -73,16 +74,6 @@ fn predictions(network: &Network, set: &ImageSet) -> Vec<Option<usize>> {
 
 /// Runs `nn eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    if let Some(path) = &args.gallery
-        && !path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
-    {
-        bail!(
-            "--gallery {}: use a file name ending in .png",
-            path.display()
-        );
-    }
     let model = load_model(&args.model)?;
     let (_, splits) = digits::load(args.data.as_deref())?;
     let set = match args.set {
@@ -95,6 +86,12 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         &format!("the {} images", args.set.name()),
     )
     .with_context(|| format!("cannot evaluate {}", args.model.display()))?;
+    if let Some(path) = &args.gallery {
+        let mut inputs = destination::data_files(&digits::locate(args.data.as_deref())?.dir);
+        inputs.push(args.model.clone());
+        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        destination::check(&[Destination::file("--gallery", path, &["png"])], &inputs)?;
+    }
     if set.is_empty() {
         bail!("the {} set holds no images", args.set.name());
     }

@@ -314,7 +314,11 @@ pub struct TrainArgs {
     /// Write a checkpoint into DIR after every epoch
     #[arg(long, value_name = "DIR")]
     pub checkpoint: Option<PathBuf>,
-    /// Continue the run checkpointed in DIR (its options apply; --epochs may extend it)
+    /// Let --checkpoint DIR replace the checkpoint of another run held there
+    #[arg(long)]
+    pub overwrite_checkpoint: bool,
+    /// Continue the run checkpointed in DIR (its options apply; --epochs may extend it; other
+    /// training flags must repeat the saved values) on the same data
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
     /// Plot cost and accuracy per epoch (.png or .svg)
@@ -493,45 +497,73 @@ impl RunOptions {
     }
 }
 
-/// The training flags given alongside `--resume`, which a checkpoint fixes: an error names them.
-pub fn check_resume_flags(args: &TrainArgs) -> Result<()> {
-    let given: Vec<&str> = [
-        ("--recipe", args.recipe.is_some()),
-        ("--layers", args.layers.is_some()),
-        ("--cost", args.cost.is_some()),
-        ("--activation", args.activation.is_some()),
-        ("--init", args.init.is_some()),
-        ("--eta", args.eta.is_some()),
-        ("--batch-size", args.batch_size.is_some()),
-        ("--lambda", args.lambda.is_some()),
-        ("--l1", args.l1.is_some()),
-        ("--dropout", args.dropout.is_some()),
-        ("--input-dropout", args.input_dropout.is_some()),
-        ("--max-norm", args.max_norm.is_some()),
-        ("--optimizer", args.optimizer.is_some()),
-        ("--momentum", args.momentum.is_some()),
-        ("--expand", args.expand.is_some()),
-        ("--keep-original", args.keep_original.is_some()),
-        ("--train-size", args.train_size.is_some()),
-        ("--per-class", args.per_class.is_some()),
-        ("--validation-size", args.validation_size.is_some()),
-        ("--eval", args.eval.is_some()),
-        ("--monitor", args.monitor.is_some()),
-        ("--early-stopping", args.early_stopping.is_some()),
-        ("--lr-schedule", args.lr_schedule.is_some()),
-        ("--average-weights", args.average_weights.is_some()),
-        ("--invert", args.invert),
-        ("--seed", args.seed.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, given)| given.then_some(flag))
-    .collect();
-    if !given.is_empty() {
+/// The training flags given alongside `--resume` whose values differ from the checkpoint's
+/// `saved` options: an error names each with the saved and the given value. Flags that repeat
+/// the saved values are accepted (the same command with `--resume` added), and `--epochs` may
+/// extend the run.
+pub fn check_resume_flags(args: &TrainArgs, saved: &RunOptions) -> Result<()> {
+    let base = args.recipe.map_or_else(|| saved.clone(), |r| r.options());
+    let given = RunOptions::from_args(args, base);
+    let show = |v: serde_json::Value| match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Null => "none".to_string(),
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .map(|i| i.to_string().trim_matches('"').to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    };
+    let mut differing = Vec::new();
+    macro_rules! compare {
+        ($($field:ident => $flag:literal),* $(,)?) => {
+            $(if given.$field != saved.$field {
+                differing.push(format!(
+                    "{} (saved {}, given {})",
+                    $flag,
+                    show(serde_json::json!(saved.$field)),
+                    show(serde_json::json!(given.$field))
+                ));
+            })*
+        };
+    }
+    compare!(
+        layers => "--layers",
+        cost => "--cost",
+        activation => "--activation",
+        init => "--init",
+        eta => "--eta",
+        batch_size => "--batch-size",
+        lambda => "--lambda",
+        l1 => "--l1",
+        dropout => "--dropout",
+        input_dropout => "--input-dropout",
+        max_norm => "--max-norm",
+        optimizer => "--optimizer",
+        momentum => "--momentum",
+        expand => "--expand",
+        keep_original => "--keep-original",
+        train_size => "--train-size",
+        per_class => "--per-class",
+        validation_size => "--validation-size",
+        eval => "--eval",
+        monitor => "--monitor",
+        early_stopping => "--early-stopping",
+        lr_schedule => "--lr-schedule",
+        average_weights => "--average-weights",
+        invert => "--invert",
+        seed => "--seed",
+    );
+    if !differing.is_empty() {
         bail!(
-            "--resume continues a run with the options saved in its checkpoint; drop {} (only \
-             --epochs, --data, --threads, --save, --checkpoint, --plot, --metrics and --quiet \
-             may accompany --resume)",
-            given.join(", ")
+            "--resume continues a run with the options saved in its checkpoint, but {}{} differ{}; \
+             drop {} or start a new run",
+            args.recipe
+                .and_then(|r| r.to_possible_value())
+                .map_or_else(String::new, |r| format!("with --recipe {} ", r.get_name())),
+            differing.join(", "),
+            if differing.len() == 1 { "s" } else { "" },
+            if differing.len() == 1 { "it" } else { "them" }
         );
     }
     Ok(())

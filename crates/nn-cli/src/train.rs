@@ -1,7 +1,7 @@
 //! One whole training run from parsed options: `nn train`, and the building block of any
 //! subcommand that trains (reproductions of the chapter's figures, hyper-parameter searches).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -11,6 +11,7 @@ use nn_core::{
 };
 
 use crate::checkpoint::{self, Restored};
+use crate::destination::{self, Destination};
 use crate::options::{EvalSet, RunOptions, TrainArgs, check_resume_flags};
 use crate::progress::{Mode, Reporter, Sizes};
 use crate::{compose, digits, metrics, plot};
@@ -41,11 +42,8 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     let config = compose::config(&options)?;
     let optimizer = compose::optimizer(&options)?;
     let regularizers = compose::regularizers(&options)?;
-    if let Some(path) = &args.plot {
-        plot::check_path(path)?;
-    }
     let (network, resume) = match restored {
-        Some(r) => (r.network, Some((r.state, r.optimizer_state))),
+        Some(r) => (r.network, Some((r.state, r.optimizer_state, r.data))),
         None => (compose::network(&options)?, None),
     };
 
@@ -63,6 +61,11 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     }
     .inverted(options.invert);
     let test = splits.test.inverted(options.invert);
+    check_destinations(args, checkpoint_dir.as_deref(), &location.dir)?;
+    let data = match &checkpoint_dir {
+        Some(_) => checkpoint::data_identity(&location.dir)?,
+        None => Vec::new(),
+    };
     for (set, name) in [
         (&training, "training"),
         (&evaluation, options.eval.name()),
@@ -107,7 +110,12 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         },
         options.epochs,
     );
-    if let (Some((state, optimizer_state)), Some(dir)) = (resume, &args.resume) {
+    if let (Some((state, optimizer_state, saved_data)), Some(dir)) = (resume, &args.resume) {
+        if let Some(warning) = checkpoint::check_data(saved_data.as_deref(), &data)
+            .with_context(|| format!("--resume {}", dir.display()))?
+        {
+            nn_core::Observer::warning(&mut reporter, &warning);
+        }
         let done = state.history.len();
         trainer
             .resume(state, optimizer_state)
@@ -133,7 +141,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     while !trainer.is_finished() {
         trainer.run_epoch(&training, Some(&evaluation), &mut reporter)?;
         if let Some(dir) = &checkpoint_dir {
-            checkpoint::save(dir, &options, &trainer, cost.name())?;
+            checkpoint::save(dir, &options, &data, &trainer, cost.name())?;
         }
     }
     let (network, history) = trainer.finish();
@@ -184,8 +192,8 @@ fn resolve(args: &TrainArgs) -> Result<(RunOptions, Option<Restored>, Option<Pat
             args.checkpoint.clone(),
         )),
         Some(dir) => {
-            check_resume_flags(args)?;
             let restored = checkpoint::load(dir)?;
+            check_resume_flags(args, &restored.options)?;
             let mut options = restored.options.clone();
             if let Some(epochs) = args.epochs {
                 options.epochs = epochs;
@@ -233,11 +241,62 @@ fn describe_rules(
     parts.join(", ")
 }
 
-/// The model, metrics and plot files the flags ask for.
-fn write_outputs(args: &TrainArgs, outcome: &RunOutcome) -> Result<()> {
+/// Checks, before any work, every file the run will write (see [`destination::check`]): the
+/// model, metrics, plot and checkpoint destinations must be writable and must not be one of the
+/// data files, the checkpoint resumed from (unless the run continues in it) or one another. Claims
+/// the checkpoint directory (see [`checkpoint::claim`]).
+fn check_destinations(args: &TrainArgs, checkpoint_dir: Option<&Path>, data: &Path) -> Result<()> {
+    let mut outputs = Vec::new();
     if let Some(path) = &args.save {
-        save_model(&outcome.network, outcome.cost.name(), path)
-            .with_context(|| format!("cannot save the model to {}", path.display()))?;
+        outputs.push(Destination::file("--save", path, &["json"]));
+    }
+    if let Some(path) = &args.metrics {
+        outputs.push(Destination::file("--metrics", path, &["json"]));
+    }
+    if let Some(path) = &args.plot {
+        outputs.push(Destination::file("--plot", path, &["png", "svg"]));
+    }
+    let checkpoint_files = checkpoint_dir.map(checkpoint::files);
+    if let (Some(dir), Some(files)) = (checkpoint_dir, &checkpoint_files) {
+        checkpoint::claim(dir, args.resume.as_deref(), args.overwrite_checkpoint)?;
+        outputs.push(Destination::dir("--checkpoint", dir));
+        outputs.extend(
+            files
+                .iter()
+                .map(|f| Destination::file("--checkpoint", f, &["json"])),
+        );
+    }
+    let mut inputs = destination::data_files(data);
+    if let Some(resumed) = &args.resume
+        && !checkpoint_dir.is_some_and(|c| destination::same_place(c, resumed))
+    {
+        inputs.extend(checkpoint::files(resumed));
+    }
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    destination::check(&outputs, &inputs)
+}
+
+/// The model, metrics and plot files the flags ask for. A model that cannot be saved where
+/// asked is saved in a fallback place (see [`destination::fallback`]) which the error names.
+fn write_outputs(args: &TrainArgs, outcome: &RunOutcome) -> Result<()> {
+    if let Some(path) = &args.save
+        && let Err(e) = save_model(&outcome.network, outcome.cost.name(), path)
+    {
+        let kept = destination::fallback("nn-model-", "json").and_then(|fallback| {
+            save_model(&outcome.network, outcome.cost.name(), &fallback)?;
+            Ok(fallback)
+        });
+        return Err(match kept {
+            Ok(fallback) => anyhow!(
+                "cannot save the model to {}: {e}; it was saved to {} instead",
+                path.display(),
+                fallback.display()
+            ),
+            Err(second) => anyhow!(
+                "cannot save the model to {}: {e}; nor anywhere else: {second:#}",
+                path.display()
+            ),
+        });
     }
     if let Some(path) = &args.metrics {
         metrics::write(path, outcome)?;
