@@ -261,13 +261,10 @@ fn check(file: &CheckpointFile) -> Result<(), String> {
     let finite = |bits: &[u32]| bits.iter().all(|&b| f32::from_bits(b).is_finite());
     let vector = |bits: &[u32], what: &str, length: Option<usize>| -> Result<(), String> {
         if length.is_some_and(|l| l != bits.len()) {
-            return Err(format!(
-                "the {what} hold {} numbers, expected {count}",
-                bits.len()
-            ));
+            return Err(format!("{what}: {} numbers, expected {count}", bits.len()));
         }
         if !finite(bits) {
-            return Err(format!("the {what} hold NaN or infinite numbers"));
+            return Err(format!("{what}: NaN or infinite numbers"));
         }
         Ok(())
     };
@@ -297,20 +294,150 @@ fn check(file: &CheckpointFile) -> Result<(), String> {
         ));
     }
     for record in &state.history {
-        let figures = [
-            Some(f64::from(record.eta)),
-            Some(record.seconds),
-            record.training_cost,
-            record.training_accuracy,
-            record.evaluation_cost,
-            record.evaluation_accuracy,
-        ];
-        if figures.iter().flatten().any(|v| !v.is_finite()) {
+        let fraction = |v: Option<f64>| v.is_none_or(|a| (0.0..=1.0).contains(&a));
+        let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
+        if !(record.eta.is_finite()
+            && record.eta > 0.0
+            && record.seconds.is_finite()
+            && record.seconds >= 0.0
+            && finite(record.training_cost)
+            && finite(record.evaluation_cost)
+            && fraction(record.training_accuracy)
+            && fraction(record.evaluation_accuracy))
+        {
             return Err(format!(
-                "the figures of epoch {} hold NaN or infinite numbers",
+                "the figures of epoch {} are impossible (NaN, infinite, negative or an accuracy \
+                 beyond 1)",
                 record.epoch
             ));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// A valid checkpoint of a 3,2,2 network with momentum, best and averaged weights.
+    fn valid() -> Value {
+        let options = RunOptions {
+            layers: vec![3, 2, 2],
+            optimizer: crate::options::OptimizerName::Momentum,
+            ..RunOptions::default()
+        };
+        let count = 3 * 2 + 2 + 2 * 2 + 2;
+        let file = CheckpointFile {
+            format_version: FORMAT_VERSION,
+            options,
+            data: Some(Vec::new()),
+            sizes: vec![3, 2, 2],
+            params: bits(&vec![0.25; count]),
+            optimizer: vec![bits(&vec![0.0; count])],
+            best_params: Some(bits(&vec![0.5; count])),
+            averaged_params: Some(bits(&vec![0.5; count])),
+            state: TrainingState {
+                history: Vec::new(),
+                eta: 0.5,
+                best: None,
+                best_params: None,
+                averaged_params: None,
+                epochs_without_improvement: 0,
+                epochs_since_eta_change: 0,
+                chance_streak: 0,
+                stopped: None,
+            },
+        };
+        serde_json::to_value(&file).unwrap()
+    }
+
+    fn load_value(value: &Value) -> Result<Restored> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(STATE_FILE), value.to_string()).unwrap();
+        load(dir.path())
+    }
+
+    #[test]
+    fn a_valid_checkpoint_loads() {
+        let restored = load_value(&valid()).unwrap();
+        assert_eq!(restored.network.sizes(), &[3, 2, 2]);
+    }
+
+    /// Hostile numbers: sizes near `usize::MAX`, NaN and infinite bit patterns, 1e39.
+    fn number() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(usize::MAX)),
+            Just(json!(usize::MAX / 2 + 1)),
+            Just(json!(1u64 << 32)),
+            Just(json!(0)),
+            Just(json!(f32::NAN.to_bits())),
+            Just(json!(f32::INFINITY.to_bits())),
+            Just(json!(1e39)),
+            Just(json!(-1.0)),
+            any::<u32>().prop_map(|b| json!(b)),
+            any::<i64>().prop_map(|n| json!(n)),
+        ]
+    }
+
+    /// A checkpoint with one field, or one element of a vector, replaced or the vector resized.
+    fn mutated() -> impl Strategy<Value = Value> {
+        let fields = prop_oneof![
+            Just("/sizes/1"),
+            Just("/options/layers/1"),
+            Just("/options/layers/0"),
+            Just("/options/batch_size"),
+            Just("/options/epochs"),
+            Just("/params/3"),
+            Just("/optimizer/0/0"),
+            Just("/best_params/1"),
+            Just("/averaged_params/13"),
+            Just("/state/eta"),
+            Just("/state/epochs_without_improvement"),
+        ];
+        let vectors = prop_oneof![
+            Just("/params"),
+            Just("/optimizer/0"),
+            Just("/best_params"),
+            Just("/averaged_params"),
+            Just("/sizes"),
+            Just("/options/layers"),
+        ];
+        prop_oneof![
+            (fields, number()).prop_map(|(field, n)| {
+                let mut v = valid();
+                *v.pointer_mut(field).unwrap() = n;
+                v
+            }),
+            (vectors, 0usize..40, number()).prop_map(|(field, len, n)| {
+                let mut v = valid();
+                let vector = v.pointer_mut(field).unwrap().as_array_mut().unwrap();
+                vector.resize(len, n);
+                v
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_mutated_checkpoint_gives_an_error_or_resumes(value in mutated()) {
+            let Ok(restored) = load_value(&value) else {
+                return Ok(());
+            };
+            let options = &restored.options;
+            // `nn train` refuses a mini-batch larger than the training set before this point.
+            if options.batch_size > 60_000 {
+                return Ok(());
+            }
+            let (Ok(config), Ok(optimizer)) = (compose::config(options), compose::optimizer(options))
+            else {
+                return Ok(());
+            };
+            let cost = compose::cost(options.cost);
+            if let Ok(mut trainer) = Trainer::new(restored.network, cost, optimizer, Vec::new(), config) {
+                let _ = trainer.resume(restored.state, restored.optimizer_state);
+            }
+        }
+    }
 }

@@ -504,15 +504,13 @@ impl RunOptions {
 pub fn check_resume_flags(args: &TrainArgs, saved: &RunOptions) -> Result<()> {
     let base = args.recipe.map_or_else(|| saved.clone(), |r| r.options());
     let given = RunOptions::from_args(args, base);
-    let show = |v: serde_json::Value| match v {
-        serde_json::Value::String(s) => s,
-        serde_json::Value::Null => "none".to_string(),
-        serde_json::Value::Array(items) => items
-            .into_iter()
-            .map(|i| i.to_string().trim_matches('"').to_string())
-            .collect::<Vec<_>>()
-            .join(","),
-        other => other.to_string(),
+    // A value as on the command line, from its JSON form: `0.5`, `cross-entropy`, `784,30,10`.
+    let show = |json: String| match json.as_str() {
+        "null" => "none".to_string(),
+        text => text
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .replace('"', ""),
     };
     let mut differing = Vec::new();
     macro_rules! compare {
@@ -521,8 +519,8 @@ pub fn check_resume_flags(args: &TrainArgs, saved: &RunOptions) -> Result<()> {
                 differing.push(format!(
                     "{} (saved {}, given {})",
                     $flag,
-                    show(serde_json::json!(saved.$field)),
-                    show(serde_json::json!(given.$field))
+                    show(serde_json::to_string(&saved.$field).unwrap_or_default()),
+                    show(serde_json::to_string(&given.$field).unwrap_or_default())
                 ));
             })*
         };

@@ -16,6 +16,7 @@ use tempfile::TempDir;
 
 /// Asserts a user error: non-zero exit, exactly one `error:` line, no panic, and a message
 /// holding every one of `expected` (case-insensitive).
+#[track_caller]
 fn assert_refused(output: &Output, expected: &[&str]) {
     let err = stderr(output);
     assert!(!output.status.success(), "expected failure, got: {err}");
@@ -324,4 +325,259 @@ fn predict_refuses_a_huge_or_broken_picture() {
     std::fs::write(tmp.path().join("text.png"), "not a picture").unwrap();
     let out = run(tmp.path(), &["predict", "m.json", "text.png"]);
     assert_refused(&out, &["text.png", "png"]);
+}
+
+/// The bytes of every file directly in `dir`, by name.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn bad_destinations_are_refused_before_training_and_inputs_stay_intact() {
+    let tmp = TempDir::new().unwrap();
+    let data = idx_dir(tmp.path(), 28);
+    let before = snapshot(&data);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        data.join("t10k-labels-idx1-ubyte"),
+        tmp.path().join("link.json"),
+    )
+    .unwrap();
+    std::fs::create_dir(tmp.path().join("folder.json")).unwrap();
+    std::fs::write(tmp.path().join("file"), "x").unwrap();
+    let mut cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["--save", "no/such/dir/model.json"],
+            vec!["--save", "does not exist"],
+        ),
+        (
+            vec!["--save", "model.txt"],
+            vec!["--save model.txt", ".json"],
+        ),
+        (vec!["--plot", "curves.pdf"], vec!["--plot", ".png or .svg"]),
+        (
+            vec!["--metrics", "folder.json"],
+            vec!["--metrics", "directory"],
+        ),
+        (vec!["--checkpoint", "file"], vec!["--checkpoint", "file"]),
+        (
+            vec!["--save", "out.json", "--metrics", "./out.json"],
+            vec!["--metrics", "--save", "same"],
+        ),
+        (
+            vec!["--checkpoint", "ck", "--save", "ck/model.json"],
+            vec!["--checkpoint", "--save", "same"],
+        ),
+    ];
+    if cfg!(unix) {
+        cases.push((vec!["--save", "link.json"], vec!["--save", "inputs"]));
+        cases.push((
+            vec!["--metrics", "sub/../link.json"],
+            vec!["--metrics", "inputs"],
+        ));
+    }
+    std::fs::create_dir(tmp.path().join("sub")).unwrap();
+    for (flags, expected) in &cases {
+        let mut args = vec![
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--train-size",
+            "1000",
+            "--epochs",
+            "1",
+        ];
+        args.extend_from_slice(flags);
+        let out = run(tmp.path(), &args);
+        assert_refused(&out, expected);
+        assert!(
+            !stdout(&out).contains("Epoch 1"),
+            "trained: {}",
+            stdout(&out)
+        );
+    }
+    assert_eq!(snapshot(&data), before, "the data changed");
+
+    // nn eval: the gallery may not replace the model.
+    let model = tmp.path().join("model.json");
+    model_file(&model, &[784, 10], 0.0, 0.0, "sigmoid");
+    let model_before = std::fs::read(&model).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&model, tmp.path().join("model.png")).unwrap();
+        let out = run(
+            tmp.path(),
+            &[
+                "eval",
+                "model.json",
+                "--data",
+                data.to_str().unwrap(),
+                "--gallery",
+                "model.png",
+            ],
+        );
+        assert_refused(&out, &["--gallery", "inputs"]);
+    }
+    let out = run(
+        tmp.path(),
+        &[
+            "eval",
+            "model.json",
+            "--data",
+            data.to_str().unwrap(),
+            "--gallery",
+            "g.json",
+        ],
+    );
+    assert_refused(&out, &["--gallery", ".png"]);
+    assert_eq!(std::fs::read(&model).unwrap(), model_before);
+    assert_eq!(snapshot(&data), before, "the data changed");
+}
+
+/// A change made to a checkpoint's JSON.
+type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+
+/// `nn train` on 1,000 MNIST images checkpointed in `ckpt`, with `extra` flags.
+fn checkpointed(cwd: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["--checkpoint", "ckpt", "--seed", "5", "--eta", "0.3"];
+    args.extend_from_slice(extra);
+    train(cwd, &args)
+}
+
+#[test]
+fn resume_refuses_other_data_other_options_and_corrupt_checkpoints() {
+    let tmp = TempDir::new().unwrap();
+    ok(checkpointed(tmp.path(), &[]));
+    let ckpt = tmp.path().join("ckpt");
+    let before = snapshot(&ckpt);
+    let mnist = data_dir();
+    let resume = |extra: &[&str]| {
+        let mut args = vec!["train", "--resume", "ckpt", "--epochs", "2", "--quiet"];
+        args.extend_from_slice(extra);
+        run(tmp.path(), &args)
+    };
+
+    // Another run may not take over the directory.
+    let out = checkpointed(tmp.path(), &[]);
+    assert_refused(&out, &["--checkpoint", "--overwrite-checkpoint"]);
+    assert_eq!(snapshot(&ckpt), before);
+
+    // Other data.
+    let other = idx_dir(tmp.path(), 28);
+    let out = resume(&["--data", other.to_str().unwrap()]);
+    assert_refused(&out, &["other data", "train-images-idx3-ubyte"]);
+    assert_eq!(snapshot(&ckpt), before);
+
+    // Other options are named with both values; the same ones are accepted.
+    let out = resume(&[
+        "--data",
+        mnist.to_str().unwrap(),
+        "--eta",
+        "0.1",
+        "--seed",
+        "5",
+    ]);
+    assert_refused(&out, &["--eta (saved 0.3, given 0.1)"]);
+    assert!(!stderr(&out).contains("--seed"), "{}", stderr(&out));
+    assert_eq!(snapshot(&ckpt), before);
+
+    // Corrupt checkpoints: every field is checked, none panics.
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ckpt.join("checkpoint.json")).unwrap()).unwrap();
+    let nan = f32::NAN.to_bits();
+    let mutations: Vec<(&str, Mutation)> = vec![
+        ("parameters", Box::new(move |s| s["params"][3] = json!(nan))),
+        (
+            "parameters",
+            Box::new(|s| s["params"].as_array_mut().unwrap().truncate(10)),
+        ),
+        (
+            "layers",
+            Box::new(|s| {
+                s["options"]["layers"] = json!([784, usize::MAX, 10]);
+                s["sizes"] = json!([784, usize::MAX, 10]);
+            }),
+        ),
+        (
+            "parameters",
+            Box::new(|s| {
+                s["options"]["layers"] = json!([784, 1usize << 62, 10]);
+                s["sizes"] = json!([784, 1usize << 62, 10]);
+            }),
+        ),
+        (
+            "learning rate",
+            Box::new(|s| s["state"]["eta"] = json!(-1.0)),
+        ),
+        (
+            "best accuracy",
+            Box::new(|s| s["state"]["best"] = json!([7.5, 1])),
+        ),
+        (
+            "figures of epoch 1",
+            Box::new(|s| s["state"]["history"][0]["evaluation_accuracy"] = json!(7.5)),
+        ),
+        (
+            "best weights",
+            Box::new(move |s| s["best_params"] = json!(vec![nan; 4])),
+        ),
+        (
+            "averaged weights",
+            Box::new(move |s| {
+                let n = s["params"].as_array().unwrap().len();
+                let mut v = vec![0u32; n];
+                v[n - 1] = f32::INFINITY.to_bits();
+                s["averaged_params"] = json!(v);
+            }),
+        ),
+    ];
+    for (expected, mutate) in &mutations {
+        let mut bad = state.clone();
+        mutate(&mut bad);
+        let corrupt = tmp.path().join("corrupt");
+        std::fs::create_dir_all(&corrupt).unwrap();
+        std::fs::write(corrupt.join("checkpoint.json"), bad.to_string()).unwrap();
+        let out = run(
+            tmp.path(),
+            &[
+                "train",
+                "--resume",
+                "corrupt",
+                "--data",
+                mnist.to_str().unwrap(),
+                "--quiet",
+            ],
+        );
+        assert_refused(&out, &[expected]);
+    }
+
+    // A checkpoint from before the data was recorded resumes with a warning.
+    let mut old = state.clone();
+    old.as_object_mut().unwrap().remove("data");
+    std::fs::write(ckpt.join("checkpoint.json"), old.to_string()).unwrap();
+    let out = ok(resume(&["--data", mnist.to_str().unwrap(), "--eta", "0.3"]));
+    assert!(stderr(&out).contains("warning:") && stderr(&out).contains("does not record"));
+
+    // The same command with --resume added is accepted, and it continues in its own directory.
+    let out = ok(resume(&[
+        "--data",
+        mnist.to_str().unwrap(),
+        "--seed",
+        "5",
+        "--eta",
+        "0.3",
+        "--checkpoint",
+        "ckpt",
+    ]));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
 }
