@@ -581,3 +581,55 @@ fn resume_refuses_other_data_other_options_and_corrupt_checkpoints() {
     ]));
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_model_that_cannot_be_saved_at_the_end_goes_to_a_fallback_file() {
+    let tmp = TempDir::new().unwrap();
+    let fallback = tmp.path().join("fallback");
+    std::fs::create_dir_all(tmp.path().join("out")).unwrap();
+    std::fs::create_dir_all(&fallback).unwrap();
+    let data = data_dir();
+    let child = common::nn(tmp.path())
+        .env("TMPDIR", &fallback)
+        .args([
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--train-size",
+            "1000",
+            "--validation-size",
+            "100",
+            "--epochs",
+            "100",
+            "--quiet",
+            "--checkpoint",
+            "ckpt",
+            "--save",
+            "out/model.json",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once training runs (the first checkpoint exists), the destination's folder disappears.
+    let started = std::time::Instant::now();
+    while !tmp.path().join("ckpt/checkpoint.json").exists()
+        && started.elapsed() < std::time::Duration::from_secs(60)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::remove_dir_all(tmp.path().join("out")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_refused(
+        &out,
+        &["cannot save the model to out/model.json", "saved to"],
+    );
+    let kept: Vec<PathBuf> = std::fs::read_dir(&fallback)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(stderr(&out).contains(&kept[0].display().to_string()));
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&kept[0]).unwrap()).unwrap();
+    assert_eq!(model["sizes"], json!([784, 30, 10]));
+}

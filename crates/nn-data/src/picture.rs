@@ -353,6 +353,19 @@ mod tests {
     }
 
     #[test]
+    fn transparency_is_white_paper() {
+        // Black ink, opaque, on fully transparent black: the paper is taken as white.
+        let data = png(40, 40, png::ColorType::Rgba, png::BitDepth::Eight, |i| {
+            let (x, y) = (i / 4 % 40, i / 160);
+            let ink = (16..24).contains(&x) && (8..32).contains(&y);
+            if i % 4 == 3 && ink { 255 } else { 0 }
+        });
+        let digit = prepare_png(Cursor::new(data), 28).unwrap();
+        assert!(digit.get_pixel(14, 14)[0] > 200);
+        assert_eq!(digit.get_pixel(0, 0)[0], 0);
+    }
+
+    #[test]
     fn the_frame_follows_the_model_side() {
         let digit = prepare_png(Cursor::new(bar(64, 64)), 8).unwrap();
         assert_eq!(digit.dimensions(), (8, 8));
@@ -396,6 +409,74 @@ mod tests {
             prepare_png(Cursor::new(data), 28),
             Err(PictureError::TooLarge { .. })
         ));
+    }
+
+    /// The PNG of an 8-bit grey picture, interlaced with Adam7 (which the encoder cannot write).
+    fn interlaced(width: usize, height: usize, pixels: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        const PASSES: [(usize, usize, usize, usize); 7] = [
+            (0, 0, 8, 8),
+            (4, 0, 8, 8),
+            (0, 4, 4, 8),
+            (2, 0, 4, 4),
+            (0, 2, 2, 4),
+            (1, 0, 2, 2),
+            (0, 1, 1, 2),
+        ];
+        let mut raw = Vec::new();
+        for (x0, y0, dx, dy) in PASSES {
+            if x0 >= width || y0 >= height {
+                continue;
+            }
+            for y in (y0..height).step_by(dy) {
+                raw.push(0);
+                raw.extend((x0..width).step_by(dx).map(|x| pixels[y * width + x]));
+            }
+        }
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&raw).unwrap();
+        let chunk = |out: &mut Vec<u8>, kind: &[u8], data: &[u8]| {
+            out.extend((data.len() as u32).to_be_bytes());
+            let start = out.len();
+            out.extend(kind);
+            out.extend(data);
+            let crc = crc32(&out[start..]);
+            out.extend(crc.to_be_bytes());
+        };
+        let mut header = Vec::new();
+        header.extend((width as u32).to_be_bytes());
+        header.extend((height as u32).to_be_bytes());
+        header.extend([8, 0, 0, 0, 1]);
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        chunk(&mut out, b"IHDR", &header);
+        chunk(&mut out, b"IDAT", &z.finish().unwrap());
+        chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    #[test]
+    fn an_interlaced_picture_gives_the_same_digit_as_a_plain_one() {
+        let (w, h) = (61, 45);
+        let pixels: Vec<u8> = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                if (20..35).contains(&x) && (5..40).contains(&y) {
+                    10
+                } else {
+                    250
+                }
+            })
+            .collect();
+        let plain = png(
+            w as u32,
+            h as u32,
+            png::ColorType::Grayscale,
+            png::BitDepth::Eight,
+            |i| pixels[i],
+        );
+        let a = prepare_png(Cursor::new(plain), 28).unwrap();
+        let b = prepare_png(Cursor::new(interlaced(w, h, &pixels)), 28).unwrap();
+        assert_eq!(a, b);
     }
 
     /// The CRC-32 of PNG chunks.
