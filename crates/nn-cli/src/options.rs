@@ -216,7 +216,8 @@ pub struct TrainArgs {
     /// Start from a preset; explicit flags override its values
     #[arg(long, value_enum)]
     pub recipe: Option<Recipe>,
-    /// Layer sizes, input first; the first must be 784 and the last 10 [default: 784,30,10]
+    /// Layer sizes, input first; the first must be the pixels of an image (784 for MNIST) and
+    /// the last the number of classes (10) [default: 784,30,10]
     #[arg(long, value_delimiter = ',', value_name = "SIZES")]
     pub layers: Option<Vec<usize>>,
     /// Cost function [default: cross-entropy]

@@ -257,6 +257,7 @@ fn check_destinations(args: &TrainArgs, checkpoint_dir: Option<&Path>, data: &Pa
         outputs.push(Destination::file("--plot", path, &["png", "svg"]));
     }
     let checkpoint_files = checkpoint_dir.map(checkpoint::files);
+    let created = checkpoint_dir.filter(|d| !d.exists());
     if let (Some(dir), Some(files)) = (checkpoint_dir, &checkpoint_files) {
         checkpoint::claim(dir, args.resume.as_deref(), args.overwrite_checkpoint)?;
         outputs.push(Destination::dir("--checkpoint", dir));
@@ -273,7 +274,14 @@ fn check_destinations(args: &TrainArgs, checkpoint_dir: Option<&Path>, data: &Pa
         inputs.extend(checkpoint::files(resumed));
     }
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-    destination::check(&outputs, &inputs)
+    let checked = destination::check(&outputs, &inputs);
+    if checked.is_err()
+        && let Some(dir) = created
+    {
+        // Leave no empty checkpoint directory behind a refused run.
+        let _ = std::fs::remove_dir(dir);
+    }
+    checked
 }
 
 /// The model, metrics and plot files the flags ask for. A model that cannot be saved where

@@ -407,6 +407,10 @@ fn bad_destinations_are_refused_before_training_and_inputs_stay_intact() {
         );
     }
     assert_eq!(snapshot(&data), before, "the data changed");
+    assert!(
+        !tmp.path().join("ck").exists(),
+        "a refused run left its checkpoint folder"
+    );
 
     // nn eval: the gallery may not replace the model.
     let model = tmp.path().join("model.json");
