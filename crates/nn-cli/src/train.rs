@@ -66,6 +66,12 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         Some(_) => checkpoint::data_identity(&location.dir)?,
         None => Vec::new(),
     };
+    if let (Some((_, _, saved_data)), Some(dir)) = (&resume, &args.resume)
+        && let Some(warning) = checkpoint::check_data(saved_data.as_deref(), &data)
+            .with_context(|| format!("--resume {}", dir.display()))?
+    {
+        eprintln!("warning: {warning}");
+    }
     for (set, name) in [
         (&training, "training"),
         (&evaluation, options.eval.name()),
@@ -110,12 +116,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         },
         options.epochs,
     );
-    if let (Some((state, optimizer_state, saved_data)), Some(dir)) = (resume, &args.resume) {
-        if let Some(warning) = checkpoint::check_data(saved_data.as_deref(), &data)
-            .with_context(|| format!("--resume {}", dir.display()))?
-        {
-            nn_core::Observer::warning(&mut reporter, &warning);
-        }
+    if let (Some((state, optimizer_state, _)), Some(dir)) = (resume, &args.resume) {
         let done = state.history.len();
         trainer
             .resume(state, optimizer_state)
