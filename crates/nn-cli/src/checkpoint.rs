@@ -33,6 +33,9 @@ use crate::options::RunOptions;
 const FORMAT_VERSION: u32 = 1;
 /// The file holding the run's state.
 const STATE_FILE: &str = "checkpoint.json";
+/// Largest state file read back: 4 GiB, room for the parameters, best and averaged weights and
+/// two optimizer vectors of a network of 50 million parameters.
+const MAX_STATE_BYTES: u64 = 4 << 30;
 /// The file holding the current model.
 const MODEL_FILE: &str = "model.json";
 
@@ -203,6 +206,16 @@ fn state_path(dir: &Path) -> PathBuf {
 /// Reads the checkpoint in `dir`, checking that its parameters fit its options.
 pub fn load(dir: &Path) -> Result<Restored> {
     let path = state_path(dir);
+    if let Ok(meta) = std::fs::metadata(&path)
+        && meta.len() > MAX_STATE_BYTES
+    {
+        bail!(
+            "{}: {} bytes, more than any checkpoint ({MAX_STATE_BYTES} at most); it is not a \
+             checkpoint",
+            path.display(),
+            meta.len()
+        );
+    }
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
             "cannot read checkpoint {}; --resume needs a directory written by --checkpoint",
@@ -357,6 +370,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(STATE_FILE), value.to_string()).unwrap();
         load(dir.path())
+    }
+
+    #[test]
+    fn a_huge_state_file_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join(STATE_FILE)).unwrap();
+        file.set_len(MAX_STATE_BYTES + 1).unwrap();
+        let error = load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("more than any checkpoint"), "{error}");
     }
 
     #[test]
