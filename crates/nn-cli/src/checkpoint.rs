@@ -8,10 +8,21 @@
 //! Parameters and optimizer state are stored as the bit patterns of their `f32` values, so a
 //! resumed run continues from exactly the numbers it stopped with and ends bit-identical to a
 //! run that was never interrupted.
+//!
+//! The checkpoint also records the identity of the data: the SHA-256 of the content of every
+//! data file. A run resumes only on the same data (the selection within it, `--train-size`,
+//! `--per-class`, `--validation-size`, `--invert`, is part of the saved options). Checkpoints
+//! written before the identity was recorded resume with a warning that the data cannot be
+//! checked.
+//!
+//! Everything read back is checked before use: the layer sizes against the parameter count
+//! (with no allocation beyond what the file holds), every restored vector (parameters, best and
+//! averaged weights, optimizer state) for its length and for NaN or infinite numbers, and the
+//! floats of the trainer's state; an error names the field.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{Network, Trainer, TrainingState, save_model, write_atomically};
 use serde::{Deserialize, Serialize};
 
@@ -22,13 +33,39 @@ use crate::options::RunOptions;
 const FORMAT_VERSION: u32 = 1;
 /// The file holding the run's state.
 const STATE_FILE: &str = "checkpoint.json";
+/// Largest state file read back: 4 GiB, room for the parameters, best and averaged weights and
+/// two optimizer vectors of a network of 50 million parameters.
+const MAX_STATE_BYTES: u64 = 4 << 30;
 /// The file holding the current model.
 const MODEL_FILE: &str = "model.json";
+
+/// One data file a run was trained on: its name and the SHA-256 of its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// The file's standard name, e.g. `train-images-idx3-ubyte`.
+    pub name: String,
+    /// SHA-256 of its (decompressed) content, lower-case hex.
+    pub sha256: String,
+}
+
+/// The identity of the data in `dir`: every data file's name and content hash.
+pub fn data_identity(dir: &Path) -> Result<Vec<DataFile>> {
+    Ok(nn_data::verify_dir(dir)?
+        .into_iter()
+        .map(|r| DataFile {
+            name: r.name,
+            sha256: r.sha256,
+        })
+        .collect())
+}
 
 #[derive(Serialize, Deserialize)]
 struct CheckpointFile {
     format_version: u32,
     options: RunOptions,
+    /// The data trained on (absent in checkpoints written before it was recorded).
+    #[serde(default)]
+    data: Option<Vec<DataFile>>,
     sizes: Vec<usize>,
     params: Vec<u32>,
     optimizer: Vec<Vec<u32>>,
@@ -49,6 +86,77 @@ pub struct Restored {
     pub state: TrainingState,
     /// The optimizer's state.
     pub optimizer_state: Vec<Vec<f32>>,
+    /// The data trained on, when the checkpoint records it.
+    pub data: Option<Vec<DataFile>>,
+}
+
+/// Checks that a resumed run continues on the data its checkpoint was trained on (`saved`),
+/// identified now by `data`; returns a warning when the checkpoint does not record its data.
+pub fn check_data(saved: Option<&[DataFile]>, data: &[DataFile]) -> Result<Option<String>> {
+    let Some(saved) = saved else {
+        return Ok(Some(
+            "the checkpoint does not record its data (written by an older nn); make sure \
+                 --data is the data it was trained on"
+                .to_string(),
+        ));
+    };
+    let differing: Vec<String> = saved
+        .iter()
+        .filter_map(|s| match data.iter().find(|d| d.name == s.name) {
+            Some(d) if d.sha256 == s.sha256 => None,
+            Some(d) => Some(format!(
+                "{} (SHA-256 {} here, {} in the checkpoint)",
+                s.name,
+                short(&d.sha256),
+                short(&s.sha256)
+            )),
+            None => Some(format!("{} (absent here)", s.name)),
+        })
+        .collect();
+    if !differing.is_empty() || saved.len() != data.len() {
+        bail!(
+            "the checkpoint was trained on other data: {}; resume with the --data it was \
+                 trained on",
+            if differing.is_empty() {
+                "another set of files".to_string()
+            } else {
+                differing.join(", ")
+            }
+        );
+    }
+    Ok(None)
+}
+
+/// The first 12 hex digits of a hash.
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+/// The files a checkpoint directory holds.
+pub fn files(dir: &Path) -> [PathBuf; 2] {
+    [dir.join(STATE_FILE), dir.join(MODEL_FILE)]
+}
+
+/// Makes `dir` ready for this run's checkpoints: creates it, and refuses when it already holds
+/// the checkpoint of another run (any run but the one resumed from `dir` itself) unless
+/// `overwrite`.
+pub fn claim(dir: &Path, resumed_from: Option<&Path>, overwrite: bool) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "--checkpoint {}: cannot create the directory",
+            dir.display()
+        )
+    })?;
+    let own = resumed_from.is_some_and(|r| crate::destination::same_place(r, dir));
+    if state_path(dir).exists() && !own && !overwrite {
+        bail!(
+            "--checkpoint {}: the directory holds the checkpoint of another run; continue it with \
+             --resume {}, choose another directory, or give --overwrite-checkpoint",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 fn bits(values: &[f32]) -> Vec<u32> {
@@ -60,7 +168,13 @@ fn floats(bits: &[u32]) -> Vec<f32> {
 }
 
 /// Writes the checkpoint of `trainer`'s run into `dir`, creating it if needed.
-pub fn save(dir: &Path, options: &RunOptions, trainer: &Trainer<'_>, cost: &str) -> Result<()> {
+pub fn save(
+    dir: &Path,
+    options: &RunOptions,
+    data: &[DataFile],
+    trainer: &Trainer<'_>,
+    cost: &str,
+) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create checkpoint directory {}", dir.display()))?;
     let network = trainer.network();
@@ -71,6 +185,7 @@ pub fn save(dir: &Path, options: &RunOptions, trainer: &Trainer<'_>, cost: &str)
     let file = CheckpointFile {
         format_version: FORMAT_VERSION,
         options: options.clone(),
+        data: Some(data.to_vec()),
         sizes: network.sizes().to_vec(),
         params: bits(network.params()),
         optimizer: trainer.optimizer_state().iter().map(|v| bits(v)).collect(),
@@ -91,6 +206,16 @@ fn state_path(dir: &Path) -> PathBuf {
 /// Reads the checkpoint in `dir`, checking that its parameters fit its options.
 pub fn load(dir: &Path) -> Result<Restored> {
     let path = state_path(dir);
+    if let Ok(meta) = std::fs::metadata(&path)
+        && meta.len() > MAX_STATE_BYTES
+    {
+        bail!(
+            "{}: {} bytes, more than any checkpoint ({MAX_STATE_BYTES} at most); it is not a \
+             checkpoint",
+            path.display(),
+            meta.len()
+        );
+    }
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
             "cannot read checkpoint {}; --resume needs a directory written by --checkpoint",
@@ -110,21 +235,10 @@ pub fn load(dir: &Path) -> Result<Restored> {
             file.format_version
         );
     }
+    check(&file)
+        .map_err(|problem| anyhow!("{}: {problem}; the checkpoint is corrupt", path.display()))?;
     let mut network = compose::network(&file.options)?;
-    if network.sizes() != file.sizes.as_slice() || network.params().len() != file.params.len() {
-        bail!(
-            "{}: the saved parameters do not fit the layers {:?}; the checkpoint is corrupt",
-            path.display(),
-            file.options.layers
-        );
-    }
     network.params_mut().copy_from_slice(&floats(&file.params));
-    if !network.is_finite() {
-        bail!(
-            "{}: the saved parameters hold non-finite numbers; the checkpoint is corrupt",
-            path.display()
-        );
-    }
     let mut state = file.state;
     state.best_params = file.best_params.map(|b| floats(&b));
     state.averaged_params = file.averaged_params.map(|a| floats(&a));
@@ -133,5 +247,219 @@ pub fn load(dir: &Path) -> Result<Restored> {
         network,
         state,
         optimizer_state: file.optimizer.iter().map(|v| floats(v)).collect(),
+        data: file.data,
     })
+}
+
+/// What is wrong with a checkpoint read back, if anything: sizes that do not fit, a vector of
+/// the wrong length, a NaN or infinite number.
+fn check(file: &CheckpointFile) -> Result<(), String> {
+    let layers = &file.options.layers;
+    if file.sizes != *layers {
+        return Err(format!(
+            "the saved sizes {:?} are not the layers {layers:?} of its options",
+            file.sizes
+        ));
+    }
+    let count = layers.windows(2).try_fold(0usize, |sum, w| {
+        w[0].checked_mul(w[1])?.checked_add(w[1])?.checked_add(sum)
+    });
+    if layers.len() < 2 || count != Some(file.params.len()) {
+        return Err(format!(
+            "the {} saved parameters do not fit the layers {layers:?}",
+            file.params.len()
+        ));
+    }
+    let count = file.params.len();
+    let finite = |bits: &[u32]| bits.iter().all(|&b| f32::from_bits(b).is_finite());
+    let vector = |bits: &[u32], what: &str, length: Option<usize>| -> Result<(), String> {
+        if length.is_some_and(|l| l != bits.len()) {
+            return Err(format!("{what}: {} numbers, expected {count}", bits.len()));
+        }
+        if !finite(bits) {
+            return Err(format!("{what}: NaN or infinite numbers"));
+        }
+        Ok(())
+    };
+    vector(&file.params, "parameters", Some(count))?;
+    if let Some(b) = &file.best_params {
+        vector(b, "best weights", Some(count))?;
+    }
+    if let Some(a) = &file.averaged_params {
+        vector(a, "averaged weights", Some(count))?;
+    }
+    for (i, v) in file.optimizer.iter().enumerate() {
+        // Lengths are the optimizer's to check (Adam keeps a step count beside its moments).
+        vector(v, &format!("optimizer state vector {i}"), None)?;
+    }
+    let state = &file.state;
+    if !(state.eta.is_finite() && state.eta > 0.0) {
+        return Err(format!(
+            "the learning rate {} is not a positive number",
+            state.eta
+        ));
+    }
+    if let Some((accuracy, epoch)) = state.best
+        && !((0.0..=1.0).contains(&accuracy) && epoch <= state.history.len())
+    {
+        return Err(format!(
+            "the best accuracy {accuracy} in epoch {epoch} is impossible"
+        ));
+    }
+    for record in &state.history {
+        let fraction = |v: Option<f64>| v.is_none_or(|a| (0.0..=1.0).contains(&a));
+        let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
+        if !(record.eta.is_finite()
+            && record.eta > 0.0
+            && record.seconds.is_finite()
+            && record.seconds >= 0.0
+            && finite(record.training_cost)
+            && finite(record.evaluation_cost)
+            && fraction(record.training_accuracy)
+            && fraction(record.evaluation_accuracy))
+        {
+            return Err(format!(
+                "the figures of epoch {} are impossible (NaN, infinite, negative or an accuracy \
+                 beyond 1)",
+                record.epoch
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// A valid checkpoint of a 3,2,2 network with momentum, best and averaged weights.
+    fn valid() -> Value {
+        let options = RunOptions {
+            layers: vec![3, 2, 2],
+            optimizer: crate::options::OptimizerName::Momentum,
+            ..RunOptions::default()
+        };
+        let count = 3 * 2 + 2 + 2 * 2 + 2;
+        let file = CheckpointFile {
+            format_version: FORMAT_VERSION,
+            options,
+            data: Some(Vec::new()),
+            sizes: vec![3, 2, 2],
+            params: bits(&vec![0.25; count]),
+            optimizer: vec![bits(&vec![0.0; count])],
+            best_params: Some(bits(&vec![0.5; count])),
+            averaged_params: Some(bits(&vec![0.5; count])),
+            state: TrainingState {
+                history: Vec::new(),
+                eta: 0.5,
+                best: None,
+                best_params: None,
+                averaged_params: None,
+                epochs_without_improvement: 0,
+                epochs_since_eta_change: 0,
+                chance_streak: 0,
+                stopped: None,
+            },
+        };
+        serde_json::to_value(&file).unwrap()
+    }
+
+    fn load_value(value: &Value) -> Result<Restored> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(STATE_FILE), value.to_string()).unwrap();
+        load(dir.path())
+    }
+
+    #[test]
+    fn a_huge_state_file_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join(STATE_FILE)).unwrap();
+        file.set_len(MAX_STATE_BYTES + 1).unwrap();
+        let error = load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("more than any checkpoint"), "{error}");
+    }
+
+    #[test]
+    fn a_valid_checkpoint_loads() {
+        let restored = load_value(&valid()).unwrap();
+        assert_eq!(restored.network.sizes(), &[3, 2, 2]);
+    }
+
+    /// Hostile numbers: sizes near `usize::MAX`, NaN and infinite bit patterns, 1e39.
+    fn number() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(usize::MAX)),
+            Just(json!(usize::MAX / 2 + 1)),
+            Just(json!(1u64 << 32)),
+            Just(json!(0)),
+            Just(json!(f32::NAN.to_bits())),
+            Just(json!(f32::INFINITY.to_bits())),
+            Just(json!(1e39)),
+            Just(json!(-1.0)),
+            any::<u32>().prop_map(|b| json!(b)),
+            any::<i64>().prop_map(|n| json!(n)),
+        ]
+    }
+
+    /// A checkpoint with one field, or one element of a vector, replaced or the vector resized.
+    fn mutated() -> impl Strategy<Value = Value> {
+        let fields = prop_oneof![
+            Just("/sizes/1"),
+            Just("/options/layers/1"),
+            Just("/options/layers/0"),
+            Just("/options/batch_size"),
+            Just("/options/epochs"),
+            Just("/params/3"),
+            Just("/optimizer/0/0"),
+            Just("/best_params/1"),
+            Just("/averaged_params/13"),
+            Just("/state/eta"),
+            Just("/state/epochs_without_improvement"),
+        ];
+        let vectors = prop_oneof![
+            Just("/params"),
+            Just("/optimizer/0"),
+            Just("/best_params"),
+            Just("/averaged_params"),
+            Just("/sizes"),
+            Just("/options/layers"),
+        ];
+        prop_oneof![
+            (fields, number()).prop_map(|(field, n)| {
+                let mut v = valid();
+                *v.pointer_mut(field).unwrap() = n;
+                v
+            }),
+            (vectors, 0usize..40, number()).prop_map(|(field, len, n)| {
+                let mut v = valid();
+                let vector = v.pointer_mut(field).unwrap().as_array_mut().unwrap();
+                vector.resize(len, n);
+                v
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_mutated_checkpoint_gives_an_error_or_resumes(value in mutated()) {
+            let Ok(restored) = load_value(&value) else {
+                return Ok(());
+            };
+            let options = &restored.options;
+            // `nn train` refuses a mini-batch larger than the training set before this point.
+            if options.batch_size > 60_000 {
+                return Ok(());
+            }
+            let (Ok(config), Ok(optimizer)) = (compose::config(options), compose::optimizer(options))
+            else {
+                return Ok(());
+            };
+            let cost = compose::cost(options.cost);
+            if let Ok(mut trainer) = Trainer::new(restored.network, cost, optimizer, Vec::new(), config) {
+                let _ = trainer.resume(restored.state, restored.optimizer_state);
+            }
+        }
+    }
 }

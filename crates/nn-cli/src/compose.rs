@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Activation, Adam, Cost, EpochTransform, Initializer, Momentum, Monitor, Network, Newton,
-    Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
+    Activation, Adam, Cost, EpochTransform, Examples, Initializer, Momentum, Monitor, Network,
+    Newton, Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
 };
 use nn_data::{
     AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
@@ -15,7 +15,8 @@ use nn_data::{
 use nn_regularize::{DataExpansion, Dropout, L1, L2};
 
 use crate::options::{
-    CostName, InitName, LrSchedule, MonitorItem, OptimizerName, RunOptions, TransformName,
+    CostName, InitName, LrSchedule, MAX_EPOCHS, MonitorItem, OptimizerName, RunOptions,
+    TransformName,
 };
 
 /// Damping of the Hessian technique: small enough to keep Newton steps, large enough to keep
@@ -65,12 +66,8 @@ pub fn network(options: &RunOptions) -> Result<Network> {
         InitName::Default => Initializer::Default,
         InitName::Large => Initializer::Large,
     };
-    Ok(Network::new(
-        &options.layers,
-        activations(options)?,
-        init,
-        options.seed,
-    )?)
+    Network::new(&options.layers, activations(options)?, init, options.seed)
+        .with_context(|| format!("--layers {}", join(&options.layers)))
 }
 
 /// The update rule of the run.
@@ -129,6 +126,12 @@ pub fn monitor(options: &RunOptions) -> Monitor {
 /// The trainer's configuration, validated so that bad values are reported before any data is
 /// read.
 pub fn config(options: &RunOptions) -> Result<TrainConfig> {
+    if options.epochs > MAX_EPOCHS {
+        bail!(
+            "--epochs {}: use at most {MAX_EPOCHS} epochs",
+            options.epochs
+        );
+    }
     DataExpansion::check_keep_original(options.keep_original).with_context(|| {
         format!(
             "--keep-original {} (0.5 keeps half the images as they are)",
@@ -194,6 +197,24 @@ pub fn image_transforms(names: &[TransformName]) -> Vec<Box<dyn ImageTransform>>
             }
         })
         .collect()
+}
+
+/// Checks that the images of `set` (described by `what`, e.g. "the test images of DIR") fit
+/// `network`; the error names both shapes.
+pub fn check_data(network: &Network, set: &ImageSet, what: &str) -> Result<()> {
+    if network.check_shape(set, what).is_err() {
+        bail!(
+            "{what} have {} pixels ({}x{}) and {} classes, the model expects {} inputs and {} \
+             outputs",
+            set.input_len(),
+            set.rows,
+            set.cols,
+            set.classes,
+            network.input_size(),
+            network.output_size()
+        );
+    }
+    Ok(())
 }
 
 /// Sizes written as on the command line: `784,30,10`.

@@ -148,9 +148,12 @@ fn fill(out: &mut RgbImage, x: u32, y: u32, side: u32, colour: Rgb<u8>) {
     }
 }
 
-/// Saves a grid as PNG, naming the file in any error.
+/// Saves a grid as PNG atomically (encoded in memory first), naming the file in any error.
 pub fn save_png(image: &RgbImage, path: &Path) -> Result<()> {
+    let mut png = Vec::new();
     image
-        .save_with_format(path, image::ImageFormat::Png)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .context("cannot encode the PNG")?;
+    nn_core::atomic::write_bytes(path, &png)
         .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use image::Rgb;
-use nn_core::{Examples, Model, Network, argmax, load_model};
+use nn_core::{Examples, Network, argmax, load_model};
 use nn_data::ImageSet;
 use rayon::prelude::*;
 
 use crate::compose;
+use crate::destination::{self, Destination};
 use crate::digits::{self, Tile};
 use crate::options::EvalSet;
 
@@ -52,30 +53,20 @@ pub struct EvalArgs {
     pub data: Option<PathBuf>,
 }
 
-/// Loads a model and checks that it classifies 28x28 digits into 10 classes.
-pub fn load_mnist_model(path: &Path) -> Result<Model> {
-    let model = load_model(path)?;
-    let sizes = model.network.sizes();
-    if model.network.input_size() != 784 || model.network.output_size() != 10 {
-        bail!(
-            "{}: the model's layers are {}, but MNIST needs an input layer of 784 and an output \
-             layer of 10; give a model trained on MNIST",
-            path.display(),
-            compose::join(sizes)
-        );
-    }
-    Ok(model)
-}
-
-/// The predicted class of every image of `set`.
-fn predictions(network: &Network, set: &ImageSet) -> Vec<usize> {
+/// The predicted class of every image of `set`; `None` where an output of the network is NaN or
+/// infinite, so that no class can be read from it.
+fn predictions(network: &Network, set: &ImageSet) -> Vec<Option<usize>> {
     (0..set.len())
         .into_par_iter()
         .map_init(
             || vec![0.0; set.input_len()],
             |column, i| {
                 set.write_input(i, column);
-                argmax(&network.feedforward(column))
+                let output = network.feedforward(column);
+                output
+                    .iter()
+                    .all(|v| v.is_finite())
+                    .then(|| argmax(&output))
             },
         )
         .collect()
@@ -83,29 +74,44 @@ fn predictions(network: &Network, set: &ImageSet) -> Vec<usize> {
 
 /// Runs `nn eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    if let Some(path) = &args.gallery
-        && !path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
-    {
-        bail!(
-            "--gallery {}: use a file name ending in .png",
-            path.display()
-        );
-    }
-    let model = load_mnist_model(&args.model)?;
+    let model = load_model(&args.model)?;
     let (_, splits) = digits::load(args.data.as_deref())?;
     let set = match args.set {
         EvalSet::Test => splits.test,
         EvalSet::Validation => splits.validation,
     };
-    let predicted = predictions(&model.network, &set);
-    let mut confusion = [[0usize; 10]; 10];
-    for (i, &p) in predicted.iter().enumerate() {
-        confusion[usize::from(set.label(i))][p] += 1;
+    compose::check_data(
+        &model.network,
+        &set,
+        &format!("the {} images", args.set.name()),
+    )
+    .with_context(|| format!("cannot evaluate {}", args.model.display()))?;
+    if let Some(path) = &args.gallery {
+        let mut inputs = destination::data_files(&digits::locate(args.data.as_deref())?.dir);
+        inputs.push(args.model.clone());
+        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        destination::check(&[Destination::file("--gallery", path, &["png"])], &inputs)?;
     }
-    let correct: usize = (0..10).map(|d| confusion[d][d]).sum();
+    if set.is_empty() {
+        bail!("the {} set holds no images", args.set.name());
+    }
+    let predicted = predictions(&model.network, &set);
+    let classes = set.classes;
+    let mut confusion = vec![vec![0usize; classes]; classes];
+    for (i, p) in predicted.iter().enumerate() {
+        if let (Some(p), Some(row)) = (p, confusion.get_mut(usize::from(set.label(i)))) {
+            row[*p] += 1;
+        }
+    }
+    let correct: usize = (0..classes).map(|d| confusion[d][d]).sum();
     let n = set.len();
+    let unreadable = predicted.iter().filter(|p| p.is_none()).count();
+    if unreadable > 0 {
+        eprintln!(
+            "warning: the model's outputs are NaN or infinite for {unreadable} of the {n} images; \
+             they count as wrong"
+        );
+    }
     say!(
         "Accuracy on the {} set: {correct} / {n} ({:.2}%)",
         args.set.name(),
@@ -114,11 +120,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     match compose::cost_of_model(&model.cost) {
         Some(cost) => {
             let e = model.network.evaluate(&set, cost);
-            say!(
-                "{}: {:.4} per image (without regularization)",
-                cost.name(),
-                e.cost_sum / n as f64
-            );
+            if e.cost_sum.is_finite() {
+                say!(
+                    "{}: {:.4} per image (without regularization)",
+                    cost.name(),
+                    e.cost_sum / n as f64
+                );
+            } else {
+                say!("{}: not finite (the outputs overflow)", cost.name());
+            }
         }
         None => say!("cost '{}' is unknown: cost not computed", model.cost),
     }
@@ -129,11 +139,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         let wrong: Vec<Tile<'_>> = predicted
             .iter()
             .enumerate()
-            .filter(|&(i, &p)| p != usize::from(set.label(i)))
+            .filter(|&(i, &p)| p != Some(usize::from(set.label(i))))
             .take(args.gallery_count)
             .map(|(i, &p)| Tile {
                 pixels: set.image(i),
-                labels: vec![(p as u8, PREDICTED), (set.label(i), TRUE)],
+                labels: p
+                    .map(|p| (p as u8, PREDICTED))
+                    .into_iter()
+                    .chain([(set.label(i), TRUE)])
+                    .collect(),
             })
             .collect();
         digits::save_png(&digits::grid(&wrong, GALLERY_COLUMNS), path)?;
@@ -148,10 +162,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
 }
 
 /// The confusion matrix as a table: rows true digits, columns predicted digits.
-fn confusion_table(confusion: &[[usize; 10]; 10]) -> String {
+fn confusion_table(confusion: &[Vec<usize>]) -> String {
     let mut out = String::from("Confusion matrix (rows: true digit, columns: predicted digit)\n");
     out.push_str("true\\pred");
-    for d in 0..10 {
+    for d in 0..confusion.len() {
         out.push_str(&format!("{d:>6}"));
     }
     out.push_str(" | recall\n");

@@ -9,6 +9,7 @@
 //!   schedule, data transforms);
 //! - [`progress`]: the training observer (progress bar, plain lines or silence);
 //! - [`checkpoint`]: saving and restoring a run after every epoch;
+//! - [`destination`]: checking every output path before any work;
 //! - [`metrics`]: the per-epoch metrics file;
 //! - [`plot`]: cost and accuracy figures;
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
@@ -27,6 +28,7 @@ macro_rules! say {
 mod checkpoint;
 mod compose;
 mod data_cmd;
+mod destination;
 mod digits;
 mod eval;
 mod metrics;

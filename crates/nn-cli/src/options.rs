@@ -165,6 +165,13 @@ pub enum LrSchedule {
     Exponential(f32),
 }
 
+/// Smallest factor of `exp:F`: a smaller one takes η below any useful value within a few
+/// epochs (and below the smallest `f32` soon after).
+pub const MIN_EXP_FACTOR: f32 = 0.001;
+
+/// Most epochs of a run (`--epochs`): the chapter's longest runs take a few hundred.
+pub const MAX_EPOCHS: usize = 100_000;
+
 impl fmt::Display for LrSchedule {
     /// The command-line spelling, which [`FromStr`] reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,14 +196,13 @@ impl FromStr for LrSchedule {
             return Ok(Self::Halve(n));
         }
         if let Some(Ok(factor)) = s.strip_prefix("exp:").map(str::parse::<f32>)
-            && factor > 0.0
-            && factor < 1.0
+            && (MIN_EXP_FACTOR..1.0).contains(&factor)
         {
             return Ok(Self::Exponential(factor));
         }
         Err(format!(
             "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with \
-             0 < F < 1 (e.g. exp:0.97) or constant"
+             {MIN_EXP_FACTOR} <= F < 1 (e.g. exp:0.97) or constant"
         ))
     }
 }
@@ -210,7 +216,8 @@ pub struct TrainArgs {
     /// Start from a preset; explicit flags override its values
     #[arg(long, value_enum)]
     pub recipe: Option<Recipe>,
-    /// Layer sizes, input first; the first must be 784 and the last 10 [default: 784,30,10]
+    /// Layer sizes, input first; the first must be the pixels of an image (784 for MNIST) and
+    /// the last the number of classes (10) [default: 784,30,10]
     #[arg(long, value_delimiter = ',', value_name = "SIZES")]
     pub layers: Option<Vec<usize>>,
     /// Cost function [default: cross-entropy]
@@ -225,10 +232,11 @@ pub struct TrainArgs {
     /// Learning rate η > 0 [default: 0.5]
     #[arg(long)]
     pub eta: Option<f32>,
-    /// Mini-batch size m >= 1 [default: 10]
+    /// Mini-batch size m >= 1, at most the number of training images [default: 10]
     #[arg(long, value_name = "M")]
     pub batch_size: Option<usize>,
-    /// Number of epochs (an upper bound with early stopping or a schedule) [default: 30]
+    /// Number of epochs, at most 100000 (an upper bound with early stopping or a schedule)
+    /// [default: 30]
     #[arg(long)]
     pub epochs: Option<usize>,
     /// L2 regularization parameter λ; 0 turns it off [default: 5.0]
@@ -281,7 +289,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub early_stopping: Option<usize>,
     /// Learning-rate schedule: halve:N halves η after N epochs without improvement and stops at
-    /// η/128; exp:F multiplies η by F after every epoch [default: constant]
+    /// η/128; exp:F multiplies η by F (0.001 <= F < 1) after every epoch [default: constant]
     #[arg(long, value_name = "SCHEDULE")]
     pub lr_schedule: Option<LrSchedule>,
     /// Polyak averaging: monitor, early-stop and keep the average w̄ of the weights over the
@@ -295,7 +303,7 @@ pub struct TrainArgs {
     /// Seed of the initial weights, shuffling, dropout and distortions [default: 0]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Number of worker threads [default: one per core]
+    /// Number of worker threads, 1 to 256 [default: one per core]
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
     /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]
@@ -307,7 +315,11 @@ pub struct TrainArgs {
     /// Write a checkpoint into DIR after every epoch
     #[arg(long, value_name = "DIR")]
     pub checkpoint: Option<PathBuf>,
-    /// Continue the run checkpointed in DIR (its options apply; --epochs may extend it)
+    /// Let --checkpoint DIR replace the checkpoint of another run held there
+    #[arg(long)]
+    pub overwrite_checkpoint: bool,
+    /// Continue the run checkpointed in DIR (its options apply; --epochs may extend it; other
+    /// training flags must repeat the saved values) on the same data
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
     /// Plot cost and accuracy per epoch (.png or .svg)
@@ -486,45 +498,71 @@ impl RunOptions {
     }
 }
 
-/// The training flags given alongside `--resume`, which a checkpoint fixes: an error names them.
-pub fn check_resume_flags(args: &TrainArgs) -> Result<()> {
-    let given: Vec<&str> = [
-        ("--recipe", args.recipe.is_some()),
-        ("--layers", args.layers.is_some()),
-        ("--cost", args.cost.is_some()),
-        ("--activation", args.activation.is_some()),
-        ("--init", args.init.is_some()),
-        ("--eta", args.eta.is_some()),
-        ("--batch-size", args.batch_size.is_some()),
-        ("--lambda", args.lambda.is_some()),
-        ("--l1", args.l1.is_some()),
-        ("--dropout", args.dropout.is_some()),
-        ("--input-dropout", args.input_dropout.is_some()),
-        ("--max-norm", args.max_norm.is_some()),
-        ("--optimizer", args.optimizer.is_some()),
-        ("--momentum", args.momentum.is_some()),
-        ("--expand", args.expand.is_some()),
-        ("--keep-original", args.keep_original.is_some()),
-        ("--train-size", args.train_size.is_some()),
-        ("--per-class", args.per_class.is_some()),
-        ("--validation-size", args.validation_size.is_some()),
-        ("--eval", args.eval.is_some()),
-        ("--monitor", args.monitor.is_some()),
-        ("--early-stopping", args.early_stopping.is_some()),
-        ("--lr-schedule", args.lr_schedule.is_some()),
-        ("--average-weights", args.average_weights.is_some()),
-        ("--invert", args.invert),
-        ("--seed", args.seed.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, given)| given.then_some(flag))
-    .collect();
-    if !given.is_empty() {
+/// The training flags given alongside `--resume` whose values differ from the checkpoint's
+/// `saved` options: an error names each with the saved and the given value. Flags that repeat
+/// the saved values are accepted (the same command with `--resume` added), and `--epochs` may
+/// extend the run.
+pub fn check_resume_flags(args: &TrainArgs, saved: &RunOptions) -> Result<()> {
+    let base = args.recipe.map_or_else(|| saved.clone(), |r| r.options());
+    let given = RunOptions::from_args(args, base);
+    // A value as on the command line, from its JSON form: `0.5`, `cross-entropy`, `784,30,10`.
+    let show = |json: String| match json.as_str() {
+        "null" => "none".to_string(),
+        text => text
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .replace('"', ""),
+    };
+    let mut differing = Vec::new();
+    macro_rules! compare {
+        ($($field:ident => $flag:literal),* $(,)?) => {
+            $(if given.$field != saved.$field {
+                differing.push(format!(
+                    "{} (saved {}, given {})",
+                    $flag,
+                    show(serde_json::to_string(&saved.$field).unwrap_or_default()),
+                    show(serde_json::to_string(&given.$field).unwrap_or_default())
+                ));
+            })*
+        };
+    }
+    compare!(
+        layers => "--layers",
+        cost => "--cost",
+        activation => "--activation",
+        init => "--init",
+        eta => "--eta",
+        batch_size => "--batch-size",
+        lambda => "--lambda",
+        l1 => "--l1",
+        dropout => "--dropout",
+        input_dropout => "--input-dropout",
+        max_norm => "--max-norm",
+        optimizer => "--optimizer",
+        momentum => "--momentum",
+        expand => "--expand",
+        keep_original => "--keep-original",
+        train_size => "--train-size",
+        per_class => "--per-class",
+        validation_size => "--validation-size",
+        eval => "--eval",
+        monitor => "--monitor",
+        early_stopping => "--early-stopping",
+        lr_schedule => "--lr-schedule",
+        average_weights => "--average-weights",
+        invert => "--invert",
+        seed => "--seed",
+    );
+    if !differing.is_empty() {
         bail!(
-            "--resume continues a run with the options saved in its checkpoint; drop {} (only \
-             --epochs, --data, --threads, --save, --checkpoint, --plot, --metrics and --quiet \
-             may accompany --resume)",
-            given.join(", ")
+            "--resume continues a run with the options saved in its checkpoint, but {}{} differ{}; \
+             drop {} or start a new run",
+            args.recipe
+                .and_then(|r| r.to_possible_value())
+                .map_or_else(String::new, |r| format!("with --recipe {} ", r.get_name())),
+            differing.join(", "),
+            if differing.len() == 1 { "s" } else { "" },
+            if differing.len() == 1 { "it" } else { "them" }
         );
     }
     Ok(())

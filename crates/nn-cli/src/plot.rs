@@ -1,10 +1,13 @@
 //! Figures of a run, like the chapter's: cost per epoch and accuracy per epoch, each on the
-//! training data against the evaluation data, as two panels of one PNG or SVG file.
+//! training data against the evaluation data, as two panels of one PNG or SVG file; and the
+//! atomic writing of every picture `nn` draws.
 
 use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
+use image::RgbImage;
 use nn_core::History;
+use nn_core::atomic::write_bytes;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -83,20 +86,31 @@ pub fn history(path: &Path, history: &History, evaluation_name: &str) -> Result<
     .collect();
     let epochs = history.epochs.len().max(1) as f64;
     match check_path(path)? {
-        Format::Png => figure(
-            BitMapBackend::new(path, SIZE).into_drawing_area(),
-            epochs,
-            &cost,
-            &accuracy,
-        ),
-        Format::Svg => figure(
-            SVGBackend::new(path, SIZE).into_drawing_area(),
-            epochs,
-            &cost,
-            &accuracy,
-        ),
+        Format::Png => write_png(path, SIZE, |root| figure(root, epochs, &cost, &accuracy)),
+        Format::Svg => {
+            let mut svg = String::new();
+            figure(
+                SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(),
+                epochs,
+                &cost,
+                &accuracy,
+            )?;
+            write_bytes(path, svg.as_bytes()).map_err(anyhow::Error::from)
+        }
     }
     .map_err(|e| e.context(format!("cannot write the plot {}", path.display())))
+}
+
+/// Draws a PNG of `size` pixels with `draw` in memory, then writes it to `path` atomically.
+pub fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<()> {
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    draw(BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area())?;
+    let image = RgbImage::from_raw(size.0, size.1, pixels).expect("a buffer of the image's size");
+    crate::digits::save_png(&image, path)
 }
 
 /// The two panels, cost on the left and accuracy on the right.

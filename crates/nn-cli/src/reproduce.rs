@@ -20,6 +20,7 @@ use anyhow::{Context, Result, bail};
 use nn_core::{EpochRecord, write_atomically};
 use serde::Serialize;
 
+use crate::destination::{self, Destination};
 use crate::options::{RunOptions, TrainArgs};
 use crate::train;
 
@@ -286,7 +287,8 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         );
     };
     std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create the directory {}", args.out.display()))?;
+        .with_context(|| format!("--out {}: cannot create the directory", args.out.display()))?;
+    destination::check(&[Destination::dir("--out", &args.out)], &[])?;
     let started = Instant::now();
     let (runs, checks, figures) = match &experiment.body {
         Body::Slowdown => slowdown::run(experiment.name, &args.out)?,

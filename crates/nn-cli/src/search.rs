@@ -78,6 +78,11 @@ pub struct FixedArgs {
     pub train: Box<TrainArgs>,
 }
 
+/// Most hidden neurons `nn search random --hidden` tries.
+const MAX_HIDDEN: f64 = 100_000.0;
+/// The bounds of any `LOW:HIGH` range: beyond them, rounding to three digits loses the values.
+const RANGE_BOUNDS: (f64, f64) = (1e-9, 1e9);
+
 /// A range `LOW:HIGH` sampled log-uniformly.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Range {
@@ -93,11 +98,12 @@ impl FromStr for Range {
             .split_once(':')
             .and_then(|(a, b)| Some((a.parse::<f64>().ok()?, b.parse::<f64>().ok()?)));
         match parsed {
-            Some((low, high)) if low > 0.0 && high >= low && high.is_finite() => {
+            Some((low, high)) if low >= RANGE_BOUNDS.0 && high >= low && high <= RANGE_BOUNDS.1 => {
                 Ok(Self { low, high })
             }
             _ => Err(format!(
-                "'{s}' is not a range: use LOW:HIGH with 0 < LOW <= HIGH, e.g. 0.01:10"
+                "'{s}' is not a range: use LOW:HIGH with {} <= LOW <= HIGH <= {}, e.g. 0.01:10",
+                RANGE_BOUNDS.0, RANGE_BOUNDS.1
             )),
         }
     }
@@ -448,6 +454,12 @@ fn three_digits(x: f64) -> f32 {
 fn random_search(args: &RandomArgs) -> Result<()> {
     if args.trials == 0 {
         bail!("--trials 0: try at least one configuration");
+    }
+    if args.hidden.high > MAX_HIDDEN {
+        bail!(
+            "--hidden {}: use at most {MAX_HIDDEN} hidden neurons",
+            args.hidden
+        );
     }
     let (train, validation) = if args.quick {
         (QUICK_TRAIN_SIZE, QUICK_VALIDATION_SIZE)

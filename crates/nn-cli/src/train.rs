@@ -1,16 +1,17 @@
 //! One whole training run from parsed options: `nn train`, and the building block of any
 //! subcommand that trains (reproductions of the chapter's figures, hyper-parameter searches).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
     Cost, EpochTransform, Evaluation, Examples, History, Network, Optimizer, Regularizer, Trainer,
     save_model,
 };
 
 use crate::checkpoint::{self, Restored};
+use crate::destination::{self, Destination};
 use crate::options::{EvalSet, RunOptions, TrainArgs, check_resume_flags};
 use crate::progress::{Mode, Reporter, Sizes};
 use crate::{compose, digits, metrics, plot};
@@ -41,11 +42,8 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     let config = compose::config(&options)?;
     let optimizer = compose::optimizer(&options)?;
     let regularizers = compose::regularizers(&options)?;
-    if let Some(path) = &args.plot {
-        plot::check_path(path)?;
-    }
     let (network, resume) = match restored {
-        Some(r) => (r.network, Some((r.state, r.optimizer_state))),
+        Some(r) => (r.network, Some((r.state, r.optimizer_state, r.data))),
         None => (compose::network(&options)?, None),
     };
 
@@ -63,17 +61,40 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     }
     .inverted(options.invert);
     let test = splits.test.inverted(options.invert);
-    if network.input_size() != training.input_len() || network.output_size() != training.classes {
+    check_destinations(args, checkpoint_dir.as_deref(), &location.dir)?;
+    let data = match &checkpoint_dir {
+        Some(_) => checkpoint::data_identity(&location.dir)?,
+        None => Vec::new(),
+    };
+    if let (Some((_, _, saved_data)), Some(dir)) = (&resume, &args.resume)
+        && let Some(warning) = checkpoint::check_data(saved_data.as_deref(), &data)
+            .with_context(|| format!("--resume {}", dir.display()))?
+    {
+        eprintln!("warning: {warning}");
+    }
+    for (set, name) in [
+        (&training, "training"),
+        (&evaluation, options.eval.name()),
+        (&test, "test"),
+    ] {
+        let what = format!("the {name} images of {}", location.dir.display());
+        compose::check_data(&network, set, &what).map_err(|e| {
+            let mut suggested = network.sizes().to_vec();
+            (suggested[0], *suggested.last_mut().expect("two layers")) =
+                (set.input_len(), set.classes);
+            anyhow!(
+                "--layers {}: {e}; make the first and last layers fit the data (e.g. --layers {})",
+                compose::join(network.sizes()),
+                compose::join(&suggested)
+            )
+        })?;
+    }
+    if options.batch_size > training.len() {
         bail!(
-            "--layers {}: MNIST images have {} pixels and {} classes, so the first layer must be \
-             {} and the last {} (e.g. --layers {},30,{})",
-            compose::join(network.sizes()),
-            training.input_len(),
-            training.classes,
-            training.input_len(),
-            training.classes,
-            training.input_len(),
-            training.classes
+            "--batch-size {}: larger than the {} training images; use at most {}",
+            options.batch_size,
+            training.len(),
+            training.len()
         );
     }
 
@@ -95,7 +116,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         },
         options.epochs,
     );
-    if let (Some((state, optimizer_state)), Some(dir)) = (resume, &args.resume) {
+    if let (Some((state, optimizer_state, _)), Some(dir)) = (resume, &args.resume) {
         let done = state.history.len();
         trainer
             .resume(state, optimizer_state)
@@ -121,7 +142,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     while !trainer.is_finished() {
         trainer.run_epoch(&training, Some(&evaluation), &mut reporter)?;
         if let Some(dir) = &checkpoint_dir {
-            checkpoint::save(dir, &options, &trainer, cost.name())?;
+            checkpoint::save(dir, &options, &data, &trainer, cost.name())?;
         }
     }
     let (network, history) = trainer.finish();
@@ -172,8 +193,8 @@ fn resolve(args: &TrainArgs) -> Result<(RunOptions, Option<Restored>, Option<Pat
             args.checkpoint.clone(),
         )),
         Some(dir) => {
-            check_resume_flags(args)?;
             let restored = checkpoint::load(dir)?;
+            check_resume_flags(args, &restored.options)?;
             let mut options = restored.options.clone();
             if let Some(epochs) = args.epochs {
                 options.epochs = epochs;
@@ -184,13 +205,16 @@ fn resolve(args: &TrainArgs) -> Result<(RunOptions, Option<Restored>, Option<Pat
     }
 }
 
+/// Most worker threads `--threads` starts: more only cost memory and switching.
+const MAX_THREADS: usize = 256;
+
 /// Builds the global thread pool with `threads` workers, once per process.
 fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(threads) = threads else {
         return Ok(());
     };
-    if threads == 0 {
-        bail!("--threads 0: use at least 1 thread");
+    if threads == 0 || threads > MAX_THREADS {
+        bail!("--threads {threads}: use 1 to {MAX_THREADS} threads (one per core is best)");
     }
     if rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -218,11 +242,70 @@ fn describe_rules(
     parts.join(", ")
 }
 
-/// The model, metrics and plot files the flags ask for.
-fn write_outputs(args: &TrainArgs, outcome: &RunOutcome) -> Result<()> {
+/// Checks, before any work, every file the run will write (see [`destination::check`]): the
+/// model, metrics, plot and checkpoint destinations must be writable and must not be one of the
+/// data files, the checkpoint resumed from (unless the run continues in it) or one another. Claims
+/// the checkpoint directory (see [`checkpoint::claim`]).
+fn check_destinations(args: &TrainArgs, checkpoint_dir: Option<&Path>, data: &Path) -> Result<()> {
+    let mut outputs = Vec::new();
     if let Some(path) = &args.save {
-        save_model(&outcome.network, outcome.cost.name(), path)
-            .with_context(|| format!("cannot save the model to {}", path.display()))?;
+        outputs.push(Destination::file("--save", path, &["json"]));
+    }
+    if let Some(path) = &args.metrics {
+        outputs.push(Destination::file("--metrics", path, &["json"]));
+    }
+    if let Some(path) = &args.plot {
+        outputs.push(Destination::file("--plot", path, &["png", "svg"]));
+    }
+    let checkpoint_files = checkpoint_dir.map(checkpoint::files);
+    let created = checkpoint_dir.filter(|d| !d.exists());
+    if let (Some(dir), Some(files)) = (checkpoint_dir, &checkpoint_files) {
+        checkpoint::claim(dir, args.resume.as_deref(), args.overwrite_checkpoint)?;
+        outputs.push(Destination::dir("--checkpoint", dir));
+        outputs.extend(
+            files
+                .iter()
+                .map(|f| Destination::file("--checkpoint", f, &["json"])),
+        );
+    }
+    let mut inputs = destination::data_files(data);
+    if let Some(resumed) = &args.resume
+        && !checkpoint_dir.is_some_and(|c| destination::same_place(c, resumed))
+    {
+        inputs.extend(checkpoint::files(resumed));
+    }
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let checked = destination::check(&outputs, &inputs);
+    if checked.is_err()
+        && let Some(dir) = created
+    {
+        // Leave no empty checkpoint directory behind a refused run.
+        let _ = std::fs::remove_dir(dir);
+    }
+    checked
+}
+
+/// The model, metrics and plot files the flags ask for. A model that cannot be saved where
+/// asked is saved in a fallback place (see [`destination::fallback`]) which the error names.
+fn write_outputs(args: &TrainArgs, outcome: &RunOutcome) -> Result<()> {
+    if let Some(path) = &args.save
+        && let Err(e) = save_model(&outcome.network, outcome.cost.name(), path)
+    {
+        let kept = destination::fallback("nn-model-", "json").and_then(|fallback| {
+            save_model(&outcome.network, outcome.cost.name(), &fallback)?;
+            Ok(fallback)
+        });
+        return Err(match kept {
+            Ok(fallback) => anyhow!(
+                "cannot save the model to {}: {e}; it was saved to {} instead",
+                path.display(),
+                fallback.display()
+            ),
+            Err(second) => anyhow!(
+                "cannot save the model to {}: {e}; nor anywhere else: {second:#}",
+                path.display()
+            ),
+        });
     }
     if let Some(path) = &args.metrics {
         metrics::write(path, outcome)?;

@@ -411,7 +411,7 @@ fn user_errors_are_one_line() {
     let out = run(dir, &["eval", "shape.json"]);
     assert_user_error(&out, "expected");
 
-    // network2.py's format (no activations) for a 2-input network: loads, but is not for MNIST.
+    // network2.py's format (no activations) for a 2-input network: loads, but does not fit MNIST.
     let small = r#"{"sizes": [2, 10], "cost": "QuadraticCost",
         "weights": [[[0.1, 0.2],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0],[0,0]]],
         "biases": [[[0],[0],[0],[0],[0],[0],[0],[0],[0],[1e999]]]}"#;
@@ -419,7 +419,11 @@ fn user_errors_are_one_line() {
     let out = run(dir, &["eval", "huge.json"]);
     assert_user_error(&out, "huge.json");
     std::fs::write(dir.join("small.json"), small.replace("1e999", "0")).unwrap();
-    let out = run(dir, &["eval", "small.json"]);
+    let data = data_dir();
+    let out = run(
+        dir,
+        &["eval", "small.json", "--data", data.to_str().unwrap()],
+    );
     assert_user_error(&out, "784");
 
     std::fs::write(dir.join("missing.png"), b"not a picture").unwrap();

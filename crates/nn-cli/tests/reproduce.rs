@@ -288,6 +288,8 @@ fn the_best_recipe_is_documented_and_explicit_flags_override_it() {
             "100",
             "--metrics",
             "m.json",
+            "--checkpoint",
+            "ckpt",
             "--quiet",
             "--data",
             data.to_str().unwrap(),
@@ -313,11 +315,24 @@ fn the_best_recipe_is_documented_and_explicit_flags_override_it() {
     assert_eq!(options["early_stopping"], 100);
     assert_eq!(options["average_weights"].as_f64(), Some(0.9));
 
-    // The recipe cannot accompany --resume, whose checkpoint fixes the options.
+    // With --resume, the recipe must give the checkpoint's options; here --layers and the
+    // sizes of the data differ.
     let output = run(
         dir.path(),
-        &["train", "--resume", "nowhere", "--recipe", "best"],
+        &[
+            "train",
+            "--resume",
+            "ckpt",
+            "--recipe",
+            "best",
+            "--data",
+            data.to_str().unwrap(),
+        ],
     );
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("--recipe"), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("--recipe best") && err.contains("--layers (saved 784,20,20,10"),
+        "{err}"
+    );
 }

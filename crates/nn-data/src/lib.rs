@@ -11,6 +11,7 @@ pub mod idx;
 mod image_set;
 pub mod locate;
 pub mod mnist;
+pub mod picture;
 pub mod preview;
 
 pub use augment::{

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use nn_core::EpochRecord;
 use plotters::prelude::*;
 
@@ -152,62 +152,63 @@ fn draw(
     } else {
         (0.0, 1.0, 0.0, 1.0)
     };
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_error)?;
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(title, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(64);
-    if log_x {
-        let mut chart = builder
-            .build_cartesian_2d((x0.max(1e-9)..x1).log_scale(), y0..y1)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .draw()
-            .map_err(plot_error)?;
-        for (i, line) in lines.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(line.points.clone(), colour.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(line.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
-            chart
-                .draw_series(
-                    line.points
-                        .iter()
-                        .map(|&p| Circle::new(p, 3, colour.filled())),
-                )
+    crate::plot::write_png(path, SIZE, |root| {
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(64);
+        if log_x {
+            let mut chart = builder
+                .build_cartesian_2d((x0.max(1e-9)..x1).log_scale(), y0..y1)
                 .map_err(plot_error)?;
-        }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-    } else {
-        let mut chart = builder
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .draw()
-            .map_err(plot_error)?;
-        for (i, line) in lines.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
             chart
-                .draw_series(LineSeries::new(line.points.clone(), colour.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(line.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .draw()
+                .map_err(plot_error)?;
+            for (i, line) in lines.iter().enumerate() {
+                let colour = PALETTE[i % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(line.points.clone(), colour.stroke_width(2)))
+                    .map_err(plot_error)?
+                    .label(line.name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+                chart
+                    .draw_series(
+                        line.points
+                            .iter()
+                            .map(|&p| Circle::new(p, 3, colour.filled())),
+                    )
+                    .map_err(plot_error)?;
+            }
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        } else {
+            let mut chart = builder
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .draw()
+                .map_err(plot_error)?;
+            for (i, line) in lines.iter().enumerate() {
+                let colour = PALETTE[i % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(line.points.clone(), colour.stroke_width(2)))
+                    .map_err(plot_error)?
+                    .label(line.name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+            }
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-    }
-    root.present()
-        .map_err(|e| anyhow!("cannot write the figure {}: {e}", path.display()))
+        root.present().map_err(plot_error)
+    })
+    .with_context(|| format!("cannot write the figure {}", path.display()))
 }
 
 /// The legend of a chart at `position` (accuracy against data size rises to the upper right,
