@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use image::Rgb;
-use nn_core::{Examples, Network, argmax, load_model};
+use nn_core::{Examples, Network, load_model, predicted_class};
 use nn_data::ImageSet;
 use rayon::prelude::*;
 
@@ -62,11 +62,7 @@ fn predictions(network: &Network, set: &ImageSet) -> Vec<Option<usize>> {
             || vec![0.0; set.input_len()],
             |column, i| {
                 set.write_input(i, column);
-                let output = network.feedforward(column);
-                output
-                    .iter()
-                    .all(|v| v.is_finite())
-                    .then(|| argmax(&output))
+                predicted_class(&network.feedforward(column))
             },
         )
         .collect()

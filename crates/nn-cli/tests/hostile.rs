@@ -229,7 +229,6 @@ fn absurd_numbers_in_flags_are_one_line_errors() {
 }
 
 #[test]
-#[ignore = "passes once Network::new refuses layer sizes beyond memory"]
 fn huge_layers_are_one_line_errors() {
     let tmp = TempDir::new().unwrap();
     let out = train(tmp.path(), &["--layers", "784,3000000000000000,10"]);
