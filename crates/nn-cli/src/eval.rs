@@ -10,6 +10,7 @@ use nn_data::ImageSet;
 use rayon::prelude::*;
 
 use crate::compose;
+use crate::data_source::DataSource;
 use crate::digits::{self, Tile};
 use crate::options::EvalSet;
 
@@ -47,9 +48,9 @@ pub struct EvalArgs {
     /// Most digits drawn in the gallery
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub gallery_count: usize,
-    /// Directory holding the MNIST files
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
 }
 
 /// Loads a model and checks that it classifies 28x28 digits into 10 classes.
@@ -94,7 +95,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         );
     }
     let model = load_mnist_model(&args.model)?;
-    let (_, splits) = digits::load(args.data.as_deref())?;
+    let splits = digits::load(&args.data)?.splits;
     let set = match args.set {
         EvalSet::Test => splits.test,
         EvalSet::Validation => splits.validation,
@@ -136,7 +137,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
                 labels: vec![(p as u8, PREDICTED), (set.label(i), TRUE)],
             })
             .collect();
-        digits::save_png(&digits::grid(&wrong, GALLERY_COLUMNS), path)?;
+        digits::save_png(
+            &digits::grid(&wrong, GALLERY_COLUMNS, (set.rows, set.cols)),
+            path,
+        )?;
         say!(
             "Wrote {} of {} misclassified digits to {} (under each: predicted in red, true in green)",
             wrong.len(),

@@ -13,6 +13,7 @@ use anyhow::{Result, bail};
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
+use crate::data_source::DataSource;
 use crate::reproduce::recipe::Recipe;
 
 /// Examples shown by `nn train --help`.
@@ -298,9 +299,9 @@ pub struct TrainArgs {
     /// Number of worker threads [default: one per core]
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
-    /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
     /// Save the trained model (network2.py-compatible JSON)
     #[arg(long, value_name = "MODEL.json")]
     pub save: Option<PathBuf>,

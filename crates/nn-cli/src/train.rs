@@ -49,20 +49,16 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         None => (compose::network(&options)?, None),
     };
 
-    let (location, splits) = digits::load(args.data.as_deref())?;
-    let training =
-        digits::training_images(&splits.training, options.train_size, options.per_class)?
-            .inverted(options.invert);
+    let data = digits::load(&args.data)?;
+    let training = data
+        .training_images(options.train_size, options.per_class)?
+        .inverted(options.invert);
     let evaluation = match options.eval {
-        EvalSet::Validation => digits::first(
-            &splits.validation,
-            options.validation_size,
-            "--validation-size",
-        )?,
-        EvalSet::Test => splits.test.clone(),
+        EvalSet::Validation => data.validation_images(options.validation_size)?,
+        EvalSet::Test => data.splits.test.clone(),
     }
     .inverted(options.invert);
-    let test = splits.test.inverted(options.invert);
+    let test = data.splits.test.clone().inverted(options.invert);
     if network.input_size() != training.input_len() || network.output_size() != training.classes {
         bail!(
             "--layers {}: MNIST images have {} pixels and {} classes, so the first layer must be \
@@ -106,13 +102,12 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         ));
     }
     reporter.line(&format!(
-        "Training {} ({}, {}) on {} images from {} ({:?}), monitoring {} {} images",
+        "Training {} ({}, {}) on {} images from {}, monitoring {} {} images",
         compose::join(&options.layers),
         options.cost.flag(),
         rules,
         training.len(),
-        location.dir.display(),
-        location.source,
+        data.origin,
         evaluation.len(),
         options.eval.name(),
     ));

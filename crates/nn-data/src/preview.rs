@@ -1,13 +1,12 @@
 //! PNG grids of digits: previews of distortions, or any list of images (e.g. misclassified
 //! digits).
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::Path;
 
 use image::{GrayImage, ImageFormat, Luma};
 
 use crate::augment::{ImageTransform, image_rng};
-use crate::idx::write_atomic;
 use crate::{DataError, ImageSet};
 
 /// Each image pixel becomes a square of this many pixels.
@@ -103,7 +102,7 @@ pub fn image_grid(
     canvas
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .map_err(|source| DataError::Image { file: name, source })?;
-    write_atomic(path, |out| out.write_all(&png))
+    nn_core::atomic::write_bytes(path, &png).map_err(|e| DataError::io(path, e))
 }
 
 #[cfg(test)]
