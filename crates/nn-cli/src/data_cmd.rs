@@ -267,14 +267,18 @@ fn resolve(path: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Refuses an output directory that is, or resolves to, a directory holding an input file, or
-/// an input file itself: writing there could replace the data being expanded.
+/// Refuses an output directory that is, or resolves to, a directory holding an input file
+/// (where it is named, or where a symbolic link of that name leads), or an input file itself:
+/// writing there could replace the data being expanded.
 fn check_out_dir(out: &Path, inputs: &[&Path]) -> Result<()> {
     let target = resolve(out)?;
     for input in inputs {
         let file = resolve(input)?;
-        let dir = file.parent().unwrap_or(&file);
-        if target == file || target == dir {
+        let named_in = match input.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => resolve(parent)?,
+            _ => resolve(Path::new("."))?,
+        };
+        if target == file || Some(target.as_path()) == file.parent() || target == named_in {
             bail!(
                 "--out {}: that is where the data is read from ({}); write the expanded set into \
                  another directory",

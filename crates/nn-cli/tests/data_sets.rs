@@ -364,6 +364,19 @@ fn expand_never_writes_over_its_input() {
         &["data", "expand", "--data", "../link", "--out", "../set"],
     );
     assert_user_error(&output, &["where the data is read from"]);
+    // A directory of links to the data is the data's directory too.
+    let links = tmp.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    for entry in std::fs::read_dir(&set).unwrap() {
+        let entry = entry.unwrap();
+        std::os::unix::fs::symlink(entry.path(), links.join(entry.file_name())).unwrap();
+    }
+    let output = run(
+        tmp.path(),
+        &["data", "expand", "--data", "links", "--out", "links"],
+    );
+    assert_user_error(&output, &["where the data is read from"]);
+    ok(run(tmp.path(), &["data", "verify", "--data", "links"]));
     ok(run(tmp.path(), &["data", "verify", "--data", "set"]));
     assert_eq!(contents(&set), before);
 
