@@ -46,14 +46,15 @@ pub const MNIST_FILES: [MnistFile; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES
 /// Size of the book's validation set, carved from the end of the 60,000 training images.
 pub const BOOK_VALIDATION_SIZE: usize = 10_000;
 
-/// The three data sets of the book.
+/// The three data sets of the book, from MNIST or any IDX set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MnistSplits {
-    /// Images the network learns from (the first 50,000 of the training file).
+    /// Images the network learns from (the first of the training file: MNIST's first 50,000).
     pub training: ImageSet,
-    /// Images used to choose hyper-parameters and stop early (the last 10,000).
+    /// Images held out to choose hyper-parameters and stop early (the last of the training
+    /// file: MNIST's last 10,000).
     pub validation: ImageSet,
-    /// The 10,000 t10k images, kept apart for the final estimate.
+    /// The test images (MNIST's 10,000 t10k images), kept apart for the final estimate.
     pub test: ImageSet,
 }
 
