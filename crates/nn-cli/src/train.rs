@@ -58,7 +58,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         EvalSet::Test => data.splits.test.clone(),
     }
     .inverted(options.invert);
-    let test = data.splits.test.clone().inverted(options.invert);
+    let test = data.splits.test.inverted(options.invert);
     if network.input_size() != training.input_len() || network.output_size() != training.classes {
         bail!(
             "--layers {}: MNIST images have {} pixels and {} classes, so the first layer must be \

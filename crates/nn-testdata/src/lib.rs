@@ -1,4 +1,4 @@
-//! The MNIST files for the tests of every crate of the workspace, found exactly as `nn` finds
+//! The MNIST files for the tests and benchmarks of the workspace, found exactly as `nn` finds
 //! them ([`nn_data::locate_mnist_from`]): `$MNIST_DIR`, `data/mnist`, `../shared/data/mnist`,
 //! the user cache, then a verified download from the default mirrors or `NN_MNIST_MIRROR`.
 //! Relative places are resolved against the workspace root, since cargo runs each test binary
