@@ -4,15 +4,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use nn_data::{
-    Elastic, ImageTransform, RandomShift, augment_set, expand_by_shifts, load_splits, locate_mnist,
-};
+use nn_benches::mnist_training;
+use nn_data::{Elastic, ImageTransform, RandomShift, augment_set, expand_by_shifts};
 
 fn augmentation(c: &mut Criterion) {
-    let location = locate_mnist(None).expect("MNIST files");
-    let training = load_splits(&location.dir, None)
-        .expect("readable MNIST files")
-        .training;
+    let training = mnist_training();
     let mut out = training.empty_like();
     let mut group = c.benchmark_group("augment_50k");
     group.sample_size(10);

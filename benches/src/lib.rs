@@ -1,12 +1,12 @@
 //! Shared set-up for the benchmarks: the MNIST training images and the book's networks.
 
 use nn_core::{Initializer, Network};
-use nn_data::{ImageSet, load_splits, locate_mnist};
+use nn_data::{ImageSet, load_splits};
 
-/// The book's 50,000 training images, found as the `nn` command finds them.
+/// The book's 50,000 training images, found as the `nn` command finds them (relative places
+/// taken from the workspace root, as for the tests).
 pub fn mnist_training() -> ImageSet {
-    let location = locate_mnist(None).unwrap_or_else(|e| panic!("benchmarks need MNIST: {e}"));
-    load_splits(&location.dir, None)
+    load_splits(nn_testdata::mnist_dir(), None)
         .expect("MNIST loads")
         .training
 }

@@ -23,10 +23,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use nn_core::{Network, Trainer, TrainingState, save_model, write_atomically};
+use nn_core::{Network, Standardization, Trainer, TrainingState, save_model, write_atomically};
 use serde::{Deserialize, Serialize};
 
 use crate::compose;
+use crate::digits::DataSet;
 use crate::options::RunOptions;
 
 /// The version of the checkpoint format.
@@ -42,21 +43,41 @@ const MODEL_FILE: &str = "model.json";
 /// One data file a run was trained on: its name and the SHA-256 of its content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataFile {
-    /// The file's standard name, e.g. `train-images-idx3-ubyte`.
+    /// The role of the file, named as MNIST's file in that role, e.g. `train-images-idx3-ubyte`.
     pub name: String,
     /// SHA-256 of its (decompressed) content, lower-case hex.
     pub sha256: String,
 }
 
-/// The identity of the data in `dir`: every data file's name and content hash.
-pub fn data_identity(dir: &Path) -> Result<Vec<DataFile>> {
-    Ok(nn_data::verify_dir(dir)?
+/// What a run trains on: the content of its four files and how many of the training images
+/// are held out for validation (`--holdout`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataIdentity {
+    /// Every data file's role and content hash.
+    pub files: Vec<DataFile>,
+    /// Training images held out for validation.
+    pub holdout: usize,
+}
+
+/// The identity of the data set `data`: every file's content hash and the hold-out size.
+pub fn data_identity(data: &DataSet) -> Result<DataIdentity> {
+    let files = nn_data::verify_files(&data.files)
         .into_iter()
-        .map(|r| DataFile {
-            name: r.name,
-            sha256: r.sha256,
+        .map(|r| match r.sha256 {
+            Some(sha256) => Ok(DataFile {
+                name: r.name.to_string(),
+                sha256,
+            }),
+            None => match r.status {
+                nn_data::FileStatus::Broken(e) => Err(anyhow!(e)),
+                _ => Err(anyhow!("cannot hash {}", r.path.display())),
+            },
         })
-        .collect())
+        .collect::<Result<_>>()?;
+    Ok(DataIdentity {
+        files,
+        holdout: data.holdout,
+    })
 }
 
 #[derive(Serialize, Deserialize)]
@@ -65,13 +86,16 @@ struct CheckpointFile {
     options: RunOptions,
     /// The data trained on (absent in checkpoints written before it was recorded).
     #[serde(default)]
-    data: Option<Vec<DataFile>>,
+    data: Option<DataIdentity>,
     sizes: Vec<usize>,
     params: Vec<u32>,
     optimizer: Vec<Vec<u32>>,
     best_params: Option<Vec<u32>>,
     #[serde(default)]
     averaged_params: Option<Vec<u32>>,
+    /// The input standardization (`--normalize`), absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    standardization: Option<Standardization>,
     state: TrainingState,
 }
 
@@ -87,12 +111,12 @@ pub struct Restored {
     /// The optimizer's state.
     pub optimizer_state: Vec<Vec<f32>>,
     /// The data trained on, when the checkpoint records it.
-    pub data: Option<Vec<DataFile>>,
+    pub data: Option<DataIdentity>,
 }
 
 /// Checks that a resumed run continues on the data its checkpoint was trained on (`saved`),
 /// identified now by `data`; returns a warning when the checkpoint does not record its data.
-pub fn check_data(saved: Option<&[DataFile]>, data: &[DataFile]) -> Result<Option<String>> {
+pub fn check_data(saved: Option<&DataIdentity>, data: &DataIdentity) -> Result<Option<String>> {
     let Some(saved) = saved else {
         return Ok(Some(
             "the checkpoint does not record its data (written by an older nn); make sure \
@@ -100,9 +124,10 @@ pub fn check_data(saved: Option<&[DataFile]>, data: &[DataFile]) -> Result<Optio
                 .to_string(),
         ));
     };
-    let differing: Vec<String> = saved
+    let mut differing: Vec<String> = saved
+        .files
         .iter()
-        .filter_map(|s| match data.iter().find(|d| d.name == s.name) {
+        .filter_map(|s| match data.files.iter().find(|d| d.name == s.name) {
             Some(d) if d.sha256 == s.sha256 => None,
             Some(d) => Some(format!(
                 "{} (SHA-256 {} here, {} in the checkpoint)",
@@ -113,15 +138,20 @@ pub fn check_data(saved: Option<&[DataFile]>, data: &[DataFile]) -> Result<Optio
             None => Some(format!("{} (absent here)", s.name)),
         })
         .collect();
-    if !differing.is_empty() || saved.len() != data.len() {
+    if differing.is_empty() && saved.files.len() != data.files.len() {
+        differing.push("another set of files".to_string());
+    }
+    if saved.holdout != data.holdout {
+        differing.push(format!(
+            "{} training images held out here, {} in the checkpoint (--holdout {})",
+            data.holdout, saved.holdout, saved.holdout
+        ));
+    }
+    if !differing.is_empty() {
         bail!(
-            "the checkpoint was trained on other data: {}; resume with the --data it was \
-                 trained on",
-            if differing.is_empty() {
-                "another set of files".to_string()
-            } else {
-                differing.join(", ")
-            }
+            "the checkpoint was trained on other data: {}; resume with the data flags it was \
+                 trained with",
+            differing.join(", ")
         );
     }
     Ok(None)
@@ -171,7 +201,7 @@ fn floats(bits: &[u32]) -> Vec<f32> {
 pub fn save(
     dir: &Path,
     options: &RunOptions,
-    data: &[DataFile],
+    data: &DataIdentity,
     trainer: &Trainer<'_>,
     cost: &str,
 ) -> Result<()> {
@@ -185,12 +215,14 @@ pub fn save(
     let file = CheckpointFile {
         format_version: FORMAT_VERSION,
         options: options.clone(),
-        data: Some(data.to_vec()),
+        data: Some(data.clone()),
         sizes: network.sizes().to_vec(),
         params: bits(network.params()),
         optimizer: trainer.optimizer_state().iter().map(|v| bits(v)).collect(),
         best_params,
         averaged_params,
+        standardization: (!network.standardization().is_none())
+            .then(|| network.standardization().clone()),
         state,
     };
     let json = serde_json::to_vec(&file).context("cannot serialize the checkpoint")?;
@@ -239,6 +271,20 @@ pub fn load(dir: &Path) -> Result<Restored> {
         .map_err(|problem| anyhow!("{}: {problem}; the checkpoint is corrupt", path.display()))?;
     let mut network = compose::network(&file.options)?;
     network.params_mut().copy_from_slice(&floats(&file.params));
+    if let Some(standardization) = file.standardization {
+        network
+            .set_standardization(standardization)
+            .with_context(|| format!("{}: the checkpoint is corrupt", path.display()))?;
+    }
+    if network.standardization().kind() != file.options.normalize {
+        bail!(
+            "{}: the options say --normalize {} but the saved standardization is {}; the \
+             checkpoint is corrupt",
+            path.display(),
+            file.options.normalize.name(),
+            network.standardization().kind().name()
+        );
+    }
     let mut state = file.state;
     state.best_params = file.best_params.map(|b| floats(&b));
     state.averaged_params = file.averaged_params.map(|a| floats(&a));
@@ -345,12 +391,16 @@ mod tests {
         let file = CheckpointFile {
             format_version: FORMAT_VERSION,
             options,
-            data: Some(Vec::new()),
+            data: Some(DataIdentity {
+                files: Vec::new(),
+                holdout: 1,
+            }),
             sizes: vec![3, 2, 2],
             params: bits(&vec![0.25; count]),
             optimizer: vec![bits(&vec![0.0; count])],
             best_params: Some(bits(&vec![0.5; count])),
             averaged_params: Some(bits(&vec![0.5; count])),
+            standardization: None,
             state: TrainingState {
                 history: Vec::new(),
                 eta: 0.5,

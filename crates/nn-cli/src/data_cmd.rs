@@ -1,26 +1,36 @@
-//! `nn data`: where the MNIST files are and whether they are intact, a preview of the
-//! distortions used to expand the training data, and writing an expanded copy of MNIST.
+//! `nn data`: where the data set's files are and what they are (MNIST's, another IDX set, or
+//! broken), a preview of the distortions used to expand the training data, and writing an
+//! expanded copy of the set.
 
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io;
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use nn_data::augment::image_rng;
-use nn_data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, find_file};
-use nn_data::{IdxArray, ImageSet, augment_set, verify_dir, write_idx};
+use nn_data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+use nn_data::{
+    FileReport, FileStatus, IdxArray, ImageSet, augment_set, default_holdout, preview_grid,
+    verify_files, write_idx,
+};
 
 use crate::compose::image_transforms;
-use crate::digits::{self, Tile};
+use crate::data_source::DataSource;
+use crate::digits;
 use crate::options::TransformName;
 
 /// Examples shown by `nn data --help`.
 pub const EXAMPLES: &str = "\
 Examples:
   nn data info                                  where the files were found, with checksums
-  nn data verify --data ~/mnist                 check the files' SHA-256 (non-zero exit if bad)
+  nn data verify --data ~/mnist                 is each file MNIST's, another IDX file, or broken?
+  nn data info --train-images emnist/emnist-letters-train-images-idx3-ubyte.gz \\
+      --train-labels emnist/emnist-letters-train-labels-idx1-ubyte.gz \\
+      --test-images emnist/emnist-letters-test-images-idx3-ubyte.gz \\
+      --test-labels emnist/emnist-letters-test-labels-idx1-ubyte.gz
   nn data preview --out preview.png --transforms rotate,elastic --count 8
   nn data expand --out mnist-expanded --copies 4
-  nn train --data mnist-expanded                train on the expanded set";
+  nn train --data mnist-expanded --holdout 10000   train on it, validating on MNIST's 10,000";
 
 /// The flags of `nn data`.
 #[derive(Debug, Clone, clap::Args)]
@@ -33,22 +43,14 @@ pub struct DataArgs {
 /// The actions of `nn data`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum DataAction {
-    /// Show where the MNIST files were found and their checksums.
-    Info(DirArgs),
-    /// Check the SHA-256 of each MNIST file against the published values.
-    Verify(DirArgs),
-    /// Draw training digits beside distorted copies of them.
+    /// Show where the data set's files are, their checksums, sizes and classes.
+    Info(DataSource),
+    /// Check every file: MNIST's (published SHA-256), another valid IDX set, or broken.
+    Verify(DataSource),
+    /// Draw training images beside distorted copies of them.
     Preview(PreviewArgs),
-    /// Write MNIST with the training images expanded by distorted copies, as IDX files.
+    /// Write the data set with the training images expanded by distorted copies, as IDX files.
     Expand(ExpandArgs),
-}
-
-/// Where the data is.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DirArgs {
-    /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
 }
 
 /// The flags of `nn data preview`.
@@ -66,21 +68,21 @@ pub struct PreviewArgs {
         default_value = "shift,rotate,skew,elastic"
     )]
     pub transforms: Vec<TransformName>,
-    /// Number of digits (rows)
+    /// Number of images (rows)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub count: usize,
     /// Seed of the distortions
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Directory holding the MNIST files
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
 }
 
 /// The flags of `nn data expand`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExpandArgs {
-    /// Directory to write the expanded MNIST files into
+    /// Directory to write the expanded set into (MNIST's file names); never the data's own
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Distortions drawn from for each copy, comma-separated
@@ -92,119 +94,227 @@ pub struct ExpandArgs {
         default_value = "shift,rotate,skew,elastic"
     )]
     pub transforms: Vec<TransformName>,
-    /// Distorted copies of each of the 50,000 training images
+    /// Distorted copies of each training image (MNIST: of the 50,000 not held out)
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub copies: usize,
     /// Seed of the distortions
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Directory holding the MNIST files
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
 }
 
 /// Runs `nn data`.
 pub fn run(args: &DataArgs) -> Result<()> {
     match &args.action {
-        DataAction::Info(a) => info(a.data.as_deref()),
-        DataAction::Verify(a) => verify(a.data.as_deref()),
+        DataAction::Info(source) => info(source),
+        DataAction::Verify(source) => verify(source),
         DataAction::Preview(a) => preview(a),
         DataAction::Expand(a) => expand(a),
     }
 }
 
-fn info(data: Option<&Path>) -> Result<()> {
-    let location = digits::locate(data)?;
-    say!(
-        "MNIST found in {} (source: {:?})",
-        location.dir.display(),
-        location.source
-    );
-    for report in verify_dir(&location.dir)? {
-        say!(
-            "  {}: sha256 {} ({})",
-            report.path.display(),
-            report.sha256,
-            if report.ok { "ok" } else { "MISMATCH" }
-        );
+/// `N x rows x cols`.
+fn dims_text(dims: &[usize]) -> String {
+    dims.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" x ")
+}
+
+/// One line on a file: what it is, its SHA-256 and its path.
+fn report_line(report: &FileReport) -> String {
+    let sha = report.sha256.as_deref().unwrap_or("-");
+    let path = report.path.display();
+    match &report.status {
+        FileStatus::Mnist => format!("ok         {sha}  {path}"),
+        FileStatus::Other { dims } => format!(
+            "not MNIST  {sha}  {path} ({}; MNIST's {} has SHA-256 {})",
+            dims_text(dims),
+            report.name,
+            report.expected
+        ),
+        FileStatus::Broken(e) => format!("broken     {sha}  {e}"),
     }
+}
+
+/// The set's sizes in one line, e.g. `50000 training images of 28x28 pixels, ...`.
+fn summary(data: &digits::DataSet) -> String {
+    let s = &data.splits;
+    format!(
+        "{} training images of {}x{} pixels (the last {} held out for validation), {} test \
+         images, {} classes",
+        data.training_file_len,
+        s.training.rows,
+        s.training.cols,
+        data.holdout(),
+        s.test.len(),
+        s.training.classes
+    )
+}
+
+fn info(source: &DataSource) -> Result<()> {
+    let located = source.locate()?;
+    say!("Data set: {}", located.origin);
+    for report in verify_files(&located.files) {
+        say!("  {}", report_line(&report));
+    }
+    let data = digits::load(source)?;
+    say!("  {}", summary(&data));
     Ok(())
 }
 
-fn verify(data: Option<&Path>) -> Result<()> {
-    let location = digits::locate(data)?;
-    let reports = verify_dir(&location.dir)?;
+fn verify(source: &DataSource) -> Result<()> {
+    let located = source.locate()?;
+    let reports = verify_files(&located.files);
     for report in &reports {
-        if report.ok {
-            say!("ok        {}  {}", report.sha256, report.path.display());
-        } else {
-            say!(
-                "MISMATCH  {}  {} (expected {})",
-                report.sha256,
-                report.path.display(),
-                report.expected
-            );
-        }
+        say!("{}", report_line(report));
     }
-    let bad: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| r.path.display().to_string())
-        .collect();
-    if !bad.is_empty() {
+    let paths = |keep: fn(&FileReport) -> bool| {
+        reports
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| r.path.display().to_string())
+            .collect::<Vec<_>>()
+    };
+    let broken = paths(|r| matches!(r.status, FileStatus::Broken(_)));
+    if !broken.is_empty() {
         bail!(
-            "{} does not match the published SHA-256; replace it with a fresh copy of MNIST",
-            bad.join(", ")
+            "{} of the 4 files cannot be used: {} (see above)",
+            broken.len(),
+            broken.join(", ")
         );
     }
-    say!("All {} files match the published checksums", reports.len());
+    let mnist = paths(FileReport::is_mnist);
+    if mnist.len() == reports.len() {
+        say!("All 4 files match MNIST's published checksums");
+        return Ok(());
+    }
+    if !mnist.is_empty() {
+        let other = paths(|r| !r.is_mnist());
+        bail!(
+            "{} {} not match MNIST's published SHA-256 while {} {}: replace {} with a fresh \
+             copy of MNIST",
+            other.join(", "),
+            if other.len() == 1 { "does" } else { "do" },
+            mnist.join(", "),
+            if mnist.len() == 1 {
+                "is MNIST's"
+            } else {
+                "are MNIST's"
+            },
+            if other.len() == 1 { "it" } else { "them" }
+        );
+    }
+    let data = digits::load(source)?;
+    say!(
+        "These are not the MNIST files (none matches MNIST's published SHA-256) but a valid IDX \
+         data set: {}",
+        summary(&data)
+    );
     Ok(())
 }
 
 fn preview(args: &PreviewArgs) -> Result<()> {
     if args.count == 0 {
-        bail!("--count 0: show at least 1 digit");
+        bail!("--count 0: show at least 1 image");
     }
-    let (_, splits) = digits::load(args.data.as_deref())?;
-    let set = digits::first(&splits.training, Some(args.count), "--count")?;
+    let data = digits::load(&args.data)?;
+    let set = digits::first(&data.splits.training, Some(args.count), "--count")?;
     let transforms = image_transforms(&args.transforms);
-    let n = set.image_len();
-    let mut distorted = vec![0u8; n * set.len() * transforms.len()];
-    for (k, chunk) in distorted.chunks_mut(n).enumerate() {
-        let (i, t) = (k / transforms.len(), k % transforms.len());
-        let mut rng = image_rng(args.seed, k);
-        transforms[t].apply(set.image(i), set.rows, set.cols, &mut rng, chunk);
-    }
-    let mut tiles = Vec::new();
-    for i in 0..set.len() {
-        tiles.push(Tile {
-            pixels: set.image(i),
-            labels: Vec::new(),
-        });
-        for t in 0..transforms.len() {
-            let k = i * transforms.len() + t;
-            tiles.push(Tile {
-                pixels: &distorted[k * n..(k + 1) * n],
-                labels: Vec::new(),
-            });
-        }
-    }
-    digits::save_png(&digits::grid(&tiles, transforms.len() + 1), &args.out)?;
+    preview_grid(&set, set.len(), &transforms, args.seed, &args.out)?;
     let names: Vec<String> = transforms.iter().map(|t| t.describe()).collect();
     say!(
-        "Wrote {}: {} digits (rows); columns: original, {}",
+        "Wrote {}: {} images of {}x{} pixels (rows); columns: original, {}",
         args.out.display(),
         set.len(),
+        set.rows,
+        set.cols,
         names.join(", ")
     );
     Ok(())
 }
 
+/// `path` made absolute, with every symbolic link of its existing part resolved and `.` and
+/// `..` applied to the rest, so that two spellings of one place compare equal.
+fn resolve(path: &Path) -> Result<PathBuf> {
+    let absolute =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut resolved = real;
+            for component in rest.into_iter().rev() {
+                match component {
+                    Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    Component::CurDir => {}
+                    other => resolved.push(other),
+                }
+            }
+            return Ok(resolved);
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return Ok(absolute.clone()),
+        }
+    }
+}
+
+/// Refuses an output directory that is, or resolves to, a directory holding an input file
+/// (where it is named, or where a symbolic link of that name leads), or an input file itself:
+/// writing there could replace the data being expanded.
+fn check_out_dir(out: &Path, inputs: &[&Path]) -> Result<()> {
+    let target = resolve(out)?;
+    for input in inputs {
+        let file = resolve(input)?;
+        let named_in = match input.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => resolve(parent)?,
+            _ => resolve(Path::new("."))?,
+        };
+        if target == file || Some(target.as_path()) == file.parent() || target == named_in {
+            bail!(
+                "--out {}: that is where the data is read from ({}); write the expanded set into \
+                 another directory",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Copies `source` to `target` atomically (temporary file, fsync, rename).
+fn copy_atomically(source: &Path, target: &Path) -> Result<()> {
+    let mut input =
+        File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
+    nn_core::atomic::write_with(target, |file| io::copy(&mut input, file).map(|_| ()))
+        .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))
+}
+
 fn expand(args: &ExpandArgs) -> Result<()> {
-    let (location, splits) = digits::load(args.data.as_deref())?;
+    let located = args.data.locate()?;
+    let files = &located.files;
+    check_out_dir(
+        &args.out,
+        &[
+            &files.train_images,
+            &files.train_labels,
+            &files.test_images,
+            &files.test_labels,
+        ],
+    )?;
+    let data = digits::load(&args.data)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let transforms = image_transforms(&args.transforms);
+    let splits = &data.splits;
     let training = &splits.training;
     let mut images = training.pixels.clone();
     let mut labels = training.labels.clone();
@@ -242,31 +352,47 @@ fn expand(args: &ExpandArgs) -> Result<()> {
         },
         true,
     )?;
-    for file in [TEST_IMAGES, TEST_LABELS] {
-        let source = find_file(&location.dir, &file)
-            .with_context(|| format!("{} is missing from {}", file.name, location.dir.display()))?;
-        let name = source
-            .file_name()
-            .context("an MNIST file always has a name")?;
-        let target = args.out.join(name);
-        if target.exists() {
-            std::fs::remove_file(&target)
-                .with_context(|| format!("cannot replace {}", target.display()))?;
+    for (source, file) in [
+        (&files.test_images, TEST_IMAGES),
+        (&files.test_labels, TEST_LABELS),
+    ] {
+        // The bytes are kept as they are, so MNIST's test files still verify; the name says
+        // whether they are compressed.
+        let gzip = source.extension().is_some_and(|e| e == "gz");
+        let name = if gzip {
+            format!("{}.gz", file.name)
+        } else {
+            file.name.to_string()
+        };
+        let other = if gzip {
+            file.name.to_string()
+        } else {
+            format!("{}.gz", file.name)
+        };
+        copy_atomically(source, &args.out.join(name))?;
+        // A stale copy under the other spelling would be found first or second: remove it.
+        let stale = args.out.join(other);
+        if stale.is_file() {
+            std::fs::remove_file(&stale)
+                .with_context(|| format!("cannot remove the stale {}", stale.display()))?;
         }
-        std::fs::copy(&source, &target).with_context(|| {
-            format!("cannot copy {} to {}", source.display(), args.out.display())
-        })?;
     }
+    let holdout = data.holdout();
+    let holdout_flag = if default_holdout(total) == holdout {
+        String::new()
+    } else {
+        format!(" --holdout {holdout}")
+    };
     say!(
         "Wrote {}: {} training images ({} originals + {} x {} distorted copies) followed by the \
-         {} validation images, and the test images; train on it with nn train --data {}",
+         {holdout} held-out images, and the test images; train on it with nn train --data {}{}",
         args.out.display(),
-        total - splits.validation.len(),
+        total - holdout,
         training.len(),
         args.copies,
         training.len(),
-        splits.validation.len(),
-        args.out.display()
+        args.out.display(),
+        holdout_flag
     );
     Ok(())
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use nn_data::IdxFiles;
 
 /// One file (or, with no extensions, directory) a command will write.
 #[derive(Debug, Clone, Copy)]
@@ -100,11 +101,12 @@ pub fn check(destinations: &[Destination<'_>], inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// The MNIST files in `dir`: inputs that no output may replace.
-pub fn data_files(dir: &Path) -> Vec<PathBuf> {
-    nn_data::mnist::MNIST_FILES
-        .iter()
-        .filter_map(|f| nn_data::mnist::find_file(dir, f))
+/// The four files of a data set: inputs that no output may replace.
+pub fn data_files(files: &IdxFiles) -> Vec<PathBuf> {
+    files
+        .roles()
+        .into_iter()
+        .map(|(_, path)| path.to_path_buf())
         .collect()
 }
 

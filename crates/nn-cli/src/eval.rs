@@ -10,6 +10,7 @@ use nn_data::ImageSet;
 use rayon::prelude::*;
 
 use crate::compose;
+use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
 use crate::digits::{self, Tile};
 use crate::options::EvalSet;
@@ -48,9 +49,9 @@ pub struct EvalArgs {
     /// Most digits drawn in the gallery
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub gallery_count: usize,
-    /// Directory holding the MNIST files
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
 }
 
 /// The predicted class of every image of `set`; `None` where an output of the network is NaN or
@@ -71,10 +72,10 @@ fn predictions(network: &Network, set: &ImageSet) -> Vec<Option<usize>> {
 /// Runs `nn eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
     let model = load_model(&args.model)?;
-    let (_, splits) = digits::load(args.data.as_deref())?;
+    let data = digits::load(&args.data)?;
     let set = match args.set {
-        EvalSet::Test => splits.test,
-        EvalSet::Validation => splits.validation,
+        EvalSet::Test => data.splits.test,
+        EvalSet::Validation => data.splits.validation,
     };
     compose::check_data(
         &model.network,
@@ -83,7 +84,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     )
     .with_context(|| format!("cannot evaluate {}", args.model.display()))?;
     if let Some(path) = &args.gallery {
-        let mut inputs = destination::data_files(&digits::locate(args.data.as_deref())?.dir);
+        let mut inputs = destination::data_files(&data.files);
         inputs.push(args.model.clone());
         let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         destination::check(&[Destination::file("--gallery", path, &["png"])], &inputs)?;
@@ -146,7 +147,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
                     .collect(),
             })
             .collect();
-        digits::save_png(&digits::grid(&wrong, GALLERY_COLUMNS), path)?;
+        digits::save_png(
+            &digits::grid(&wrong, GALLERY_COLUMNS, (set.rows, set.cols)),
+            path,
+        )?;
         say!(
             "Wrote {} of {} misclassified digits to {} (under each: predicted in red, true in green)",
             wrong.len(),

@@ -15,7 +15,8 @@
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
 //! - [`reproduce`]: the chapter's experiments against the book's numbers, and `--recipe`;
 //! - [`search`]: hyper-parameter searches;
-//! - [`digits`]: loading the MNIST splits and drawing digit grids.
+//! - [`data_source`]: the flags naming the data set, shared by the subcommands;
+//! - [`digits`]: loading and splitting the data set, and drawing image grids.
 
 /// Prints a line to stdout like `println!`, but a closed stdout (e.g. piped into `head`) is
 /// not an error: the line is dropped instead of panicking.
@@ -28,6 +29,7 @@ macro_rules! say {
 mod checkpoint;
 mod compose;
 mod data_cmd;
+mod data_source;
 mod destination;
 mod digits;
 mod eval;

@@ -11,8 +11,10 @@ use std::str::FromStr;
 
 use anyhow::{Result, bail};
 use clap::ValueEnum;
+use nn_core::StandardizationKind;
 use serde::{Deserialize, Serialize};
 
+use crate::data_source::DataSource;
 use crate::reproduce::recipe::Recipe;
 
 /// Examples shown by `nn train --help`.
@@ -300,15 +302,20 @@ pub struct TrainArgs {
     /// Train and test on inverted images (dark digits on a light background)
     #[arg(long)]
     pub invert: bool,
+    /// Standardize the inputs with statistics of the training images, stored in the model and
+    /// applied by eval and predict: none, global (one mean and deviation over all pixels) or
+    /// pixel (per pixel, deviations floored at a tenth of the global one) [default: none]
+    #[arg(long, value_name = "KIND")]
+    pub normalize: Option<StandardizationKind>,
     /// Seed of the initial weights, shuffling, dropout and distortions [default: 0]
     #[arg(long)]
     pub seed: Option<u64>,
     /// Number of worker threads, 1 to 256 [default: one per core]
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
-    /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
     /// Save the trained model (network2.py-compatible JSON)
     #[arg(long, value_name = "MODEL.json")]
     pub save: Option<PathBuf>,
@@ -392,6 +399,9 @@ pub struct RunOptions {
     pub average_weights: Option<f32>,
     /// Inverted images.
     pub invert: bool,
+    /// Input standardization fitted on the training images.
+    #[serde(default)]
+    pub normalize: StandardizationKind,
     /// Seed.
     pub seed: u64,
 }
@@ -431,6 +441,7 @@ impl Default for RunOptions {
             lr_schedule: LrSchedule::Constant,
             average_weights: None,
             invert: false,
+            normalize: StandardizationKind::None,
             seed: 0,
         }
     }
@@ -464,6 +475,7 @@ impl RunOptions {
             eval,
             monitor,
             lr_schedule,
+            normalize,
             seed
         );
         if args.train_size.is_some() {
@@ -551,6 +563,7 @@ pub fn check_resume_flags(args: &TrainArgs, saved: &RunOptions) -> Result<()> {
         lr_schedule => "--lr-schedule",
         average_weights => "--average-weights",
         invert => "--invert",
+        normalize => "--normalize",
         seed => "--seed",
     );
     if !differing.is_empty() {

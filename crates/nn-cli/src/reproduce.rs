@@ -20,6 +20,7 @@ use anyhow::{Context, Result, bail};
 use nn_core::{EpochRecord, write_atomically};
 use serde::Serialize;
 
+use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
 use crate::options::{RunOptions, TrainArgs};
 use crate::train;
@@ -49,9 +50,9 @@ pub struct ReproduceArgs {
     /// A smoke test: a few epochs on 1,000 images and a single seed
     #[arg(long)]
     pub quick: bool,
-    /// Directory holding the MNIST files [default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist]
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
     /// Number of worker threads [default: one per core]
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,

@@ -9,13 +9,13 @@
 //! - `random`: log-uniform samples of given ranges (Bergstra and Bengio).
 
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use nn_core::{TrainError, epoch_seed};
 
+use crate::data_source::DataSource;
 use crate::options::{ActivationName, CostName, MonitorItem, RunOptions, TrainArgs};
 use crate::reproduce::options_command;
 use crate::{compose, digits, train};
@@ -57,12 +57,12 @@ pub struct SearchArgs {
 #[derive(Debug, Subcommand)]
 pub enum SearchKind {
     /// The threshold learning rate (training cost stops falling), and half of it.
-    Eta(FixedArgs),
+    Eta(Box<FixedArgs>),
     /// The L2 parameter, by factors of ten and then two, on validation accuracy.
-    Lambda(FixedArgs),
+    Lambda(Box<FixedArgs>),
     /// Random search of eta, lambda, hidden neurons and mini-batch size.
     #[command(allow_negative_numbers = true)]
-    Random(RandomArgs),
+    Random(Box<RandomArgs>),
 }
 
 /// The flags of `nn search eta` and `nn search lambda`: the `nn train` flags fix everything but
@@ -158,9 +158,9 @@ pub struct RandomArgs {
     /// Seed of the sampling and of every trial
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Directory holding the MNIST files
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSource,
     /// Number of worker threads [default: one per core]
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
@@ -278,10 +278,9 @@ fn initial_cost(args: &TrainArgs) -> Result<f64> {
     let network = compose::network(&options)?;
     let cost = compose::cost(options.cost);
     let regularizers = compose::regularizers(&options)?;
-    let (_, splits) = digits::load(args.data.as_deref())?;
-    let training =
-        digits::training_images(&splits.training, options.train_size, options.per_class)?
-            .inverted(options.invert);
+    let training = digits::load(&args.data)?
+        .training_images(options.train_size, options.per_class)?
+        .inverted(options.invert);
     let e = network.evaluate(&training, cost);
     let weights: Vec<&[f32]> = network
         .layers()

@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Cost, EpochTransform, Evaluation, Examples, History, Network, Optimizer, Regularizer, Trainer,
-    save_model,
+    Cost, EpochTransform, Evaluation, Examples, History, Network, Optimizer, Regularizer,
+    Standardization, StandardizationKind, Trainer, save_model,
 };
+
+use nn_data::IdxFiles;
 
 use crate::checkpoint::{self, Restored};
 use crate::destination::{self, Destination};
@@ -42,32 +44,29 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     let config = compose::config(&options)?;
     let optimizer = compose::optimizer(&options)?;
     let regularizers = compose::regularizers(&options)?;
-    let (network, resume) = match restored {
+    let (mut network, resume) = match restored {
         Some(r) => (r.network, Some((r.state, r.optimizer_state, r.data))),
         None => (compose::network(&options)?, None),
     };
 
-    let (location, splits) = digits::load(args.data.as_deref())?;
-    let training =
-        digits::training_images(&splits.training, options.train_size, options.per_class)?
-            .inverted(options.invert);
+    let data = digits::load(&args.data)?;
+    let training = data
+        .training_images(options.train_size, options.per_class)?
+        .inverted(options.invert);
     let evaluation = match options.eval {
-        EvalSet::Validation => digits::first(
-            &splits.validation,
-            options.validation_size,
-            "--validation-size",
-        )?,
-        EvalSet::Test => splits.test.clone(),
+        EvalSet::Validation => data.validation_images(options.validation_size)?,
+        EvalSet::Test => data.splits.test.clone(),
     }
     .inverted(options.invert);
-    let test = splits.test.inverted(options.invert);
-    check_destinations(args, checkpoint_dir.as_deref(), &location.dir)?;
-    let data = match &checkpoint_dir {
-        Some(_) => checkpoint::data_identity(&location.dir)?,
-        None => Vec::new(),
+    check_destinations(args, checkpoint_dir.as_deref(), &data.files)?;
+    let identity = match &checkpoint_dir {
+        Some(_) => Some(checkpoint::data_identity(&data)?),
+        None => None,
     };
-    if let (Some((_, _, saved_data)), Some(dir)) = (&resume, &args.resume)
-        && let Some(warning) = checkpoint::check_data(saved_data.as_deref(), &data)
+    let test = data.splits.test.inverted(options.invert);
+    if let (Some((_, _, saved_data)), Some(dir), Some(identity)) =
+        (&resume, &args.resume, &identity)
+        && let Some(warning) = checkpoint::check_data(saved_data.as_ref(), identity)
             .with_context(|| format!("--resume {}", dir.display()))?
     {
         eprintln!("warning: {warning}");
@@ -77,7 +76,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         (&evaluation, options.eval.name()),
         (&test, "test"),
     ] {
-        let what = format!("the {name} images of {}", location.dir.display());
+        let what = format!("the {name} images of {}", data.origin);
         compose::check_data(&network, set, &what).map_err(|e| {
             let mut suggested = network.sizes().to_vec();
             (suggested[0], *suggested.last_mut().expect("two layers")) =
@@ -88,6 +87,9 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
                 compose::join(&suggested)
             )
         })?;
+    }
+    if resume.is_none() && options.normalize != StandardizationKind::None {
+        network.set_standardization(Standardization::fit(options.normalize, &training)?)?;
     }
     if options.batch_size > training.len() {
         bail!(
@@ -102,6 +104,12 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     let mut rules = describe_rules(&*optimizer, &regularizers, transform.as_deref());
     if let Some(beta) = options.average_weights {
         rules.push_str(&format!(", weights averaged (beta={beta})"));
+    }
+    if options.normalize != StandardizationKind::None {
+        rules.push_str(&format!(
+            ", inputs standardized ({})",
+            options.normalize.name()
+        ));
     }
     let mut trainer = Trainer::new(network, cost, optimizer, regularizers, config)?;
     if let Some(transform) = transform {
@@ -127,13 +135,12 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         ));
     }
     reporter.line(&format!(
-        "Training {} ({}, {}) on {} images from {} ({:?}), monitoring {} {} images",
+        "Training {} ({}, {}) on {} images from {}, monitoring {} {} images",
         compose::join(&options.layers),
         options.cost.flag(),
         rules,
         training.len(),
-        location.dir.display(),
-        location.source,
+        data.origin,
         evaluation.len(),
         options.eval.name(),
     ));
@@ -142,7 +149,13 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     while !trainer.is_finished() {
         trainer.run_epoch(&training, Some(&evaluation), &mut reporter)?;
         if let Some(dir) = &checkpoint_dir {
-            checkpoint::save(dir, &options, &data, &trainer, cost.name())?;
+            checkpoint::save(
+                dir,
+                &options,
+                identity.as_ref().expect("hashed when checkpointing"),
+                &trainer,
+                cost.name(),
+            )?;
         }
     }
     let (network, history) = trainer.finish();
@@ -246,7 +259,11 @@ fn describe_rules(
 /// model, metrics, plot and checkpoint destinations must be writable and must not be one of the
 /// data files, the checkpoint resumed from (unless the run continues in it) or one another. Claims
 /// the checkpoint directory (see [`checkpoint::claim`]).
-fn check_destinations(args: &TrainArgs, checkpoint_dir: Option<&Path>, data: &Path) -> Result<()> {
+fn check_destinations(
+    args: &TrainArgs,
+    checkpoint_dir: Option<&Path>,
+    data: &IdxFiles,
+) -> Result<()> {
     let mut outputs = Vec::new();
     if let Some(path) = &args.save {
         outputs.push(Destination::file("--save", path, &["json"]));

@@ -451,13 +451,32 @@ fn data_is_found_by_itself_and_through_mnist_dir() {
         .output()
         .unwrap());
     let text = stdout(&out);
-    assert!(text.contains("source: Env"), "{text}");
-    assert_eq!(text.matches("(ok)").count(), 4, "{text}");
+    assert!(text.contains("(Env)"), "{text}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("ok "))
+            .count(),
+        4,
+        "{text}"
+    );
+    assert!(
+        text.contains("60000 training images of 28x28 pixels"),
+        "{text}"
+    );
 
-    // From a directory beside shared/, the shared copy is found without any flag.
-    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // From a project beside shared/, the shared copy is found without any flag.
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::create_dir_all(tmp.path().join("shared/data")).unwrap();
+    std::os::unix::fs::symlink(data_dir(), tmp.path().join("shared/data/mnist")).unwrap();
     let out = ok(run(&project, &["data", "verify"]));
     assert!(stdout(&out).contains("All 4 files match"));
+    let out = ok(run(&project, &["data", "info"]));
+    assert!(
+        stdout(&out).contains("../shared/data/mnist (Shared)"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = ok(run(
         tmp.path(),

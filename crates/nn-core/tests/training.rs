@@ -1,8 +1,6 @@
 //! The trainer on real MNIST subsets and on small problems: accuracy, determinism, resuming,
 //! early stopping, the learning-rate schedule and the divergence guard.
 
-use std::path::PathBuf;
-
 use nn_core::{
     DenseExamples, EpochRecord, Examples, History, Initializer, Momentum, Monitor, Network, Newton,
     Observer, Optimizer, Schedule, Sgd, Silent, StopReason, TrainConfig, TrainError, Trainer,
@@ -11,8 +9,7 @@ use nn_costs::{CrossEntropyCost, QuadraticCost};
 use nn_data::{ImageSet, MnistSplits, load_splits};
 
 fn mnist() -> MnistSplits {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
-    load_splits(&dir, None).expect("MNIST in ../shared/data/mnist")
+    load_splits(nn_testdata::mnist_dir(), None).expect("MNIST loads")
 }
 
 /// The first `training` training images and the first `validation` validation images.

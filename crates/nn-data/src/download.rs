@@ -1,12 +1,12 @@
 //! Downloading the MNIST files from a mirror, verified before they take their final name.
 
 use std::fs;
-use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
 use crate::DataError;
-use crate::digest::sha256_of_content;
+use crate::digest::{sha256_of_content, sha256_of_reader};
+use crate::idx::MAX_CONTENT_BYTES;
 use crate::mnist::MNIST_FILES;
 
 /// The mirrors tried by default, in order (the original yann.lecun.com host now refuses
@@ -40,9 +40,10 @@ pub fn mirrors() -> Vec<String> {
 /// Downloads the four gzip-compressed MNIST files into `dest` (created when missing), trying
 /// `mirrors` (base URLs) in order for each file. Files already present and verified are kept.
 ///
-/// Each file is streamed to a temporary file in `dest`, its decompressed content checked against
-/// the published SHA-256, and only then renamed to its final name: a truncated or corrupted
-/// download never appears under the final name.
+/// Each file is fetched, its decompressed content checked against the published SHA-256, and only
+/// then written to a temporary file in `dest`, synced and renamed to its final name: a truncated
+/// or corrupted download never appears under the final name, and processes downloading into the
+/// same directory at once each leave a whole, verified file.
 pub fn download_mnist(dest: &Path, mirrors: &[&str]) -> Result<(), DataError> {
     let files: Vec<(String, &str)> = MNIST_FILES
         .iter()
@@ -73,7 +74,7 @@ pub fn download_files(
             } else {
                 format!("{mirror}/{name}")
             };
-            match fetch_verified(&url, dest, &target, sha256) {
+            match fetch_verified(&url, &target, sha256) {
                 Ok(()) => {
                     done = true;
                     break;
@@ -94,12 +95,12 @@ pub fn download_files(
     Ok(())
 }
 
-/// Fetches `url` into a temporary file in `dir`, verifies it and renames it to `target`;
-/// the error is a one-line reason.
-fn fetch_verified(url: &str, dir: &Path, target: &Path, sha256: &str) -> Result<(), String> {
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    get_into(url, temp.as_file_mut()).map_err(|e| e.to_string())?;
-    let actual = sha256_of_content(temp.path()).map_err(|e| match e {
+/// Fetches `url`, verifies the content and writes it to `target` atomically (temporary file,
+/// fsync, rename: [`nn_core::atomic::write_bytes`]), so concurrent downloads into one cache
+/// never leave a partial file under the final name; the error is a one-line reason.
+fn fetch_verified(url: &str, target: &Path, sha256: &str) -> Result<(), String> {
+    let body = get(url).map_err(|e| e.to_string())?;
+    let actual = sha256_of_reader(&body[..], url, MAX_CONTENT_BYTES).map_err(|e| match e {
         DataError::Decompress { source, .. } => format!("corrupt gzip stream: {source}"),
         other => other.to_string(),
     })?;
@@ -108,8 +109,7 @@ fn fetch_verified(url: &str, dir: &Path, target: &Path, sha256: &str) -> Result<
             "SHA-256 of the decompressed content is {actual}, expected {sha256}"
         ));
     }
-    temp.persist(target).map_err(|e| e.error.to_string())?;
-    Ok(())
+    nn_core::atomic::write_bytes(target, &body).map_err(|e| format!("{}: {e}", target.display()))
 }
 
 /// True for URLs on the loopback interface, which must never go through a proxy.
@@ -123,8 +123,8 @@ fn is_loopback(url: &str) -> bool {
         .any(|p| rest.starts_with(p))
 }
 
-/// Streams the body of `url` into `out`.
-fn get_into(url: &str, out: &mut fs::File) -> Result<(), ureq::Error> {
+/// The body of `url`, at most [`MAX_DOWNLOAD_BYTES`] long.
+fn get(url: &str) -> Result<Vec<u8>, ureq::Error> {
     let mut config = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(15)))
         .timeout_global(Some(Duration::from_secs(600)));
@@ -133,14 +133,11 @@ fn get_into(url: &str, out: &mut fs::File) -> Result<(), ureq::Error> {
     }
     let agent: ureq::Agent = config.build().into();
     let response = agent.get(url).call()?;
-    let mut body = response
+    response
         .into_body()
         .into_with_config()
         .limit(MAX_DOWNLOAD_BYTES)
-        .reader();
-    io::copy(&mut body, out)?;
-    out.flush()?;
-    Ok(())
+        .read_to_vec()
 }
 
 #[cfg(test)]

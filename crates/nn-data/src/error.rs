@@ -60,14 +60,50 @@ pub enum DataError {
     },
 
     /// Bytes follow the data the header announces.
-    #[error("{file}: trailing bytes: header and data take {expected} bytes, file has {actual}")]
+    #[error(
+        "{file}: trailing bytes: header and data take {expected} bytes, file has {}{actual}",
+        if *.at_least { "more than " } else { "" }
+    )]
     TrailingBytes {
         /// The file.
         file: String,
         /// Header plus data length announced by the header.
         expected: u64,
-        /// Actual length (after decompression for a gzip file).
+        /// Actual length (after decompression for a gzip file), or the count at which counting
+        /// stopped when `at_least`.
         actual: u64,
+        /// True when the file is longer still: trailing bytes are counted only up to a bound,
+        /// so that a gzip stream that decompresses without end cannot keep the reader busy.
+        at_least: bool,
+    },
+
+    /// The header announces more data than an IDX file may hold
+    /// ([`crate::idx::MAX_PAYLOAD_BYTES`]); nothing is allocated for it.
+    #[error(
+        "{file}: the header announces {bytes} bytes of data (dimensions {dims:?}), more than \
+         the limit of {limit} bytes for an IDX file"
+    )]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// All dimensions.
+        dims: Vec<usize>,
+        /// Bytes of data the header announces.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    /// The (decompressed) content of a file is longer than any IDX file may be.
+    #[error(
+        "{file}: the content is longer than {limit} bytes, the limit for an IDX file \
+         (a gzip file that decompresses without end?)"
+    )]
+    ContentTooLarge {
+        /// The file.
+        file: String,
+        /// The limit, in bytes of decompressed content.
+        limit: u64,
     },
 
     /// One of the dimensions in the header is zero.
@@ -127,35 +163,61 @@ pub enum DataError {
         classes: usize,
     },
 
-    /// The SHA-256 of a file's decompressed content differs from the published value.
-    #[error("{file}: SHA-256 of the decompressed content is {actual}, expected {expected}")]
-    ChecksumMismatch {
-        /// The file.
-        file: String,
-        /// The published digest (hex).
-        expected: String,
-        /// The computed digest (hex).
-        actual: String,
+    /// A test label names a class that the training labels do not have.
+    #[error(
+        "{test_file}: label {label} at index {index} is not a class of the training labels in \
+         {train_file}, which are 0..{classes}"
+    )]
+    UnknownTestClass {
+        /// The test label file.
+        test_file: String,
+        /// Position of the label.
+        index: usize,
+        /// The label.
+        label: u8,
+        /// The training label file.
+        train_file: String,
+        /// Number of classes of the training labels.
+        classes: usize,
     },
 
-    /// The requested split leaves no training image.
+    /// The training and test images differ in size.
     #[error(
-        "{file}: a validation set of {validation} images leaves no training image out of {available}"
+        "{train_file} holds images of {}x{} pixels but {test_file} holds images of {}x{} pixels",
+        .train_size.0, .train_size.1, .test_size.0, .test_size.1
+    )]
+    ImageSizeMismatch {
+        /// The training image file.
+        train_file: String,
+        /// Rows and columns of its images.
+        train_size: (usize, usize),
+        /// The test image file.
+        test_file: String,
+        /// Rows and columns of its images.
+        test_size: (usize, usize),
+    },
+
+    /// The requested split holds out no image, or every image.
+    #[error(
+        "{file}: cannot hold out {holdout} of its {available} training images: hold out at least \
+         1 and at most {}",
+        .available.saturating_sub(1)
     )]
     BadSplit {
         /// The training image file.
         file: String,
-        /// Requested validation size.
-        validation: usize,
+        /// Requested number of held-out images.
+        holdout: usize,
         /// Training images available.
         available: usize,
     },
 
-    /// The directory the user named does not hold the four MNIST files.
+    /// The directory the user named does not hold the four files of an IDX data set.
     #[error(
         "{}: {reason}; the directory given must hold the four MNIST files \
          (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
-         t10k-labels-idx1-ubyte, each gzipped or not)",
+         t10k-labels-idx1-ubyte, each gzipped or not), or another IDX data set's under those \
+         names",
         .dir.display()
     )]
     IncompleteDir {
@@ -168,7 +230,9 @@ pub enum DataError {
     /// No directory holds the four MNIST files and they could not be downloaded.
     #[error(
         "MNIST files not found; looked in: {}; {download}; provide the four files with --data DIR, \
-         the MNIST_DIR environment variable, or ./data/mnist",
+         the MNIST_DIR environment variable, ./data/mnist or ../shared/data/mnist, or let them \
+         be downloaded: allow network access, or set NN_MNIST_MIRROR to the base URL of a mirror \
+         serving the four .gz files",
         .looked.join("; ")
     )]
     NotFound {

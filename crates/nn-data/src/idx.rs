@@ -3,8 +3,9 @@
 //! are supported. Files may be gzip-compressed; gzip is recognised by its `0x1f 0x8b` magic.
 //!
 //! Every reader checks the header against the data before allocating for it: the product of the
-//! dimensions is computed with checked arithmetic, raw input is compared with its known length,
-//! and gzip input is read through a limit derived from the header, so a lying header fails fast.
+//! dimensions is computed with checked arithmetic and must not exceed [`MAX_PAYLOAD_BYTES`], raw
+//! input is compared with its known length, and gzip input is read through a limit derived from
+//! the header, so a lying header fails fast and a gzip bomb is never decompressed in full.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -21,6 +22,19 @@ const U8_TYPE: u8 = 0x08;
 
 /// Initial buffer size when the data length is only known from an untrusted header.
 const INITIAL_CAPACITY_LIMIT: u64 = 1 << 24;
+
+/// The largest amount of data (bytes after the header, decompressed) an IDX file may hold:
+/// 1 GiB, room for the largest EMNIST split (698k images of 28x28, 547 MB) and refusing, before
+/// anything is allocated, a header or a gzip stream promising more. With the format's own
+/// bounds (at most 255 dimensions, each below 2^32) this is the whole size limit of a file:
+/// header plus data, at most `MAX_PAYLOAD_BYTES + 4 + 4 * 255` bytes.
+pub const MAX_PAYLOAD_BYTES: u64 = 1 << 30;
+
+/// The longest content an IDX file may have: the largest header plus [`MAX_PAYLOAD_BYTES`].
+pub(crate) const MAX_CONTENT_BYTES: u64 = MAX_PAYLOAD_BYTES + 4 + 4 * 255;
+
+/// Trailing bytes after the data are counted up to this many before giving up.
+const TRAILING_COUNT_LIMIT: u64 = 1 << 20;
 
 /// A decoded IDX array of unsigned bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,9 +77,8 @@ pub fn parse_idx(bytes: &[u8], name: &str) -> Result<IdxArray, DataError> {
     }
 }
 
-/// Writes `array` as an IDX file, gzip-compressed when `gzip` is true. The file is written to
-/// a temporary file in the same directory and renamed into place, so a reader never sees half a
-/// file.
+/// Writes `array` as an IDX file, gzip-compressed when `gzip` is true. The file is written
+/// atomically ([`nn_core::atomic::write_with`]), so a reader never sees half a file.
 ///
 /// # Errors
 /// [`DataError::Shape`] when `data.len()` is not the product of `dims`, when there are no or more
@@ -92,7 +105,8 @@ pub fn write_idx(path: &Path, array: &IdxArray, gzip: bool) -> Result<(), DataEr
     for &d in &array.dims {
         header.extend_from_slice(&(d as u32).to_be_bytes());
     }
-    write_atomic(path, |out| {
+    nn_core::atomic::write_with(path, |file| {
+        let mut out = BufWriter::with_capacity(1 << 16, file);
         if gzip {
             let mut encoder = GzEncoder::new(out, Compression::default());
             encoder.write_all(&header)?;
@@ -104,33 +118,11 @@ pub fn write_idx(path: &Path, array: &IdxArray, gzip: bool) -> Result<(), DataEr
             out.flush()
         }
     })
-}
-
-/// Writes a file atomically: `write` fills a temporary file in the target's directory, which is
-/// then renamed to `path`.
-pub(crate) fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
-) -> Result<(), DataError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| DataError::io(dir, e))?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 16, temp.as_file());
-        write(&mut out).map_err(|e| DataError::io(path, e))?;
-    }
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| DataError::io(path, e))?;
-    temp.persist(path)
-        .map_err(|e| DataError::io(path, e.error))?;
-    Ok(())
+    .map_err(|e| DataError::io(path, e))
 }
 
 /// Reads as many bytes as available into `buf`, up to its length; returns the count.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match reader.read(&mut buf[got..]) {
@@ -247,9 +239,16 @@ fn read_stream(
     let data_len = dims
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
-        .filter(|&n| usize::try_from(n).is_ok() && n < isize::MAX as u64)
         .ok_or_else(overflow)?;
-    let total = header_len.checked_add(data_len).ok_or_else(overflow)?;
+    if data_len > MAX_PAYLOAD_BYTES {
+        return Err(DataError::TooLarge {
+            file: name.to_string(),
+            dims,
+            bytes: data_len,
+            limit: MAX_PAYLOAD_BYTES,
+        });
+    }
+    let total = header_len + data_len;
     if let Some(len) = known_len {
         if len < total {
             return Err(DataError::Truncated {
@@ -264,6 +263,7 @@ fn read_stream(
                 file: name.to_string(),
                 expected: total,
                 actual: len,
+                at_least: false,
             });
         }
     }
@@ -282,12 +282,13 @@ fn read_stream(
     let extra = read_full(&mut reader, &mut probe)
         .map_err(|e| read_error(name, gzip, DATA, data_len, data_len, e))?;
     if extra > 0 {
-        let rest = io::copy(&mut reader, &mut io::sink())
+        let rest = io::copy(&mut reader.take(TRAILING_COUNT_LIMIT), &mut io::sink())
             .map_err(|e| read_error(name, gzip, DATA, data_len, data_len, e))?;
         return Err(DataError::TrailingBytes {
             file: name.to_string(),
             expected: total,
             actual: total + 1 + rest,
+            at_least: rest == TRAILING_COUNT_LIMIT,
         });
     }
     Ok(IdxArray { dims, data })
@@ -356,8 +357,29 @@ mod tests {
         let bytes = header(8, &[1 << 31, 1 << 31]);
         for input in [bytes.clone(), gzip(&bytes)] {
             let err = parse_idx(&input, "x").unwrap_err();
+            assert!(matches!(err, DataError::TooLarge { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_size_limit_is_checked_from_the_header() {
+        // Exactly at the limit: accepted by the header check, then found short of data.
+        let at_limit = header(8, &[1 << 10, 1 << 10, 1 << 10]);
+        for input in [at_limit.clone(), gzip(&at_limit)] {
+            let err = parse_idx(&input, "x").unwrap_err();
             assert!(matches!(err, DataError::Truncated { .. }), "{err}");
         }
+        let over = header(8, &[(1 << 30) + 1]);
+        let err = parse_idx(&over, "big.idx").unwrap_err();
+        assert!(
+            matches!(err, DataError::TooLarge { bytes, limit: MAX_PAYLOAD_BYTES, .. } if bytes == (1 << 30) + 1),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "big.idx: the header announces 1073741825 bytes of data (dimensions [1073741825]), \
+             more than the limit of 1073741824 bytes for an IDX file"
+        );
     }
 
     #[test]
@@ -406,6 +428,7 @@ mod tests {
                     DataError::TrailingBytes {
                         expected: 10,
                         actual: 11,
+                        at_least: false,
                         ..
                     }
                 ),

@@ -10,9 +10,6 @@ use rand::seq::SliceRandom;
 use crate::DataError;
 use crate::idx::IdxArray;
 
-/// Number of classes of a digit set.
-pub const DIGIT_CLASSES: usize = 10;
-
 /// x/255 for every byte x: a table lookup is several times faster than a division per pixel,
 /// and the mini-batch loader converts 784 pixels per example.
 static PIXEL_VALUES: [f32; 256] = {
@@ -46,17 +43,23 @@ pub struct ImageSet {
 }
 
 impl ImageSet {
-    /// Builds a digit set (10 classes) from an image array `N x rows x cols` and a label array
-    /// `N`; `names` are the two files' names for error messages.
+    /// Builds a set from an image array `N x rows x cols` and a label array `N`; the classes
+    /// are `0..k` with `k` one more than the largest label (10 for MNIST). `names` are the two
+    /// files' names for error messages.
     pub fn from_idx(
         images: IdxArray,
         labels: IdxArray,
         names: (&str, &str),
     ) -> Result<Self, DataError> {
-        Self::from_idx_with_classes(images, labels, DIGIT_CLASSES, names)
+        let classes = labels.data.iter().max().map_or(1, |&l| usize::from(l) + 1);
+        Self::from_idx_with_classes(images, labels, classes, names)
     }
 
-    /// Like [`ImageSet::from_idx`], with labels validated against `classes` instead of 10.
+    /// Like [`ImageSet::from_idx`], with the labels validated against `classes`.
+    ///
+    /// # Errors
+    /// [`DataError::Shape`] for arrays of the wrong rank or whose data does not fill their
+    /// dimensions, [`DataError::CountMismatch`], [`DataError::LabelOutOfRange`].
     pub fn from_idx_with_classes(
         images: IdxArray,
         labels: IdxArray,
@@ -78,6 +81,22 @@ impl ImageSet {
                 dims: labels.dims,
             });
         };
+        let filled = |array: &IdxArray| {
+            array
+                .dims
+                .iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+                == Some(array.data.len())
+        };
+        for (array, file) in [(&images, images_file), (&labels, labels_file)] {
+            if !filled(array) {
+                return Err(DataError::Shape {
+                    file: file.to_string(),
+                    expected: "data filling the dimensions exactly",
+                    dims: array.dims.clone(),
+                });
+            }
+        }
         if count != label_count {
             return Err(DataError::CountMismatch {
                 images_file: images_file.to_string(),
@@ -375,7 +394,9 @@ mod tests {
         let err = ImageSet::from_idx(images.clone(), labels(vec![1]), ("i", "l")).unwrap_err();
         assert!(matches!(err, DataError::CountMismatch { .. }), "{err}");
         assert_eq!(err.to_string(), "i holds 2 images but l holds 1 labels");
-        let err = ImageSet::from_idx(images.clone(), labels(vec![1, 10]), ("i", "l")).unwrap_err();
+        let err =
+            ImageSet::from_idx_with_classes(images.clone(), labels(vec![1, 10]), 10, ("i", "l"))
+                .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -393,7 +414,16 @@ mod tests {
         };
         let err = ImageSet::from_idx(flat, labels(vec![1, 1]), ("i", "l")).unwrap_err();
         assert!(matches!(err, DataError::Shape { .. }), "{err}");
-        let s = ImageSet::from_idx_with_classes(images, labels(vec![1, 10]), 11, ("i", "l"));
+        let s =
+            ImageSet::from_idx_with_classes(images.clone(), labels(vec![1, 10]), 11, ("i", "l"));
         assert_eq!(s.unwrap().classes, 11);
+        let s = ImageSet::from_idx(images, labels(vec![3, 1]), ("i", "l")).unwrap();
+        assert_eq!(s.classes, 4, "classes are inferred from the largest label");
+        let short = IdxArray {
+            dims: vec![2, 2, 2],
+            data: vec![0; 7],
+        };
+        let err = ImageSet::from_idx(short, labels(vec![0, 1]), ("i", "l")).unwrap_err();
+        assert!(matches!(err, DataError::Shape { .. }), "{err}");
     }
 }

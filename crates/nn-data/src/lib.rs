@@ -1,5 +1,6 @@
-//! Data for the networks: IDX/MNIST reading and validation, the book's training / validation /
-//! test split, locating, verifying and downloading the files, and image augmentation (shifts,
+//! Data for the networks: IDX/MNIST reading and validation (any IDX set of labelled images,
+//! within [`MAX_PAYLOAD_BYTES`] per file), the book's training / validation / test split,
+//! locating, verifying and downloading the files, and image augmentation (shifts,
 //! rotations, skews, scalings and elastic distortions) for artificially expanding the training
 //! data.
 
@@ -20,8 +21,14 @@ pub use augment::{
 };
 pub use download::{download_files, download_mnist};
 pub use error::DataError;
-pub use idx::{IdxArray, parse_idx, read_idx, write_idx};
-pub use image_set::{DIGIT_CLASSES, ImageSet};
-pub use locate::{DataLocation, FileReport, Source, locate_mnist, verify_dir};
-pub use mnist::{Mnist, MnistSplits, load_image_set, load_splits};
+pub use idx::{IdxArray, MAX_PAYLOAD_BYTES, parse_idx, read_idx, write_idx};
+pub use image_set::ImageSet;
+pub use locate::{
+    DataLocation, FileReport, FileStatus, Source, locate_mnist, locate_mnist_from, verify_dir,
+    verify_files,
+};
+pub use mnist::{
+    IdxFiles, Mnist, MnistSplits, default_holdout, load_data_set, load_image_set, load_splits,
+    split_holdout,
+};
 pub use preview::{image_grid, preview_grid};

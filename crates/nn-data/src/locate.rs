@@ -1,4 +1,5 @@
-//! Finding the MNIST files on disk (downloading them as a last resort) and verifying them.
+//! Finding the MNIST files on disk (downloading them as a last resort) and verifying the files of
+//! a data set against MNIST's published checksums.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,8 @@ use rayon::prelude::*;
 use crate::DataError;
 use crate::digest::sha256_of_content;
 use crate::download::{download_mnist, mirrors};
-use crate::mnist::{MNIST_FILES, find_file};
+use crate::idx::read_idx;
+use crate::mnist::{IdxFiles, missing_files};
 
 /// Environment variable naming a directory that holds the MNIST files.
 pub const DIR_ENV: &str = "MNIST_DIR";
@@ -21,7 +23,7 @@ pub enum Source {
     Env,
     /// `./data/mnist`.
     Local,
-    /// A shared copy beside the project (`../shared/data/mnist` or `../../shared/data/mnist`).
+    /// A shared copy beside the project (`../shared/data/mnist`).
     Shared,
     /// The per-user cache directory.
     Cache,
@@ -38,19 +40,40 @@ pub struct DataLocation {
     pub source: Source,
 }
 
-/// The verification of one file by [`verify_dir`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What [`verify_files`] found for one file.
+#[derive(Debug)]
+pub enum FileStatus {
+    /// The file's content is MNIST's, byte for byte.
+    Mnist,
+    /// A readable IDX file, but not MNIST's.
+    Other {
+        /// Its dimensions, outermost first.
+        dims: Vec<usize>,
+    },
+    /// The file cannot be used: unreadable, corrupt, or its header does not fit its data.
+    Broken(DataError),
+}
+
+/// The verification of one file of a data set.
+#[derive(Debug)]
 pub struct FileReport {
-    /// Standard name without `.gz`.
-    pub name: String,
+    /// The MNIST file whose place it takes, e.g. `train-images-idx3-ubyte`.
+    pub name: &'static str,
     /// The file checked (compressed or not).
     pub path: PathBuf,
-    /// SHA-256 of its decompressed content.
-    pub sha256: String,
-    /// The published SHA-256.
-    pub expected: String,
-    /// Whether the two agree.
-    pub ok: bool,
+    /// SHA-256 of its decompressed content, when it could be read.
+    pub sha256: Option<String>,
+    /// MNIST's published SHA-256 of that file.
+    pub expected: &'static str,
+    /// What the file is.
+    pub status: FileStatus,
+}
+
+impl FileReport {
+    /// True when the file is MNIST's.
+    pub fn is_mnist(&self) -> bool {
+        matches!(self.status, FileStatus::Mnist)
+    }
 }
 
 /// The per-user cache directory for MNIST: `$XDG_CACHE_HOME/nn/mnist`, else
@@ -63,35 +86,47 @@ pub fn cache_dir() -> Option<PathBuf> {
         .map(|c| c.join("nn").join("mnist"))
 }
 
-/// The directories searched by [`locate_mnist`] before the cache, in order.
-pub fn candidate_dirs(explicit: Option<&Path>) -> Vec<(PathBuf, Source)> {
+/// The directories searched by [`locate_mnist_from`] before the cache, in order: `explicit`,
+/// `$MNIST_DIR`, `data/mnist` and `../shared/data/mnist`, relative ones resolved against `base`.
+pub fn candidate_dirs(base: &Path, explicit: Option<&Path>) -> Vec<(PathBuf, Source)> {
     let mut dirs = Vec::new();
     if let Some(dir) = explicit {
-        dirs.push((dir.to_path_buf(), Source::Explicit));
+        dirs.push((base.join(dir), Source::Explicit));
     }
     if let Some(dir) = std::env::var_os(DIR_ENV).filter(|v| !v.is_empty()) {
-        dirs.push((PathBuf::from(dir), Source::Env));
+        dirs.push((base.join(dir), Source::Env));
     }
-    dirs.push((PathBuf::from("data/mnist"), Source::Local));
-    dirs.push((PathBuf::from("../shared/data/mnist"), Source::Shared));
-    dirs.push((PathBuf::from("../../shared/data/mnist"), Source::Shared));
+    dirs.push((base.join("data/mnist"), Source::Local));
+    dirs.push((base.join("../shared/data/mnist"), Source::Shared));
     dirs
 }
 
-/// Finds a directory holding the four MNIST files (each `.gz` or uncompressed). An explicit
-/// directory must hold them ([`DataError::IncompleteDir`] otherwise); without one, searches `$MNIST_DIR`, `./data/mnist`, `../shared/data/mnist`,
-/// `../../shared/data/mnist` and the cache directory; when none qualifies, downloads the files
-/// into the cache directory from the mirrors (see [`crate::download::mirrors`]).
-///
-/// # Errors
-/// [`DataError::NotFound`], listing every place looked and the download failure.
+/// [`locate_mnist_from`] the current directory: how `nn` finds MNIST.
 pub fn locate_mnist(explicit: Option<&Path>) -> Result<DataLocation, DataError> {
-    let mirrors = mirrors();
-    let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
-    locate_in(&candidate_dirs(explicit), cache_dir().as_deref(), &mirrors)
+    locate_mnist_from(Path::new(""), explicit)
 }
 
-/// [`locate_mnist`] over given candidates, cache directory and mirrors.
+/// Finds a directory holding the four MNIST files (each `.gz` or uncompressed), resolving
+/// relative paths against `base` (the current directory for `nn`, the workspace root for the
+/// tests). An explicit directory must hold them ([`DataError::IncompleteDir`] otherwise);
+/// without one, searches `$MNIST_DIR`, `data/mnist`, `../shared/data/mnist` and the cache
+/// directory ([`cache_dir`]); when none qualifies, downloads the files into the cache directory
+/// from the mirrors (see [`crate::download::mirrors`]), verifying each.
+///
+/// # Errors
+/// [`DataError::NotFound`], listing every place looked, the download failure and how to
+/// provide the files.
+pub fn locate_mnist_from(base: &Path, explicit: Option<&Path>) -> Result<DataLocation, DataError> {
+    let mirrors = mirrors();
+    let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
+    locate_in(
+        &candidate_dirs(base, explicit),
+        cache_dir().as_deref(),
+        &mirrors,
+    )
+}
+
+/// [`locate_mnist_from`] over given candidates, cache directory and mirrors.
 pub fn locate_in(
     candidates: &[(PathBuf, Source)],
     cache: Option<&Path>,
@@ -142,57 +177,37 @@ pub fn locate_in(
     }
 }
 
-/// `None` when `dir` holds all four files, else why it does not.
-fn missing_files(dir: &Path) -> Option<String> {
-    if !dir.is_dir() {
-        return Some("no such directory".to_string());
-    }
-    let missing: Vec<&str> = MNIST_FILES
-        .iter()
-        .filter(|f| find_file(dir, f).is_none())
-        .map(|f| f.name)
-        .collect();
-    (!missing.is_empty()).then(|| format!("missing {}", missing.join(", ")))
-}
-
-/// Checks the SHA-256 of the decompressed content of each MNIST file in `dir` against the
-/// published values.
-///
-/// # Errors
-/// When a file is missing or unreadable; a mismatch is reported in its [`FileReport`], not as an
-/// error.
-pub fn verify_dir(dir: &Path) -> Result<Vec<FileReport>, DataError> {
-    MNIST_FILES
-        .par_iter()
-        .map(|f| {
-            let path = find_file(dir, f).ok_or_else(|| {
-                DataError::io(
-                    &dir.join(format!("{}.gz", f.name)),
-                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-                )
-            })?;
-            let sha256 = sha256_of_content(&path)?;
-            Ok(FileReport {
-                name: f.name.to_string(),
-                ok: sha256 == f.sha256,
-                path,
+/// Checks every file of a data set: whether its decompressed content is MNIST's (published
+/// SHA-256), and otherwise whether it is a readable IDX file. Every file gets its report; a
+/// broken file never hides the others'.
+pub fn verify_files(files: &IdxFiles) -> Vec<FileReport> {
+    files
+        .roles()
+        .into_par_iter()
+        .map(|(mnist, path)| {
+            let (sha256, status) = match sha256_of_content(path) {
+                Err(e) => (None, FileStatus::Broken(e)),
+                Ok(sha) if sha == mnist.sha256 => (Some(sha), FileStatus::Mnist),
+                Ok(sha) => match read_idx(path) {
+                    Ok(array) => (Some(sha), FileStatus::Other { dims: array.dims }),
+                    Err(e) => (Some(sha), FileStatus::Broken(e)),
+                },
+            };
+            FileReport {
+                name: mnist.name,
+                path: path.to_path_buf(),
                 sha256,
-                expected: f.sha256.to_string(),
-            })
+                expected: mnist.sha256,
+                status,
+            }
         })
         .collect()
 }
 
-/// Like [`verify_dir`], but a mismatch is an error: [`DataError::ChecksumMismatch`] for the
-/// first file that fails.
-pub fn require_verified(dir: &Path) -> Result<Vec<FileReport>, DataError> {
-    let reports = verify_dir(dir)?;
-    if let Some(bad) = reports.iter().find(|r| !r.ok) {
-        return Err(DataError::ChecksumMismatch {
-            file: bad.path.display().to_string(),
-            expected: bad.expected.clone(),
-            actual: bad.sha256.clone(),
-        });
-    }
-    Ok(reports)
+/// [`verify_files`] on the four MNIST-named files of `dir`.
+///
+/// # Errors
+/// [`DataError::IncompleteDir`] when a file is missing.
+pub fn verify_dir(dir: &Path) -> Result<Vec<FileReport>, DataError> {
+    Ok(verify_files(&IdxFiles::in_dir(dir)?))
 }

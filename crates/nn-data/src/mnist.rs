@@ -1,4 +1,5 @@
-//! The MNIST files and the book's training / validation / test split.
+//! The MNIST files, any IDX data set laid out like them, and the book's training / validation /
+//! test split.
 
 use std::path::{Path, PathBuf};
 
@@ -45,19 +46,69 @@ pub const MNIST_FILES: [MnistFile; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES
 /// Size of the book's validation set, carved from the end of the 60,000 training images.
 pub const BOOK_VALIDATION_SIZE: usize = 10_000;
 
-/// The three data sets of the book.
+/// The three data sets of the book, from MNIST or any IDX set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MnistSplits {
-    /// Images the network learns from (the first 50,000 of the training file).
+    /// Images the network learns from (the first of the training file: MNIST's first 50,000).
     pub training: ImageSet,
-    /// Images used to choose hyper-parameters and stop early (the last 10,000).
+    /// Images held out to choose hyper-parameters and stop early (the last of the training
+    /// file: MNIST's last 10,000).
     pub validation: ImageSet,
-    /// The 10,000 t10k images, kept apart for the final estimate.
+    /// The test images (MNIST's 10,000 t10k images), kept apart for the final estimate.
     pub test: ImageSet,
 }
 
 /// MNIST as the book splits it.
 pub type Mnist = MnistSplits;
+
+/// The four files of an IDX data set: MNIST's, or any other with the same layout (images
+/// `N x rows x cols`, labels `N`, classes `0..k`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxFiles {
+    /// The training images.
+    pub train_images: PathBuf,
+    /// The training labels.
+    pub train_labels: PathBuf,
+    /// The test images.
+    pub test_images: PathBuf,
+    /// The test labels.
+    pub test_labels: PathBuf,
+}
+
+impl IdxFiles {
+    /// The four files in `dir` under MNIST's names, each `.gz` or uncompressed.
+    ///
+    /// # Errors
+    /// [`DataError::IncompleteDir`] naming every missing file.
+    pub fn in_dir(dir: &Path) -> Result<Self, DataError> {
+        let [train_images, train_labels, test_images, test_labels] =
+            MNIST_FILES.map(|f| find_file(dir, &f));
+        match (train_images, train_labels, test_images, test_labels) {
+            (Some(train_images), Some(train_labels), Some(test_images), Some(test_labels)) => {
+                Ok(Self {
+                    train_images,
+                    train_labels,
+                    test_images,
+                    test_labels,
+                })
+            }
+            _ => Err(DataError::IncompleteDir {
+                dir: dir.to_path_buf(),
+                reason: missing_files(dir).unwrap_or_default(),
+            }),
+        }
+    }
+
+    /// Each file with the MNIST file whose place it takes, in [`MNIST_FILES`] order.
+    pub fn roles(&self) -> [(MnistFile, &Path); 4] {
+        [
+            (TRAIN_IMAGES, &self.train_images),
+            (TRAIN_LABELS, &self.train_labels),
+            (TEST_IMAGES, &self.test_images),
+            (TEST_LABELS, &self.test_labels),
+        ]
+    }
+}
 
 /// The path of `file` in `dir`: the `.gz` file when present, else the uncompressed one;
 /// `None` when neither exists.
@@ -67,20 +118,21 @@ pub fn find_file(dir: &Path, file: &MnistFile) -> Option<PathBuf> {
     [gz, raw].into_iter().find(|p| p.is_file())
 }
 
-/// The path of `file` in `dir`, or an I/O "not found" error naming the expected `.gz` path.
-fn require_file(dir: &Path, file: &MnistFile) -> Result<PathBuf, DataError> {
-    find_file(dir, file).ok_or_else(|| {
-        DataError::io(
-            &dir.join(format!("{}.gz", file.name)),
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file (nor its uncompressed form)",
-            ),
-        )
-    })
+/// `None` when `dir` holds all four MNIST-named files, else why it does not.
+pub(crate) fn missing_files(dir: &Path) -> Option<String> {
+    if !dir.is_dir() {
+        return Some("no such directory".to_string());
+    }
+    let missing: Vec<&str> = MNIST_FILES
+        .iter()
+        .filter(|f| find_file(dir, f).is_none())
+        .map(|f| f.name)
+        .collect();
+    (!missing.is_empty()).then(|| format!("missing {}", missing.join(", ")))
 }
 
-/// Loads a digit set from an IDX image file and an IDX label file (gzip or raw).
+/// Loads a set from an IDX image file and an IDX label file (gzip or raw); the classes are
+/// `0..k` with `k` one more than the largest label.
 pub fn load_image_set(images: &Path, labels: &Path) -> Result<ImageSet, DataError> {
     let (images_idx, labels_idx) = rayon::join(|| read_idx(images), || read_idx(labels));
     ImageSet::from_idx(
@@ -90,48 +142,100 @@ pub fn load_image_set(images: &Path, labels: &Path) -> Result<ImageSet, DataErro
     )
 }
 
-/// Loads the 60,000 training images of `dir` unsplit.
-pub fn load_training(dir: &Path) -> Result<ImageSet, DataError> {
-    load_image_set(
-        &require_file(dir, &TRAIN_IMAGES)?,
-        &require_file(dir, &TRAIN_LABELS)?,
-    )
-}
-
-/// Loads the 10,000 test images of `dir`.
-pub fn load_test(dir: &Path) -> Result<ImageSet, DataError> {
-    load_image_set(
-        &require_file(dir, &TEST_IMAGES)?,
-        &require_file(dir, &TEST_LABELS)?,
-    )
-}
-
-/// Loads MNIST from `dir` and splits it as the book does: the last `validation_size` training
-/// images validate, the others train, and the t10k images test.
-///
-/// `validation_size` defaults to 10,000 when the training file holds 60,000 images, else to a
-/// sixth of the training images.
+/// Loads the whole training file and the test file of a data set. The classes are those of the
+/// training labels (`0..k`, `k` one more than the largest); the test set shares them.
 ///
 /// # Errors
-/// Any read or validation error, or [`DataError::BadSplit`] when the validation set would take
-/// every training image.
-pub fn load_splits(dir: &Path, validation_size: Option<usize>) -> Result<MnistSplits, DataError> {
-    let (full, test) = rayon::join(|| load_training(dir), || load_test(dir));
-    let (full, test) = (full?, test?);
-    let n = full.len();
-    let validation = validation_size.unwrap_or(if n == 60_000 {
+/// Any read or validation error; [`DataError::ImageSizeMismatch`] when the test images differ
+/// in size from the training images, [`DataError::UnknownTestClass`] when a test label is not a
+/// training class.
+pub fn load_data_set(files: &IdxFiles) -> Result<(ImageSet, ImageSet), DataError> {
+    let (training, test) = rayon::join(
+        || load_image_set(&files.train_images, &files.train_labels),
+        || load_image_set(&files.test_images, &files.test_labels),
+    );
+    let (training, mut test) = (training?, test?);
+    if (test.rows, test.cols) != (training.rows, training.cols) {
+        return Err(DataError::ImageSizeMismatch {
+            train_file: files.train_images.display().to_string(),
+            train_size: (training.rows, training.cols),
+            test_file: files.test_images.display().to_string(),
+            test_size: (test.rows, test.cols),
+        });
+    }
+    if let Some((index, &label)) = test
+        .labels
+        .iter()
+        .enumerate()
+        .find(|&(_, &l)| usize::from(l) >= training.classes)
+    {
+        return Err(DataError::UnknownTestClass {
+            test_file: files.test_labels.display().to_string(),
+            index,
+            label,
+            train_file: files.train_labels.display().to_string(),
+            classes: training.classes,
+        });
+    }
+    test.classes = training.classes;
+    Ok((training, test))
+}
+
+/// Loads the training images of `dir` unsplit.
+pub fn load_training(dir: &Path) -> Result<ImageSet, DataError> {
+    let files = IdxFiles::in_dir(dir)?;
+    load_image_set(&files.train_images, &files.train_labels)
+}
+
+/// Loads the test images of `dir`.
+pub fn load_test(dir: &Path) -> Result<ImageSet, DataError> {
+    let files = IdxFiles::in_dir(dir)?;
+    load_image_set(&files.test_images, &files.test_labels)
+}
+
+/// The number of training images held out for validation when none is asked for: the book's
+/// 10,000 for MNIST's 60,000, a sixth of any other training file.
+pub fn default_holdout(training_images: usize) -> usize {
+    if training_images == 60_000 {
         BOOK_VALIDATION_SIZE
     } else {
-        n / 6
-    });
-    if validation >= n {
+        training_images / 6
+    }
+}
+
+/// Splits a whole training file as the book does: its last `holdout` images validate, the
+/// others train; `file` names it in errors.
+///
+/// # Errors
+/// [`DataError::BadSplit`] unless `1 <= holdout < full.len()`.
+pub fn split_holdout(
+    full: &ImageSet,
+    holdout: usize,
+    file: &Path,
+) -> Result<(ImageSet, ImageSet), DataError> {
+    let n = full.len();
+    if holdout == 0 || holdout >= n {
         return Err(DataError::BadSplit {
-            file: require_file(dir, &TRAIN_IMAGES)?.display().to_string(),
-            validation,
+            file: file.display().to_string(),
+            holdout,
             available: n,
         });
     }
-    let (training, validation) = full.split_at(n - validation);
+    Ok(full.split_at(n - holdout))
+}
+
+/// Loads the data set in `dir` (MNIST's file names) and splits it as the book does: the last
+/// `holdout` training images validate, the others train, and the t10k images test.
+/// `holdout` defaults to [`default_holdout`].
+///
+/// # Errors
+/// Any read or validation error, or [`DataError::BadSplit`] when the held-out images would be
+/// none or all of the training images.
+pub fn load_splits(dir: &Path, holdout: Option<usize>) -> Result<MnistSplits, DataError> {
+    let files = IdxFiles::in_dir(dir)?;
+    let (full, test) = load_data_set(&files)?;
+    let holdout = holdout.unwrap_or_else(|| default_holdout(full.len()));
+    let (training, validation) = split_holdout(&full, holdout, &files.train_images)?;
     Ok(MnistSplits {
         training,
         validation,

@@ -1,13 +1,12 @@
 //! PNG grids of digits: previews of distortions, or any list of images (e.g. misclassified
 //! digits).
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::Path;
 
 use image::{GrayImage, ImageFormat, Luma};
 
 use crate::augment::{ImageTransform, image_rng};
-use crate::idx::write_atomic;
 use crate::{DataError, ImageSet};
 
 /// Each image pixel becomes a square of this many pixels.
@@ -18,6 +17,10 @@ const GUTTER: usize = 2;
 
 /// Grey level of the gutters.
 const GUTTER_GREY: u8 = 128;
+
+/// The largest grid drawn, in pixels per side: a PNG wider or taller is refused rather than
+/// allocated (images of an IDX file may be up to a gigapixel).
+const MAX_SIDE: usize = 16_384;
 
 /// Writes a PNG with one row per image of the first `count` images of `set`: the original, then
 /// the result of each of `transforms` (drawing from [`image_rng`]`(seed, i)` for image `i`).
@@ -81,8 +84,20 @@ pub fn image_grid(
     let cell_cols = images.iter().map(|i| i.2).max().unwrap_or(0) * SCALE;
     let grid_rows = images.len().div_ceil(columns);
     let grid_cols = columns.min(images.len());
-    let width = grid_cols * (cell_cols + GUTTER) + GUTTER;
-    let height = grid_rows * (cell_rows + GUTTER) + GUTTER;
+    let side = |cells: usize, cell: usize| {
+        cell.checked_add(GUTTER)
+            .and_then(|c| c.checked_mul(cells))
+            .and_then(|s| s.checked_add(GUTTER))
+            .filter(|&s| s <= MAX_SIDE)
+    };
+    let (Some(width), Some(height)) = (side(grid_cols, cell_cols), side(grid_rows, cell_rows))
+    else {
+        return Err(DataError::Shape {
+            file: name,
+            expected: "a grid of at most 16384 x 16384 pixels (fewer or smaller images)",
+            dims: vec![images.len(), cell_rows / SCALE, cell_cols / SCALE],
+        });
+    };
     let mut canvas = GrayImage::from_pixel(width as u32, height as u32, Luma([GUTTER_GREY]));
     for (k, (pixels, rows, cols)) in images.iter().enumerate() {
         let top = GUTTER + (k / columns) * (cell_rows + GUTTER);
@@ -103,7 +118,7 @@ pub fn image_grid(
     canvas
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .map_err(|source| DataError::Image { file: name, source })?;
-    write_atomic(path, |out| out.write_all(&png))
+    nn_core::atomic::write_bytes(path, &png).map_err(|e| DataError::io(path, e))
 }
 
 #[cfg(test)]
@@ -152,6 +167,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.png");
         let err = image_grid(&[(vec![0; 5], 2, 2)], 1, &path).unwrap_err();
+        assert!(matches!(err, DataError::Shape { .. }), "{err}");
+        let err = image_grid(&[(vec![0; 6000], 1, 6000)], 1, &path).unwrap_err();
         assert!(matches!(err, DataError::Shape { .. }), "{err}");
         assert!(!path.exists());
     }

@@ -1,7 +1,6 @@
 //! Artificial expansion of the training data: the book's 5x shifts, k distorted copies, and
 //! fresh distortions every epoch, alone and inside a training run.
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use nn_core::{
@@ -17,9 +16,8 @@ use nn_regularize::{DataExpansion, L2, RegularizeError};
 fn images(n: usize) -> ImageSet {
     static DATA: OnceLock<ImageSet> = OnceLock::new();
     DATA.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
-        load_splits(&dir, None)
-            .expect("MNIST in /work/shared/data/mnist")
+        load_splits(nn_testdata::mnist_dir(), None)
+            .expect("MNIST loads")
             .training
             .subset(..1000)
     })

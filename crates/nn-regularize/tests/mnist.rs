@@ -2,7 +2,6 @@
 //! regularization narrows the gap between training and test accuracy on 1,000 images, and every
 //! combination of strategies and optimizers trains.
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use nn_core::{
@@ -16,10 +15,7 @@ use nn_regularize::{DataExpansion, Dropout, L1, L2};
 
 fn mnist() -> &'static MnistSplits {
     static DATA: OnceLock<MnistSplits> = OnceLock::new();
-    DATA.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
-        load_splits(&dir, None).expect("MNIST in /work/shared/data/mnist")
-    })
+    DATA.get_or_init(|| load_splits(nn_testdata::mnist_dir(), None).expect("MNIST loads"))
 }
 
 /// Trains [784, 30, 10] on `training` with the cross-entropy cost, η = 0.5 and mini-batches of

@@ -3,11 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The shared MNIST directory beside the project.
+/// The MNIST directory, found as `nn` finds it (downloaded once if need be), as an absolute
+/// path usable from any working directory. (Not every test binary needs MNIST.)
+#[allow(dead_code)]
 pub fn data_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    let dir = nn_testdata::mnist_dir();
     dir.canonicalize()
-        .unwrap_or_else(|e| panic!("MNIST expected at {}: {e}", dir.display()))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }
 
 /// `nn` run in `cwd`, without `MNIST_DIR` from the environment.

@@ -1,0 +1,36 @@
+//! The MNIST files for the tests and benchmarks of the workspace, found exactly as `nn` finds
+//! them ([`nn_data::locate_mnist_from`]): `$MNIST_DIR`, `data/mnist`, `../shared/data/mnist`,
+//! the user cache, then a verified download from the default mirrors or `NN_MNIST_MIRROR`.
+//! Relative places are resolved against the workspace root, since cargo runs each test binary
+//! in its crate's directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The root of the workspace (the folder holding the top `Cargo.toml`).
+pub fn workspace_root() -> &'static Path {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        root.canonicalize().unwrap_or(root)
+    })
+}
+
+/// The directory holding the four MNIST files, located (and if need be downloaded) once per
+/// process however many test threads ask at once.
+///
+/// # Panics
+/// When MNIST can be neither found nor downloaded, with a one-line message naming every place
+/// looked and how to provide the files.
+pub fn mnist_dir() -> &'static Path {
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = DIR.get_or_init(|| {
+        nn_data::locate_mnist_from(workspace_root(), None)
+            .map(|location| location.dir)
+            .map_err(|e| e.to_string())
+    });
+    match found {
+        Ok(dir) => dir,
+        Err(e) => panic!("this test needs MNIST: {e}"),
+    }
+}
