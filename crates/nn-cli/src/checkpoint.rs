@@ -307,10 +307,7 @@ fn check(file: &CheckpointFile) -> Result<(), String> {
             file.sizes
         ));
     }
-    let count = layers.windows(2).try_fold(0usize, |sum, w| {
-        w[0].checked_mul(w[1])?.checked_add(w[1])?.checked_add(sum)
-    });
-    if layers.len() < 2 || count != Some(file.params.len()) {
+    if layers.len() < 2 || Network::parameter_count(layers) != Some(file.params.len()) {
         return Err(format!(
             "the {} saved parameters do not fit the layers {layers:?}",
             file.params.len()

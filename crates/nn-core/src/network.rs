@@ -135,7 +135,7 @@ impl Network {
             count,
             limit: MAX_PARAMETERS,
         };
-        let count = parameter_count(sizes).ok_or_else(|| too_many(None))?;
+        let count = Self::parameter_count(sizes).ok_or_else(|| too_many(None))?;
         if count > MAX_PARAMETERS {
             return Err(too_many(Some(count)));
         }
@@ -162,6 +162,20 @@ impl Network {
             layers,
             params: vec![0.0; offset],
             standardization: Standardization::default(),
+        })
+    }
+
+    /// The weights and biases of a network with these layer sizes, Σ (n_in·n_out + n_out) over
+    /// its layers, or `None` when the count overflows `usize`.
+    ///
+    /// ```
+    /// assert_eq!(nn_core::Network::parameter_count(&[784, 30, 10]), Some(23_860));
+    /// assert_eq!(nn_core::Network::parameter_count(&[usize::MAX, 2]), None);
+    /// ```
+    pub fn parameter_count(sizes: &[usize]) -> Option<usize> {
+        sizes.windows(2).try_fold(0usize, |total, pair| {
+            let layer = pair[0].checked_mul(pair[1])?.checked_add(pair[1])?;
+            total.checked_add(layer)
         })
     }
 
@@ -469,14 +483,6 @@ pub fn predicted_class(outputs: &[f32]) -> Option<usize> {
         .iter()
         .all(|v| v.is_finite())
         .then(|| argmax(outputs))
-}
-
-/// The weights and biases of a network with these layer sizes, `None` on overflow.
-fn parameter_count(sizes: &[usize]) -> Option<usize> {
-    sizes.windows(2).try_fold(0usize, |total, pair| {
-        let layer = pair[0].checked_mul(pair[1])?.checked_add(pair[1])?;
-        total.checked_add(layer)
-    })
 }
 
 /// The floats a [`Workspace`] holds per example, `None` on overflow (see
