@@ -1,24 +1,27 @@
 //! Checkpoints: after every epoch, everything needed to continue the run exactly.
 //!
-//! A checkpoint directory holds `checkpoint.json` (the run's options, the parameters, the
-//! optimizer's state and the trainer's [`TrainingState`]) and `model.json` (the current model in
-//! network2.py's format, for `nn eval`). Both are written atomically, the model first, so a run
+//! A checkpoint directory holds `checkpoint.json` (the run's options, the data's identity, the
+//! parameters, the best and averaged weights, the input standardization, the optimizer's state
+//! and the trainer's [`TrainingState`]) and `model.json` (the current model in network2.py's
+//! format, for `nn eval`). Both are written atomically, the model first, so a run
 //! killed at any moment leaves a consistent `checkpoint.json` behind.
 //!
 //! Parameters and optimizer state are stored as the bit patterns of their `f32` values, so a
 //! resumed run continues from exactly the numbers it stopped with and ends bit-identical to a
 //! run that was never interrupted.
 //!
-//! The checkpoint also records the identity of the data: the SHA-256 of the content of every
-//! data file. A run resumes only on the same data (the selection within it, `--train-size`,
+//! The checkpoint also records the identity of the data: the SHA-256 of the decompressed content
+//! of each of the four data files, and the number of training images held out (`--holdout`). A
+//! run resumes only on the same data (the selection within it, `--train-size`,
 //! `--per-class`, `--validation-size`, `--invert`, is part of the saved options). Checkpoints
 //! written before the identity was recorded resume with a warning that the data cannot be
 //! checked.
 //!
 //! Everything read back is checked before use: the layer sizes against the parameter count
 //! (with no allocation beyond what the file holds), every restored vector (parameters, best and
-//! averaged weights, optimizer state) for its length and for NaN or infinite numbers, and the
-//! floats of the trainer's state; an error names the field.
+//! averaged weights, optimizer state) for its length and for NaN or infinite numbers, the floats
+//! of the trainer's state, and the standardization against the options' `--normalize`; an error
+//! names the field.
 
 use std::path::{Path, PathBuf};
 

@@ -66,7 +66,7 @@ Examples:
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Train a network on MNIST and report its test accuracy.
+    /// Train a network on MNIST (or another IDX data set) and report its test accuracy.
     #[command(after_help = options::TRAIN_EXAMPLES, args_override_self = true)]
     Train(Box<options::TrainArgs>),
     /// Measure a saved model's accuracy, confusion matrix and mistakes.
@@ -75,7 +75,7 @@ enum Command {
     /// Classify a PNG picture of a handwritten digit.
     #[command(after_help = predict::EXAMPLES)]
     Predict(predict::PredictArgs),
-    /// Inspect, preview, expand and verify the MNIST data.
+    /// Inspect, preview, expand and verify the data set (MNIST or another IDX set).
     #[command(after_help = data_cmd::EXAMPLES)]
     Data(data_cmd::DataArgs),
     /// Run an experiment of the chapter again and set our figures beside the book's.

@@ -15,7 +15,7 @@ struct MetricsFile<'a> {
     /// One record per epoch: `epoch`, `eta`, `seconds` and the monitored figures (accuracies as
     /// fractions).
     history: &'a [EpochRecord],
-    /// The final model's accuracy on the 10,000 test images, as a fraction.
+    /// The final model's accuracy on the test images, as a fraction.
     test_accuracy: f64,
     /// Test images classified correctly.
     test_correct: usize,

@@ -124,9 +124,10 @@ pub enum TransformName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EvalSet {
-    /// The 10,000 validation images (the last of MNIST's training file).
+    /// The validation images held out from the end of the training file (--holdout; MNIST's
+    /// last 10,000).
     Validation,
-    /// The 10,000 test images.
+    /// The test images.
     Test,
 }
 
@@ -271,14 +272,15 @@ pub struct TrainArgs {
     /// [default: 0.5]
     #[arg(long, value_name = "F")]
     pub keep_original: Option<f32>,
-    /// Train on the first N of the 50,000 training images [default: all]
+    /// Train on the first N of the training images left after --holdout (MNIST: 50,000)
+    /// [default: all]
     #[arg(long, value_name = "N")]
     pub train_size: Option<usize>,
-    /// Train on the first N images of each digit (after --train-size): a class-balanced
-    /// few-shot set, e.g. 1 for one image per digit [default: all]
+    /// Train on the first N images of each class (after --train-size): a class-balanced
+    /// few-shot set, e.g. 1 for one image per digit of MNIST [default: all]
     #[arg(long, value_name = "N")]
     pub per_class: Option<usize>,
-    /// Monitor on the first N of the 10,000 validation images [default: all]
+    /// Monitor on the first N of the held-out validation images (MNIST: 10,000) [default: all]
     #[arg(long, value_name = "N")]
     pub validation_size: Option<usize>,
     /// Data monitored after each epoch [default: validation]

@@ -25,7 +25,7 @@ pub struct RunOutcome {
     pub options: RunOptions,
     /// Every epoch's figures, the best epoch and why the run stopped.
     pub history: History,
-    /// The final model on the 10,000 test images.
+    /// The final model on the test images.
     pub test: Evaluation,
     /// The trained network.
     pub network: Network,

@@ -1,8 +1,8 @@
 //! Data for the networks: IDX/MNIST reading and validation (any IDX set of labelled images,
 //! within [`MAX_PAYLOAD_BYTES`] per file), the book's training / validation / test split,
-//! locating, verifying and downloading the files, and image augmentation (shifts,
-//! rotations, skews, scalings and elastic distortions) for artificially expanding the training
-//! data.
+//! locating, verifying and downloading the files, image augmentation (shifts, rotations, skews,
+//! scalings and elastic distortions) for artificially expanding the training data, and
+//! pictures of digits prepared as MNIST's were, for any square input size ([`picture`]).
 
 pub mod augment;
 mod digest;

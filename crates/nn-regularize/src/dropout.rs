@@ -20,11 +20,12 @@ fn check_rate(rate: f32) -> Result<f32, RegularizeError> {
 ///
 /// A fresh mask is drawn for every mini-batch, independently for each example (each column of
 /// the mask); forward and backward passes run through the thinned network. The mask of a neuron
-/// is m = 0 with probability p and m = 1/(1 − p) otherwise, so E[m] = 1 and the expected weighted
-/// input of every neuron of the next layer, E[z] = Σ_j w_j E[m_j] a_j + b = Σ_j w_j a_j + b, is the
-/// one the full network gives. Evaluation therefore runs the full network unchanged: this is
-/// equivalent to the chapter's halving of the weights outgoing from the hidden neurons at test
-/// time (p = 1/2), with the scaling moved into training.
+/// is m = 0 with probability p and m = 1/(1 − p) otherwise, so E\[m\] = 1 and the expected
+/// weighted input of every neuron of the next layer,
+/// E\[z\] = Σ_j w_j E\[m_j\] a_j + b = Σ_j w_j a_j + b, is the one the full network gives.
+/// Evaluation therefore runs the full network unchanged: this is equivalent to the chapter's
+/// halving of the weights outgoing from the hidden neurons at test time (p = 1/2), with the
+/// scaling moved into training.
 ///
 /// Hidden layers use the rate given to [`Dropout::new`] (the chapter's p = 1/2); the input layer
 /// is left alone unless [`Dropout::with_input`] asks for it (Hinton et al. use 0.2 there), and
@@ -128,7 +129,7 @@ impl Regularizer for Dropout {
     }
 
     /// Multiplies each entry of the mask by m = 0 with probability p and by m = 1/(1 − p)
-    /// otherwise, so that E[m] = 1; returns false for layers with p = 0.
+    /// otherwise, so that E\[m\] = 1; returns false for layers with p = 0.
     fn apply_mask(
         &self,
         layer: usize,
