@@ -401,17 +401,7 @@ mod tests {
             best_params: Some(bits(&vec![0.5; count])),
             averaged_params: Some(bits(&vec![0.5; count])),
             standardization: None,
-            state: TrainingState {
-                history: Vec::new(),
-                eta: 0.5,
-                best: None,
-                best_params: None,
-                averaged_params: None,
-                epochs_without_improvement: 0,
-                epochs_since_eta_change: 0,
-                chance_streak: 0,
-                stopped: None,
-            },
+            state: TrainingState::new(0.5),
         };
         serde_json::to_value(&file).unwrap()
     }

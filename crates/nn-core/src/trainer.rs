@@ -240,6 +240,23 @@ pub struct TrainingState {
     pub stopped: Option<StopReason>,
 }
 
+impl TrainingState {
+    /// The state of a run before its first epoch, at learning rate `eta`.
+    pub fn new(eta: f32) -> Self {
+        Self {
+            history: Vec::new(),
+            eta,
+            best: None,
+            best_params: None,
+            averaged_params: None,
+            epochs_without_improvement: 0,
+            epochs_since_eta_change: 0,
+            chance_streak: 0,
+            stopped: None,
+        }
+    }
+}
+
 /// Hears about training progress; the CLI draws progress bars and writes checkpoints with it.
 pub trait Observer {
     /// `done` of `total` mini-batches of `epoch` (from 1) are finished.
@@ -318,17 +335,7 @@ impl<'c> Trainer<'c> {
         let workspace = Workspace::new(&network, config.batch_size)?;
         optimizer.prepare(network.params().len())?;
         let gradient = vec![0.0; network.params().len()];
-        let state = TrainingState {
-            history: Vec::new(),
-            eta: config.eta,
-            best: None,
-            best_params: None,
-            averaged_params: None,
-            epochs_without_improvement: 0,
-            epochs_since_eta_change: 0,
-            chance_streak: 0,
-            stopped: None,
-        };
+        let state = TrainingState::new(config.eta);
         let probe = optimizer.needs_curvature().then(|| network.clone());
         Ok(Self {
             network,
