@@ -2,7 +2,6 @@
 //! broken), a preview of the distortions used to expand the training data, and writing an
 //! expanded copy of the set.
 
-use std::fs::File;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -292,8 +291,8 @@ fn check_out_dir(out: &Path, inputs: &[&Path]) -> Result<()> {
 
 /// Copies `source` to `target` atomically (temporary file, fsync, rename).
 fn copy_atomically(source: &Path, target: &Path) -> Result<()> {
-    let mut input =
-        File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let mut input = nn_core::atomic::open_to_read(source)
+        .with_context(|| format!("cannot read {}", source.display()))?;
     nn_core::atomic::write_with(target, |file| io::copy(&mut input, file).map(|_| ()))
         .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))
 }

@@ -636,3 +636,97 @@ fn a_model_that_cannot_be_saved_at_the_end_goes_to_a_fallback_file() {
         serde_json::from_slice(&std::fs::read(&kept[0]).unwrap()).unwrap();
     assert_eq!(model["sizes"], json!([784, 30, 10]));
 }
+
+/// Runs `nn` with `args` in `cwd`, killing it if it has not ended within a minute: a run
+/// blocked on its input fails the test instead of hanging it.
+fn run_unless_blocked(cwd: &Path, args: &[&str]) -> Output {
+    let mut child = common::nn(cwd)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("nn runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("nn {args:?} was still blocked after a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Makes a named pipe at `path` (nothing ever writes into it).
+#[cfg(unix)]
+fn named_pipe(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_given_as_data_model_picture_or_checkpoint_is_refused_not_waited_on() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    let pipe = tmp.path().join("pipe");
+    named_pipe(&pipe);
+    let pipe = pipe.to_str().unwrap();
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (labels, test_images, test_labels) = (
+        file("train-labels-idx1-ubyte"),
+        file("t10k-images-idx3-ubyte"),
+        file("t10k-labels-idx1-ubyte"),
+    );
+    let named = [
+        "--train-images",
+        pipe,
+        "--train-labels",
+        &labels,
+        "--test-images",
+        &test_images,
+        "--test-labels",
+        &test_labels,
+    ];
+    for command in [
+        &["train", "--epochs", "1", "--quiet"][..],
+        &["data", "info"],
+        &["data", "verify"],
+        &["data", "expand", "--out", "expanded"],
+    ] {
+        let args = [command, &named[..]].concat();
+        assert_refused(&run_unless_blocked(tmp.path(), &args), &["pipe"]);
+    }
+    let model = tmp.path().join("model.json");
+    model_file(&model, &[784, 10], 0.0, 0.0, "sigmoid");
+    let picture = tmp.path().join("digit.png");
+    bar_png(&picture);
+    let (model, picture) = (model.to_str().unwrap(), picture.to_str().unwrap());
+    for args in [
+        &["predict", pipe, picture][..],
+        &["predict", model, pipe],
+        &["eval", pipe, "--data", dir.to_str().unwrap()],
+    ] {
+        assert_refused(&run_unless_blocked(tmp.path(), args), &["pipe"]);
+    }
+    let ckpt = tmp.path().join("ckpt");
+    std::fs::create_dir(&ckpt).unwrap();
+    named_pipe(&ckpt.join("checkpoint.json"));
+    let out = run_unless_blocked(tmp.path(), &["train", "--resume", "ckpt", "--quiet"]);
+    assert_refused(&out, &["checkpoint.json", "not a file"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_checkpoint_state_that_is_a_device_is_refused_before_it_is_read() {
+    let tmp = TempDir::new().unwrap();
+    let ckpt = tmp.path().join("ckpt");
+    std::fs::create_dir(&ckpt).unwrap();
+    // /dev/zero says it holds 0 bytes and never ends: read whole, it would fill the memory.
+    std::os::unix::fs::symlink("/dev/zero", ckpt.join("checkpoint.json")).unwrap();
+    let out = run_unless_blocked(tmp.path(), &["train", "--resume", "ckpt", "--quiet"]);
+    assert_refused(&out, &["checkpoint.json", "not a file"]);
+}
