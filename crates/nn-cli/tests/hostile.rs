@@ -730,3 +730,30 @@ fn a_checkpoint_state_that_is_a_device_is_refused_before_it_is_read() {
     let out = run_unless_blocked(tmp.path(), &["train", "--resume", "ckpt", "--quiet"]);
     assert_refused(&out, &["checkpoint.json", "not a file"]);
 }
+
+#[test]
+fn a_model_file_of_a_hundred_thousand_layers_is_refused_in_a_short_line() {
+    let tmp = TempDir::new().unwrap();
+    let layers = 100_000;
+    let mut sizes = vec![1usize; layers];
+    sizes[0] = 784;
+    // One weight layer too many for the sizes: the error names them.
+    let model = json!({
+        "sizes": sizes,
+        "weights": vec![json!([[0.5]]); layers],
+        "biases": vec![json!([[0.1]]); layers],
+        "cost": "CrossEntropyCost",
+    });
+    std::fs::write(tmp.path().join("model.json"), model.to_string()).unwrap();
+    let picture = tmp.path().join("digit.png");
+    bar_png(&picture);
+    let out = run(
+        tmp.path(),
+        &["predict", "model.json", picture.to_str().unwrap()],
+    );
+    assert_refused(
+        &out,
+        &["model.json", "99989 more", "weight and bias layers"],
+    );
+    assert!(stderr(&out).len() < 400, "{} bytes", stderr(&out).len());
+}
