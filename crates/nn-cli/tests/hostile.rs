@@ -757,3 +757,28 @@ fn a_model_file_of_a_hundred_thousand_layers_is_refused_in_a_short_line() {
     );
     assert!(stderr(&out).len() < 400, "{} bytes", stderr(&out).len());
 }
+
+/// `n` with a comma between groups of three digits, as the help writes numbers.
+fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn predict_help_states_the_picture_limits_that_are_enforced() {
+    let tmp = TempDir::new().unwrap();
+    let help = stdout(&ok(run(tmp.path(), &["predict", "--help"])));
+    let side = with_commas(u64::from(nn_data::picture::MAX_SIDE));
+    let pixels = with_commas(nn_data::picture::MAX_PIXELS);
+    assert!(
+        help.contains(&format!("{side} pixels a side")) && help.contains(&pixels),
+        "{help}"
+    );
+}
