@@ -15,6 +15,7 @@ use nn_data::{
 
 use crate::compose::image_transforms;
 use crate::data_source::DataSource;
+use crate::destination::{self, Destination};
 use crate::digits;
 use crate::options::TransformName;
 
@@ -220,6 +221,9 @@ fn preview(args: &PreviewArgs) -> Result<()> {
         bail!("--count 0: show at least 1 image");
     }
     let data = digits::load(&args.data)?;
+    let inputs = destination::data_files(&data.files);
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    destination::check(&[Destination::file("--out", &args.out, &["png"])], &inputs)?;
     let set = digits::first(&data.splits.training, Some(args.count), "--count")?;
     let transforms = image_transforms(&args.transforms);
     preview_grid(&set, set.len(), &transforms, args.seed, &args.out)?;

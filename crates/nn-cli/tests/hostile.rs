@@ -782,3 +782,44 @@ fn predict_help_states_the_picture_limits_that_are_enforced() {
         "{help}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn data_preview_refuses_to_draw_over_the_data_it_previews() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    let before = snapshot(&dir);
+    let images = dir.join("train-images-idx3-ubyte");
+    for out in [
+        images.clone(),
+        dir.join("..").join("idx28/train-images-idx3-ubyte"),
+    ] {
+        let out = run(
+            tmp.path(),
+            &[
+                "data",
+                "preview",
+                "--data",
+                dir.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_refused(&out, &["--out"]);
+    }
+    // A link named like a picture that points at the data is refused too.
+    std::os::unix::fs::symlink(&images, tmp.path().join("preview.png")).unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "data",
+            "preview",
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            "preview.png",
+        ],
+    );
+    assert_refused(&out, &["--out", "input"]);
+    assert_eq!(snapshot(&dir), before, "the data set was changed");
+}
