@@ -823,3 +823,34 @@ fn data_preview_refuses_to_draw_over_the_data_it_previews() {
     assert_refused(&out, &["--out", "input"]);
     assert_eq!(snapshot(&dir), before, "the data set was changed");
 }
+
+#[test]
+fn data_expand_refuses_more_copies_than_an_idx_file_holds_before_making_any() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    // 9,167 training images of 784 bytes and 1,833 held out (a sixth): the originals, 148
+    // copies and the held-out images take 1,072,289,344 bytes, one copy more exceeds 1 GiB.
+    for (copies, most) in [("149", "148"), ("18446744073709551615", "148")] {
+        let out = run(
+            tmp.path(),
+            &[
+                "data",
+                "expand",
+                "--data",
+                dir.to_str().unwrap(),
+                "--out",
+                "expanded",
+                "--copies",
+                copies,
+            ],
+        );
+        assert_refused(
+            &out,
+            &[
+                &format!("--copies {copies}"),
+                &format!("at most {most} copies"),
+            ],
+        );
+        assert!(!tmp.path().join("expanded").exists());
+    }
+}
