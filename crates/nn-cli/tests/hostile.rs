@@ -854,3 +854,31 @@ fn data_expand_refuses_more_copies_than_an_idx_file_holds_before_making_any() {
         assert!(!tmp.path().join("expanded").exists());
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_stdout_or_stderr_is_no_panic() {
+    let tmp = TempDir::new().unwrap();
+    // Writing to /dev/full fails with "no space left on device".
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    // The summary table of an experiment is lost, the run and its files are not.
+    let out = common::nn(tmp.path())
+        .args(["reproduce", "slowdown", "--quick", "--out", "runs"])
+        .stdout(full())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(tmp.path().join("runs/slowdown.md").is_file());
+    // An error that cannot be shown still ends with the error's exit status, not a panic's.
+    let status = common::nn(tmp.path())
+        .args(["predict", "missing.json", "missing.png"])
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}
