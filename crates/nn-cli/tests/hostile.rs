@@ -882,3 +882,23 @@ fn an_unwritable_stdout_or_stderr_is_no_panic() {
         .unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+#[test]
+fn a_run_diverging_under_a_huge_lambda_names_the_regularization() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    let out = run(
+        tmp.path(),
+        &[
+            "train",
+            "--data",
+            dir.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--lambda",
+            "1e30",
+            "--quiet",
+        ],
+    );
+    assert_refused(&out, &["diverged", "eta = 0.5", "lambda"]);
+}

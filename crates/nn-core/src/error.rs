@@ -218,7 +218,7 @@ pub enum TrainError {
     ShapeMismatch(String),
     /// The cost or the parameters became NaN or infinite.
     #[error(
-        "training diverged in epoch {epoch}: the {what} became NaN or infinite; try a smaller learning rate than eta = {eta}"
+        "training diverged in epoch {epoch}: the {what} became NaN or infinite; try a smaller learning rate than eta = {eta}, or weaker regularization (a smaller lambda) if it is large"
     )]
     Diverged {
         /// The epoch (counted from 1) in which it happened.
