@@ -23,6 +23,7 @@
 //! of the trainer's state, and the standardization against the options' `--normalize`; an error
 //! names the field.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -242,6 +243,14 @@ fn state_path(dir: &Path) -> PathBuf {
 pub fn load(dir: &Path) -> Result<Restored> {
     let path = state_path(dir);
     if let Ok(meta) = std::fs::metadata(&path)
+        && !meta.is_file()
+    {
+        bail!(
+            "{} is not a file; --resume needs a directory written by --checkpoint",
+            path.display()
+        );
+    }
+    if let Ok(meta) = std::fs::metadata(&path)
         && meta.len() > MAX_STATE_BYTES
     {
         bail!(
@@ -251,12 +260,23 @@ pub fn load(dir: &Path) -> Result<Restored> {
             meta.len()
         );
     }
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "cannot read checkpoint {}; --resume needs a directory written by --checkpoint",
+    // The file can grow meanwhile: the read is bounded too.
+    let mut text = String::new();
+    nn_core::atomic::open_to_read(&path)
+        .and_then(|file| file.take(MAX_STATE_BYTES + 1).read_to_string(&mut text))
+        .with_context(|| {
+            format!(
+                "cannot read checkpoint {}; --resume needs a directory written by --checkpoint",
+                path.display()
+            )
+        })?;
+    if text.len() as u64 > MAX_STATE_BYTES {
+        bail!(
+            "{}: more than {MAX_STATE_BYTES} bytes, more than any checkpoint; it is not a \
+             checkpoint",
             path.display()
-        )
-    })?;
+        );
+    }
     let file: CheckpointFile = serde_json::from_str(&text).with_context(|| {
         format!(
             "{} is not a valid checkpoint; start the run again with --checkpoint",

@@ -2,7 +2,6 @@
 //! broken), a preview of the distortions used to expand the training data, and writing an
 //! expanded copy of the set.
 
-use std::fs::File;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -10,12 +9,13 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use nn_data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use nn_data::{
-    FileReport, FileStatus, IdxArray, ImageSet, augment_set, default_holdout, preview_grid,
-    verify_files, write_idx,
+    FileReport, FileStatus, IdxArray, ImageSet, MAX_PAYLOAD_BYTES, augment_set, default_holdout,
+    preview_grid, verify_files, write_idx,
 };
 
 use crate::compose::image_transforms;
 use crate::data_source::DataSource;
+use crate::destination::{self, Destination};
 use crate::digits;
 use crate::options::TransformName;
 
@@ -221,6 +221,9 @@ fn preview(args: &PreviewArgs) -> Result<()> {
         bail!("--count 0: show at least 1 image");
     }
     let data = digits::load(&args.data)?;
+    let inputs = destination::data_files(&data.files);
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    destination::check(&[Destination::file("--out", &args.out, &["png"])], &inputs)?;
     let set = digits::first(&data.splits.training, Some(args.count), "--count")?;
     let transforms = image_transforms(&args.transforms);
     preview_grid(&set, set.len(), &transforms, args.seed, &args.out)?;
@@ -292,10 +295,32 @@ fn check_out_dir(out: &Path, inputs: &[&Path]) -> Result<()> {
 
 /// Copies `source` to `target` atomically (temporary file, fsync, rename).
 fn copy_atomically(source: &Path, target: &Path) -> Result<()> {
-    let mut input =
-        File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let mut input = nn_core::atomic::open_to_read(source)
+        .with_context(|| format!("cannot read {}", source.display()))?;
     nn_core::atomic::write_with(target, |file| io::copy(&mut input, file).map(|_| ()))
         .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))
+}
+
+/// Refuses, before any copy is made, `copies` distorted copies of `training` that would make
+/// the expanded training file (the originals, the copies, then `validation`) hold more than
+/// [`MAX_PAYLOAD_BYTES`] of pixels: no IDX reader would take it, and the copies are kept in
+/// memory until it is written.
+fn check_expanded_size(training: &ImageSet, validation: &ImageSet, copies: usize) -> Result<()> {
+    let bytes_of = |set: &ImageSet| set.pixels.len() as u64;
+    let (once, kept) = (bytes_of(training), bytes_of(validation));
+    let bytes = (copies as u64)
+        .checked_add(1)
+        .and_then(|n| n.checked_mul(once))
+        .and_then(|b| b.checked_add(kept));
+    if bytes.is_none_or(|b| b > MAX_PAYLOAD_BYTES) {
+        let most = (MAX_PAYLOAD_BYTES.saturating_sub(kept) / once.max(1)).saturating_sub(1);
+        bail!(
+            "--copies {copies}: the expanded training file would hold {} bytes of pixels, more \
+             than the limit of {MAX_PAYLOAD_BYTES} for an IDX file; use at most {most} copies",
+            bytes.map_or_else(|| format!("more than {}", u64::MAX), |b| b.to_string())
+        );
+    }
+    Ok(())
 }
 
 fn expand(args: &ExpandArgs) -> Result<()> {
@@ -311,11 +336,12 @@ fn expand(args: &ExpandArgs) -> Result<()> {
         ],
     )?;
     let data = digits::load(&args.data)?;
+    let splits = &data.splits;
+    let training = &splits.training;
+    check_expanded_size(training, &splits.validation, args.copies)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let transforms = image_transforms(&args.transforms);
-    let splits = &data.splits;
-    let training = &splits.training;
     let mut images = training.pixels.clone();
     let mut labels = training.labels.clone();
     let mut copy = training.empty_like();

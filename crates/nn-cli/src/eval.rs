@@ -104,7 +104,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let n = set.len();
     let unreadable = predicted.iter().filter(|p| p.is_none()).count();
     if unreadable > 0 {
-        eprintln!(
+        tell!(
             "warning: the model's outputs are NaN or infinite for {unreadable} of the {n} images; \
              they count as wrong"
         );

@@ -26,6 +26,14 @@ macro_rules! say {
     };
 }
 
+/// Prints a line to stderr like `eprintln!`, but an unwritable stderr (closed, a full disk, a
+/// pipe whose reader is gone) is not an error: the line is dropped instead of panicking.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        $crate::progress::tell(&format!($($arg)*))
+    };
+}
+
 mod checkpoint;
 mod compose;
 mod data_cmd;
@@ -99,7 +107,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            tell!("error: {e:#}");
             ExitCode::FAILURE
         }
     }

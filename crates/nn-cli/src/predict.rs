@@ -11,10 +11,10 @@ use nn_data::picture;
 pub const EXAMPLES: &str = "\
 Examples:
   nn predict model.json digit.png     prints the digit and the probability of each class
-Any colour of PNG works, up to 10,000 x 10,000 pixels (transparency is taken as white paper):
-dark ink on light paper is inverted, the digit is cropped, scaled into 20x20 and centred in
-28x28 by its centre of mass, as MNIST's digits were (for a model of another square input size,
-in proportion).";
+Any colour of PNG works, up to 50,000 pixels a side and 100,000,000 in all (transparency is
+taken as white paper): dark ink on light paper is inverted, the digit is cropped, scaled into
+20x20 and centred in 28x28 by its centre of mass, as MNIST's digits were (for a model of
+another square input size, in proportion).";
 
 /// The flags of `nn predict`.
 #[derive(Debug, Clone, clap::Args)]

@@ -155,8 +155,8 @@ impl Observer for Reporter {
 
     fn warning(&mut self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("warning: {message}")),
-            None => eprintln!("warning: {message}"),
+            Some(bar) => bar.suspend(|| tell!("warning: {message}")),
+            None => tell!("warning: {message}"),
         }
     }
 }
@@ -172,4 +172,9 @@ impl Drop for Reporter {
 /// Writes `text` and a newline to stdout, ignoring a closed stdout.
 pub fn say(text: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Writes `text` and a newline to stderr, ignoring an unwritable stderr.
+pub fn tell(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

@@ -336,7 +336,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let markdown = markdown(&summary);
     write_atomically(&md_path, markdown.as_bytes())
         .with_context(|| format!("cannot write {}", md_path.display()))?;
-    print!("{markdown}");
+    say!("{}", markdown.strip_suffix('\n').unwrap_or(&markdown));
     say!(
         "Wrote {} and {} in {total_seconds:.1} s",
         json_path.display(),
@@ -370,7 +370,7 @@ fn train_all(
         for &seed in &seeds {
             let mut seeded = train_args.clone();
             seeded.seed = Some(seed);
-            eprintln!(
+            tell!(
                 "{} [{}/{count}] {} (seed {seed}): {}",
                 experiment.name,
                 i + 1,
@@ -379,7 +379,7 @@ fn train_all(
             );
             let outcome = train::run(&seeded)
                 .with_context(|| format!("{}: run '{}'", experiment.name, spec.label))?;
-            eprintln!(
+            tell!(
                 "    test accuracy {:.2}% in {:.1} s",
                 100.0 * outcome.test.accuracy(),
                 outcome.seconds

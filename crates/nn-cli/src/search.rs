@@ -302,7 +302,7 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
         MonitorItem::EvaluationAccuracy,
     ]);
     let initial = initial_cost(&base)?;
-    eprintln!("untrained network: training cost {initial:.4}");
+    tell!("untrained network: training cost {initial:.4}");
     let mut trials: Vec<Trial> = Vec::new();
     let try_eta = |eta: f32, trials: &mut Vec<Trial>| -> Result<bool> {
         let args = TrainArgs {
@@ -311,7 +311,7 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
         };
         let t = trial(&args, initial).with_context(|| format!("trial with eta {eta}"))?;
         let costs: Vec<String> = t.costs.iter().map(|c| format!("{c:.4}")).collect();
-        eprintln!(
+        tell!(
             "eta {eta:<8} training cost {} -> {}",
             if t.diverged {
                 "diverged".to_string()
@@ -390,9 +390,10 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
         };
         let t =
             trial(&args, f64::INFINITY).with_context(|| format!("trial with lambda {lambda}"))?;
-        eprintln!(
+        tell!(
             "lambda {lambda:<8} validation accuracy {:.2}% after {} epochs",
-            t.validation, t.epochs
+            t.validation,
+            t.epochs
         );
         let accuracy = t.validation;
         trials.push(t);
@@ -493,7 +494,7 @@ fn random_search(args: &RandomArgs) -> Result<()> {
             ..TrainArgs::default()
         };
         let t = trial(&trial_args, f64::INFINITY).with_context(|| format!("trial {}", i + 1))?;
-        eprintln!(
+        tell!(
             "trial {:>3}/{}: eta {eta} lambda {lambda} hidden {hidden} batch {batch}: \
              {:.2}% validation accuracy",
             i + 1,

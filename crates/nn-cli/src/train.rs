@@ -69,7 +69,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         && let Some(warning) = checkpoint::check_data(saved_data.as_ref(), identity)
             .with_context(|| format!("--resume {}", dir.display()))?
     {
-        eprintln!("warning: {warning}");
+        tell!("warning: {warning}");
     }
     for (set, name) in [
         (&training, "training"),

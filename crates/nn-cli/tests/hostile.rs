@@ -636,3 +636,269 @@ fn a_model_that_cannot_be_saved_at_the_end_goes_to_a_fallback_file() {
         serde_json::from_slice(&std::fs::read(&kept[0]).unwrap()).unwrap();
     assert_eq!(model["sizes"], json!([784, 30, 10]));
 }
+
+/// Runs `nn` with `args` in `cwd`, killing it if it has not ended within a minute: a run
+/// blocked on its input fails the test instead of hanging it.
+fn run_unless_blocked(cwd: &Path, args: &[&str]) -> Output {
+    let mut child = common::nn(cwd)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("nn runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("nn {args:?} was still blocked after a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Makes a named pipe at `path` (nothing ever writes into it).
+#[cfg(unix)]
+fn named_pipe(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_given_as_data_model_picture_or_checkpoint_is_refused_not_waited_on() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    let pipe = tmp.path().join("pipe");
+    named_pipe(&pipe);
+    let pipe = pipe.to_str().unwrap();
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (labels, test_images, test_labels) = (
+        file("train-labels-idx1-ubyte"),
+        file("t10k-images-idx3-ubyte"),
+        file("t10k-labels-idx1-ubyte"),
+    );
+    let named = [
+        "--train-images",
+        pipe,
+        "--train-labels",
+        &labels,
+        "--test-images",
+        &test_images,
+        "--test-labels",
+        &test_labels,
+    ];
+    for command in [
+        &["train", "--epochs", "1", "--quiet"][..],
+        &["data", "info"],
+        &["data", "verify"],
+        &["data", "expand", "--out", "expanded"],
+    ] {
+        let args = [command, &named[..]].concat();
+        assert_refused(&run_unless_blocked(tmp.path(), &args), &["pipe"]);
+    }
+    let model = tmp.path().join("model.json");
+    model_file(&model, &[784, 10], 0.0, 0.0, "sigmoid");
+    let picture = tmp.path().join("digit.png");
+    bar_png(&picture);
+    let (model, picture) = (model.to_str().unwrap(), picture.to_str().unwrap());
+    for args in [
+        &["predict", pipe, picture][..],
+        &["predict", model, pipe],
+        &["eval", pipe, "--data", dir.to_str().unwrap()],
+    ] {
+        assert_refused(&run_unless_blocked(tmp.path(), args), &["pipe"]);
+    }
+    let ckpt = tmp.path().join("ckpt");
+    std::fs::create_dir(&ckpt).unwrap();
+    named_pipe(&ckpt.join("checkpoint.json"));
+    let out = run_unless_blocked(tmp.path(), &["train", "--resume", "ckpt", "--quiet"]);
+    assert_refused(&out, &["checkpoint.json", "not a file"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_checkpoint_state_that_is_a_device_is_refused_before_it_is_read() {
+    let tmp = TempDir::new().unwrap();
+    let ckpt = tmp.path().join("ckpt");
+    std::fs::create_dir(&ckpt).unwrap();
+    // /dev/zero says it holds 0 bytes and never ends: read whole, it would fill the memory.
+    std::os::unix::fs::symlink("/dev/zero", ckpt.join("checkpoint.json")).unwrap();
+    let out = run_unless_blocked(tmp.path(), &["train", "--resume", "ckpt", "--quiet"]);
+    assert_refused(&out, &["checkpoint.json", "not a file"]);
+}
+
+#[test]
+fn a_model_file_of_a_hundred_thousand_layers_is_refused_in_a_short_line() {
+    let tmp = TempDir::new().unwrap();
+    let layers = 100_000;
+    let mut sizes = vec![1usize; layers];
+    sizes[0] = 784;
+    // One weight layer too many for the sizes: the error names them.
+    let model = json!({
+        "sizes": sizes,
+        "weights": vec![json!([[0.5]]); layers],
+        "biases": vec![json!([[0.1]]); layers],
+        "cost": "CrossEntropyCost",
+    });
+    std::fs::write(tmp.path().join("model.json"), model.to_string()).unwrap();
+    let picture = tmp.path().join("digit.png");
+    bar_png(&picture);
+    let out = run(
+        tmp.path(),
+        &["predict", "model.json", picture.to_str().unwrap()],
+    );
+    assert_refused(
+        &out,
+        &["model.json", "99989 more", "weight and bias layers"],
+    );
+    assert!(stderr(&out).len() < 400, "{} bytes", stderr(&out).len());
+}
+
+/// `n` with a comma between groups of three digits, as the help writes numbers.
+fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn predict_help_states_the_picture_limits_that_are_enforced() {
+    let tmp = TempDir::new().unwrap();
+    let help = stdout(&ok(run(tmp.path(), &["predict", "--help"])));
+    let side = with_commas(u64::from(nn_data::picture::MAX_SIDE));
+    let pixels = with_commas(nn_data::picture::MAX_PIXELS);
+    assert!(
+        help.contains(&format!("{side} pixels a side")) && help.contains(&pixels),
+        "{help}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn data_preview_refuses_to_draw_over_the_data_it_previews() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    let before = snapshot(&dir);
+    let images = dir.join("train-images-idx3-ubyte");
+    for out in [
+        images.clone(),
+        dir.join("..").join("idx28/train-images-idx3-ubyte"),
+    ] {
+        let out = run(
+            tmp.path(),
+            &[
+                "data",
+                "preview",
+                "--data",
+                dir.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_refused(&out, &["--out"]);
+    }
+    // A link named like a picture that points at the data is refused too.
+    std::os::unix::fs::symlink(&images, tmp.path().join("preview.png")).unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "data",
+            "preview",
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            "preview.png",
+        ],
+    );
+    assert_refused(&out, &["--out", "input"]);
+    assert_eq!(snapshot(&dir), before, "the data set was changed");
+}
+
+#[test]
+fn data_expand_refuses_more_copies_than_an_idx_file_holds_before_making_any() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    // 9,167 training images of 784 bytes and 1,833 held out (a sixth): the originals, 148
+    // copies and the held-out images take 1,072,289,344 bytes, one copy more exceeds 1 GiB.
+    for (copies, most) in [("149", "148"), ("18446744073709551615", "148")] {
+        let out = run(
+            tmp.path(),
+            &[
+                "data",
+                "expand",
+                "--data",
+                dir.to_str().unwrap(),
+                "--out",
+                "expanded",
+                "--copies",
+                copies,
+            ],
+        );
+        assert_refused(
+            &out,
+            &[
+                &format!("--copies {copies}"),
+                &format!("at most {most} copies"),
+            ],
+        );
+        assert!(!tmp.path().join("expanded").exists());
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_stdout_or_stderr_is_no_panic() {
+    let tmp = TempDir::new().unwrap();
+    // Writing to /dev/full fails with "no space left on device".
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    // The summary table of an experiment is lost, the run and its files are not.
+    let out = common::nn(tmp.path())
+        .args(["reproduce", "slowdown", "--quick", "--out", "runs"])
+        .stdout(full())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(tmp.path().join("runs/slowdown.md").is_file());
+    // An error that cannot be shown still ends with the error's exit status, not a panic's.
+    let status = common::nn(tmp.path())
+        .args(["predict", "missing.json", "missing.png"])
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn a_run_diverging_under_a_huge_lambda_names_the_regularization() {
+    let tmp = TempDir::new().unwrap();
+    let dir = idx_dir(tmp.path(), 28);
+    let out = run(
+        tmp.path(),
+        &[
+            "train",
+            "--data",
+            dir.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--lambda",
+            "1e30",
+            "--quiet",
+        ],
+    );
+    assert_refused(&out, &["diverged", "eta = 0.5", "lambda"]);
+}

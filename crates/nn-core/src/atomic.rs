@@ -1,6 +1,7 @@
 //! Writing files so that a crash, a full disk or a failed write never leaves a half-written one
 //! behind. Every file nn writes for the user (models, checkpoints, metrics, expanded data sets,
-//! pictures) goes through [`write_with`].
+//! pictures) goes through [`write_with`]. Every file nn reads from the user is opened with
+//! [`open_to_read`], which refuses a named pipe instead of blocking on it.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -65,6 +66,25 @@ fn sync_folder(folder: &Path) -> io::Result<()> {
 /// Writes `contents` to `path` atomically (see [`write_with`]).
 pub fn write_bytes(path: &Path, contents: &[u8]) -> io::Result<()> {
     write_with(path, |file| file.write_all(contents))
+}
+
+/// Opens `path` to read it, refusing a named pipe (FIFO) or a socket with
+/// [`io::ErrorKind::InvalidInput`]: opening a pipe waits until something writes into it, so
+/// reading one given as a data file, a model or a picture would hang. Devices such as
+/// `/dev/zero` do open; every reader bounds what it reads.
+pub fn open_to_read(path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = std::fs::metadata(path)?.file_type();
+        if kind.is_fifo() || kind.is_socket() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a named pipe or socket, not a file",
+            ));
+        }
+    }
+    File::open(path)
 }
 
 /// The file a chain of symbolic links starting at `path` ends at (`path` itself when it is not

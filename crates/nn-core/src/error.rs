@@ -7,7 +7,8 @@ use std::path::PathBuf;
 pub enum NetworkError {
     /// Fewer than two layers, or a layer of size zero.
     #[error(
-        "invalid layer sizes {0:?}: give at least an input and an output layer, each of size 1 or more"
+        "invalid layer sizes {}: give at least an input and an output layer, each of size 1 or more",
+        list_text(.0)
     )]
     InvalidSizes(Vec<usize>),
     /// An activation name that is not known.
@@ -25,8 +26,9 @@ pub enum NetworkError {
     },
     /// Layer sizes whose weights and biases would exceed [`crate::MAX_PARAMETERS`].
     #[error(
-        "layer sizes {sizes:?} need {} parameters, more than the limit of {limit} (1 GiB of \
+        "layer sizes {} need {} parameters, more than the limit of {limit} (1 GiB of \
          32-bit numbers); use smaller layers",
+        list_text(sizes),
         count_text(*count)
     )]
     TooManyParameters {
@@ -39,8 +41,9 @@ pub enum NetworkError {
     },
     /// Mini-batch buffers that would exceed [`crate::MAX_WORKSPACE_BYTES`].
     #[error(
-        "a mini-batch of {batch} examples for layer sizes {sizes:?} needs {} bytes of buffers, \
+        "a mini-batch of {batch} examples for layer sizes {} needs {} bytes of buffers, \
          more than the limit of {limit} (2 GiB); {}",
+        list_text(sizes),
         count_text(*bytes),
         if *max_batch == 0 {
             "use smaller layers".to_string()
@@ -105,7 +108,8 @@ pub enum ModelError {
     Network(#[from] NetworkError),
     /// A number of weight or bias layers that does not match the sizes.
     #[error(
-        "sizes {sizes:?} need {expected} weight and bias layers, the file has {weights} and {biases}"
+        "sizes {} need {expected} weight and bias layers, the file has {weights} and {biases}",
+        list_text(sizes)
     )]
     LayerCount {
         /// The sizes in the file.
@@ -118,7 +122,10 @@ pub enum ModelError {
         biases: usize,
     },
     /// A weight matrix with the wrong number of rows.
-    #[error("layer {layer} weights have {rows} rows, expected {expected} (sizes {sizes:?})")]
+    #[error(
+        "layer {layer} weights have {rows} rows, expected {expected} (sizes {})",
+        list_text(sizes)
+    )]
     WeightRows {
         /// The weighted layer, counted from 1.
         layer: usize,
@@ -169,6 +176,32 @@ pub enum ModelError {
     },
 }
 
+/// How many values [`list_text`] shows at most before it abbreviates.
+const LISTED_AT_MOST: usize = 12;
+
+/// A list of sizes or dimensions for a one-line error message, as `{:?}` writes it when it is
+/// short, else its first and last values around a count of those left out, e.g.
+/// `[784, 1, 1, 1, 1, 1, 1, 1, 1, ... 999989 more ..., 1, 10]`: a file can hold a million
+/// layer sizes, which would make an error line megabytes long.
+pub fn list_text(values: &[usize]) -> String {
+    if values.len() <= LISTED_AT_MOST {
+        return format!("{values:?}");
+    }
+    let (head, tail) = (LISTED_AT_MOST - 3, 2);
+    let join = |part: &[usize]| {
+        part.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "[{}, ... {} more ..., {}]",
+        join(&values[..head]),
+        values.len() - head - tail,
+        join(&values[values.len() - tail..])
+    )
+}
+
 /// A count for an error message; `None` stands for one that overflowed.
 fn count_text(count: Option<usize>) -> String {
     count.map_or_else(|| format!("more than {}", usize::MAX), |c| c.to_string())
@@ -185,7 +218,7 @@ pub enum TrainError {
     ShapeMismatch(String),
     /// The cost or the parameters became NaN or infinite.
     #[error(
-        "training diverged in epoch {epoch}: the {what} became NaN or infinite; try a smaller learning rate than eta = {eta}"
+        "training diverged in epoch {epoch}: the {what} became NaN or infinite; try a smaller learning rate than eta = {eta}, or weaker regularization (a smaller lambda) if it is large"
     )]
     Diverged {
         /// The epoch (counted from 1) in which it happened.

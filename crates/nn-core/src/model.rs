@@ -110,7 +110,7 @@ pub fn load_model(path: &Path) -> Result<Model, NetworkError> {
         bytes,
         limit: MAX_MODEL_FILE_BYTES,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let file = crate::atomic::open_to_read(path).map_err(io)?;
     let declared = file.metadata().map_err(io)?.len();
     if declared > MAX_MODEL_FILE_BYTES {
         return Err(too_large(declared));

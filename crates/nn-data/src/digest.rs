@@ -1,6 +1,5 @@
 //! SHA-256 of a file's decompressed content.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
@@ -16,7 +15,7 @@ use crate::idx::{MAX_CONTENT_BYTES, is_gzip, read_full};
 /// I/O and gzip errors, and [`DataError::ContentTooLarge`] when the content is longer than an
 /// IDX file may be: a gzip bomb is hashed only up to that bound.
 pub(crate) fn sha256_of_content(path: &Path) -> Result<String, DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let file = nn_core::atomic::open_to_read(path).map_err(|e| DataError::io(path, e))?;
     sha256_of_reader(file, &path.display().to_string(), MAX_CONTENT_BYTES)
 }
 

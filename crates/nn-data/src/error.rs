@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use nn_core::error::list_text;
+
 /// Everything that can go wrong while reading, verifying, downloading or writing data.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -80,8 +82,9 @@ pub enum DataError {
     /// The header announces more data than an IDX file may hold
     /// ([`crate::idx::MAX_PAYLOAD_BYTES`]); nothing is allocated for it.
     #[error(
-        "{file}: the header announces {bytes} bytes of data (dimensions {dims:?}), more than \
-         the limit of {limit} bytes for an IDX file"
+        "{file}: the header announces {bytes} bytes of data (dimensions {}), more than \
+         the limit of {limit} bytes for an IDX file",
+        list_text(dims)
     )]
     TooLarge {
         /// The file.
@@ -107,7 +110,7 @@ pub enum DataError {
     },
 
     /// One of the dimensions in the header is zero.
-    #[error("{file}: dimension {index} of {dims:?} is zero")]
+    #[error("{file}: dimension {index} of {} is zero", list_text(dims))]
     ZeroDimension {
         /// The file.
         file: String,
@@ -118,7 +121,10 @@ pub enum DataError {
     },
 
     /// The dimensions multiply to more bytes than can be addressed.
-    #[error("{file}: dimensions {dims:?} overflow: their product does not fit in memory")]
+    #[error(
+        "{file}: dimensions {} overflow: their product does not fit in memory",
+        list_text(dims)
+    )]
     Overflow {
         /// The file.
         file: String,
@@ -127,7 +133,7 @@ pub enum DataError {
     },
 
     /// The array has the wrong number of dimensions for its role.
-    #[error("{file}: expected {expected}, found dimensions {dims:?}")]
+    #[error("{file}: expected {expected}, found dimensions {}", list_text(dims))]
     Shape {
         /// The file.
         file: String,

@@ -7,7 +7,6 @@
 //! input is compared with its known length, and gzip input is read through a limit derived from
 //! the header, so a lying header fails fast and a gzip bomb is never decompressed in full.
 
-use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
@@ -53,7 +52,7 @@ pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
 /// Reads an IDX file, gzip-compressed or raw.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let file = nn_core::atomic::open_to_read(path).map_err(|e| DataError::io(path, e))?;
     let len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut magic = [0u8; 2];

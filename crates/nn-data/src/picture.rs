@@ -16,7 +16,6 @@
 //! Limits: at most [`MAX_SIDE`] pixels a side and [`MAX_PIXELS`] pixels in all; interlaced
 //! PNGs, which cannot be read row by row, at most [`MAX_INTERLACED_BYTES`] of decoded data.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Seek};
 use std::path::{Path, PathBuf};
 
@@ -86,7 +85,7 @@ pub fn frame_side(inputs: usize) -> Result<usize, PictureError> {
 /// Reads the PNG at `path` and prepares it as MNIST's digits were, in a `side x side` frame
 /// (see [`prepare_png`]).
 pub fn prepare_file(path: &Path, side: usize) -> Result<GrayImage, PictureError> {
-    let file = File::open(path).map_err(|source| PictureError::Io {
+    let file = nn_core::atomic::open_to_read(path).map_err(|source| PictureError::Io {
         path: path.to_path_buf(),
         source,
     })?;
