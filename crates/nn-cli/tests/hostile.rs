@@ -737,7 +737,7 @@ fn a_model_file_of_a_hundred_thousand_layers_is_refused_in_a_short_line() {
     let layers = 100_000;
     let mut sizes = vec![1usize; layers];
     sizes[0] = 784;
-    // One weight layer too many for the sizes: the error names them.
+    // Far more layers than allowed: refused from the sizes alone, before the weights are read.
     let model = json!({
         "sizes": sizes,
         "weights": vec![json!([[0.5]]); layers],
@@ -753,7 +753,7 @@ fn a_model_file_of_a_hundred_thousand_layers_is_refused_in_a_short_line() {
     );
     assert_refused(
         &out,
-        &["model.json", "99989 more", "weight and bias layers"],
+        &["model.json", "99999 weighted layers", "limit of 1000"],
     );
     assert!(stderr(&out).len() < 400, "{} bytes", stderr(&out).len());
 }

@@ -24,6 +24,14 @@ pub enum NetworkError {
         /// Weighted layers (layer sizes minus one).
         layers: usize,
     },
+    /// More weighted layers than [`crate::MAX_LAYERS`].
+    #[error("{layers} weighted layers are more than the limit of {limit}")]
+    TooManyLayers {
+        /// The number of weighted layers asked for.
+        layers: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Layer sizes whose weights and biases would exceed [`crate::MAX_PARAMETERS`].
     #[error(
         "layer sizes {} need {} parameters, more than the limit of {limit} (1 GiB of \

@@ -30,8 +30,8 @@ pub use error::{ModelError, NetworkError, TrainError};
 pub use examples::{DenseExamples, Examples};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
 pub use network::{
-    Evaluation, Initializer, LayerShape, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network, Workspace,
-    argmax, predicted_class,
+    Evaluation, Initializer, LayerShape, MAX_LAYERS, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network,
+    Workspace, argmax, predicted_class,
 };
 pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, Sgd};
 pub use regularizer::Regularizer;

@@ -134,7 +134,16 @@ pub fn model_from_json(text: &str) -> Result<Model, ModelError> {
     model_from_slice(text.as_bytes())
 }
 
+/// The layer sizes alone, read first so that sizes beyond the limits are refused before the
+/// weights are parsed into memory.
+#[derive(Deserialize)]
+struct SizesOnly {
+    sizes: Vec<usize>,
+}
+
 fn model_from_slice(bytes: &[u8]) -> Result<Model, ModelError> {
+    let SizesOnly { sizes } = serde_json::from_slice(bytes)?;
+    Network::check_sizes(&sizes)?;
     let file: ModelFile = serde_json::from_slice(bytes)?;
     let sizes = &file.sizes;
     let layers = sizes.len().saturating_sub(1);

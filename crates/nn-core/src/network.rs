@@ -25,6 +25,13 @@ use crate::{Activation, Cost, Examples, NetworkError, Sigmoid, Standardization, 
 /// before anything is allocated. The chapter's largest network, [784, 100, 10], has 79 510.
 pub const MAX_PARAMETERS: usize = 1 << 28;
 
+/// The most weighted layers a network may have: 1,000.
+///
+/// The chapter's networks have two or three; the limit is far beyond any useful depth, and it
+/// bounds the bookkeeping per layer (shapes, activations, buffers), which a file of a million
+/// one-neuron layers would otherwise make hundreds of times larger than the file itself.
+pub const MAX_LAYERS: usize = 1_000;
+
 /// The most bytes the buffers of one mini-batch ([`Workspace`]) may take: 2 GiB.
 ///
 /// Per example the buffers hold the inputs and targets, z and σ(z) of every weighted layer,
@@ -121,25 +128,13 @@ impl Network {
         sizes: &[usize],
         activations: Vec<Arc<dyn Activation>>,
     ) -> Result<Self, NetworkError> {
-        if sizes.len() < 2 || sizes.contains(&0) {
-            return Err(NetworkError::InvalidSizes(sizes.to_vec()));
-        }
+        Self::check_sizes(sizes)?;
         if activations.len() != sizes.len() - 1 {
             return Err(NetworkError::ActivationCount {
                 given: activations.len(),
                 layers: sizes.len() - 1,
             });
         }
-        let too_many = |count| NetworkError::TooManyParameters {
-            sizes: sizes.to_vec(),
-            count,
-            limit: MAX_PARAMETERS,
-        };
-        let count = Self::parameter_count(sizes).ok_or_else(|| too_many(None))?;
-        if count > MAX_PARAMETERS {
-            return Err(too_many(Some(count)));
-        }
-        check_workspace(sizes, 1)?;
         let mut offset = 0;
         let layers = sizes
             .windows(2)
@@ -163,6 +158,38 @@ impl Network {
             params: vec![0.0; offset],
             standardization: Standardization::default(),
         })
+    }
+
+    /// Checks layer sizes before anything is allocated for them: at least two, none zero, at
+    /// most [`MAX_LAYERS`] weighted layers, at most [`MAX_PARAMETERS`] weights and biases, and
+    /// buffers for one example within [`MAX_WORKSPACE_BYTES`].
+    ///
+    /// ```
+    /// use nn_core::Network;
+    /// assert!(Network::check_sizes(&[784, 30, 10]).is_ok());
+    /// assert!(Network::check_sizes(&[784, 3_000_000_000_000_000, 10]).is_err());
+    /// assert!(Network::check_sizes(&vec![1; 100_000]).is_err());
+    /// ```
+    pub fn check_sizes(sizes: &[usize]) -> Result<(), NetworkError> {
+        if sizes.len() < 2 || sizes.contains(&0) {
+            return Err(NetworkError::InvalidSizes(sizes.to_vec()));
+        }
+        if sizes.len() - 1 > MAX_LAYERS {
+            return Err(NetworkError::TooManyLayers {
+                layers: sizes.len() - 1,
+                limit: MAX_LAYERS,
+            });
+        }
+        let too_many = |count| NetworkError::TooManyParameters {
+            sizes: sizes.to_vec(),
+            count,
+            limit: MAX_PARAMETERS,
+        };
+        let count = Self::parameter_count(sizes).ok_or_else(|| too_many(None))?;
+        if count > MAX_PARAMETERS {
+            return Err(too_many(Some(count)));
+        }
+        check_workspace(sizes, 1)
     }
 
     /// The weights and biases of a network with these layer sizes, Σ (n_in·n_out + n_out) over

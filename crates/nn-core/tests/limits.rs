@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use nn_core::{
-    Activation, Adam, DenseExamples, Examples, Initializer, MAX_PARAMETERS, MAX_WORKSPACE_BYTES,
-    Momentum, Network, NetworkError, Optimizer, Sgd, Sigmoid, TrainConfig, TrainError, Trainer,
-    predicted_class,
+    Activation, Adam, DenseExamples, Examples, Initializer, MAX_LAYERS, MAX_PARAMETERS,
+    MAX_WORKSPACE_BYTES, Momentum, Network, NetworkError, Optimizer, Sgd, Sigmoid, TrainConfig,
+    TrainError, Trainer, predicted_class,
 };
 use nn_costs::CrossEntropyCost;
 
@@ -182,4 +182,27 @@ fn the_documented_largest_mini_batches_are_the_ones_allowed() {
     };
     assert_eq!(max_batch(&[784, 30, 10]), 131_909);
     assert_eq!(max_batch(&[784, 800, 800, 10]), 51_711);
+}
+
+#[test]
+fn a_network_of_max_layers_is_accepted_and_one_layer_more_is_not() {
+    assert!(Network::check_sizes(&vec![2; MAX_LAYERS + 1]).is_ok());
+    let error = Network::check_sizes(&vec![2; MAX_LAYERS + 2]).unwrap_err();
+    assert!(
+        matches!(error, NetworkError::TooManyLayers { layers, limit: MAX_LAYERS } if layers == MAX_LAYERS + 1),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_model_file_of_a_million_layers_is_refused_from_its_sizes_before_its_weights_are_read() {
+    // The weights are not even valid: only the sizes are read before the refusal.
+    let layers = 1_000_000;
+    let text = format!(
+        r#"{{"sizes": [{}], "weights": "not read", "biases": null, "cost": "CrossEntropyCost"}}"#,
+        vec!["1"; layers + 1].join(",")
+    );
+    let error = nn_core::model_from_json(&text).unwrap_err().to_string();
+    assert!(error.contains("1000000 weighted layers"), "{error}");
+    assert!(error.contains(&format!("limit of {MAX_LAYERS}")), "{error}");
 }
