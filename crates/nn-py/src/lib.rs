@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nn_core::{
-    Activation, Examples, Momentum, Monitor, Network, NetworkError, Optimizer,
-    Regularizer, Schedule, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
+    Activation, Examples, Momentum, Monitor, Network, NetworkError, Optimizer, Regularizer,
+    Schedule, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
 };
 use nn_regularize::{Dropout, L1, L2};
 use pyo3::buffer::{Element, PyBuffer};
@@ -177,7 +177,7 @@ fn examples(
         if count == 0 {
             return Ok(0);
         }
-        if buffer_len % count != 0 {
+        if !buffer_len.is_multiple_of(count) {
             return Err(PyValueError::new_err(format!(
                 "{what}: the {part} of the {count} examples are not all of one length"
             )));
@@ -470,8 +470,8 @@ fn sgd(
     } else {
         Box::new(Momentum::new(momentum).map_err(value_error)?)
     };
-    let trainer = Trainer::new(network, cost, optimizer, regularizers, config)
-        .map_err(value_error)?;
+    let trainer =
+        Trainer::new(network, cost, optimizer, regularizers, config).map_err(value_error)?;
     let training = examples(py, &training.0, &training.1, &training.2, "training_data")?;
     let evaluation = evaluation
         .map(|(x, y, c)| examples(py, &x, &y, &c, "evaluation_data"))

@@ -137,6 +137,8 @@ class Network(object):
         unless monitored). See the module's documentation for the keywords beyond the book."""
         if seed is None:
             seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
+        elif not 0 <= seed < 2**64:
+            raise ValueError("seed = {} must lie in [0, 2^64)".format(seed))
         training = _examples(training_data, self.sizes[-1], "training_data")
         evaluation = (None if not evaluation_data
                       else _examples(evaluation_data, self.sizes[-1], "evaluation_data"))
