@@ -265,7 +265,7 @@ def _examples(data, outputs, what):
         empty = np.zeros(0, dtype=np.float32)
         return empty, empty, np.zeros(0, dtype=np.int64)
     try:
-        inputs = np.ascontiguousarray(np.array(xs, dtype=np.float32).reshape(len(data), -1))
+        inputs = _stack(xs)
         if np.ndim(ys[0]) == 0:
             classes = np.array(ys, dtype=np.int64)
             if classes.ndim != 1:
@@ -274,10 +274,19 @@ def _examples(data, outputs, what):
             valid = (classes >= 0) & (classes < outputs)
             targets[np.nonzero(valid)[0], classes[valid]] = 1.0
         else:
-            targets = np.ascontiguousarray(
-                np.array(ys, dtype=np.float32).reshape(len(data), -1))
+            targets = _stack(ys)
             classes = np.argmax(targets, axis=1).astype(np.int64)
     except (TypeError, ValueError):
         raise ValueError("{}: every x must be an array of one shape and every y an integer "
                          "class or an array of one shape".format(what)) from None
     return inputs.reshape(-1), targets.reshape(-1), classes
+
+
+def _stack(arrays):
+    """Arrays of one shape as the rows of one float32 matrix."""
+    arrays = [np.asarray(a) for a in arrays]
+    shape = arrays[0].shape
+    if any(a.shape != shape for a in arrays):
+        raise ValueError
+    flat = np.concatenate([a.reshape(-1) for a in arrays]) if shape else np.array(arrays)
+    return np.ascontiguousarray(flat, dtype=np.float32).reshape(len(arrays), -1)
