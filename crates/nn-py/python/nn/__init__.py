@@ -1,0 +1,12 @@
+"""nn: the book's ``network2`` and ``mnist_loader`` modules, trained by the nn engine in Rust.
+
+    from nn import mnist_loader, network2
+
+is the only line of a chapter 3 session that changes; see ``nn.network2`` for the keywords
+beyond the book (``l1``, ``dropout``, ``momentum``, ``early_stopping``, ``lr_schedule``,
+``seed``) and the ``LogLikelihoodCost``.
+"""
+
+from . import mnist_loader, network2
+
+__all__ = ["mnist_loader", "network2"]

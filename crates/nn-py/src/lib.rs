@@ -1,0 +1,606 @@
+//! The native half of the `nn` Python package: it converts the arguments of the book's
+//! `network2.py` and `mnist_loader.py` into the workspace's types and back, and calls the
+//! library. The Python half (`python/nn`) keeps the book's names, signatures and attributes.
+//!
+//! A network crosses the boundary as its layer sizes, the spec of each layer's activation, its
+//! weights and biases as C-contiguous `float64` buffers (numpy arrays, `network2.py`'s shapes
+//! `(n_out, n_in)` and `(n_out, 1)`), and its input standardization as JSON (or `None`). A data
+//! set crosses it as three buffers: the inputs (`float32`, one example after the other), the
+//! desired outputs (`float32`) and the classes (`int64`). Errors come out as `ValueError`,
+//! `TypeError` or `OSError` carrying the one-line message `nn` prints after `error:`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use nn_core::{
+    Activation, Examples, Momentum, Monitor, Network, NetworkError, Optimizer, Regularizer,
+    Schedule, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
+};
+use nn_regularize::{Dropout, L1, L2};
+use pyo3::buffer::{Element, PyBuffer};
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// The one-line message `nn` prints for an error: the error and its causes, joined by ": ".
+fn message(error: impl Into<anyhow::Error>) -> String {
+    format!("{:#}", error.into())
+}
+
+fn value_error(error: impl Into<anyhow::Error>) -> PyErr {
+    PyValueError::new_err(message(error))
+}
+
+/// File problems become `OSError`, everything else about a network `ValueError`.
+fn network_error(error: NetworkError) -> PyErr {
+    match error {
+        NetworkError::Io { .. } => PyOSError::new_err(message(error)),
+        other => value_error(other),
+    }
+}
+
+/// The numbers of a C-contiguous buffer of the expected shape.
+fn numbers<T: Element + Copy>(
+    py: Python<'_>,
+    buffer: &PyBuffer<T>,
+    shape: &[usize],
+    what: &str,
+) -> PyResult<Vec<T>> {
+    let given = buffer.shape();
+    // network2.py's biases are (n, 1); a flat (n,) vector is accepted too.
+    let fits = given == shape || (shape.len() == 2 && shape[1] == 1 && given == [shape[0]]);
+    if !fits {
+        return Err(PyValueError::new_err(format!(
+            "{what} has shape {given:?}, the network needs {shape:?}"
+        )));
+    }
+    buffer.to_vec(py)
+}
+
+/// A network rebuilt from its Python attributes.
+fn network(
+    py: Python<'_>,
+    sizes: &[usize],
+    activations: &[String],
+    weights: &[PyBuffer<f64>],
+    biases: &[PyBuffer<f64>],
+    standardization: Option<&str>,
+) -> PyResult<Network> {
+    let activations = activations
+        .iter()
+        .map(|spec| activation_from_spec(spec))
+        .collect::<Result<Vec<Arc<dyn Activation>>, _>>()
+        .map_err(network_error)?;
+    let mut network = Network::zeros(sizes, activations).map_err(network_error)?;
+    let layers = network.layers().len();
+    if weights.len() != layers || biases.len() != layers {
+        return Err(PyValueError::new_err(format!(
+            "layer sizes {sizes:?} need {layers} weight matrices and {layers} bias vectors, \
+             not {} and {}",
+            weights.len(),
+            biases.len()
+        )));
+    }
+    if let Some(text) = standardization {
+        let standardization: Standardization = serde_json::from_str(text)
+            .map_err(|e| PyValueError::new_err(format!("invalid input standardization: {e}")))?;
+        network
+            .set_standardization(standardization)
+            .map_err(network_error)?;
+    }
+    let shapes = network.layers().to_vec();
+    let params = network.params_mut();
+    for (l, shape) in shapes.iter().enumerate() {
+        let w = numbers(
+            py,
+            &weights[l],
+            &[shape.rows, shape.cols],
+            &format!("weights[{l}]"),
+        )?;
+        let b = numbers(py, &biases[l], &[shape.rows, 1], &format!("biases[{l}]"))?;
+        // numpy's rows one after the other; the network keeps columns one after the other.
+        let target = &mut params[shape.weights.clone()];
+        for (i, &value) in w.iter().enumerate() {
+            let (row, col) = (i / shape.cols, i % shape.cols);
+            target[col * shape.rows + row] = value as f32;
+        }
+        for (target, &value) in params[shape.biases.clone()].iter_mut().zip(&b) {
+            *target = value as f32;
+        }
+    }
+    Ok(network)
+}
+
+/// Each layer's weights (row after row) and biases, as `float64`, for numpy to reshape.
+fn parameters(network: &Network) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    (0..network.layers().len())
+        .map(|l| {
+            let w = network.weights(l);
+            let rows = w
+                .row_iter()
+                .flat_map(|row| row.iter().map(|&v| f64::from(v)).collect::<Vec<_>>())
+                .collect();
+            let b = network.biases(l).iter().map(|&v| f64::from(v)).collect();
+            (rows, b)
+        })
+        .unzip()
+}
+
+/// A data set as the trainer reads it, converted once from the book's list of `(x, y)` tuples:
+/// inputs and desired outputs one example after the other, and each example's class.
+struct BookData {
+    inputs: Vec<f32>,
+    targets: Vec<f32>,
+    classes: Vec<usize>,
+    input_len: usize,
+    output_len: usize,
+}
+
+impl Examples for BookData {
+    fn len(&self) -> usize {
+        self.classes.len()
+    }
+
+    fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    fn output_len(&self) -> usize {
+        self.output_len
+    }
+
+    fn write_input(&self, index: usize, column: &mut [f32]) {
+        let start = index * self.input_len;
+        column.copy_from_slice(&self.inputs[start..start + self.input_len]);
+    }
+
+    fn write_target(&self, index: usize, column: &mut [f32]) {
+        let start = index * self.output_len;
+        column.copy_from_slice(&self.targets[start..start + self.output_len]);
+    }
+
+    fn class(&self, index: usize) -> Option<usize> {
+        Some(self.classes[index])
+    }
+}
+
+/// The three buffers of a data set as a [`BookData`], every length checked.
+fn examples(
+    py: Python<'_>,
+    inputs: &PyBuffer<f32>,
+    targets: &PyBuffer<f32>,
+    classes: &PyBuffer<i64>,
+    what: &str,
+) -> PyResult<BookData> {
+    let count = classes.item_count();
+    let per_example = |buffer_len: usize, part: &str| -> PyResult<usize> {
+        if count == 0 {
+            return Ok(0);
+        }
+        if !buffer_len.is_multiple_of(count) {
+            return Err(PyValueError::new_err(format!(
+                "{what}: the {part} of the {count} examples are not all of one length"
+            )));
+        }
+        Ok(buffer_len / count)
+    };
+    let input_len = per_example(inputs.item_count(), "inputs")?;
+    let output_len = per_example(targets.item_count(), "desired outputs")?;
+    let classes = classes
+        .to_vec(py)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            usize::try_from(c)
+                .ok()
+                .filter(|&c| c < output_len)
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "{what}: example {i} has class {c}, outside 0..{output_len}"
+                    ))
+                })
+        })
+        .collect::<PyResult<Vec<usize>>>()?;
+    Ok(BookData {
+        inputs: inputs.to_vec(py)?,
+        targets: targets.to_vec(py)?,
+        classes,
+        input_len,
+        output_len,
+    })
+}
+
+/// A cost of nn-costs by network2.py's class name.
+fn cost(name: &str) -> PyResult<&'static dyn nn_core::Cost> {
+    nn_costs::cost_by_name(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "unknown cost '{name}': use QuadraticCost, CrossEntropyCost or LogLikelihoodCost"
+        ))
+    })
+}
+
+/// A count given from Python: an `int` that is not negative.
+fn count(value: i64, what: &str) -> PyResult<usize> {
+    usize::try_from(value)
+        .map_err(|_| PyValueError::new_err(format!("{what} = {value} must not be negative")))
+}
+
+/// The learning-rate schedule in `nn train --lr-schedule`'s spelling.
+fn schedule(spec: &str) -> PyResult<Schedule> {
+    let bad = || {
+        PyValueError::new_err(format!(
+            "'{spec}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with \
+             0 < F < 1 (e.g. exp:0.97) or constant"
+        ))
+    };
+    if spec == "constant" {
+        return Ok(Schedule::Constant);
+    }
+    if let Some(n) = spec.strip_prefix("halve:") {
+        return n.parse().map(Schedule::halving).map_err(|_| bad());
+    }
+    if let Some(f) = spec.strip_prefix("exp:") {
+        return f
+            .parse()
+            .map(|factor| Schedule::Exponential { factor })
+            .map_err(|_| bad());
+    }
+    Err(bad())
+}
+
+/// Checks layer sizes and activations as `Network(sizes)` receives them.
+#[pyfunction]
+fn check_network(sizes: Vec<i64>, activations: Vec<String>) -> PyResult<()> {
+    let sizes = sizes
+        .iter()
+        .map(|&s| count(s, "a layer size"))
+        .collect::<PyResult<Vec<_>>>()?;
+    let activations = activations
+        .iter()
+        .map(|spec| activation_from_spec(spec))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(network_error)?;
+    Network::zeros(&sizes, activations).map_err(network_error)?;
+    Ok(())
+}
+
+/// The network's output for one input, as `float64`.
+#[pyfunction]
+#[pyo3(signature = (sizes, activations, weights, biases, standardization, input))]
+fn feedforward(
+    py: Python<'_>,
+    sizes: Vec<usize>,
+    activations: Vec<String>,
+    weights: Vec<PyBuffer<f64>>,
+    biases: Vec<PyBuffer<f64>>,
+    standardization: Option<String>,
+    input: PyBuffer<f32>,
+) -> PyResult<Vec<f64>> {
+    let network = network(
+        py,
+        &sizes,
+        &activations,
+        &weights,
+        &biases,
+        standardization.as_deref(),
+    )?;
+    let input = input.to_vec(py)?;
+    if input.len() != network.input_size() {
+        return Err(PyValueError::new_err(format!(
+            "the input has {} numbers, the network's input layer {}",
+            input.len(),
+            network.input_size()
+        )));
+    }
+    Ok(network
+        .feedforward(&input)
+        .into_iter()
+        .map(f64::from)
+        .collect())
+}
+
+/// `(total cost, correct)` of a network on a data set: the average cost plus the L2 term
+/// (λ/2n) Σ w², as network2.py's `total_cost`, and the number of examples classified right.
+#[pyfunction]
+#[pyo3(signature = (sizes, activations, weights, biases, standardization, cost_name, inputs, targets, classes, lmbda))]
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    py: Python<'_>,
+    sizes: Vec<usize>,
+    activations: Vec<String>,
+    weights: Vec<PyBuffer<f64>>,
+    biases: Vec<PyBuffer<f64>>,
+    standardization: Option<String>,
+    cost_name: &str,
+    inputs: PyBuffer<f32>,
+    targets: PyBuffer<f32>,
+    classes: PyBuffer<i64>,
+    lmbda: f32,
+) -> PyResult<(f64, usize)> {
+    let network = network(
+        py,
+        &sizes,
+        &activations,
+        &weights,
+        &biases,
+        standardization.as_deref(),
+    )?;
+    let cost = cost(cost_name)?;
+    let data = examples(py, &inputs, &targets, &classes, "data")?;
+    let l2 = L2::new(lmbda).map_err(value_error)?;
+    network.check_shape(&data, "data").map_err(value_error)?;
+    let evaluation = py.detach(|| network.evaluate(&data, cost));
+    let n = evaluation.count.max(1);
+    let layer_weights: Vec<&[f32]> = network
+        .layers()
+        .iter()
+        .map(|layer| &network.params()[layer.weights.clone()])
+        .collect();
+    let total = evaluation.cost_sum / n as f64 + l2.penalty(&layer_weights, n);
+    Ok((total, evaluation.correct))
+}
+
+/// Prints network2.py's lines after each epoch through Python's `print`.
+struct BookLines {
+    print: Py<PyAny>,
+    training: usize,
+    evaluation: usize,
+}
+
+impl nn_core::Observer for BookLines {
+    fn epoch_done(&mut self, record: &nn_core::EpochRecord) {
+        let mut lines = vec![format!("Epoch {} training complete", record.epoch - 1)];
+        if let Some(cost) = record.training_cost {
+            lines.push(format!("Cost on training data: {cost}"));
+        }
+        if let Some(accuracy) = record.training_accuracy {
+            let n = self.training;
+            lines.push(format!(
+                "Accuracy on training data: {} / {n}",
+                correct(accuracy, n)
+            ));
+        }
+        if let Some(cost) = record.evaluation_cost {
+            lines.push(format!("Cost on evaluation data: {cost}"));
+        }
+        if let Some(accuracy) = record.evaluation_accuracy {
+            let n = self.evaluation;
+            lines.push(format!(
+                "Accuracy on evaluation data: {} / {n}",
+                correct(accuracy, n)
+            ));
+        }
+        lines.push(String::new());
+        Python::attach(|py| {
+            // A failing print (a closed stdout) must not stop the training.
+            let _ = self.print.call1(py, (lines.join("\n"),));
+        });
+    }
+
+    fn warning(&mut self, message: &str) {
+        Python::attach(|py| {
+            let _ = self.print.call1(py, (format!("warning: {message}"),));
+        });
+    }
+}
+
+/// The number of examples classified right, from the fraction the trainer reports.
+fn correct(accuracy: f64, n: usize) -> usize {
+    (accuracy * n as f64).round() as usize
+}
+
+/// The trained weights and biases and network2.py's four lists.
+type Trained = (
+    Vec<Vec<f64>>,
+    Vec<Vec<f64>>,
+    (Vec<f64>, Vec<usize>, Vec<f64>, Vec<usize>),
+);
+
+/// Trains by mini-batch SGD with the GIL released; returns the new weights and biases and the
+/// evaluation costs, evaluation accuracies, training costs and training accuracies per epoch.
+#[pyfunction]
+#[pyo3(signature = (
+    sizes, activations, weights, biases, standardization, cost_name,
+    training, evaluation, epochs, mini_batch_size, eta, lmbda, monitor,
+    l1, dropout, momentum, early_stopping, lr_schedule, seed, print,
+))]
+#[allow(clippy::too_many_arguments)]
+fn sgd(
+    py: Python<'_>,
+    sizes: Vec<usize>,
+    activations: Vec<String>,
+    weights: Vec<PyBuffer<f64>>,
+    biases: Vec<PyBuffer<f64>>,
+    standardization: Option<String>,
+    cost_name: &str,
+    training: (PyBuffer<f32>, PyBuffer<f32>, PyBuffer<i64>),
+    evaluation: Option<(PyBuffer<f32>, PyBuffer<f32>, PyBuffer<i64>)>,
+    epochs: i64,
+    mini_batch_size: i64,
+    eta: f32,
+    lmbda: f32,
+    monitor: (bool, bool, bool, bool),
+    l1: f32,
+    dropout: f32,
+    momentum: f32,
+    early_stopping: Option<i64>,
+    lr_schedule: &str,
+    seed: u64,
+    print: Py<PyAny>,
+) -> PyResult<Trained> {
+    let network = network(
+        py,
+        &sizes,
+        &activations,
+        &weights,
+        &biases,
+        standardization.as_deref(),
+    )?;
+    let cost = cost(cost_name)?;
+    let (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy) = monitor;
+    let config = TrainConfig {
+        epochs: count(epochs, "epochs")?,
+        batch_size: count(mini_batch_size, "mini_batch_size")?,
+        eta,
+        monitor: Monitor {
+            training_cost,
+            training_accuracy,
+            evaluation_cost,
+            evaluation_accuracy,
+        },
+        early_stopping: early_stopping
+            .map(|n| count(n, "early_stopping"))
+            .transpose()?,
+        schedule: schedule(lr_schedule)?,
+        seed,
+        ..TrainConfig::default()
+    };
+    let mut regularizers: Vec<Box<dyn Regularizer>> = Vec::new();
+    if lmbda != 0.0 {
+        regularizers.push(Box::new(L2::new(lmbda).map_err(value_error)?));
+    }
+    if l1 != 0.0 {
+        regularizers.push(Box::new(L1::new(l1).map_err(value_error)?));
+    }
+    if dropout != 0.0 {
+        regularizers.push(Box::new(Dropout::new(dropout).map_err(value_error)?));
+    }
+    let optimizer: Box<dyn Optimizer> = if momentum == 0.0 {
+        Box::new(Sgd)
+    } else {
+        Box::new(Momentum::new(momentum).map_err(value_error)?)
+    };
+    let trainer =
+        Trainer::new(network, cost, optimizer, regularizers, config).map_err(value_error)?;
+    let training = examples(py, &training.0, &training.1, &training.2, "training_data")?;
+    let evaluation = evaluation
+        .map(|(x, y, c)| examples(py, &x, &y, &c, "evaluation_data"))
+        .transpose()?;
+    let mut lines = BookLines {
+        print,
+        training: training.len(),
+        evaluation: evaluation.as_ref().map_or(0, Examples::len),
+    };
+    let (network, history) = py
+        .detach(|| {
+            trainer.train(
+                &training,
+                evaluation.as_ref().map(|e| e as &dyn Examples),
+                &mut lines,
+            )
+        })
+        .map_err(value_error)?;
+    let (weights, biases) = parameters(&network);
+    let mut lists = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for record in &history.epochs {
+        lists.0.extend(record.evaluation_cost);
+        lists.1.extend(
+            record
+                .evaluation_accuracy
+                .map(|a| correct(a, lines.evaluation)),
+        );
+        lists.2.extend(record.training_cost);
+        lists
+            .3
+            .extend(record.training_accuracy.map(|a| correct(a, lines.training)));
+    }
+    Ok((weights, biases, lists))
+}
+
+/// Saves a network as network2.py's JSON (atomically).
+#[pyfunction]
+#[pyo3(signature = (sizes, activations, weights, biases, standardization, cost_name, filename))]
+#[allow(clippy::too_many_arguments)]
+fn save(
+    py: Python<'_>,
+    sizes: Vec<usize>,
+    activations: Vec<String>,
+    weights: Vec<PyBuffer<f64>>,
+    biases: Vec<PyBuffer<f64>>,
+    standardization: Option<String>,
+    cost_name: &str,
+    filename: PathBuf,
+) -> PyResult<()> {
+    let network = network(
+        py,
+        &sizes,
+        &activations,
+        &weights,
+        &biases,
+        standardization.as_deref(),
+    )?;
+    cost(cost_name)?;
+    nn_core::save_model(&network, cost_name, &filename).map_err(network_error)
+}
+
+/// A loaded model, piece by piece for the Python side.
+type Loaded = (
+    Vec<usize>,
+    Vec<String>,
+    Vec<Vec<f64>>,
+    Vec<Vec<f64>>,
+    Option<String>,
+    String,
+);
+
+/// Loads a model written by `save`, `nn train --save` or network2.py: sizes, activation specs,
+/// weights (row after row), biases, standardization (JSON) and the cost's name.
+#[pyfunction]
+fn load(filename: PathBuf) -> PyResult<Loaded> {
+    let model = nn_core::load_model(&filename).map_err(network_error)?;
+    cost(&model.cost)?;
+    let network = model.network;
+    let (weights, biases) = parameters(&network);
+    let standardization = Some(network.standardization())
+        .filter(|s| !s.is_none())
+        .map(|s| serde_json::to_string(s).expect("a standardization always serializes"));
+    Ok((
+        network.sizes().to_vec(),
+        network.activations().iter().map(|a| a.spec()).collect(),
+        weights,
+        biases,
+        standardization,
+        model.cost,
+    ))
+}
+
+/// One split of MNIST: its pixels (`u8`, image after image), labels and image length.
+type Split<'py> = (Bound<'py, PyBytes>, Bound<'py, PyBytes>, usize);
+
+/// MNIST's training, validation and test splits, found as `nn` finds them (`MNIST_DIR`,
+/// `./data/mnist`, `../shared/data/mnist`, the cache, else a download).
+#[pyfunction]
+fn load_mnist(py: Python<'_>) -> PyResult<(Split<'_>, Split<'_>, Split<'_>)> {
+    let data_error = |e: nn_data::DataError| PyOSError::new_err(message(e));
+    let splits = py
+        .detach(|| {
+            let location = nn_data::locate_mnist(None)?;
+            nn_data::load_splits(&location.dir, None)
+        })
+        .map_err(data_error)?;
+    let split = |set: &nn_data::ImageSet| {
+        (
+            PyBytes::new(py, &set.pixels),
+            PyBytes::new(py, &set.labels),
+            set.image_len(),
+        )
+    };
+    Ok((
+        split(&splits.training),
+        split(&splits.validation),
+        split(&splits.test),
+    ))
+}
+
+/// The native module `nn._engine`.
+#[pymodule]
+fn _engine(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(check_network, module)?)?;
+    module.add_function(wrap_pyfunction!(feedforward, module)?)?;
+    module.add_function(wrap_pyfunction!(evaluate, module)?)?;
+    module.add_function(wrap_pyfunction!(sgd, module)?)?;
+    module.add_function(wrap_pyfunction!(save, module)?)?;
+    module.add_function(wrap_pyfunction!(load, module)?)?;
+    module.add_function(wrap_pyfunction!(load_mnist, module)?)?;
+    Ok(())
+}
