@@ -1,11 +1,12 @@
 //! `nn` on IDX data sets other than MNIST: a small synthetic set of 8x8 images in 4 classes,
-//! written by the tests, trained on, inspected, verified, previewed and expanded; the
+//! written by the tests, trained on, evaluated, predicted with, inspected, verified, previewed and
+//! expanded; the
 //! `--holdout` / `--validation-size` / `--train-size` split and its errors; files named one by
 //! one; and `nn data expand` refusing to write over its own input.
 
 mod common;
 
-use common::{nn, ok, run, stderr, stdout};
+use common::{data_dir, nn, ok, run, stderr, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -120,6 +121,59 @@ fn a_small_idx_set_trains_well_above_chance() {
     let out = train(tmp.path(), &["--layers", "784,30,10", "--epochs", "1"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("64"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_model_of_another_image_size_and_class_count_evaluates_and_predicts() {
+    let tmp = TempDir::new().unwrap();
+    mnist_named_set(&tmp.path().join("set"));
+    let out = ok(train(
+        tmp.path(),
+        &["--epochs", "3", "--save", "model.json"],
+    ));
+    let trained = Regex::new(r"Test accuracy: (\d+) / 300")
+        .unwrap()
+        .captures(&stdout(&out))
+        .unwrap_or_else(|| panic!("no test accuracy in {}", stdout(&out)))[1]
+        .to_string();
+
+    let out = ok(run(
+        tmp.path(),
+        &["eval", "model.json", "--data", "set", "--confusion"],
+    ));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("Accuracy on the test set: {trained} / 300")),
+        "eval gives training's figure {trained}: {text}"
+    );
+    let rows = Regex::new(r"(?m)^\s+\d(\s+\d+){4} \|").unwrap();
+    assert_eq!(
+        rows.find_iter(&text).count(),
+        CLASSES,
+        "a 4x4 matrix: {text}"
+    );
+
+    // A picture is prepared at the model's 8x8 input side and classified into one of 4 classes.
+    let picture = image::GrayImage::from_fn(40, 40, |_, y| {
+        image::Luma([if (16..24).contains(&y) { 0 } else { 255 }])
+    });
+    picture.save(tmp.path().join("bar.png")).unwrap();
+    let out = ok(run(tmp.path(), &["predict", "model.json", "bar.png"]));
+    let text = stdout(&out);
+    let class: usize = Regex::new(r"(?m)^Digit: (\d+)$")
+        .unwrap()
+        .captures(&text)
+        .unwrap_or_else(|| panic!("no class in {text}"))[1]
+        .parse()
+        .unwrap();
+    assert!(class < CLASSES, "{text}");
+
+    // The same model against MNIST's 28x28 images is refused, naming both shapes.
+    let out = run(
+        tmp.path(),
+        &["eval", "model.json", "--data", data_dir().to_str().unwrap()],
+    );
+    assert_user_error(&out, &["784", "64"]);
 }
 
 #[test]
