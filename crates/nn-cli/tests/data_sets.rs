@@ -1,8 +1,7 @@
 //! `nn` on IDX data sets other than MNIST: a small synthetic set of 8x8 images in 4 classes,
-//! written by the tests, trained on, evaluated, predicted with, inspected, verified, previewed and
-//! expanded; the
-//! `--holdout` / `--validation-size` / `--train-size` split and its errors; files named one by
-//! one; and `nn data expand` refusing to write over its own input.
+//! written by the tests, trained on, evaluated, predicted with, inspected, verified, previewed
+//! and expanded; the `--holdout` / `--validation-size` / `--train-size` split and its errors;
+//! files named one by one; and `nn data expand` refusing to write over its own input.
 
 mod common;
 
