@@ -107,7 +107,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tell!("error: {e:#}");
+            tell!("error: {}", nn_core::error::message_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }

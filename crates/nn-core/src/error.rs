@@ -184,6 +184,33 @@ pub enum ModelError {
     },
 }
 
+/// The one-line message for an error and its causes, joined by ": " as anyhow's `{:#}` joins
+/// them, except that a cause whose text the message already holds is not repeated (many errors
+/// quote their cause, e.g. "model.json: Is a directory (os error 21)", and also give it as their
+/// `source`).
+///
+/// ```
+/// use std::io;
+/// let error = nn_core::NetworkError::Io {
+///     path: "model.json".into(),
+///     source: io::Error::new(io::ErrorKind::Other, "disk full"),
+/// };
+/// assert_eq!(nn_core::error::message_chain(&error), "model.json: disk full");
+/// ```
+pub fn message_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = next.source();
+    }
+    message
+}
+
 /// How many values [`list_text`] shows at most before it abbreviates.
 const LISTED_AT_MOST: usize = 12;
 

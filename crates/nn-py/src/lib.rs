@@ -24,7 +24,7 @@ use pyo3::types::PyBytes;
 
 /// The one-line message `nn` prints for an error: the error and its causes, joined by ": ".
 fn message(error: impl Into<anyhow::Error>) -> String {
-    format!("{:#}", error.into())
+    nn_core::error::message_chain(error.into().as_ref())
 }
 
 fn value_error(error: impl Into<anyhow::Error>) -> PyErr {
