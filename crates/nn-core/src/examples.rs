@@ -74,6 +74,38 @@ impl DenseExamples {
         }
     }
 
+    /// Builds a set from its examples laid one after the other: `inputs` holds `classes.len()`
+    /// columns of `input_len` values, `targets` as many columns of `output_len`, and each
+    /// example's class is given (as a classifier's accuracy needs). `None` when the lengths do
+    /// not describe that many examples or a class is not below `output_len`.
+    ///
+    /// ```
+    /// use nn_core::{DenseExamples, Examples};
+    /// let set = DenseExamples::from_columns(vec![0.0, 1.0, 1.0, 0.0], 2, vec![1.0, 0.0, 0.0, 1.0], 2, vec![0, 1]).unwrap();
+    /// assert_eq!((set.len(), set.class(1)), (2, Some(1)));
+    /// assert!(DenseExamples::from_columns(vec![0.0; 3], 2, vec![0.0; 4], 2, vec![0, 1]).is_none());
+    /// ```
+    pub fn from_columns(
+        inputs: Vec<f32>,
+        input_len: usize,
+        targets: Vec<f32>,
+        output_len: usize,
+        classes: Vec<usize>,
+    ) -> Option<Self> {
+        let n = classes.len();
+        let fits = |values: &[f32], per: usize| per.checked_mul(n) == Some(values.len());
+        (fits(&inputs, input_len)
+            && fits(&targets, output_len)
+            && classes.iter().all(|&c| c < output_len))
+        .then_some(Self {
+            inputs,
+            targets,
+            input_len,
+            output_len,
+            classes: Some(classes),
+        })
+    }
+
     /// Builds a classification set: each target is the one-hot vector of its class.
     pub fn classification(inputs: Vec<Vec<f32>>, classes: Vec<usize>, class_count: usize) -> Self {
         let targets = classes

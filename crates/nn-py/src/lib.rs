@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nn_core::{
-    Activation, Examples, Momentum, Monitor, Network, NetworkError, Optimizer, Regularizer,
-    Schedule, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
+    Activation, DenseExamples, Examples, Momentum, Monitor, Network, NetworkError, Optimizer,
+    Regularizer, Schedule, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
 };
 use nn_regularize::{Dropout, L1, L2};
 use pyo3::buffer::{Element, PyBuffer};
@@ -126,52 +126,15 @@ fn parameters(network: &Network) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
         .unzip()
 }
 
-/// A data set as the trainer reads it, converted once from the book's list of `(x, y)` tuples:
-/// inputs and desired outputs one example after the other, and each example's class.
-struct BookData {
-    inputs: Vec<f32>,
-    targets: Vec<f32>,
-    classes: Vec<usize>,
-    input_len: usize,
-    output_len: usize,
-}
-
-impl Examples for BookData {
-    fn len(&self) -> usize {
-        self.classes.len()
-    }
-
-    fn input_len(&self) -> usize {
-        self.input_len
-    }
-
-    fn output_len(&self) -> usize {
-        self.output_len
-    }
-
-    fn write_input(&self, index: usize, column: &mut [f32]) {
-        let start = index * self.input_len;
-        column.copy_from_slice(&self.inputs[start..start + self.input_len]);
-    }
-
-    fn write_target(&self, index: usize, column: &mut [f32]) {
-        let start = index * self.output_len;
-        column.copy_from_slice(&self.targets[start..start + self.output_len]);
-    }
-
-    fn class(&self, index: usize) -> Option<usize> {
-        Some(self.classes[index])
-    }
-}
-
-/// The three buffers of a data set as a [`BookData`], every length checked.
+/// The three buffers of a data set (the book's list of `(x, y)` tuples, converted once) as
+/// [`DenseExamples`], every length checked.
 fn examples(
     py: Python<'_>,
     inputs: &PyBuffer<f32>,
     targets: &PyBuffer<f32>,
     classes: &PyBuffer<i64>,
     what: &str,
-) -> PyResult<BookData> {
+) -> PyResult<DenseExamples> {
     let count = classes.item_count();
     let per_example = |buffer_len: usize, part: &str| -> PyResult<usize> {
         if count == 0 {
@@ -201,13 +164,14 @@ fn examples(
                 })
         })
         .collect::<PyResult<Vec<usize>>>()?;
-    Ok(BookData {
-        inputs: inputs.to_vec(py)?,
-        targets: targets.to_vec(py)?,
-        classes,
+    DenseExamples::from_columns(
+        inputs.to_vec(py)?,
         input_len,
+        targets.to_vec(py)?,
         output_len,
-    })
+        classes,
+    )
+    .ok_or_else(|| PyValueError::new_err(format!("{what}: inconsistent lengths")))
 }
 
 /// A cost of nn-costs by network2.py's class name.
