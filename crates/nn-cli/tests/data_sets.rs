@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{data_dir, nn, ok, run, stderr, stdout};
+use common::{assert_refused, data_dir, nn, ok, run, stderr, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -77,17 +77,6 @@ fn mnist_named_set(dir: &Path) -> [PathBuf; 4] {
             "t10k-labels-idx1-ubyte",
         ],
     )
-}
-
-/// Asserts a user error: non-zero exit, one `error:` line mentioning each of `expected`.
-fn assert_user_error(output: &Output, expected: &[&str]) {
-    let err = stderr(output);
-    assert!(!output.status.success(), "expected failure, got: {err}");
-    assert!(err.starts_with("error:"), "stderr: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
-    for e in expected {
-        assert!(err.contains(e), "stderr should mention '{e}': {err}");
-    }
 }
 
 fn train(dir: &Path, extra: &[&str]) -> Output {
@@ -172,7 +161,7 @@ fn a_model_of_another_image_size_and_class_count_evaluates_and_predicts() {
         tmp.path(),
         &["eval", "model.json", "--data", data_dir().to_str().unwrap()],
     );
-    assert_user_error(&out, &["784", "64"]);
+    assert_refused(&out, &["784", "64"]);
 }
 
 #[test]
@@ -225,7 +214,7 @@ fn holdout_validation_size_and_train_size_combine() {
     ] {
         let mut args = flags.clone();
         args.extend_from_slice(&["--epochs", "1"]);
-        assert_user_error(&train(tmp.path(), &args), &expected);
+        assert_refused(&train(tmp.path(), &args), &expected);
     }
 }
 
@@ -290,7 +279,7 @@ fn verify_reports_every_broken_file() {
     let text = stdout(&out);
     assert_eq!(text.matches("broken").count(), 2, "{text}");
     assert_eq!(text.matches("not MNIST").count(), 2, "{text}");
-    assert_user_error(&out, &["2 of the 4 files cannot be used"]);
+    assert_refused(&out, &["2 of the 4 files cannot be used"]);
 }
 
 #[test]
@@ -337,7 +326,7 @@ fn files_named_one_by_one() {
     assert!(stdout(&out).contains(&ti), "{}", stdout(&out));
     // Some named and no directory for the rest.
     let out = run(tmp.path(), &["data", "info", "--train-images", &ti]);
-    assert_user_error(&out, &["--train-labels is missing", "--data DIR"]);
+    assert_refused(&out, &["--train-labels is missing", "--data DIR"]);
 
     // Test labels outside the training classes: both files named.
     let (images, labels) = images_and_labels(30, 3);
@@ -363,7 +352,7 @@ fn files_named_one_by_one() {
             bad_labels.to_str().unwrap(),
         ],
     );
-    assert_user_error(
+    assert_refused(
         &out,
         &[
             "bad-test-labels",
@@ -411,7 +400,7 @@ fn expand_never_writes_over_its_input() {
             tmp.path(),
             &["data", "expand", "--data", "set", "--out", out],
         );
-        assert_user_error(&output, &["--out", "where the data is read from"]);
+        assert_refused(&output, &["--out", "where the data is read from"]);
         assert_eq!(contents(&set), before, "--out {out} changed the data");
     }
     // Through a link to the data, seen from another directory.
@@ -419,7 +408,7 @@ fn expand_never_writes_over_its_input() {
         &tmp.path().join("elsewhere"),
         &["data", "expand", "--data", "../link", "--out", "../set"],
     );
-    assert_user_error(&output, &["where the data is read from"]);
+    assert_refused(&output, &["where the data is read from"]);
     // A directory of links to the data is the data's directory too.
     let links = tmp.path().join("links");
     std::fs::create_dir_all(&links).unwrap();
@@ -431,7 +420,7 @@ fn expand_never_writes_over_its_input() {
         tmp.path(),
         &["data", "expand", "--data", "links", "--out", "links"],
     );
-    assert_user_error(&output, &["where the data is read from"]);
+    assert_refused(&output, &["where the data is read from"]);
     ok(run(tmp.path(), &["data", "verify", "--data", "links"]));
     ok(run(tmp.path(), &["data", "verify", "--data", "set"]));
     assert_eq!(contents(&set), before);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{data_dir, ok, run, stderr, stdout};
+use common::{assert_refused, data_dir, ok, run, stderr, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -13,31 +13,6 @@ use std::process::Output;
 use nn_data::{IdxArray, write_idx};
 use serde_json::json;
 use tempfile::TempDir;
-
-/// Asserts a user error: non-zero exit, exactly one `error:` line, no panic, and a message
-/// holding every one of `expected` (case-insensitive).
-#[track_caller]
-fn assert_refused(output: &Output, expected: &[&str]) {
-    let err = stderr(output);
-    assert!(!output.status.success(), "expected failure, got: {err}");
-    assert!(!err.contains("panicked"), "stderr: {err}");
-    assert_eq!(
-        err.lines().filter(|l| l.starts_with("error:")).count(),
-        1,
-        "exactly one error line: {err}"
-    );
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or_default()
-        .to_lowercase();
-    for e in expected {
-        assert!(
-            line.contains(&e.to_lowercase()),
-            "the error should mention '{e}': {err}"
-        );
-    }
-}
 
 /// `nn train` on 1,000 MNIST images for one epoch, with `extra` flags.
 fn train(cwd: &Path, extra: &[&str]) -> Output {

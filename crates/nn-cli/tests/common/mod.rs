@@ -44,3 +44,29 @@ pub fn ok(output: Output) -> Output {
     );
     output
 }
+
+/// Asserts a user error: non-zero exit, exactly one `error:` line, no panic, and a message
+/// holding every one of `expected` (case-insensitive).
+#[allow(dead_code)]
+#[track_caller]
+pub fn assert_refused(output: &Output, expected: &[&str]) {
+    let err = stderr(output);
+    assert!(!output.status.success(), "expected failure, got: {err}");
+    assert!(!err.contains("panicked"), "stderr: {err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "exactly one error line: {err}"
+    );
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default()
+        .to_lowercase();
+    for e in expected {
+        assert!(
+            line.contains(&e.to_lowercase()),
+            "the error should mention '{e}': {err}"
+        );
+    }
+}
