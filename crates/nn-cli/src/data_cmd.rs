@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use nn_data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use nn_data::{
-    FileReport, FileStatus, IdxArray, ImageSet, augment_set, default_holdout, preview_grid,
+    FileReport, FileStatus, IdxArray, ImageSet, default_holdout, expand_by_copies, preview_grid,
     verify_files, write_idx,
 };
 
@@ -316,17 +316,11 @@ fn expand(args: &ExpandArgs) -> Result<()> {
     let transforms = image_transforms(&args.transforms);
     let splits = &data.splits;
     let training = &splits.training;
-    let mut images = training.pixels.clone();
-    let mut labels = training.labels.clone();
-    let mut copy = training.empty_like();
-    for k in 0..args.copies {
-        let seed = args
-            .seed
-            .wrapping_add((k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        augment_set(training, &transforms, 0.0, seed, &mut copy);
-        images.extend_from_slice(&copy.pixels);
-        labels.extend_from_slice(&copy.labels);
-    }
+    let ImageSet {
+        pixels: mut images,
+        mut labels,
+        ..
+    } = expand_by_copies(training, &transforms, args.copies, args.seed)?;
     let ImageSet {
         pixels,
         labels: validation_labels,

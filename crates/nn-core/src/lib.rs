@@ -34,7 +34,7 @@ pub use network::{
     argmax, predicted_class,
 };
 pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, Sgd};
-pub use regularizer::Regularizer;
+pub use regularizer::{Regularizer, regularized_cost};
 pub use standardize::{PIXEL_STD_FLOOR, Standardization, StandardizationKind};
 pub use trainer::{
     EpochRecord, History, Monitor, Observer, Schedule, Silent, StopReason, TrainConfig, Trainer,

@@ -648,18 +648,14 @@ impl Workspace {
     /// Copies the examples `indices` into the input and target columns, standardizing the
     /// inputs when the network carries a [`Standardization`].
     pub fn load_indices(&mut self, data: &dyn Examples, indices: &[usize]) {
-        debug_assert!(indices.len() <= self.capacity);
-        let (n_in, n_out) = (data.input_len(), data.output_len());
-        for (column, &i) in indices.iter().enumerate() {
-            data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
-            data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
-        }
-        self.standardize(n_in, indices.len());
+        self.load(data, indices.iter().copied());
     }
 
-    fn load(&mut self, data: &dyn Examples, range: Range<usize>) {
-        let (n_in, n_out, m) = (data.input_len(), data.output_len(), range.len());
-        for (column, i) in range.enumerate() {
+    /// Loads the examples `indices` yields, in order, as columns 0, 1, … of the batch.
+    fn load(&mut self, data: &dyn Examples, indices: impl ExactSizeIterator<Item = usize>) {
+        let (n_in, n_out, m) = (data.input_len(), data.output_len(), indices.len());
+        debug_assert!(m <= self.capacity);
+        for (column, i) in indices.enumerate() {
             data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
             data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
         }

@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use rand::rngs::StdRng;
 
-use crate::network::LayerShape;
+use crate::network::{Evaluation, LayerShape, Network};
 
 /// A regularization strategy.
 ///
@@ -42,4 +42,22 @@ pub trait Regularizer: Send + Sync + Debug {
 
     /// Adjusts one layer's weights after each update (e.g. a max-norm constraint).
     fn constrain(&self, _shape: &LayerShape, _weights: &mut [f32]) {}
+}
+
+/// The regularized cost per example, C = C₀ + Σ penalties (eqs. 85 and 95): C₀ is the average
+/// cost of `evaluation`, and every regularizer's penalty is taken on `network`'s weights for `n`
+/// examples (the n of λ/n, the size of the set trained on). The trainer reports this cost.
+pub fn regularized_cost(
+    network: &Network,
+    regularizers: &[Box<dyn Regularizer>],
+    evaluation: &Evaluation,
+    n: usize,
+) -> f64 {
+    let weights: Vec<&[f32]> = network
+        .layers()
+        .iter()
+        .map(|l| &network.params()[l.weights.clone()])
+        .collect();
+    let penalty: f64 = regularizers.iter().map(|r| r.penalty(&weights, n)).sum();
+    evaluation.cost_sum / evaluation.count as f64 + penalty
 }

@@ -8,8 +8,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::network::Workspace;
+use crate::network::{Evaluation, Workspace};
 use crate::optimizer::Curvature;
+use crate::regularizer::regularized_cost;
 use crate::{Cost, EpochTransform, Examples, Network, Optimizer, Regularizer, TrainError};
 
 /// Which figures to compute after each epoch, as network2.py's four `monitor_*` flags.
@@ -624,8 +625,7 @@ impl<'c> Trainer<'c> {
         if monitor.training_cost || monitor.training_accuracy {
             let e = self.network.evaluate(training, self.cost);
             if monitor.training_cost {
-                record.training_cost =
-                    Some(self.average_cost(e.cost_sum, e.count, trained_on, epoch, eta)?);
+                record.training_cost = Some(self.average_cost(&e, trained_on, epoch, eta)?);
             }
             if monitor.training_accuracy {
                 record.training_accuracy = Some(e.accuracy());
@@ -636,8 +636,7 @@ impl<'c> Trainer<'c> {
         {
             let e = self.network.evaluate(evaluation, self.cost);
             if monitor.evaluation_cost {
-                record.evaluation_cost =
-                    Some(self.average_cost(e.cost_sum, e.count, e.count, epoch, eta)?);
+                record.evaluation_cost = Some(self.average_cost(&e, e.count, epoch, eta)?);
             }
             if self.config.needs_evaluation_accuracy() {
                 record.evaluation_accuracy = Some(e.accuracy());
@@ -646,30 +645,18 @@ impl<'c> Trainer<'c> {
         Ok(record)
     }
 
-    /// The average cost over `count` examples plus every penalty term for `n` examples. As in
+    /// The average cost of `evaluation` plus every penalty term for `n` examples. As in
     /// network2.py's `total_cost`, n is the size of the set the cost is reported for, or for the
     /// training cost the size of the set the epoch trained on (larger with offline expansion),
     /// so the reported cost is the one being minimised.
     fn average_cost(
         &self,
-        cost_sum: f64,
-        count: usize,
+        evaluation: &Evaluation,
         n: usize,
         epoch: usize,
         eta: f32,
     ) -> Result<f64, TrainError> {
-        let weights: Vec<&[f32]> = self
-            .network
-            .layers()
-            .iter()
-            .map(|l| &self.network.params()[l.weights.clone()])
-            .collect();
-        let penalty: f64 = self
-            .regularizers
-            .iter()
-            .map(|r| r.penalty(&weights, n))
-            .sum();
-        let cost = cost_sum / count as f64 + penalty;
+        let cost = regularized_cost(&self.network, &self.regularizers, evaluation, n);
         if cost.is_finite() {
             Ok(cost)
         } else {
@@ -800,12 +787,9 @@ pub fn cost_and_gradient(
     let mut gradient = vec![0.0; network.params().len()];
     network.backprop(&mut workspace, n, cost, &mut gradient);
     add_penalty_gradients(network, regularizers, n, &mut gradient);
-    let weights: Vec<&[f32]> = network
-        .layers()
-        .iter()
-        .map(|l| &network.params()[l.weights.clone()])
-        .collect();
-    let penalty: f64 = regularizers.iter().map(|r| r.penalty(&weights, n)).sum();
-    let c0 = network.evaluate(data, cost).cost_sum / n as f64;
-    (c0 + penalty, gradient)
+    let evaluation = network.evaluate(data, cost);
+    (
+        regularized_cost(network, regularizers, &evaluation, n),
+        gradient,
+    )
 }

@@ -17,7 +17,7 @@ pub mod preview;
 
 pub use augment::{
     AffineElastic, Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
-    augment_set, expand_by_shifts, expand_to_idx,
+    augment_set, expand_by_copies, expand_by_shifts, expand_to_idx,
 };
 pub use download::{download_files, download_mnist};
 pub use error::DataError;

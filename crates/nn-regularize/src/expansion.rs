@@ -4,7 +4,7 @@
 use std::fmt;
 
 use nn_core::{EpochTransform, Examples};
-use nn_data::{ImageSet, ImageTransform, augment_set, expand_by_shifts};
+use nn_data::{ImageSet, ImageTransform, augment_set, expand_by_copies, expand_by_shifts};
 
 use crate::RegularizeError;
 
@@ -69,9 +69,10 @@ impl DataExpansion {
         }
     }
 
-    /// The originals followed by `copies` distorted copies of the whole set, made once: N images
-    /// become (1 + copies)·N. Copy k distorts every image with a transform chosen uniformly
-    /// from `transforms`, drawn from `seed` and k.
+    /// The originals followed by `copies` distorted copies of the whole set, made once by
+    /// [`expand_by_copies`] (so the images are those `nn data expand` writes for the same seed):
+    /// N images become (1 + copies)·N. Copy k distorts every image with a transform chosen
+    /// uniformly from `transforms`, drawn from `seed` and k.
     pub fn offline(
         base: &ImageSet,
         transforms: &[Box<dyn ImageTransform>],
@@ -79,34 +80,13 @@ impl DataExpansion {
         seed: u64,
     ) -> Result<Self, RegularizeError> {
         check_transforms(transforms)?;
-        let too_large = || RegularizeError::ExpansionTooLarge {
-            images: base.len(),
-            copies,
-        };
-        let total = |per_image: usize| {
-            copies
-                .checked_add(1)
-                .and_then(|c| c.checked_mul(base.len()))
-                .and_then(|n| n.checked_mul(per_image))
-                .ok_or_else(too_large)
-        };
-        let mut expanded = base.clone();
-        let (pixels, labels) = (total(base.input_len())?, total(1)?);
-        expanded
-            .pixels
-            .try_reserve_exact(pixels - expanded.pixels.len())
-            .map_err(|_| too_large())?;
-        expanded
-            .labels
-            .try_reserve_exact(labels - expanded.labels.len())
-            .map_err(|_| too_large())?;
-        let mut copy = base.empty_like();
-        for k in 0..copies {
-            let copy_seed = seed ^ (k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
-            augment_set(base, transforms, 0.0, copy_seed, &mut copy);
-            expanded.pixels.extend_from_slice(&copy.pixels);
-            expanded.labels.extend_from_slice(&copy.labels);
-        }
+        // Its only error is an expansion too large for memory.
+        let expanded = expand_by_copies(base, transforms, copies, seed).map_err(|_| {
+            RegularizeError::ExpansionTooLarge {
+                images: base.len(),
+                copies,
+            }
+        })?;
         Ok(Self {
             mode: Mode::Offline {
                 expanded,
