@@ -15,6 +15,7 @@ pub mod atomic;
 pub mod cost;
 pub mod error;
 pub mod examples;
+pub mod gradient_check;
 mod linalg;
 pub mod model;
 pub mod network;
@@ -28,6 +29,7 @@ pub use activation::{Activation, Identity, Relu, Sigmoid, Softmax, Tanh, activat
 pub use cost::Cost;
 pub use error::{ModelError, NetworkError, TrainError};
 pub use examples::{DenseExamples, Examples};
+pub use gradient_check::{ParameterCheck, check_gradient};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
 pub use network::{
     Evaluation, Initializer, LayerShape, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network, Workspace,
