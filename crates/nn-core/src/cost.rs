@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::Activation;
+use crate::{Activation, PairingError};
 
 /// A cost function C(a, y) of the output activations `a` and the desired outputs `y`.
 ///
@@ -11,6 +11,13 @@ use crate::Activation;
 pub trait Cost: Send + Sync + Debug {
     /// The name network2.py uses for this cost in saved models, e.g. `"CrossEntropyCost"`.
     fn name(&self) -> &'static str;
+
+    /// Refuses an output activation the cost is not defined for, e.g. the log-likelihood
+    /// (eq. 80) on anything but a softmax layer. [`crate::Trainer::new`] calls it with the
+    /// network's output activation; the default accepts every activation.
+    fn check_output(&self, _output: &dyn Activation) -> Result<(), PairingError> {
+        Ok(())
+    }
 
     /// The cost summed over the examples of the batch (divide by n for the chapter's average).
     fn total(&self, z: &[f32], a: &[f32], y: &[f32], rows: usize, output: &dyn Activation) -> f64;

@@ -174,6 +174,21 @@ fn count_text(count: Option<usize>) -> String {
     count.map_or_else(|| format!("more than {}", usize::MAX), |c| c.to_string())
 }
 
+/// A cost paired with an output activation it is not defined for.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the {cost} needs {needs} output layer, not {output}; pair it with {needs} output or choose \
+     another cost"
+)]
+pub struct PairingError {
+    /// The cost's name, e.g. `"LogLikelihoodCost"`.
+    pub cost: &'static str,
+    /// The output activation's spec, e.g. `"sigmoid"`.
+    pub output: String,
+    /// What the cost needs, e.g. `"a softmax"`.
+    pub needs: &'static str,
+}
+
 /// Training could not start or could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -204,4 +219,7 @@ pub enum TrainError {
     /// A network error.
     #[error(transparent)]
     Network(#[from] NetworkError),
+    /// A cost paired with an output activation it is not defined for.
+    #[error(transparent)]
+    Pairing(#[from] PairingError),
 }

@@ -25,9 +25,11 @@ pub mod standardize;
 pub mod trainer;
 pub mod transform;
 
-pub use activation::{Activation, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec};
+pub use activation::{
+    Activation, ActivationKind, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec,
+};
 pub use cost::Cost;
-pub use error::{ModelError, NetworkError, TrainError};
+pub use error::{ModelError, NetworkError, PairingError, TrainError};
 pub use examples::{DenseExamples, Examples};
 pub use gradient_check::{ParameterCheck, check_gradient};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};

@@ -323,7 +323,8 @@ impl std::fmt::Debug for Trainer<'_> {
 }
 
 impl<'c> Trainer<'c> {
-    /// Prepares a run; fails on nonsensical hyper-parameters, a mini-batch whose buffers would
+    /// Prepares a run; fails on nonsensical hyper-parameters, a cost that is not defined for the
+    /// network's output activation ([`Cost::check_output`]), a mini-batch whose buffers would
     /// exceed [`crate::MAX_WORKSPACE_BYTES`], or an optimizer that refuses the network.
     pub fn new(
         network: Network,
@@ -333,6 +334,9 @@ impl<'c> Trainer<'c> {
         config: TrainConfig,
     ) -> Result<Self, TrainError> {
         config.validate()?;
+        if let Some(output) = network.activations().last() {
+            cost.check_output(output.as_ref())?;
+        }
         let workspace = Workspace::new(&network, config.batch_size)?;
         optimizer.prepare(network.params().len())?;
         let gradient = vec![0.0; network.params().len()];
