@@ -9,6 +9,37 @@
 //! [`MAX_PARAMETERS`] weights and biases, a mini-batch's buffers take at most
 //! [`MAX_WORKSPACE_BYTES`], a model file at most [`model::MAX_MODEL_FILE_BYTES`]. Inputs may be
 //! standardized by statistics the network carries ([`Standardization`]).
+//!
+//! # Example
+//!
+//! A network that learns which of two inputs is larger, trained by mini-batch SGD with the
+//! cross-entropy cost of nn-costs:
+//!
+//! ```
+//! use nn_core::{DenseExamples, Initializer, Monitor, Network, Sgd, Silent, TrainConfig, Trainer};
+//! use nn_costs::CrossEntropyCost;
+//!
+//! let points: Vec<Vec<f32>> = (0..200)
+//!     .map(|i| vec![(i % 17) as f32 / 17.0, (i % 13) as f32 / 13.0])
+//!     .collect();
+//! let classes = points.iter().map(|p| usize::from(p[1] > p[0])).collect();
+//! let data = DenseExamples::classification(points, classes, 2);
+//!
+//! let network = Network::sigmoid(&[2, 8, 2], Initializer::Default, 1)?;
+//! let config = TrainConfig {
+//!     epochs: 30,
+//!     batch_size: 10,
+//!     eta: 3.0,
+//!     monitor: Monitor { training_accuracy: true, ..Monitor::default() },
+//!     ..TrainConfig::default()
+//! };
+//! let trainer = Trainer::new(network, &CrossEntropyCost, Box::new(Sgd), Vec::new(), config)?;
+//! let (network, history) = trainer.train(&data, None, &mut Silent)?;
+//! let accuracy = history.epochs.last().and_then(|e| e.training_accuracy).unwrap();
+//! assert!(accuracy > 0.9, "{accuracy}");
+//! assert_eq!(network.sizes(), [2, 8, 2]);
+//! # Ok::<(), nn_core::TrainError>(())
+//! ```
 
 pub mod activation;
 pub mod atomic;

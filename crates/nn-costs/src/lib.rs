@@ -11,6 +11,26 @@
 //! the [`ActivationKind`] it was derived for; otherwise ∂C/∂a is taken back through the
 //! activation's Jacobian. Values are computed in f64 from `z` where that is exact
 //! (log-sigmoid, log-softmax), so a saturated output never yields NaN or infinity.
+//!
+//! # Example
+//!
+//! ```
+//! use nn_core::{Activation, Cost, Sigmoid, Softmax};
+//! use nn_costs::LogLikelihoodCost;
+//!
+//! // One example, three classes, the right one is class 1: C = −ln a₁ (eq. 80).
+//! let (z, y) = ([2.0f32, 1.0, 0.1], [0.0f32, 1.0, 0.0]);
+//! let mut a = [0.0; 3];
+//! Softmax::default().forward(&z, &mut a, 3);
+//! let cost = LogLikelihoodCost.total(&z, &a, &y, 3, &Softmax::default());
+//! assert!((cost + f64::from(a[1]).ln()).abs() < 1e-6);
+//! // δᴸ = a − y (eqs. 81-82).
+//! let mut delta = [0.0; 3];
+//! LogLikelihoodCost.delta(&z, &a, &y, 3, &Softmax::default(), &mut delta);
+//! assert_eq!(delta, [a[0], a[1] - 1.0, a[2]]);
+//! // The log-likelihood is paired with a softmax output, not a sigmoid.
+//! assert!(LogLikelihoodCost.check_output(&Sigmoid).is_err());
+//! ```
 
 use nn_core::{Activation, ActivationKind, Cost, PairingError};
 
