@@ -11,6 +11,20 @@ use std::sync::Arc;
 use crate::NetworkError;
 
 /// An activation function of one layer.
+///
+/// ```
+/// use nn_core::{Activation, ActivationKind, Sigmoid};
+///
+/// // A batch of two examples with one neuron each.
+/// let (z, mut a) = ([0.0f32, 2.0], [0.0f32; 2]);
+/// Sigmoid.forward(&z, &mut a, 1);
+/// assert_eq!(a[0], 0.5);
+/// // ∂C/∂a = 1 becomes ∂C/∂z = σ'(z) = σ(z)(1 − σ(z)).
+/// let mut grad = [1.0f32; 2];
+/// Sigmoid.backward(&z, &a, 1, &mut grad);
+/// assert_eq!(grad[0], 0.25);
+/// assert_eq!(Sigmoid.kind(), ActivationKind::Sigmoid);
+/// ```
 pub trait Activation: Send + Sync + Debug {
     /// The name used on the command line and in saved models, e.g. `"sigmoid"`, `"softmax:2"`.
     fn spec(&self) -> String;

@@ -72,6 +72,19 @@ pub struct LayerShape {
 }
 
 /// A feedforward network of any layer sizes.
+///
+/// ```
+/// use nn_core::{DenseExamples, Initializer, Network};
+/// use nn_costs::QuadraticCost;
+///
+/// // The book's main network: 784 inputs, 30 hidden sigmoid neurons, 10 sigmoid outputs.
+/// let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 1)?;
+/// assert_eq!(network.params().len(), 784 * 30 + 30 + 30 * 10 + 10);
+/// let data = DenseExamples::classification(vec![vec![0.0; 784]; 2], vec![3, 7], 10);
+/// let evaluation = network.evaluate(&data, &QuadraticCost);
+/// assert_eq!(evaluation.count, 2);
+/// # Ok::<(), nn_core::NetworkError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Network {
     sizes: Vec<usize>,

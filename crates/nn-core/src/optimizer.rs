@@ -18,6 +18,20 @@ pub trait Curvature {
 }
 
 /// An update rule.
+///
+/// ```
+/// use nn_core::{Momentum, Optimizer};
+///
+/// // v' = μv − η∇C, w' = w + v' (eqs. 107-108), twice with the same gradient.
+/// let mut momentum = Momentum::new(0.5)?;
+/// momentum.prepare(1)?;
+/// let mut w = [1.0f32];
+/// momentum.step(&mut w, &[1.0], 0.1, None)?;
+/// momentum.step(&mut w, &[1.0], 0.1, None)?;
+/// assert!((w[0] - (1.0 - 0.1 - 0.15)).abs() < 1e-6);
+/// assert_eq!(momentum.state(), [vec![-0.15]]);
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 pub trait Optimizer: Send + Debug {
     /// A short description for logs, e.g. `"momentum(mu=0.9)"`.
     fn describe(&self) -> String;

@@ -75,6 +75,21 @@ impl Schedule {
 }
 
 /// Hyper-parameters of a training run.
+///
+/// ```
+/// use nn_core::{Monitor, Schedule, TrainConfig};
+///
+/// // The chapter's run with early stopping and the halve-on-plateau schedule.
+/// let config = TrainConfig {
+///     epochs: 60,
+///     early_stopping: Some(10),
+///     schedule: Schedule::halving(5),
+///     monitor: Monitor::all(),
+///     ..TrainConfig::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// assert!(TrainConfig { eta: -1.0, ..config }.validate().is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Number of epochs (an upper bound when early stopping or the schedule ends the run).
@@ -259,6 +274,21 @@ impl TrainingState {
 }
 
 /// Hears about training progress; the CLI draws progress bars and writes checkpoints with it.
+///
+/// ```
+/// use nn_core::{EpochRecord, Observer};
+///
+/// /// Prints one line per epoch.
+/// struct Log;
+///
+/// impl Observer for Log {
+///     fn epoch_done(&mut self, record: &EpochRecord) {
+///         if let Some(accuracy) = record.evaluation_accuracy {
+///             println!("epoch {}: {:.2}%", record.epoch, 100.0 * accuracy);
+///         }
+///     }
+/// }
+/// ```
 pub trait Observer {
     /// `done` of `total` mini-batches of `epoch` (from 1) are finished.
     fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) {}

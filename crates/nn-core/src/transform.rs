@@ -6,6 +6,28 @@ use crate::Examples;
 ///
 /// The returned set may be the base set itself, a larger set (offline expansion), or a buffer the
 /// transform refills every epoch; its size is the `n` of the `λ/n` regularization scaling.
+///
+/// ```
+/// use nn_core::{DenseExamples, EpochTransform, Examples};
+///
+/// /// Trains on the base set in even epochs and on a fixed extra set in odd ones.
+/// struct Alternate(DenseExamples);
+///
+/// impl EpochTransform for Alternate {
+///     fn describe(&self) -> String {
+///         "alternate".into()
+///     }
+///     fn epoch_examples<'a>(&'a mut self, epoch: usize, _seed: u64, base: &'a dyn Examples)
+///         -> &'a dyn Examples {
+///         if epoch % 2 == 0 { base } else { &self.0 }
+///     }
+/// }
+///
+/// let base = DenseExamples::classification(vec![vec![0.0]; 4], vec![0; 4], 2);
+/// let mut alternate = Alternate(DenseExamples::classification(vec![vec![1.0]; 6], vec![1; 6], 2));
+/// assert_eq!(alternate.epoch_examples(0, 1, &base).len(), 4);
+/// assert_eq!(alternate.epoch_examples(1, 2, &base).len(), 6);
+/// ```
 pub trait EpochTransform: Send {
     /// A short description for logs, e.g. `"elastic(alpha=34, sigma=4)"`.
     fn describe(&self) -> String;

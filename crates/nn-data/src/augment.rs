@@ -481,6 +481,17 @@ thread_local! {
 }
 
 /// A distortion with a parameter drawn at random for each image.
+///
+/// ```
+/// use nn_data::{ImageTransform, RandomShift};
+/// use rand::SeedableRng;
+///
+/// let image: Vec<u8> = (0..16).map(|v| v as u8 * 10).collect();
+/// let mut shifted = vec![0; 16];
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// RandomShift::default().apply(&image, 4, 4, &mut rng, &mut shifted);
+/// assert_ne!(shifted, image);
+/// ```
 pub trait ImageTransform: Send + Sync {
     /// A short description for logs and figure captions, e.g. `"rotate(±15°)"`.
     fn describe(&self) -> String;

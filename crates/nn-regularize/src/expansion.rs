@@ -31,6 +31,25 @@ enum Mode {
 ///
 /// The trainer's own training set should be the base set: it is still used for monitoring the
 /// training cost and accuracy.
+///
+/// ```
+/// use nn_core::{EpochTransform, Examples};
+/// use nn_data::{ImageSet, ImageTransform, RandomShift};
+/// use nn_regularize::DataExpansion;
+///
+/// let base = ImageSet {
+///     pixels: (0..4 * 9).map(|v| (v * 7) as u8).collect(),
+///     rows: 3,
+///     cols: 3,
+///     labels: vec![0, 1, 0, 1],
+///     classes: 2,
+///     inverted: false,
+/// };
+/// let shifts: Vec<Box<dyn ImageTransform>> = vec![Box::new(RandomShift::default())];
+/// let mut offline = DataExpansion::offline(&base, &shifts, 2, 7)?;
+/// assert_eq!(offline.epoch_examples(0, 1, &base).len(), 12);
+/// # Ok::<(), nn_regularize::RegularizeError>(())
+/// ```
 pub struct DataExpansion {
     mode: Mode,
 }
