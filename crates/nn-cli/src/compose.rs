@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Activation, Adam, Cost, EpochTransform, Examples, Initializer, Momentum, Monitor, Network,
-    Newton, Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
+    Activation, Adam, CheckedTrainConfig, Cost, EpochTransform, Examples, Initializer, Momentum,
+    Monitor, Network, Newton, Optimizer, ParamGuard, Regularizer, Schedule, Sgd, TrainConfig,
+    activation_from_spec,
 };
 use nn_data::{
     AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
@@ -125,7 +126,7 @@ pub fn monitor(options: &RunOptions) -> Monitor {
 
 /// The trainer's configuration, validated so that bad values are reported before any data is
 /// read.
-pub fn config(options: &RunOptions) -> Result<TrainConfig> {
+pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig> {
     if options.epochs > MAX_EPOCHS {
         bail!(
             "--epochs {}: use at most {MAX_EPOCHS} epochs",
@@ -160,8 +161,7 @@ pub fn config(options: &RunOptions) -> Result<TrainConfig> {
         weight_averaging: options.average_weights,
         ..TrainConfig::default()
     };
-    config.validate()?;
-    Ok(config)
+    Ok(config.check()?)
 }
 
 /// The per-epoch expansion of the training data asked for by `--expand`, drawing fresh

@@ -189,12 +189,86 @@ pub struct PairingError {
     pub needs: &'static str,
 }
 
+/// A hyper-parameter outside its meaningful range, or a combination that cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HyperParameterError {
+    /// A learning rate η that is not a positive number.
+    #[error("eta = {eta} must be a positive number (try 0.5 for cross-entropy)")]
+    Eta {
+        /// The value given.
+        eta: f32,
+    },
+    /// A mini-batch size of 0.
+    #[error("mini-batch size must be at least 1 (the book uses 10)")]
+    BatchSize,
+    /// Zero epochs.
+    #[error("epochs must be at least 1")]
+    Epochs,
+    /// A patience of 0 epochs.
+    #[error("{what} needs a patience of at least 1 epoch")]
+    Patience {
+        /// `"early stopping"` or `"the learning-rate schedule"`.
+        what: &'static str,
+    },
+    /// A schedule's factor or stopping fraction outside (0, 1).
+    #[error("{what} {value} must lie in (0, 1){hint}")]
+    Fraction {
+        /// Which, e.g. `"the schedule's factor"`.
+        what: &'static str,
+        /// The value given.
+        value: f32,
+        /// An example of a good value, e.g. `", e.g. 0.97"`, or nothing.
+        hint: &'static str,
+    },
+    /// A weight-averaging β outside (0, 1).
+    #[error(
+        "the weight-averaging factor {beta} must lie in (0, 1), e.g. 0.9 (an average over about \
+         10 epochs)"
+    )]
+    WeightAveraging {
+        /// The value given.
+        beta: f32,
+    },
+    /// A momentum coefficient μ outside [0, 1).
+    #[error("momentum coefficient mu = {mu} must be in [0, 1) (0.9 is usual)")]
+    Momentum {
+        /// The value given.
+        mu: f32,
+    },
+    /// Adam's β₁ or β₂ outside [0, 1).
+    #[error("Adam's {which} = {value} must be in [0, 1) (0.9 and 0.999 are usual)")]
+    AdamBeta {
+        /// `"beta1"` or `"beta2"`.
+        which: &'static str,
+        /// The value given.
+        value: f32,
+    },
+    /// Adam's ε not a positive finite number.
+    #[error("Adam's epsilon = {epsilon} must be finite and positive (1e-8 is usual)")]
+    AdamEpsilon {
+        /// The value given.
+        epsilon: f32,
+    },
+    /// A Newton damping λ that is negative or not finite.
+    #[error("Newton damping {damping} must be finite and non-negative")]
+    NewtonDamping {
+        /// The value given.
+        damping: f64,
+    },
+    /// Evaluation monitoring, early stopping or the plateau schedule without evaluation data.
+    #[error(
+        "evaluation monitoring, early stopping and the halve-on-plateau schedule need \
+         evaluation data"
+    )]
+    NeedsEvaluationData,
+}
+
 /// Training could not start or could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// A hyper-parameter outside its meaningful range.
     #[error("invalid hyper-parameter: {0}")]
-    InvalidHyperParameter(String),
+    InvalidHyperParameter(#[from] HyperParameterError),
     /// Data whose shape does not fit the network.
     #[error("{0}")]
     ShapeMismatch(String),

@@ -60,7 +60,7 @@ pub use activation::{
     Activation, ActivationKind, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec,
 };
 pub use cost::Cost;
-pub use error::{ModelError, NetworkError, PairingError, TrainError};
+pub use error::{HyperParameterError, ModelError, NetworkError, PairingError, TrainError};
 pub use examples::{DenseExamples, Examples};
 pub use gradient_check::{ParameterCheck, check_gradient};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
@@ -72,7 +72,7 @@ pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, Sgd};
 pub use regularizer::{Regularizer, regularized_cost};
 pub use standardize::{PIXEL_STD_FLOOR, Standardization, StandardizationKind};
 pub use trainer::{
-    EpochRecord, History, Monitor, Observer, Schedule, Silent, StopReason, TrainConfig, Trainer,
-    TrainingState, cost_and_gradient, epoch_seed,
+    CheckedTrainConfig, EpochRecord, History, Monitor, Observer, ParamGuard, Schedule, Silent,
+    StopReason, TrainConfig, Trainer, TrainingState, cost_and_gradient, epoch_seed,
 };
 pub use transform::EpochTransform;

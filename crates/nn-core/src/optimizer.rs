@@ -9,6 +9,7 @@ use std::fmt::Debug;
 use nalgebra::{DMatrix, DVector};
 
 use crate::TrainError;
+use crate::error::HyperParameterError;
 
 /// Gives the gradient of the current mini-batch's cost at any point: the Hessian technique
 /// needs it to measure curvature.
@@ -153,9 +154,7 @@ impl Momentum {
 
     fn build(mu: f32, nesterov: bool) -> Result<Self, TrainError> {
         if !(0.0..1.0).contains(&mu) {
-            return Err(TrainError::InvalidHyperParameter(format!(
-                "momentum coefficient mu = {mu} must be in [0, 1) (0.9 is usual)"
-            )));
+            return Err(HyperParameterError::Momentum { mu }.into());
         }
         Ok(Self {
             mu,
@@ -218,7 +217,31 @@ pub struct Adam {
     second: Vec<f32>,
 }
 
+impl Adam {
+    /// Adam with decay rates β₁, β₂ in [0, 1) for the first and second moments and ε > 0
+    /// added to the denominator (Kingma and Ba: 0.9, 0.999 and 1e-8, as [`Adam::default`]).
+    pub fn new(beta1: f32, beta2: f32, epsilon: f32) -> Result<Self, TrainError> {
+        for (which, value) in [("beta1", beta1), ("beta2", beta2)] {
+            if !(0.0..1.0).contains(&value) {
+                return Err(HyperParameterError::AdamBeta { which, value }.into());
+            }
+        }
+        if !(epsilon.is_finite() && epsilon > 0.0) {
+            return Err(HyperParameterError::AdamEpsilon { epsilon }.into());
+        }
+        Ok(Self {
+            beta1,
+            beta2,
+            epsilon,
+            steps: 0.0,
+            first: Vec::new(),
+            second: Vec::new(),
+        })
+    }
+}
+
 impl Default for Adam {
+    /// Kingma and Ba's values: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
     fn default() -> Self {
         Self {
             beta1: 0.9,
@@ -295,9 +318,7 @@ impl Newton {
     /// A damped Newton optimizer with damping λ ≥ 0 (1e-3 is a good start).
     pub fn new(damping: f64) -> Result<Self, TrainError> {
         if !(damping.is_finite() && damping >= 0.0) {
-            return Err(TrainError::InvalidHyperParameter(format!(
-                "Newton damping {damping} must be finite and non-negative"
-            )));
+            return Err(HyperParameterError::NewtonDamping { damping }.into());
         }
         Ok(Self { damping })
     }
@@ -464,5 +485,26 @@ mod tests {
                 .is_err()
         );
         assert!(Newton::new(-1.0).is_err());
+    }
+
+    #[test]
+    fn adam_refuses_decay_rates_outside_zero_one_and_a_non_positive_epsilon() {
+        assert!(Adam::new(0.9, 0.999, 1e-8).is_ok());
+        for (beta1, beta2, epsilon) in [
+            (1.0, 0.999, 1e-8),
+            (-0.1, 0.999, 1e-8),
+            (0.9, 1.0, 1e-8),
+            (0.9, f32::NAN, 1e-8),
+            (0.9, 0.999, 0.0),
+            (0.9, 0.999, f32::INFINITY),
+        ] {
+            assert!(
+                matches!(
+                    Adam::new(beta1, beta2, epsilon),
+                    Err(TrainError::InvalidHyperParameter(_))
+                ),
+                "{beta1} {beta2} {epsilon}"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use crate::error::HyperParameterError;
 use crate::network::{Evaluation, Workspace};
 use crate::optimizer::Curvature;
 use crate::regularizer::regularized_cost;
@@ -135,59 +136,132 @@ impl Default for TrainConfig {
     }
 }
 
-impl TrainConfig {
+/// Unchecked parameters and their one check, as linfa's `ParamGuard`: a value that passes
+/// [`ParamGuard::check`] becomes its checked type, which consumers such as [`Trainer::new`]
+/// accept without checking again. The checked type implements the trait too (its check does
+/// nothing), so either can be given.
+pub trait ParamGuard {
+    /// The checked parameters.
+    type Checked;
+    /// Why the parameters were refused.
+    type Error;
+    /// Checks the parameters, saying which one is wrong and why.
+    fn check(self) -> Result<Self::Checked, Self::Error>;
+}
+
+/// Hyper-parameters that passed [`TrainConfig`]'s check; it reads as a [`TrainConfig`].
+///
+/// ```
+/// use nn_core::{ParamGuard, TrainConfig};
+///
+/// let checked = TrainConfig { eta: 0.1, ..TrainConfig::default() }.check()?;
+/// assert_eq!(checked.eta, 0.1);
+/// assert!(TrainConfig { batch_size: 0, ..TrainConfig::default() }.check().is_err());
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedTrainConfig(TrainConfig);
+
+impl std::ops::Deref for CheckedTrainConfig {
+    type Target = TrainConfig;
+    fn deref(&self) -> &TrainConfig {
+        &self.0
+    }
+}
+
+impl CheckedTrainConfig {
+    /// The hyper-parameters.
+    pub fn into_inner(self) -> TrainConfig {
+        self.0
+    }
+}
+
+impl ParamGuard for CheckedTrainConfig {
+    type Checked = Self;
+    type Error = TrainError;
+    fn check(self) -> Result<Self, TrainError> {
+        Ok(self)
+    }
+}
+
+impl ParamGuard for TrainConfig {
+    type Checked = CheckedTrainConfig;
+    type Error = TrainError;
+
     /// Rejects hyper-parameters that make no sense, saying which and why.
+    fn check(self) -> Result<CheckedTrainConfig, TrainError> {
+        self.validate()?;
+        Ok(CheckedTrainConfig(self))
+    }
+}
+
+/// A factor of a learning-rate schedule: it must lie in (0, 1).
+fn check_factor(
+    factor: f32,
+    what: &'static str,
+    hint: &'static str,
+) -> Result<(), HyperParameterError> {
+    if factor > 0.0 && factor < 1.0 {
+        Ok(())
+    } else {
+        Err(HyperParameterError::Fraction {
+            what,
+            value: factor,
+            hint,
+        })
+    }
+}
+
+impl Schedule {
+    /// Rejects a schedule whose patience, factor or stopping fraction makes no sense.
+    pub fn check(&self) -> Result<(), HyperParameterError> {
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::OnPlateau {
+                patience,
+                factor,
+                stop_fraction,
+            } => {
+                if patience == 0 {
+                    return Err(HyperParameterError::Patience {
+                        what: "the learning-rate schedule",
+                    });
+                }
+                check_factor(factor, "the schedule's factor", "")?;
+                check_factor(stop_fraction, "the schedule's stopping fraction", "")
+            }
+            Schedule::Exponential { factor } => {
+                check_factor(factor, "the exponential schedule's factor", ", e.g. 0.97")
+            }
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Rejects hyper-parameters that make no sense, saying which and why. [`ParamGuard::check`]
+    /// runs it and keeps the result as a [`CheckedTrainConfig`].
     pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |m: String| Err(TrainError::InvalidHyperParameter(m));
+        type E = HyperParameterError;
         if !(self.eta.is_finite() && self.eta > 0.0) {
-            return bad(format!(
-                "eta = {} must be a positive number (try 0.5 for cross-entropy)",
-                self.eta
-            ));
+            return Err(E::Eta { eta: self.eta }.into());
         }
         if self.batch_size == 0 {
-            return bad("mini-batch size must be at least 1 (the book uses 10)".into());
+            return Err(E::BatchSize.into());
         }
         if self.epochs == 0 {
-            return bad("epochs must be at least 1".into());
+            return Err(E::Epochs.into());
         }
         if self.early_stopping == Some(0) {
-            return bad("early stopping needs a patience of at least 1 epoch".into());
-        }
-        if let Schedule::OnPlateau {
-            patience,
-            factor,
-            stop_fraction,
-        } = self.schedule
-        {
-            if patience == 0 {
-                return bad(
-                    "the learning-rate schedule needs a patience of at least 1 epoch".into(),
-                );
+            return Err(E::Patience {
+                what: "early stopping",
             }
-            if !(factor > 0.0 && factor < 1.0) {
-                return bad(format!("the schedule's factor {factor} must lie in (0, 1)"));
-            }
-            if !(stop_fraction > 0.0 && stop_fraction < 1.0) {
-                return bad(format!(
-                    "the schedule's stopping fraction {stop_fraction} must lie in (0, 1)"
-                ));
-            }
+            .into());
         }
-        if let Schedule::Exponential { factor } = self.schedule
-            && !(factor > 0.0 && factor < 1.0)
-        {
-            return bad(format!(
-                "the exponential schedule's factor {factor} must lie in (0, 1), e.g. 0.97"
-            ));
-        }
+        self.schedule.check()?;
         if let Some(beta) = self.weight_averaging
             && !(beta > 0.0 && beta < 1.0)
         {
-            return bad(format!(
-                "the weight-averaging factor {beta} must lie in (0, 1), e.g. 0.9 (an average \
-                 over about 10 epochs)"
-            ));
+            return Err(E::WeightAveraging { beta }.into());
         }
         Ok(())
     }
@@ -273,7 +347,7 @@ impl TrainingState {
     }
 }
 
-/// Hears about training progress; the CLI draws progress bars and writes checkpoints with it.
+/// Hears about training progress; the CLI draws its progress bars with it.
 ///
 /// ```
 /// use nn_core::{EpochRecord, Observer};
@@ -332,7 +406,7 @@ pub struct Trainer<'c> {
     optimizer: Box<dyn Optimizer>,
     regularizers: Vec<Box<dyn Regularizer>>,
     transform: Option<Box<dyn EpochTransform>>,
-    config: TrainConfig,
+    config: CheckedTrainConfig,
     state: TrainingState,
     workspace: Workspace,
     gradient: Vec<f32>,
@@ -353,7 +427,8 @@ impl std::fmt::Debug for Trainer<'_> {
 }
 
 impl<'c> Trainer<'c> {
-    /// Prepares a run; fails on nonsensical hyper-parameters, a cost that is not defined for the
+    /// Prepares a run; fails on nonsensical hyper-parameters (checked here unless `config` is a
+    /// [`CheckedTrainConfig`] already), a cost that is not defined for the
     /// network's output activation ([`Cost::check_output`]), a mini-batch whose buffers would
     /// exceed [`crate::MAX_WORKSPACE_BYTES`], or an optimizer that refuses the network.
     pub fn new(
@@ -361,9 +436,9 @@ impl<'c> Trainer<'c> {
         cost: &'c dyn Cost,
         mut optimizer: Box<dyn Optimizer>,
         regularizers: Vec<Box<dyn Regularizer>>,
-        config: TrainConfig,
+        config: impl ParamGuard<Checked = CheckedTrainConfig, Error = TrainError>,
     ) -> Result<Self, TrainError> {
-        config.validate()?;
+        let config = config.check()?;
         if let Some(output) = network.activations().last() {
             cost.check_output(output.as_ref())?;
         }
@@ -492,11 +567,7 @@ impl<'c> Trainer<'c> {
         if let Some(evaluation) = evaluation {
             self.network.check_shape(evaluation, "evaluation data")?;
         } else if self.config.needs_evaluation_accuracy() || self.config.monitor.evaluation_cost {
-            return Err(TrainError::InvalidHyperParameter(
-                "evaluation monitoring, early stopping and the halve-on-plateau schedule need \
-                 evaluation data"
-                    .into(),
-            ));
+            return Err(HyperParameterError::NeedsEvaluationData.into());
         }
         if training.is_empty() {
             return Err(TrainError::ShapeMismatch(
