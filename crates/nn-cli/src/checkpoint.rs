@@ -26,7 +26,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use nn_core::{Network, Standardization, Trainer, TrainingState, save_model, write_atomically};
+use nn_core::{
+    Network, OptimizerState, Standardization, Trainer, TrainingState, save_model, write_atomically,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::compose;
@@ -112,7 +114,7 @@ pub struct Restored {
     /// The trainer's state.
     pub state: TrainingState,
     /// The optimizer's state.
-    pub optimizer_state: Vec<Vec<f32>>,
+    pub optimizer_state: OptimizerState,
     /// The data trained on, when the checkpoint records it.
     pub data: Option<DataIdentity>,
 }
@@ -221,7 +223,12 @@ pub fn save(
         data: Some(data.clone()),
         sizes: network.sizes().to_vec(),
         params: bits(network.params()),
-        optimizer: trainer.optimizer_state().iter().map(|v| bits(v)).collect(),
+        optimizer: trainer
+            .optimizer_state()
+            .to_vectors()
+            .iter()
+            .map(|v| bits(v))
+            .collect(),
         best_params,
         averaged_params,
         standardization: (!network.standardization().is_none())
@@ -295,7 +302,10 @@ pub fn load(dir: &Path) -> Result<Restored> {
         options: file.options,
         network,
         state,
-        optimizer_state: file.optimizer.iter().map(|v| floats(v)).collect(),
+        optimizer_state: OptimizerState::from_vectors(
+            file.optimizer.iter().map(|v| floats(v)).collect(),
+        )
+        .with_context(|| format!("{}: the checkpoint is corrupt", path.display()))?,
         data: file.data,
     })
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::HyperParameterError;
 use crate::network::{Evaluation, Workspace};
-use crate::optimizer::Curvature;
+use crate::optimizer::{Curvature, OptimizerState};
 use crate::regularizer::regularized_cost;
 use crate::{Cost, EpochTransform, Examples, Network, Optimizer, Regularizer, TrainError};
 
@@ -472,7 +472,7 @@ impl<'c> Trainer<'c> {
     pub fn resume(
         &mut self,
         state: TrainingState,
-        optimizer_state: Vec<Vec<f32>>,
+        optimizer_state: OptimizerState,
     ) -> Result<(), TrainError> {
         if state.history.len() > self.config.epochs {
             return Err(TrainError::Resume(format!(
@@ -510,7 +510,7 @@ impl<'c> Trainer<'c> {
     }
 
     /// The optimizer's state, for checkpoints.
-    pub fn optimizer_state(&self) -> Vec<Vec<f32>> {
+    pub fn optimizer_state(&self) -> OptimizerState {
         self.optimizer.state()
     }
 
@@ -656,20 +656,20 @@ impl<'c> Trainer<'c> {
                 gradient,
                 ..
             } = self;
-            let mut curvature = probe.as_mut().map(|probe| BatchCurvature {
-                network: probe,
-                workspace,
-                cost: *cost,
-                regularizers,
-                m,
-                n,
-            });
-            optimizer.step(
-                network.params_mut(),
-                gradient,
-                eta,
-                curvature.as_mut().map(|c| c as &mut dyn Curvature),
-            )?;
+            match probe.as_mut() {
+                Some(probe) => {
+                    let mut curvature = BatchCurvature {
+                        network: probe,
+                        workspace,
+                        cost: *cost,
+                        regularizers,
+                        m,
+                        n,
+                    };
+                    optimizer.curvature_step(network.params_mut(), gradient, eta, &mut curvature)?
+                }
+                None => optimizer.step(network.params_mut(), gradient, eta)?,
+            }
             network.for_each_weights_mut(|shape, weights| {
                 regularizers
                     .iter()
