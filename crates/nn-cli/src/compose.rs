@@ -165,20 +165,13 @@ pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig> {
 }
 
 /// The per-epoch expansion of the training data asked for by `--expand`, drawing fresh
-/// distortions of `training` every epoch; `None` without `--expand`.
-pub fn expansion(
-    options: &RunOptions,
-    training: &ImageSet,
-) -> Result<Option<Box<dyn EpochTransform>>> {
+/// distortions of the training images every epoch; `None` without `--expand`.
+pub fn expansion(options: &RunOptions) -> Result<Option<Box<dyn EpochTransform>>> {
     if options.expand.is_empty() {
         return Ok(None);
     }
-    let expansion = DataExpansion::fresh(
-        training.clone(),
-        image_transforms(&options.expand),
-        options.keep_original,
-    )
-    .context("--expand")?;
+    let expansion = DataExpansion::fresh(image_transforms(&options.expand), options.keep_original)
+        .context("--expand")?;
     Ok(Some(Box::new(expansion)))
 }
 

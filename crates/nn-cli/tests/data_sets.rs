@@ -490,7 +490,7 @@ fn data_expand_writes_the_images_of_the_librarys_offline_expansion() {
         Box::new(Elastic::default()),
     ];
     let mut offline = DataExpansion::offline(&training, &transforms, 2, 9).unwrap();
-    let library = offline.epoch_examples(0, 0, &training);
+    let library = offline.epoch_examples(0, 0, &training).unwrap();
     let written = written.subset(..3 * 1_250);
     assert_eq!(library.len(), written.len());
     let (mut a, mut b) = (vec![0.0; SIDE * SIDE], vec![0.0; SIDE * SIDE]);

@@ -296,4 +296,12 @@ pub enum TrainError {
     /// A cost paired with an output activation it is not defined for.
     #[error(transparent)]
     Pairing(#[from] PairingError),
+    /// An epoch transform given training data it does not work on.
+    #[error("the {transform} transform needs {needs} as the training data")]
+    TransformInput {
+        /// The transform, as it describes itself.
+        transform: String,
+        /// What it works on, e.g. "images (nn_data::ImageSet)".
+        needs: &'static str,
+    },
 }

@@ -47,6 +47,13 @@ pub trait Examples: Send + Sync {
     /// mini-batch while it computes the current one, so sets in main memory can start fetching
     /// the randomly placed examples into the cache.
     fn prefetch(&self, _index: usize) {}
+
+    /// The set as [`std::any::Any`], for an [`crate::EpochTransform`] that works on a concrete
+    /// type (nn-regularize's data expansion distorts `nn_data::ImageSet`s); `None` for sets
+    /// that do not offer it.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// Examples held as `f32` columns: small problems, tests and the chapter's toy networks.

@@ -578,15 +578,37 @@ impl<'c> Trainer<'c> {
         let seed = epoch_seed(self.config.seed, epoch);
         let eta = self.state.eta;
         let started = Instant::now();
-        let mut transform = self.transform.take();
-        let data: &dyn Examples = match transform.as_mut() {
-            Some(t) => t.epoch_examples(epoch - 1, seed, training),
+        let Self {
+            network,
+            cost,
+            optimizer,
+            regularizers,
+            transform,
+            config,
+            workspace,
+            gradient,
+            order,
+            probe,
+            ..
+        } = self;
+        let data: &dyn Examples = match transform {
+            Some(t) => t.epoch_examples(epoch - 1, seed, training)?,
             None => training,
         };
         let trained_on = data.len();
-        let result = self.train_batches(data, epoch, seed, observer);
-        self.transform = transform;
-        result?;
+        Batches {
+            network,
+            cost: *cost,
+            optimizer: optimizer.as_mut(),
+            regularizers,
+            workspace,
+            gradient,
+            order,
+            probe,
+            batch_size: config.batch_size,
+            eta,
+        }
+        .run(data, epoch, seed, observer)?;
         let seconds = started.elapsed().as_secs_f64();
         if !self.network.is_finite() {
             return Err(TrainError::Diverged {
@@ -603,81 +625,6 @@ impl<'c> Trainer<'c> {
         self.state.history.push(record.clone());
         observer.epoch_done(&record);
         Ok(record)
-    }
-
-    fn train_batches(
-        &mut self,
-        data: &dyn Examples,
-        epoch: usize,
-        seed: u64,
-        observer: &mut dyn Observer,
-    ) -> Result<(), TrainError> {
-        self.network
-            .check_shape(data, "transformed training data")?;
-        let n = data.len();
-        let mut rng = StdRng::seed_from_u64(seed);
-        self.order.clear();
-        self.order.extend(0..n);
-        self.order.shuffle(&mut rng);
-        let batch_size = self.config.batch_size;
-        let total = n.div_ceil(batch_size);
-        let eta = self.state.eta;
-        let layer_count = self.network.sizes().len();
-        for (done, batch) in self.order.chunks(batch_size).enumerate() {
-            let m = batch.len();
-            self.workspace.load_indices(data, batch);
-            let next = (done + 1) * batch_size;
-            for &index in self
-                .order
-                .get(next..(next + batch_size).min(n))
-                .unwrap_or_default()
-            {
-                data.prefetch(index);
-            }
-            for layer in 0..layer_count - 1 {
-                let mask = &mut self.workspace.masks[layer][..self.network.sizes()[layer] * m];
-                mask.fill(1.0);
-                let mut active = false;
-                for regularizer in &self.regularizers {
-                    active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
-                }
-                self.workspace.mask_active[layer] = active;
-            }
-            self.network
-                .backprop(&mut self.workspace, m, self.cost, &mut self.gradient);
-            add_penalty_gradients(&self.network, &self.regularizers, n, &mut self.gradient);
-            let Self {
-                network,
-                probe,
-                workspace,
-                cost,
-                regularizers,
-                optimizer,
-                gradient,
-                ..
-            } = self;
-            match probe.as_mut() {
-                Some(probe) => {
-                    let mut curvature = BatchCurvature {
-                        network: probe,
-                        workspace,
-                        cost: *cost,
-                        regularizers,
-                        m,
-                        n,
-                    };
-                    optimizer.curvature_step(network.params_mut(), gradient, eta, &mut curvature)?
-                }
-                None => optimizer.step(network.params_mut(), gradient, eta)?,
-            }
-            network.for_each_weights_mut(|shape, weights| {
-                regularizers
-                    .iter()
-                    .for_each(|r| r.constrain(shape, weights));
-            });
-            observer.batch_done(epoch, done + 1, total);
-        }
-        Ok(())
     }
 
     /// Polyak averaging after epoch t (from 1): w̄ ← w̄ + max(1 − β, 1/t)·(w − w̄).
@@ -848,6 +795,96 @@ fn add_penalty_gradients(
                 &mut gradient[shape.weights.clone()],
             );
         }
+    }
+}
+
+/// What one epoch's mini-batches need of the trainer, borrowed apart from the epoch transform
+/// that supplies their data.
+struct Batches<'t> {
+    network: &'t mut Network,
+    cost: &'t dyn Cost,
+    optimizer: &'t mut dyn Optimizer,
+    regularizers: &'t [Box<dyn Regularizer>],
+    workspace: &'t mut Workspace,
+    gradient: &'t mut [f32],
+    order: &'t mut Vec<usize>,
+    probe: &'t mut Option<Network>,
+    batch_size: usize,
+    eta: f32,
+}
+
+impl Batches<'_> {
+    /// Shuffles `data` with the epoch's seed and makes one update per mini-batch.
+    fn run(
+        self,
+        data: &dyn Examples,
+        epoch: usize,
+        seed: u64,
+        observer: &mut dyn Observer,
+    ) -> Result<(), TrainError> {
+        let Self {
+            network,
+            cost,
+            optimizer,
+            regularizers,
+            workspace,
+            gradient,
+            order,
+            probe,
+            batch_size,
+            eta,
+        } = self;
+        network.check_shape(data, "transformed training data")?;
+        let n = data.len();
+        let mut rng = StdRng::seed_from_u64(seed);
+        order.clear();
+        order.extend(0..n);
+        order.shuffle(&mut rng);
+        let total = n.div_ceil(batch_size);
+        let layer_count = network.sizes().len();
+        for (done, batch) in order.chunks(batch_size).enumerate() {
+            let m = batch.len();
+            workspace.load_indices(data, batch);
+            let next = (done + 1) * batch_size;
+            for &index in order
+                .get(next..(next + batch_size).min(n))
+                .unwrap_or_default()
+            {
+                data.prefetch(index);
+            }
+            for layer in 0..layer_count - 1 {
+                let mask = &mut workspace.masks[layer][..network.sizes()[layer] * m];
+                mask.fill(1.0);
+                let mut active = false;
+                for regularizer in regularizers {
+                    active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
+                }
+                workspace.mask_active[layer] = active;
+            }
+            network.backprop(workspace, m, cost, gradient);
+            add_penalty_gradients(network, regularizers, n, gradient);
+            match probe.as_mut() {
+                Some(probe) => {
+                    let mut curvature = BatchCurvature {
+                        network: probe,
+                        workspace,
+                        cost,
+                        regularizers,
+                        m,
+                        n,
+                    };
+                    optimizer.curvature_step(network.params_mut(), gradient, eta, &mut curvature)?
+                }
+                None => optimizer.step(network.params_mut(), gradient, eta)?,
+            }
+            network.for_each_weights_mut(|shape, weights| {
+                regularizers
+                    .iter()
+                    .for_each(|r| r.constrain(shape, weights));
+            });
+            observer.batch_done(epoch, done + 1, total);
+        }
+        Ok(())
     }
 }
 
