@@ -56,13 +56,13 @@ pub fn activations(options: &RunOptions) -> Result<Vec<Arc<dyn Activation>>> {
 
 /// A freshly initialised network for the run.
 pub fn network(options: &RunOptions) -> Result<Network> {
-    if options.layers.len() < 2 || options.layers.contains(&0) {
-        bail!(
+    Network::check_sizes(&options.layers).map_err(|_| {
+        anyhow!(
             "--layers {}: give at least an input and an output layer, all of size 1 or more \
              (e.g. --layers 784,30,10)",
             join(&options.layers)
-        );
-    }
+        )
+    })?;
     let init = match options.init {
         InitName::Default => Initializer::Default,
         InitName::Large => Initializer::Large,

@@ -263,6 +263,79 @@ pub enum HyperParameterError {
     NeedsEvaluationData,
 }
 
+/// An optimizer that cannot handle a network or a step.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptimizerError {
+    /// More parameters than any network may have ([`crate::MAX_PARAMETERS`]).
+    #[error("{count} parameters are more than the limit of {limit}")]
+    TooManyParameters {
+        /// Parameters asked for.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A network too large for the Hessian technique ([`crate::Newton::MAX_PARAMETERS`]).
+    #[error(
+        "the Hessian technique needs a {count} x {count} matrix per step; it is limited to \
+         networks of at most {limit} parameters: use --optimizer momentum for this one"
+    )]
+    HessianTooLarge {
+        /// The network's parameters.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The Hessian technique asked for a step without the cost's curvature.
+    #[error("the Hessian technique needs the cost's curvature")]
+    MissingCurvature,
+    /// No damping made the Hessian positive definite.
+    #[error("the Hessian could not be made positive definite")]
+    NotPositiveDefinite,
+}
+
+/// A checkpoint that does not belong to the run resuming from it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResumeError {
+    /// More finished epochs than the run asks for.
+    #[error("the checkpoint has {saved} epochs, more than the {asked} asked for")]
+    TooManyEpochs {
+        /// Epochs in the checkpoint.
+        saved: usize,
+        /// Epochs of the run.
+        asked: usize,
+    },
+    /// Best or averaged weights of another network.
+    #[error("the checkpoint's {what} weights do not fit this network")]
+    Weights {
+        /// `"best"` or `"averaged"`.
+        what: &'static str,
+    },
+    /// Optimizer state vectors of another network.
+    #[error("the checkpoint's {optimizer} state does not fit this network")]
+    OptimizerStateSize {
+        /// The optimizer, e.g. `"momentum"`.
+        optimizer: &'static str,
+    },
+    /// The state of another optimizer.
+    #[error("the checkpoint's optimizer state is not that of {optimizer}")]
+    OtherOptimizer {
+        /// The optimizer resuming, e.g. `"adam"`.
+        optimizer: &'static str,
+    },
+    /// Adam's step count stored as something other than a whole number up to 2²⁴.
+    #[error("the optimizer state has a step count of {value:?}, not a count")]
+    StepCount {
+        /// The stored vector.
+        value: Vec<f32>,
+    },
+    /// A number of state vectors no optimizer keeps.
+    #[error("the optimizer state has {count} vectors, a number no optimizer keeps")]
+    VectorCount {
+        /// The vectors stored.
+        count: usize,
+    },
+}
+
 /// Training could not start or could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -270,8 +343,23 @@ pub enum TrainError {
     #[error("invalid hyper-parameter: {0}")]
     InvalidHyperParameter(#[from] HyperParameterError),
     /// Data whose shape does not fit the network.
-    #[error("{0}")]
-    ShapeMismatch(String),
+    #[error(
+        "the {what} has inputs of size {inputs} and {classes} classes, but the network's layers \
+         are {sizes:?}; make the first layer {inputs} and the last {classes}"
+    )]
+    ShapeMismatch {
+        /// Which data, e.g. "training data".
+        what: String,
+        /// The data's input length.
+        inputs: usize,
+        /// The data's output length (classes).
+        classes: usize,
+        /// The network's layer sizes.
+        sizes: Vec<usize>,
+    },
+    /// A training set without examples.
+    #[error("the training data is empty")]
+    EmptyTrainingData,
     /// The cost or the parameters became NaN or infinite.
     #[error(
         "training diverged in epoch {epoch}: the {what} became NaN or infinite; try a smaller learning rate than eta = {eta}"
@@ -284,12 +372,12 @@ pub enum TrainError {
         /// The learning rate in force.
         eta: f32,
     },
-    /// An optimizer that cannot handle this network.
-    #[error("{0}")]
-    Optimizer(String),
+    /// An optimizer that cannot handle this network or this step.
+    #[error(transparent)]
+    Optimizer(#[from] OptimizerError),
     /// A checkpoint that does not belong to this run.
     #[error("cannot resume: {0}")]
-    Resume(String),
+    Resume(#[from] ResumeError),
     /// A network error.
     #[error(transparent)]
     Network(#[from] NetworkError),

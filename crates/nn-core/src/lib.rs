@@ -60,7 +60,10 @@ pub use activation::{
     Activation, ActivationKind, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec,
 };
 pub use cost::Cost;
-pub use error::{HyperParameterError, ModelError, NetworkError, PairingError, TrainError};
+pub use error::{
+    HyperParameterError, ModelError, NetworkError, OptimizerError, PairingError, ResumeError,
+    TrainError,
+};
 pub use examples::{DenseExamples, Examples};
 pub use gradient_check::{ParameterCheck, check_gradient};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};

@@ -129,14 +129,21 @@ impl Network {
         Self::new(sizes, sigmoid, init, seed)
     }
 
+    /// Refuses layer sizes that describe no network: fewer than two layers, or a layer of size
+    /// zero. Every constructor checks them here.
+    pub fn check_sizes(sizes: &[usize]) -> Result<(), NetworkError> {
+        if sizes.len() < 2 || sizes.contains(&0) {
+            return Err(NetworkError::InvalidSizes(sizes.to_vec()));
+        }
+        Ok(())
+    }
+
     /// A network with every parameter zero; [`Network::params_mut`] fills it in.
     pub fn zeros(
         sizes: &[usize],
         activations: Vec<Arc<dyn Activation>>,
     ) -> Result<Self, NetworkError> {
-        if sizes.len() < 2 || sizes.contains(&0) {
-            return Err(NetworkError::InvalidSizes(sizes.to_vec()));
-        }
+        Self::check_sizes(sizes)?;
         if activations.len() != sizes.len() - 1 {
             return Err(NetworkError::ActivationCount {
                 given: activations.len(),
@@ -296,14 +303,12 @@ impl Network {
     /// Checks that a data set's input and output sizes fit this network.
     pub fn check_shape(&self, data: &dyn Examples, what: &str) -> Result<(), TrainError> {
         if data.input_len() != self.input_size() || data.output_len() != self.output_size() {
-            return Err(TrainError::ShapeMismatch(format!(
-                "the {what} has inputs of size {} and {} classes, but the network's layers are {:?}; make the first layer {} and the last {}",
-                data.input_len(),
-                data.output_len(),
-                self.sizes,
-                data.input_len(),
-                data.output_len()
-            )));
+            return Err(TrainError::ShapeMismatch {
+                what: what.to_string(),
+                inputs: data.input_len(),
+                classes: data.output_len(),
+                sizes: self.sizes.clone(),
+            });
         }
         Ok(())
     }

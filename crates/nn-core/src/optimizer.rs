@@ -9,7 +9,7 @@ use std::fmt::Debug;
 use nalgebra::{DMatrix, DVector};
 
 use crate::TrainError;
-use crate::error::HyperParameterError;
+use crate::error::{HyperParameterError, OptimizerError, ResumeError};
 
 /// Gives the gradient of the current mini-batch's cost at any point: the Hessian technique
 /// needs it to measure curvature.
@@ -112,7 +112,7 @@ impl OptimizerState {
     /// Reads the form [`OptimizerState::to_vectors`] writes; whether it fits the optimizer and
     /// the network is [`Optimizer::restore`]'s to check.
     pub fn from_vectors(vectors: Vec<Vec<f32>>) -> Result<Self, TrainError> {
-        let bad = |what: String| TrainError::Resume(format!("the optimizer state {what}"));
+        let count = vectors.len();
         let mut vectors = vectors.into_iter();
         match (
             vectors.next(),
@@ -131,7 +131,7 @@ impl OptimizerState {
                     {
                         count as u64
                     }
-                    _ => return Err(bad(format!("has a step count of {steps:?}, not a count"))),
+                    _ => return Err(ResumeError::StepCount { value: steps }.into()),
                 };
                 Ok(Self::Adam {
                     steps: count,
@@ -139,7 +139,7 @@ impl OptimizerState {
                     second,
                 })
             }
-            _ => Err(bad("has a number of vectors no optimizer keeps".into())),
+            _ => Err(ResumeError::VectorCount { count }.into()),
         }
     }
 }
@@ -148,10 +148,11 @@ impl OptimizerState {
 /// [`crate::MAX_PARAMETERS`] (no network has more) before anything is allocated.
 fn state_vector(parameter_count: usize) -> Result<Vec<f32>, TrainError> {
     if parameter_count > crate::MAX_PARAMETERS {
-        return Err(TrainError::Optimizer(format!(
-            "{parameter_count} parameters are more than the limit of {}",
-            crate::MAX_PARAMETERS
-        )));
+        return Err(OptimizerError::TooManyParameters {
+            count: parameter_count,
+            limit: crate::MAX_PARAMETERS,
+        }
+        .into());
     }
     Ok(vec![0.0; parameter_count])
 }
@@ -160,7 +161,7 @@ fn state_vector(parameter_count: usize) -> Result<Vec<f32>, TrainError> {
 fn restore_vectors(
     target: &mut [&mut Vec<f32>],
     state: Vec<Vec<f32>>,
-    name: &str,
+    name: &'static str,
 ) -> Result<(), TrainError> {
     if state.len() != target.len()
         || state
@@ -168,9 +169,7 @@ fn restore_vectors(
             .zip(target.iter())
             .any(|(s, t)| s.len() != t.len())
     {
-        return Err(TrainError::Resume(format!(
-            "the checkpoint's {name} state does not fit this network"
-        )));
+        return Err(ResumeError::OptimizerStateSize { optimizer: name }.into());
     }
     for (t, s) in target.iter_mut().zip(state) {
         **t = s;
@@ -179,10 +178,8 @@ fn restore_vectors(
 }
 
 /// The error for a checkpoint holding another optimizer's state.
-fn other_optimizer(name: &str) -> TrainError {
-    TrainError::Resume(format!(
-        "the checkpoint's optimizer state is not that of {name}"
-    ))
+fn other_optimizer(name: &'static str) -> TrainError {
+    ResumeError::OtherOptimizer { optimizer: name }.into()
 }
 
 /// Plain stochastic gradient descent: w → w − η ∂C/∂w, b → b − η ∂C/∂b (eqs. 20-21, and with
@@ -445,10 +442,11 @@ impl Optimizer for Newton {
     }
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
         if parameter_count > Self::MAX_PARAMETERS {
-            return Err(TrainError::Optimizer(format!(
-                "the Hessian technique needs a {parameter_count} x {parameter_count} matrix per step; it is limited to networks of at most {} parameters: use --optimizer momentum for this one",
-                Self::MAX_PARAMETERS
-            )));
+            return Err(OptimizerError::HessianTooLarge {
+                count: parameter_count,
+                limit: Self::MAX_PARAMETERS,
+            }
+            .into());
         }
         Ok(())
     }
@@ -457,9 +455,7 @@ impl Optimizer for Newton {
     }
     /// Without the cost's curvature there is no Hessian: refused.
     fn step(&mut self, _: &mut [f32], _: &[f32], _: f32) -> Result<(), TrainError> {
-        Err(TrainError::Optimizer(
-            "the Hessian technique needs the cost's curvature".into(),
-        ))
+        Err(OptimizerError::MissingCurvature.into())
     }
     fn curvature_step(
         &mut self,
@@ -478,9 +474,7 @@ impl Optimizer for Newton {
             }
             damping *= 10.0;
             if !damping.is_finite() {
-                return Err(TrainError::Optimizer(
-                    "the Hessian could not be made positive definite".into(),
-                ));
+                return Err(OptimizerError::NotPositiveDefinite.into());
             }
         };
         params

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::error::HyperParameterError;
+use crate::error::{HyperParameterError, ResumeError};
 use crate::network::{Evaluation, Workspace};
 use crate::optimizer::{Curvature, OptimizerState};
 use crate::regularizer::regularized_cost;
@@ -475,11 +475,11 @@ impl<'c> Trainer<'c> {
         optimizer_state: OptimizerState,
     ) -> Result<(), TrainError> {
         if state.history.len() > self.config.epochs {
-            return Err(TrainError::Resume(format!(
-                "the checkpoint has {} epochs, more than the {} asked for",
-                state.history.len(),
-                self.config.epochs
-            )));
+            return Err(ResumeError::TooManyEpochs {
+                saved: state.history.len(),
+                asked: self.config.epochs,
+            }
+            .into());
         }
         for (params, what) in [
             (&state.best_params, "best"),
@@ -489,9 +489,7 @@ impl<'c> Trainer<'c> {
                 .as_ref()
                 .is_some_and(|p| p.len() != self.network.params().len())
             {
-                return Err(TrainError::Resume(format!(
-                    "the checkpoint's {what} weights do not fit this network"
-                )));
+                return Err(ResumeError::Weights { what }.into());
             }
         }
         self.optimizer.restore(optimizer_state)?;
@@ -570,9 +568,7 @@ impl<'c> Trainer<'c> {
             return Err(HyperParameterError::NeedsEvaluationData.into());
         }
         if training.is_empty() {
-            return Err(TrainError::ShapeMismatch(
-                "the training data is empty".into(),
-            ));
+            return Err(TrainError::EmptyTrainingData);
         }
         let epoch = self.state.history.len() + 1;
         let seed = epoch_seed(self.config.seed, epoch);
