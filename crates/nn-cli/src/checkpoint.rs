@@ -26,9 +26,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use nn_core::{
-    Network, OptimizerState, Standardization, Trainer, TrainingState, save_model, write_atomically,
-};
+use nn_core::{Network, OptimizerState, Standardization, Trainer, TrainingState, save_model};
 use serde::{Deserialize, Serialize};
 
 use crate::compose;
@@ -236,7 +234,9 @@ pub fn save(
         state,
     };
     let json = serde_json::to_vec(&file).context("cannot serialize the checkpoint")?;
-    write_atomically(&dir.join(STATE_FILE), &json)?;
+    let path = dir.join(STATE_FILE);
+    nn_core::atomic::write_bytes(&path, &json)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

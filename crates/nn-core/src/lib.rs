@@ -66,7 +66,7 @@ pub use error::{
 };
 pub use examples::{DenseExamples, Examples};
 pub use gradient_check::{ParameterCheck, check_gradient};
-pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
+pub use model::{Model, load_model, model_from_json, model_to_json, save_model};
 pub use network::{
     Evaluation, Initializer, LayerShape, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network, Workspace,
     argmax, predicted_class,
