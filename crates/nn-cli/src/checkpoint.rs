@@ -27,7 +27,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use nn_core::{Network, Standardization, Trainer, TrainingState, save_model, write_atomically};
+use nn_core::{Network, OptimizerState, Standardization, Trainer, TrainingState, save_model};
 use serde::{Deserialize, Serialize};
 
 use crate::compose;
@@ -113,7 +113,7 @@ pub struct Restored {
     /// The trainer's state.
     pub state: TrainingState,
     /// The optimizer's state.
-    pub optimizer_state: Vec<Vec<f32>>,
+    pub optimizer_state: OptimizerState,
     /// The data trained on, when the checkpoint records it.
     pub data: Option<DataIdentity>,
 }
@@ -222,7 +222,12 @@ pub fn save(
         data: Some(data.clone()),
         sizes: network.sizes().to_vec(),
         params: bits(network.params()),
-        optimizer: trainer.optimizer_state().iter().map(|v| bits(v)).collect(),
+        optimizer: trainer
+            .optimizer_state()
+            .to_vectors()
+            .iter()
+            .map(|v| bits(v))
+            .collect(),
         best_params,
         averaged_params,
         standardization: (!network.standardization().is_none())
@@ -230,7 +235,9 @@ pub fn save(
         state,
     };
     let json = serde_json::to_vec(&file).context("cannot serialize the checkpoint")?;
-    write_atomically(&dir.join(STATE_FILE), &json)?;
+    let path = dir.join(STATE_FILE);
+    nn_core::atomic::write_bytes(&path, &json)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -315,7 +322,10 @@ pub fn load(dir: &Path) -> Result<Restored> {
         options: file.options,
         network,
         state,
-        optimizer_state: file.optimizer.iter().map(|v| floats(v)).collect(),
+        optimizer_state: OptimizerState::from_vectors(
+            file.optimizer.iter().map(|v| floats(v)).collect(),
+        )
+        .with_context(|| format!("{}: the checkpoint is corrupt", path.display()))?,
         data: file.data,
     })
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Activation, Adam, Cost, EpochTransform, Examples, Initializer, Momentum, Monitor, Network,
-    Newton, Optimizer, Regularizer, Schedule, Sgd, TrainConfig, activation_from_spec,
+    Activation, Adam, CheckedTrainConfig, Cost, EpochTransform, Examples, Initializer, Momentum,
+    Monitor, Network, Newton, Optimizer, ParamGuard, Regularizer, Schedule, Sgd, TrainConfig,
+    activation_from_spec,
 };
 use nn_data::{
     AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
@@ -55,13 +56,13 @@ pub fn activations(options: &RunOptions) -> Result<Vec<Arc<dyn Activation>>> {
 
 /// A freshly initialised network for the run.
 pub fn network(options: &RunOptions) -> Result<Network> {
-    if options.layers.len() < 2 || options.layers.contains(&0) {
-        bail!(
+    Network::check_sizes(&options.layers).map_err(|_| {
+        anyhow!(
             "--layers {}: give at least an input and an output layer, all of size 1 or more \
              (e.g. --layers 784,30,10)",
             join(&options.layers)
-        );
-    }
+        )
+    })?;
     let init = match options.init {
         InitName::Default => Initializer::Default,
         InitName::Large => Initializer::Large,
@@ -125,7 +126,7 @@ pub fn monitor(options: &RunOptions) -> Monitor {
 
 /// The trainer's configuration, validated so that bad values are reported before any data is
 /// read.
-pub fn config(options: &RunOptions) -> Result<TrainConfig> {
+pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig> {
     if options.epochs > MAX_EPOCHS {
         bail!(
             "--epochs {}: use at most {MAX_EPOCHS} epochs",
@@ -160,25 +161,17 @@ pub fn config(options: &RunOptions) -> Result<TrainConfig> {
         weight_averaging: options.average_weights,
         ..TrainConfig::default()
     };
-    config.validate()?;
-    Ok(config)
+    Ok(config.check()?)
 }
 
 /// The per-epoch expansion of the training data asked for by `--expand`, drawing fresh
-/// distortions of `training` every epoch; `None` without `--expand`.
-pub fn expansion(
-    options: &RunOptions,
-    training: &ImageSet,
-) -> Result<Option<Box<dyn EpochTransform>>> {
+/// distortions of the training images every epoch; `None` without `--expand`.
+pub fn expansion(options: &RunOptions) -> Result<Option<Box<dyn EpochTransform>>> {
     if options.expand.is_empty() {
         return Ok(None);
     }
-    let expansion = DataExpansion::fresh(
-        training.clone(),
-        image_transforms(&options.expand),
-        options.keep_original,
-    )
-    .context("--expand")?;
+    let expansion = DataExpansion::fresh(image_transforms(&options.expand), options.keep_original)
+        .context("--expand")?;
     Ok(Some(Box::new(expansion)))
 }
 

@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use nn_data::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use nn_data::{
-    FileReport, FileStatus, IdxArray, ImageSet, MAX_PAYLOAD_BYTES, augment_set, default_holdout,
-    preview_grid, verify_files, write_idx,
+    FileReport, FileStatus, IdxArray, ImageSet, MAX_PAYLOAD_BYTES, default_holdout,
+    expand_by_copies, preview_grid, verify_files, write_idx,
 };
 
 use crate::compose::image_transforms;
@@ -342,17 +342,11 @@ fn expand(args: &ExpandArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let transforms = image_transforms(&args.transforms);
-    let mut images = training.pixels.clone();
-    let mut labels = training.labels.clone();
-    let mut copy = training.empty_like();
-    for k in 0..args.copies {
-        let seed = args
-            .seed
-            .wrapping_add((k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        augment_set(training, &transforms, 0.0, seed, &mut copy);
-        images.extend_from_slice(&copy.pixels);
-        labels.extend_from_slice(&copy.labels);
-    }
+    let ImageSet {
+        pixels: mut images,
+        mut labels,
+        ..
+    } = expand_by_copies(training, &transforms, args.copies, args.seed)?;
     let ImageSet {
         pixels,
         labels: validation_labels,

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use nn_core::{EpochRecord, StopReason, write_atomically};
+use nn_core::atomic::write_bytes;
+use nn_core::{EpochRecord, StopReason};
 use serde::Serialize;
 
 use crate::options::RunOptions;
@@ -44,6 +45,6 @@ pub fn write(path: &Path, outcome: &RunOutcome) -> Result<()> {
         options: &outcome.options,
     };
     let json = serde_json::to_string_pretty(&file).context("cannot serialize the metrics")?;
-    write_atomically(path, json.as_bytes())
+    write_bytes(path, json.as_bytes())
         .with_context(|| format!("cannot write metrics file {}", path.display()))
 }

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use nn_core::{EpochRecord, write_atomically};
+use nn_core::EpochRecord;
+use nn_core::atomic::write_bytes;
 use serde::Serialize;
 
 use crate::data_source::DataSource;
@@ -330,11 +331,11 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     };
     let json_path = args.out.join(format!("{}.json", experiment.name));
     let json = serde_json::to_string_pretty(&summary).context("cannot serialize the summary")?;
-    write_atomically(&json_path, json.as_bytes())
+    write_bytes(&json_path, json.as_bytes())
         .with_context(|| format!("cannot write {}", json_path.display()))?;
     let md_path = args.out.join(format!("{}.md", experiment.name));
     let markdown = markdown(&summary);
-    write_atomically(&md_path, markdown.as_bytes())
+    write_bytes(&md_path, markdown.as_bytes())
         .with_context(|| format!("cannot write {}", md_path.display()))?;
     say!("{}", markdown.strip_suffix('\n').unwrap_or(&markdown));
     say!(

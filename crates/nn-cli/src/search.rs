@@ -282,16 +282,12 @@ fn initial_cost(args: &TrainArgs) -> Result<f64> {
         .training_images(options.train_size, options.per_class)?
         .inverted(options.invert);
     let e = network.evaluate(&training, cost);
-    let weights: Vec<&[f32]> = network
-        .layers()
-        .iter()
-        .map(|l| &network.params()[l.weights.clone()])
-        .collect();
-    let penalty: f64 = regularizers
-        .iter()
-        .map(|r| r.penalty(&weights, training.len()))
-        .sum();
-    Ok(e.cost_sum / e.count as f64 + penalty)
+    Ok(nn_core::regularized_cost(
+        &network,
+        &regularizers,
+        &e,
+        training.len(),
+    ))
 }
 
 /// `nn search eta`.

@@ -100,7 +100,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         );
     }
 
-    let transform = compose::expansion(&options, &training)?;
+    let transform = compose::expansion(&options)?;
     let mut rules = describe_rules(&*optimizer, &regularizers, transform.as_deref());
     if let Some(beta) = options.average_weights {
         rules.push_str(&format!(", weights averaged (beta={beta})"));

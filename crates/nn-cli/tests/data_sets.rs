@@ -491,3 +491,57 @@ fn every_command_reading_data_takes_the_data_flags() {
         }
     }
 }
+
+#[test]
+fn data_expand_writes_the_images_of_the_librarys_offline_expansion() {
+    use nn_core::{EpochTransform, Examples};
+    use nn_data::{Elastic, ImageTransform, RandomShift, load_image_set};
+    use nn_regularize::DataExpansion;
+
+    let tmp = TempDir::new().unwrap();
+    let [train_images, train_labels, ..] = mnist_named_set(&tmp.path().join("set"));
+    ok(run(
+        tmp.path(),
+        &[
+            "data",
+            "expand",
+            "--data",
+            "set",
+            "--out",
+            "expanded",
+            "--copies",
+            "2",
+            "--seed",
+            "9",
+            "--transforms",
+            "shift,elastic",
+        ],
+    ));
+    let expanded = tmp.path().join("expanded");
+    let written = load_image_set(
+        &expanded.join("train-images-idx3-ubyte.gz"),
+        &expanded.join("train-labels-idx1-ubyte.gz"),
+    )
+    .unwrap();
+    // 1,500 images: 1,250 trained on, the last 250 held out and written after the copies.
+    let training = load_image_set(&train_images, &train_labels)
+        .unwrap()
+        .subset(..1_250);
+    let transforms: Vec<Box<dyn ImageTransform>> = vec![
+        Box::new(RandomShift::default()),
+        Box::new(Elastic::default()),
+    ];
+    let mut offline = DataExpansion::offline(&training, &transforms, 2, 9).unwrap();
+    let library = offline.epoch_examples(0, 0, &training).unwrap();
+    let written = written.subset(..3 * 1_250);
+    assert_eq!(library.len(), written.len());
+    let (mut a, mut b) = (vec![0.0; SIDE * SIDE], vec![0.0; SIDE * SIDE]);
+    for i in 0..written.len() {
+        library.write_input(i, &mut a);
+        written.write_input(i, &mut b);
+        assert_eq!(a, b, "image {i}");
+        assert_eq!(library.class(i), written.class(i), "label {i}");
+    }
+    // With a non-zero seed the copies differ from the originals.
+    assert_ne!(written.subset(1_250..2_500).pixels, training.pixels);
+}

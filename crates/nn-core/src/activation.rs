@@ -11,6 +11,20 @@ use std::sync::Arc;
 use crate::NetworkError;
 
 /// An activation function of one layer.
+///
+/// ```
+/// use nn_core::{Activation, ActivationKind, Sigmoid};
+///
+/// // A batch of two examples with one neuron each.
+/// let (z, mut a) = ([0.0f32, 2.0], [0.0f32; 2]);
+/// Sigmoid.forward(&z, &mut a, 1);
+/// assert_eq!(a[0], 0.5);
+/// // ∂C/∂a = 1 becomes ∂C/∂z = σ'(z) = σ(z)(1 − σ(z)).
+/// let mut grad = [1.0f32; 2];
+/// Sigmoid.backward(&z, &a, 1, &mut grad);
+/// assert_eq!(grad[0], 0.25);
+/// assert_eq!(Sigmoid.kind(), ActivationKind::Sigmoid);
+/// ```
 pub trait Activation: Send + Sync + Debug {
     /// The name used on the command line and in saved models, e.g. `"sigmoid"`, `"softmax:2"`.
     fn spec(&self) -> String;
@@ -22,16 +36,26 @@ pub trait Activation: Send + Sync + Debug {
     /// For an element-wise σ this is `grad ⊙ σ'(z)` (the Hadamard product of BP1 and BP2).
     fn backward(&self, z: &[f32], a: &[f32], rows: usize, grad: &mut [f32]);
 
-    /// True for the logistic sigmoid; lets the cross-entropy cost use its exact `δ = a − y`
-    /// shortcut (eq. 66) instead of dividing by `a(1 − a)`.
-    fn is_sigmoid(&self) -> bool {
-        false
+    /// What kind of function this is, for pairing an output layer with its cost: costs take
+    /// their exact shortcuts (δ = a − y, eqs. 66 and 81-82) for the kinds they are derived for,
+    /// and [`crate::Cost::check_output`] refuses the kinds a cost makes no sense on.
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Other
     }
+}
 
-    /// The softmax temperature `c` (eq. 83) when this is a softmax layer.
-    fn softmax_temperature(&self) -> Option<f32> {
-        None
-    }
+/// The kinds of activation a cost distinguishes (see [`Activation::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ActivationKind {
+    /// The logistic sigmoid σ(z) = 1 / (1 + e^(−z)) (eq. 3 of chapter 1).
+    Sigmoid,
+    /// A softmax layer of temperature `c` (eqs. 78 and 83).
+    Softmax {
+        /// The constant c of eq. 83.
+        temperature: f32,
+    },
+    /// Any other activation: its outputs are not known to lie in (0, 1).
+    Other,
 }
 
 /// Applies `f(z, a)` element-wise to produce `grad ⊙ σ'(z)`.
@@ -75,8 +99,8 @@ impl Activation for Sigmoid {
     fn backward(&self, z: &[f32], a: &[f32], _rows: usize, grad: &mut [f32]) {
         scale_by_derivative(z, a, grad, |_, a| a * (1.0 - a));
     }
-    fn is_sigmoid(&self) -> bool {
-        true
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Sigmoid
     }
 }
 
@@ -177,8 +201,10 @@ impl Activation for Softmax {
             }
         }
     }
-    fn softmax_temperature(&self) -> Option<f32> {
-        Some(self.temperature)
+    fn kind(&self) -> ActivationKind {
+        ActivationKind::Softmax {
+            temperature: self.temperature,
+        }
     }
 }
 

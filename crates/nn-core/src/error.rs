@@ -242,15 +242,192 @@ fn count_text(count: Option<usize>) -> String {
     count.map_or_else(|| format!("more than {}", usize::MAX), |c| c.to_string())
 }
 
+/// A cost paired with an output activation it is not defined for.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the {cost} needs {needs} output layer, not {output}; pair it with {needs} output or choose \
+     another cost"
+)]
+pub struct PairingError {
+    /// The cost's name, e.g. `"LogLikelihoodCost"`.
+    pub cost: &'static str,
+    /// The output activation's spec, e.g. `"sigmoid"`.
+    pub output: String,
+    /// What the cost needs, e.g. `"a softmax"`.
+    pub needs: &'static str,
+}
+
+/// A hyper-parameter outside its meaningful range, or a combination that cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HyperParameterError {
+    /// A learning rate η that is not a positive number.
+    #[error("eta = {eta} must be a positive number (try 0.5 for cross-entropy)")]
+    Eta {
+        /// The value given.
+        eta: f32,
+    },
+    /// A mini-batch size of 0.
+    #[error("mini-batch size must be at least 1 (the book uses 10)")]
+    BatchSize,
+    /// Zero epochs.
+    #[error("epochs must be at least 1")]
+    Epochs,
+    /// A patience of 0 epochs.
+    #[error("{what} needs a patience of at least 1 epoch")]
+    Patience {
+        /// `"early stopping"` or `"the learning-rate schedule"`.
+        what: &'static str,
+    },
+    /// A schedule's factor or stopping fraction outside (0, 1).
+    #[error("{what} {value} must lie in (0, 1){hint}")]
+    Fraction {
+        /// Which, e.g. `"the schedule's factor"`.
+        what: &'static str,
+        /// The value given.
+        value: f32,
+        /// An example of a good value, e.g. `", e.g. 0.97"`, or nothing.
+        hint: &'static str,
+    },
+    /// A weight-averaging β outside (0, 1).
+    #[error(
+        "the weight-averaging factor {beta} must lie in (0, 1), e.g. 0.9 (an average over about \
+         10 epochs)"
+    )]
+    WeightAveraging {
+        /// The value given.
+        beta: f32,
+    },
+    /// A momentum coefficient μ outside [0, 1).
+    #[error("momentum coefficient mu = {mu} must be in [0, 1) (0.9 is usual)")]
+    Momentum {
+        /// The value given.
+        mu: f32,
+    },
+    /// Adam's β₁ or β₂ outside [0, 1).
+    #[error("Adam's {which} = {value} must be in [0, 1) (0.9 and 0.999 are usual)")]
+    AdamBeta {
+        /// `"beta1"` or `"beta2"`.
+        which: &'static str,
+        /// The value given.
+        value: f32,
+    },
+    /// Adam's ε not a positive finite number.
+    #[error("Adam's epsilon = {epsilon} must be finite and positive (1e-8 is usual)")]
+    AdamEpsilon {
+        /// The value given.
+        epsilon: f32,
+    },
+    /// A Newton damping λ that is negative or not finite.
+    #[error("Newton damping {damping} must be finite and non-negative")]
+    NewtonDamping {
+        /// The value given.
+        damping: f64,
+    },
+    /// Evaluation monitoring, early stopping or the plateau schedule without evaluation data.
+    #[error(
+        "evaluation monitoring, early stopping and the halve-on-plateau schedule need \
+         evaluation data"
+    )]
+    NeedsEvaluationData,
+}
+
+/// An optimizer that cannot handle a network or a step.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptimizerError {
+    /// More parameters than any network may have ([`crate::MAX_PARAMETERS`]).
+    #[error("{count} parameters are more than the limit of {limit}")]
+    TooManyParameters {
+        /// Parameters asked for.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A network too large for the Hessian technique ([`crate::Newton::MAX_PARAMETERS`]).
+    #[error(
+        "the Hessian technique needs a {count} x {count} matrix per step; it is limited to \
+         networks of at most {limit} parameters: use --optimizer momentum for this one"
+    )]
+    HessianTooLarge {
+        /// The network's parameters.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The Hessian technique asked for a step without the cost's curvature.
+    #[error("the Hessian technique needs the cost's curvature")]
+    MissingCurvature,
+    /// No damping made the Hessian positive definite.
+    #[error("the Hessian could not be made positive definite")]
+    NotPositiveDefinite,
+}
+
+/// A checkpoint that does not belong to the run resuming from it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResumeError {
+    /// More finished epochs than the run asks for.
+    #[error("the checkpoint has {saved} epochs, more than the {asked} asked for")]
+    TooManyEpochs {
+        /// Epochs in the checkpoint.
+        saved: usize,
+        /// Epochs of the run.
+        asked: usize,
+    },
+    /// Best or averaged weights of another network.
+    #[error("the checkpoint's {what} weights do not fit this network")]
+    Weights {
+        /// `"best"` or `"averaged"`.
+        what: &'static str,
+    },
+    /// Optimizer state vectors of another network.
+    #[error("the checkpoint's {optimizer} state does not fit this network")]
+    OptimizerStateSize {
+        /// The optimizer, e.g. `"momentum"`.
+        optimizer: &'static str,
+    },
+    /// The state of another optimizer.
+    #[error("the checkpoint's optimizer state is not that of {optimizer}")]
+    OtherOptimizer {
+        /// The optimizer resuming, e.g. `"adam"`.
+        optimizer: &'static str,
+    },
+    /// Adam's step count stored as something other than a whole number up to 2²⁴.
+    #[error("the optimizer state has a step count of {value:?}, not a count")]
+    StepCount {
+        /// The stored vector.
+        value: Vec<f32>,
+    },
+    /// A number of state vectors no optimizer keeps.
+    #[error("the optimizer state has {count} vectors, a number no optimizer keeps")]
+    VectorCount {
+        /// The vectors stored.
+        count: usize,
+    },
+}
+
 /// Training could not start or could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// A hyper-parameter outside its meaningful range.
     #[error("invalid hyper-parameter: {0}")]
-    InvalidHyperParameter(String),
+    InvalidHyperParameter(#[from] HyperParameterError),
     /// Data whose shape does not fit the network.
-    #[error("{0}")]
-    ShapeMismatch(String),
+    #[error(
+        "the {what} has inputs of size {inputs} and {classes} classes, but the network's layers \
+         are {sizes:?}; make the first layer {inputs} and the last {classes}"
+    )]
+    ShapeMismatch {
+        /// Which data, e.g. "training data".
+        what: String,
+        /// The data's input length.
+        inputs: usize,
+        /// The data's output length (classes).
+        classes: usize,
+        /// The network's layer sizes.
+        sizes: Vec<usize>,
+    },
+    /// A training set without examples.
+    #[error("the training data is empty")]
+    EmptyTrainingData,
     /// The cost or the parameters became NaN or infinite.
     #[error(
         "training diverged in epoch {epoch}: the {what} became NaN or infinite; try a smaller learning rate than eta = {eta}, or weaker regularization (a smaller lambda) if it is large"
@@ -263,13 +440,24 @@ pub enum TrainError {
         /// The learning rate in force.
         eta: f32,
     },
-    /// An optimizer that cannot handle this network.
-    #[error("{0}")]
-    Optimizer(String),
+    /// An optimizer that cannot handle this network or this step.
+    #[error(transparent)]
+    Optimizer(#[from] OptimizerError),
     /// A checkpoint that does not belong to this run.
     #[error("cannot resume: {0}")]
-    Resume(String),
+    Resume(#[from] ResumeError),
     /// A network error.
     #[error(transparent)]
     Network(#[from] NetworkError),
+    /// A cost paired with an output activation it is not defined for.
+    #[error(transparent)]
+    Pairing(#[from] PairingError),
+    /// An epoch transform given training data it does not work on.
+    #[error("the {transform} transform needs {needs} as the training data")]
+    TransformInput {
+        /// The transform, as it describes itself.
+        transform: String,
+        /// What it works on, e.g. "images (nn_data::ImageSet)".
+        needs: &'static str,
+    },
 }

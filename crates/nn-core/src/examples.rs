@@ -6,6 +6,17 @@
 //! form and be turned into `f32` one mini-batch at a time.
 
 /// A set of labelled examples, read one mini-batch column at a time.
+///
+/// ```
+/// use nn_core::{DenseExamples, Examples};
+///
+/// let set = DenseExamples::classification(vec![vec![0.5, 1.0], vec![0.0, 0.2]], vec![1, 0], 3);
+/// let (mut x, mut y) = (vec![0.0; set.input_len()], vec![0.0; set.output_len()]);
+/// set.write_input(0, &mut x);
+/// set.write_target(0, &mut y);
+/// assert_eq!((x, y), (vec![0.5, 1.0], vec![0.0, 1.0, 0.0]));
+/// assert_eq!(set.class(1), Some(0));
+/// ```
 pub trait Examples: Send + Sync {
     /// Number of examples.
     fn len(&self) -> usize;
@@ -36,6 +47,13 @@ pub trait Examples: Send + Sync {
     /// mini-batch while it computes the current one, so sets in main memory can start fetching
     /// the randomly placed examples into the cache.
     fn prefetch(&self, _index: usize) {}
+
+    /// The set as [`std::any::Any`], for an [`crate::EpochTransform`] that works on a concrete
+    /// type (nn-regularize's data expansion distorts `nn_data::ImageSet`s); `None` for sets
+    /// that do not offer it.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// Examples held as `f32` columns: small problems, tests and the chapter's toy networks.

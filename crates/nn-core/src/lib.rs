@@ -9,12 +9,44 @@
 //! [`MAX_PARAMETERS`] weights and biases, a mini-batch's buffers take at most
 //! [`MAX_WORKSPACE_BYTES`], a model file at most [`model::MAX_MODEL_FILE_BYTES`]. Inputs may be
 //! standardized by statistics the network carries ([`Standardization`]).
+//!
+//! # Example
+//!
+//! A network that learns which of two inputs is larger, trained by mini-batch SGD with the
+//! cross-entropy cost of nn-costs:
+//!
+//! ```
+//! use nn_core::{DenseExamples, Initializer, Monitor, Network, Sgd, Silent, TrainConfig, Trainer};
+//! use nn_costs::CrossEntropyCost;
+//!
+//! let points: Vec<Vec<f32>> = (0..200)
+//!     .map(|i| vec![(i % 17) as f32 / 17.0, (i % 13) as f32 / 13.0])
+//!     .collect();
+//! let classes = points.iter().map(|p| usize::from(p[1] > p[0])).collect();
+//! let data = DenseExamples::classification(points, classes, 2);
+//!
+//! let network = Network::sigmoid(&[2, 8, 2], Initializer::Default, 1)?;
+//! let config = TrainConfig {
+//!     epochs: 30,
+//!     batch_size: 10,
+//!     eta: 3.0,
+//!     monitor: Monitor { training_accuracy: true, ..Monitor::default() },
+//!     ..TrainConfig::default()
+//! };
+//! let trainer = Trainer::new(network, &CrossEntropyCost, Box::new(Sgd), Vec::new(), config)?;
+//! let (network, history) = trainer.train(&data, None, &mut Silent)?;
+//! let accuracy = history.epochs.last().and_then(|e| e.training_accuracy).unwrap();
+//! assert!(accuracy > 0.9, "{accuracy}");
+//! assert_eq!(network.sizes(), [2, 8, 2]);
+//! # Ok::<(), nn_core::TrainError>(())
+//! ```
 
 pub mod activation;
 pub mod atomic;
 pub mod cost;
 pub mod error;
 pub mod examples;
+pub mod gradient_check;
 mod linalg;
 pub mod model;
 pub mod network;
@@ -24,20 +56,26 @@ pub mod standardize;
 pub mod trainer;
 pub mod transform;
 
-pub use activation::{Activation, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec};
+pub use activation::{
+    Activation, ActivationKind, Identity, Relu, Sigmoid, Softmax, Tanh, activation_from_spec,
+};
 pub use cost::Cost;
-pub use error::{ModelError, NetworkError, TrainError};
+pub use error::{
+    HyperParameterError, ModelError, NetworkError, OptimizerError, PairingError, ResumeError,
+    TrainError,
+};
 pub use examples::{DenseExamples, Examples};
-pub use model::{Model, load_model, model_from_json, model_to_json, save_model, write_atomically};
+pub use gradient_check::{ParameterCheck, check_gradient};
+pub use model::{Model, load_model, model_from_json, model_to_json, save_model};
 pub use network::{
     Evaluation, Initializer, LayerShape, MAX_LAYERS, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network,
     Workspace, argmax, predicted_class,
 };
-pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, Sgd};
-pub use regularizer::Regularizer;
+pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, OptimizerState, Sgd};
+pub use regularizer::{Regularizer, regularized_cost};
 pub use standardize::{PIXEL_STD_FLOOR, Standardization, StandardizationKind};
 pub use trainer::{
-    EpochRecord, History, Monitor, Observer, Schedule, Silent, StopReason, TrainConfig, Trainer,
-    TrainingState, cost_and_gradient, epoch_seed,
+    CheckedTrainConfig, EpochRecord, History, Monitor, Observer, ParamGuard, Schedule, Silent,
+    StopReason, TrainConfig, Trainer, TrainingState, cost_and_gradient, epoch_seed,
 };
 pub use transform::EpochTransform;

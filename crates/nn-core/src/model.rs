@@ -85,17 +85,14 @@ pub fn model_to_json(network: &Network, cost: &str) -> String {
     serde_json::to_string(&file).expect("a model always serializes")
 }
 
-/// Writes `contents` to `path` atomically (see [`crate::atomic::write_with`]).
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), NetworkError> {
-    crate::atomic::write_bytes(path, contents).map_err(|source| NetworkError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Saves a model atomically as network2-compatible JSON.
+/// Saves a model atomically ([`crate::atomic::write_bytes`]) as network2-compatible JSON.
 pub fn save_model(network: &Network, cost: &str, path: &Path) -> Result<(), NetworkError> {
-    write_atomically(path, model_to_json(network, cost).as_bytes())
+    crate::atomic::write_bytes(path, model_to_json(network, cost).as_bytes()).map_err(|source| {
+        NetworkError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// Loads a model saved by [`save_model`] or by network2.py, validating every shape and number.

@@ -79,6 +79,19 @@ pub struct LayerShape {
 }
 
 /// A feedforward network of any layer sizes.
+///
+/// ```
+/// use nn_core::{DenseExamples, Initializer, Network};
+/// use nn_costs::QuadraticCost;
+///
+/// // The book's main network: 784 inputs, 30 hidden sigmoid neurons, 10 sigmoid outputs.
+/// let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 1)?;
+/// assert_eq!(network.params().len(), 784 * 30 + 30 + 30 * 10 + 10);
+/// let data = DenseExamples::classification(vec![vec![0.0; 784]; 2], vec![3, 7], 10);
+/// let evaluation = network.evaluate(&data, &QuadraticCost);
+/// assert_eq!(evaluation.count, 2);
+/// # Ok::<(), nn_core::NetworkError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Network {
     sizes: Vec<usize>,
@@ -160,8 +173,8 @@ impl Network {
         })
     }
 
-    /// Checks layer sizes before anything is allocated for them: at least two, none zero, at
-    /// most [`MAX_LAYERS`] weighted layers, at most [`MAX_PARAMETERS`] weights and biases, and
+    /// Checks layer sizes before anything is allocated for them (every constructor and model
+    /// loading check them here): at least two, none zero, at most [`MAX_LAYERS`] weighted layers, at most [`MAX_PARAMETERS`] weights and biases, and
     /// buffers for one example within [`MAX_WORKSPACE_BYTES`].
     ///
     /// ```
@@ -310,14 +323,12 @@ impl Network {
     /// Checks that a data set's input and output sizes fit this network.
     pub fn check_shape(&self, data: &dyn Examples, what: &str) -> Result<(), TrainError> {
         if data.input_len() != self.input_size() || data.output_len() != self.output_size() {
-            return Err(TrainError::ShapeMismatch(format!(
-                "the {what} has inputs of size {} and {} classes, but the network's layers are {:?}; make the first layer {} and the last {}",
-                data.input_len(),
-                data.output_len(),
-                self.sizes,
-                data.input_len(),
-                data.output_len()
-            )));
+            return Err(TrainError::ShapeMismatch {
+                what: what.to_string(),
+                inputs: data.input_len(),
+                classes: data.output_len(),
+                sizes: self.sizes.clone(),
+            });
         }
         Ok(())
     }
@@ -675,18 +686,14 @@ impl Workspace {
     /// Copies the examples `indices` into the input and target columns, standardizing the
     /// inputs when the network carries a [`Standardization`].
     pub fn load_indices(&mut self, data: &dyn Examples, indices: &[usize]) {
-        debug_assert!(indices.len() <= self.capacity);
-        let (n_in, n_out) = (data.input_len(), data.output_len());
-        for (column, &i) in indices.iter().enumerate() {
-            data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
-            data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
-        }
-        self.standardize(n_in, indices.len());
+        self.load(data, indices.iter().copied());
     }
 
-    fn load(&mut self, data: &dyn Examples, range: Range<usize>) {
-        let (n_in, n_out, m) = (data.input_len(), data.output_len(), range.len());
-        for (column, i) in range.enumerate() {
+    /// Loads the examples `indices` yields, in order, as columns 0, 1, … of the batch.
+    fn load(&mut self, data: &dyn Examples, indices: impl ExactSizeIterator<Item = usize>) {
+        let (n_in, n_out, m) = (data.input_len(), data.output_len(), indices.len());
+        debug_assert!(m <= self.capacity);
+        for (column, i) in indices.enumerate() {
             data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
             data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
         }

@@ -9,6 +9,7 @@ use std::fmt::Debug;
 use nalgebra::{DMatrix, DVector};
 
 use crate::TrainError;
+use crate::error::{HyperParameterError, OptimizerError, ResumeError};
 
 /// Gives the gradient of the current mini-batch's cost at any point: the Hessian technique
 /// needs it to measure curvature.
@@ -18,6 +19,20 @@ pub trait Curvature {
 }
 
 /// An update rule.
+///
+/// ```
+/// use nn_core::{Momentum, Optimizer, OptimizerState};
+///
+/// // v' = μv − η∇C, w' = w + v' (eqs. 107-108), twice with the same gradient.
+/// let mut momentum = Momentum::new(0.5)?;
+/// momentum.prepare(1)?;
+/// let mut w = [1.0f32];
+/// momentum.step(&mut w, &[1.0], 0.1)?;
+/// momentum.step(&mut w, &[1.0], 0.1)?;
+/// assert!((w[0] - (1.0 - 0.1 - 0.15)).abs() < 1e-6);
+/// assert_eq!(momentum.state(), OptimizerState::Momentum { velocity: vec![-0.15] });
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 pub trait Optimizer: Send + Debug {
     /// A short description for logs, e.g. `"momentum(mu=0.9)"`.
     fn describe(&self) -> String;
@@ -25,44 +40,128 @@ pub trait Optimizer: Send + Debug {
     /// Sizes the optimizer's state for `parameter_count` parameters, or refuses the network.
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError>;
 
-    /// True for optimizers that need [`Curvature`] in [`Optimizer::step`].
+    /// Moves `params` one step, given the gradient at `params` and the learning rate `eta`.
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError>;
+
+    /// True for optimizers that measure the cost's curvature: the trainer then calls
+    /// [`Optimizer::curvature_step`] instead of [`Optimizer::step`].
     fn needs_curvature(&self) -> bool {
         false
     }
 
-    /// Moves `params` one step, given the gradient at `params` and the learning rate `eta`;
-    /// `curvature` is given when [`Optimizer::needs_curvature`] says so.
-    fn step(
+    /// A step that may probe the gradient elsewhere through `curvature` (the Hessian technique);
+    /// by default the plain [`Optimizer::step`].
+    fn curvature_step(
         &mut self,
         params: &mut [f32],
         gradient: &[f32],
         eta: f32,
-        curvature: Option<&mut dyn Curvature>,
-    ) -> Result<(), TrainError>;
+        _curvature: &mut dyn Curvature,
+    ) -> Result<(), TrainError> {
+        self.step(params, gradient, eta)
+    }
 
-    /// The optimizer's state (velocities, moments), for checkpoints.
-    fn state(&self) -> Vec<Vec<f32>>;
+    /// The optimizer's state (velocities, moments, step count), for checkpoints.
+    fn state(&self) -> OptimizerState;
 
-    /// Restores a state returned by [`Optimizer::state`].
-    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError>;
+    /// Restores a state returned by [`Optimizer::state`], refusing one of another optimizer or
+    /// another network.
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError>;
+}
+
+/// What an optimizer carries from one step to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptimizerState {
+    /// Nothing: plain SGD and the Hessian technique.
+    Stateless,
+    /// The velocity v of momentum or Nesterov momentum.
+    Momentum {
+        /// One velocity per parameter.
+        velocity: Vec<f32>,
+    },
+    /// Adam's step count and moment estimates.
+    Adam {
+        /// Steps taken so far.
+        steps: u64,
+        /// The first-moment estimate m.
+        first: Vec<f32>,
+        /// The second-moment estimate v.
+        second: Vec<f32>,
+    },
+}
+
+/// The largest step count [`OptimizerState::to_vectors`] stores exactly as an `f32` (2²⁴).
+const MAX_EXACT_STEPS: u64 = 1 << 24;
+
+impl OptimizerState {
+    /// The state as `f32` vectors, the form checkpoint files store bit for bit: none for
+    /// [`OptimizerState::Stateless`], `[velocity]` for momentum, `[[steps], first, second]`
+    /// for Adam.
+    pub fn to_vectors(&self) -> Vec<Vec<f32>> {
+        match self {
+            Self::Stateless => Vec::new(),
+            Self::Momentum { velocity } => vec![velocity.clone()],
+            Self::Adam {
+                steps,
+                first,
+                second,
+            } => vec![vec![*steps as f32], first.clone(), second.clone()],
+        }
+    }
+
+    /// Reads the form [`OptimizerState::to_vectors`] writes; whether it fits the optimizer and
+    /// the network is [`Optimizer::restore`]'s to check.
+    pub fn from_vectors(vectors: Vec<Vec<f32>>) -> Result<Self, TrainError> {
+        let count = vectors.len();
+        let mut vectors = vectors.into_iter();
+        match (
+            vectors.next(),
+            vectors.next(),
+            vectors.next(),
+            vectors.next(),
+        ) {
+            (None, ..) => Ok(Self::Stateless),
+            (Some(velocity), None, ..) => Ok(Self::Momentum { velocity }),
+            (Some(steps), Some(first), Some(second), None) => {
+                let count = match steps[..] {
+                    [count]
+                        if count >= 0.0
+                            && count.fract() == 0.0
+                            && count <= MAX_EXACT_STEPS as f32 =>
+                    {
+                        count as u64
+                    }
+                    _ => return Err(ResumeError::StepCount { value: steps }.into()),
+                };
+                Ok(Self::Adam {
+                    steps: count,
+                    first,
+                    second,
+                })
+            }
+            _ => Err(ResumeError::VectorCount { count }.into()),
+        }
+    }
 }
 
 /// A zero vector of optimizer state for `parameter_count` parameters, refused beyond
 /// [`crate::MAX_PARAMETERS`] (no network has more) before anything is allocated.
 fn state_vector(parameter_count: usize) -> Result<Vec<f32>, TrainError> {
     if parameter_count > crate::MAX_PARAMETERS {
-        return Err(TrainError::Optimizer(format!(
-            "{parameter_count} parameters are more than the limit of {}",
-            crate::MAX_PARAMETERS
-        )));
+        return Err(OptimizerError::TooManyParameters {
+            count: parameter_count,
+            limit: crate::MAX_PARAMETERS,
+        }
+        .into());
     }
     Ok(vec![0.0; parameter_count])
 }
 
+/// Restores state vectors into `target`, refusing vectors of other lengths.
 fn restore_vectors(
     target: &mut [&mut Vec<f32>],
     state: Vec<Vec<f32>>,
-    name: &str,
+    name: &'static str,
 ) -> Result<(), TrainError> {
     if state.len() != target.len()
         || state
@@ -70,14 +169,17 @@ fn restore_vectors(
             .zip(target.iter())
             .any(|(s, t)| s.len() != t.len())
     {
-        return Err(TrainError::Resume(format!(
-            "the checkpoint's {name} state does not fit this network"
-        )));
+        return Err(ResumeError::OptimizerStateSize { optimizer: name }.into());
     }
     for (t, s) in target.iter_mut().zip(state) {
         **t = s;
     }
     Ok(())
+}
+
+/// The error for a checkpoint holding another optimizer's state.
+fn other_optimizer(name: &'static str) -> TrainError {
+    ResumeError::OtherOptimizer { optimizer: name }.into()
 }
 
 /// Plain stochastic gradient descent: w → w − η ∂C/∂w, b → b − η ∂C/∂b (eqs. 20-21, and with
@@ -92,24 +194,21 @@ impl Optimizer for Sgd {
     fn prepare(&mut self, _parameter_count: usize) -> Result<(), TrainError> {
         Ok(())
     }
-    fn step(
-        &mut self,
-        params: &mut [f32],
-        gradient: &[f32],
-        eta: f32,
-        _: Option<&mut dyn Curvature>,
-    ) -> Result<(), TrainError> {
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
         params
             .iter_mut()
             .zip(gradient)
             .for_each(|(p, g)| *p -= eta * g);
         Ok(())
     }
-    fn state(&self) -> Vec<Vec<f32>> {
-        Vec::new()
+    fn state(&self) -> OptimizerState {
+        OptimizerState::Stateless
     }
-    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
-        restore_vectors(&mut [], state, "sgd")
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError> {
+        match state {
+            OptimizerState::Stateless => Ok(()),
+            _ => Err(other_optimizer("sgd")),
+        }
     }
 }
 
@@ -139,9 +238,7 @@ impl Momentum {
 
     fn build(mu: f32, nesterov: bool) -> Result<Self, TrainError> {
         if !(0.0..1.0).contains(&mu) {
-            return Err(TrainError::InvalidHyperParameter(format!(
-                "momentum coefficient mu = {mu} must be in [0, 1) (0.9 is usual)"
-            )));
+            return Err(HyperParameterError::Momentum { mu }.into());
         }
         Ok(Self {
             mu,
@@ -164,13 +261,7 @@ impl Optimizer for Momentum {
         self.velocity = state_vector(parameter_count)?;
         Ok(())
     }
-    fn step(
-        &mut self,
-        params: &mut [f32],
-        gradient: &[f32],
-        eta: f32,
-        _: Option<&mut dyn Curvature>,
-    ) -> Result<(), TrainError> {
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
         let mu = self.mu;
         for ((p, v), g) in params.iter_mut().zip(&mut self.velocity).zip(gradient) {
             let previous = *v;
@@ -183,11 +274,18 @@ impl Optimizer for Momentum {
         }
         Ok(())
     }
-    fn state(&self) -> Vec<Vec<f32>> {
-        vec![self.velocity.clone()]
+    fn state(&self) -> OptimizerState {
+        OptimizerState::Momentum {
+            velocity: self.velocity.clone(),
+        }
     }
-    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
-        restore_vectors(&mut [&mut self.velocity], state, "momentum")
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError> {
+        match state {
+            OptimizerState::Momentum { velocity } => {
+                restore_vectors(&mut [&mut self.velocity], vec![velocity], "momentum")
+            }
+            _ => Err(other_optimizer("momentum")),
+        }
     }
 }
 
@@ -199,18 +297,42 @@ pub struct Adam {
     beta1: f32,
     beta2: f32,
     epsilon: f32,
-    steps: f32,
+    steps: u64,
     first: Vec<f32>,
     second: Vec<f32>,
 }
 
+impl Adam {
+    /// Adam with decay rates β₁, β₂ in [0, 1) for the first and second moments and ε > 0
+    /// added to the denominator (Kingma and Ba: 0.9, 0.999 and 1e-8, as [`Adam::default`]).
+    pub fn new(beta1: f32, beta2: f32, epsilon: f32) -> Result<Self, TrainError> {
+        for (which, value) in [("beta1", beta1), ("beta2", beta2)] {
+            if !(0.0..1.0).contains(&value) {
+                return Err(HyperParameterError::AdamBeta { which, value }.into());
+            }
+        }
+        if !(epsilon.is_finite() && epsilon > 0.0) {
+            return Err(HyperParameterError::AdamEpsilon { epsilon }.into());
+        }
+        Ok(Self {
+            beta1,
+            beta2,
+            epsilon,
+            steps: 0,
+            first: Vec::new(),
+            second: Vec::new(),
+        })
+    }
+}
+
 impl Default for Adam {
+    /// Kingma and Ba's values: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
     fn default() -> Self {
         Self {
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
-            steps: 0.0,
+            steps: 0,
             first: Vec::new(),
             second: Vec::new(),
         }
@@ -222,21 +344,17 @@ impl Optimizer for Adam {
         format!("adam(beta1={}, beta2={})", self.beta1, self.beta2)
     }
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
-        self.steps = 0.0;
+        self.steps = 0;
         self.first = state_vector(parameter_count)?;
         self.second = state_vector(parameter_count)?;
         Ok(())
     }
-    fn step(
-        &mut self,
-        params: &mut [f32],
-        gradient: &[f32],
-        eta: f32,
-        _: Option<&mut dyn Curvature>,
-    ) -> Result<(), TrainError> {
-        self.steps += 1.0;
-        let correction1 = 1.0 - self.beta1.powf(self.steps);
-        let correction2 = 1.0 - self.beta2.powf(self.steps);
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
+        self.steps += 1;
+        // β^t through f32 powf, as the step count has always been raised.
+        let t = self.steps as f32;
+        let correction1 = 1.0 - self.beta1.powf(t);
+        let correction2 = 1.0 - self.beta2.powf(t);
         for (((p, m), v), g) in params
             .iter_mut()
             .zip(&mut self.first)
@@ -249,18 +367,30 @@ impl Optimizer for Adam {
         }
         Ok(())
     }
-    fn state(&self) -> Vec<Vec<f32>> {
-        vec![vec![self.steps], self.first.clone(), self.second.clone()]
+    fn state(&self) -> OptimizerState {
+        OptimizerState::Adam {
+            steps: self.steps,
+            first: self.first.clone(),
+            second: self.second.clone(),
+        }
     }
-    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
-        let mut steps = vec![0.0];
-        restore_vectors(
-            &mut [&mut steps, &mut self.first, &mut self.second],
-            state,
-            "adam",
-        )?;
-        self.steps = steps[0];
-        Ok(())
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError> {
+        match state {
+            OptimizerState::Adam {
+                steps,
+                first,
+                second,
+            } => {
+                restore_vectors(
+                    &mut [&mut self.first, &mut self.second],
+                    vec![first, second],
+                    "adam",
+                )?;
+                self.steps = steps;
+                Ok(())
+            }
+            _ => Err(other_optimizer("adam")),
+        }
     }
 }
 
@@ -281,9 +411,7 @@ impl Newton {
     /// A damped Newton optimizer with damping λ ≥ 0 (1e-3 is a good start).
     pub fn new(damping: f64) -> Result<Self, TrainError> {
         if !(damping.is_finite() && damping >= 0.0) {
-            return Err(TrainError::InvalidHyperParameter(format!(
-                "Newton damping {damping} must be finite and non-negative"
-            )));
+            return Err(HyperParameterError::NewtonDamping { damping }.into());
         }
         Ok(Self { damping })
     }
@@ -314,26 +442,28 @@ impl Optimizer for Newton {
     }
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
         if parameter_count > Self::MAX_PARAMETERS {
-            return Err(TrainError::Optimizer(format!(
-                "the Hessian technique needs a {parameter_count} x {parameter_count} matrix per step; it is limited to networks of at most {} parameters: use --optimizer momentum for this one",
-                Self::MAX_PARAMETERS
-            )));
+            return Err(OptimizerError::HessianTooLarge {
+                count: parameter_count,
+                limit: Self::MAX_PARAMETERS,
+            }
+            .into());
         }
         Ok(())
     }
     fn needs_curvature(&self) -> bool {
         true
     }
-    fn step(
+    /// Without the cost's curvature there is no Hessian: refused.
+    fn step(&mut self, _: &mut [f32], _: &[f32], _: f32) -> Result<(), TrainError> {
+        Err(OptimizerError::MissingCurvature.into())
+    }
+    fn curvature_step(
         &mut self,
         params: &mut [f32],
         gradient: &[f32],
         eta: f32,
-        curvature: Option<&mut dyn Curvature>,
+        curvature: &mut dyn Curvature,
     ) -> Result<(), TrainError> {
-        let curvature = curvature.ok_or_else(|| {
-            TrainError::Optimizer("the Hessian technique needs the cost's curvature".into())
-        })?;
         let hessian = self.hessian(params, curvature);
         let g = DVector::from_iterator(gradient.len(), gradient.iter().map(|&g| g as f64));
         let mut damping = self.damping.max(1e-9);
@@ -344,9 +474,7 @@ impl Optimizer for Newton {
             }
             damping *= 10.0;
             if !damping.is_finite() {
-                return Err(TrainError::Optimizer(
-                    "the Hessian could not be made positive definite".into(),
-                ));
+                return Err(OptimizerError::NotPositiveDefinite.into());
             }
         };
         params
@@ -355,11 +483,14 @@ impl Optimizer for Newton {
             .for_each(|(p, s)| *p -= eta * *s as f32);
         Ok(())
     }
-    fn state(&self) -> Vec<Vec<f32>> {
-        Vec::new()
+    fn state(&self) -> OptimizerState {
+        OptimizerState::Stateless
     }
-    fn restore(&mut self, state: Vec<Vec<f32>>) -> Result<(), TrainError> {
-        restore_vectors(&mut [], state, "newton")
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError> {
+        match state {
+            OptimizerState::Stateless => Ok(()),
+            _ => Err(other_optimizer("newton")),
+        }
     }
 }
 
@@ -373,7 +504,7 @@ mod tests {
         gradients
             .iter()
             .map(|g| {
-                optimizer.step(&mut params, g, eta, None).unwrap();
+                optimizer.step(&mut params, g, eta).unwrap();
                 params
             })
             .collect()
@@ -431,24 +562,55 @@ mod tests {
         restored.prepare(2).unwrap();
         restored.restore(state.clone()).unwrap();
         assert_eq!(restored.state(), state);
-        assert!(restored.restore(vec![vec![0.0; 3]]).is_err());
+        let wrong_length = OptimizerState::Momentum {
+            velocity: vec![0.0; 3],
+        };
+        assert!(restored.restore(wrong_length).is_err());
+        assert!(restored.restore(OptimizerState::Stateless).is_err());
         let mut adam = Adam::default();
         steps(&mut adam, &[[1.0, 2.0]], 0.1);
         let mut other = Adam::default();
         other.prepare(2).unwrap();
         other.restore(adam.state()).unwrap();
         assert_eq!(other.state(), adam.state());
+        assert!(matches!(
+            adam.state(),
+            OptimizerState::Adam { steps: 1, .. }
+        ));
+        // The vectors of a checkpoint file give back the same state, bit for bit.
+        let vectors = adam.state().to_vectors();
+        assert_eq!(OptimizerState::from_vectors(vectors).unwrap(), adam.state());
+        assert!(OptimizerState::from_vectors(vec![vec![1.5], vec![], vec![]]).is_err());
+        assert!(OptimizerState::from_vectors(vec![vec![]; 4]).is_err());
     }
 
     #[test]
     fn newton_needs_curvature() {
         let mut newton = Newton::new(1e-3).unwrap();
         newton.prepare(2).unwrap();
-        assert!(
-            newton
-                .step(&mut [0.0, 0.0], &[1.0, 1.0], 1.0, None)
-                .is_err()
-        );
+        assert!(newton.needs_curvature());
+        assert!(newton.step(&mut [0.0, 0.0], &[1.0, 1.0], 1.0).is_err());
         assert!(Newton::new(-1.0).is_err());
+    }
+
+    #[test]
+    fn adam_refuses_decay_rates_outside_zero_one_and_a_non_positive_epsilon() {
+        assert!(Adam::new(0.9, 0.999, 1e-8).is_ok());
+        for (beta1, beta2, epsilon) in [
+            (1.0, 0.999, 1e-8),
+            (-0.1, 0.999, 1e-8),
+            (0.9, 1.0, 1e-8),
+            (0.9, f32::NAN, 1e-8),
+            (0.9, 0.999, 0.0),
+            (0.9, 0.999, f32::INFINITY),
+        ] {
+            assert!(
+                matches!(
+                    Adam::new(beta1, beta2, epsilon),
+                    Err(TrainError::InvalidHyperParameter(_))
+                ),
+                "{beta1} {beta2} {epsilon}"
+            );
+        }
     }
 }

@@ -4,13 +4,41 @@ use std::fmt::Debug;
 
 use rand::rngs::StdRng;
 
-use crate::network::LayerShape;
+use crate::network::{Evaluation, LayerShape, Network};
 
 /// A regularization strategy.
 ///
 /// It may add a penalty to the cost (and so a term to each weight's gradient), alter the forward
 /// and backward passes during training by masking neurons, and constrain the weights after each
 /// update. Biases are never regularized.
+///
+/// ```
+/// use nn_core::Regularizer;
+///
+/// /// (λ/2n) Σ w², L2 regularization (eqs. 85-86), written outside nn-regularize.
+/// #[derive(Debug)]
+/// struct Decay(f32);
+///
+/// impl Regularizer for Decay {
+///     fn describe(&self) -> String {
+///         format!("decay({})", self.0)
+///     }
+///     fn penalty(&self, weights: &[&[f32]], n: usize) -> f64 {
+///         let sum: f64 = weights.iter().flat_map(|w| w.iter()).map(|&w| f64::from(w * w)).sum();
+///         f64::from(self.0) / (2.0 * n as f64) * sum
+///     }
+///     fn add_weight_gradient(&self, weights: &[f32], n: usize, gradient: &mut [f32]) {
+///         for (g, &w) in gradient.iter_mut().zip(weights) {
+///             *g += self.0 / n as f32 * w;
+///         }
+///     }
+/// }
+///
+/// assert_eq!(Decay(2.0).penalty(&[&[1.0, 2.0]], 10), 0.5);
+/// let mut gradient = [0.0; 2];
+/// Decay(2.0).add_weight_gradient(&[1.0, 2.0], 10, &mut gradient);
+/// assert_eq!(gradient, [0.2, 0.4]);
+/// ```
 pub trait Regularizer: Send + Sync + Debug {
     /// A short description for logs, e.g. `"L2(lambda=5)"`.
     fn describe(&self) -> String;
@@ -42,4 +70,22 @@ pub trait Regularizer: Send + Sync + Debug {
 
     /// Adjusts one layer's weights after each update (e.g. a max-norm constraint).
     fn constrain(&self, _shape: &LayerShape, _weights: &mut [f32]) {}
+}
+
+/// The regularized cost per example, C = C₀ + Σ penalties (eqs. 85 and 95): C₀ is the average
+/// cost of `evaluation`, and every regularizer's penalty is taken on `network`'s weights for `n`
+/// examples (the n of λ/n, the size of the set trained on). The trainer reports this cost.
+pub fn regularized_cost(
+    network: &Network,
+    regularizers: &[Box<dyn Regularizer>],
+    evaluation: &Evaluation,
+    n: usize,
+) -> f64 {
+    let weights: Vec<&[f32]> = network
+        .layers()
+        .iter()
+        .map(|l| &network.params()[l.weights.clone()])
+        .collect();
+    let penalty: f64 = regularizers.iter().map(|r| r.penalty(&weights, n)).sum();
+    evaluation.cost_sum / evaluation.count as f64 + penalty
 }

@@ -8,8 +8,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::network::Workspace;
-use crate::optimizer::Curvature;
+use crate::error::{HyperParameterError, ResumeError};
+use crate::network::{Evaluation, Workspace};
+use crate::optimizer::{Curvature, OptimizerState};
+use crate::regularizer::regularized_cost;
 use crate::{Cost, EpochTransform, Examples, Network, Optimizer, Regularizer, TrainError};
 
 /// Which figures to compute after each epoch, as network2.py's four `monitor_*` flags.
@@ -74,6 +76,21 @@ impl Schedule {
 }
 
 /// Hyper-parameters of a training run.
+///
+/// ```
+/// use nn_core::{Monitor, Schedule, TrainConfig};
+///
+/// // The chapter's run with early stopping and the halve-on-plateau schedule.
+/// let config = TrainConfig {
+///     epochs: 60,
+///     early_stopping: Some(10),
+///     schedule: Schedule::halving(5),
+///     monitor: Monitor::all(),
+///     ..TrainConfig::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// assert!(TrainConfig { eta: -1.0, ..config }.validate().is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Number of epochs (an upper bound when early stopping or the schedule ends the run).
@@ -119,59 +136,132 @@ impl Default for TrainConfig {
     }
 }
 
-impl TrainConfig {
+/// Unchecked parameters and their one check, as linfa's `ParamGuard`: a value that passes
+/// [`ParamGuard::check`] becomes its checked type, which consumers such as [`Trainer::new`]
+/// accept without checking again. The checked type implements the trait too (its check does
+/// nothing), so either can be given.
+pub trait ParamGuard {
+    /// The checked parameters.
+    type Checked;
+    /// Why the parameters were refused.
+    type Error;
+    /// Checks the parameters, saying which one is wrong and why.
+    fn check(self) -> Result<Self::Checked, Self::Error>;
+}
+
+/// Hyper-parameters that passed [`TrainConfig`]'s check; it reads as a [`TrainConfig`].
+///
+/// ```
+/// use nn_core::{ParamGuard, TrainConfig};
+///
+/// let checked = TrainConfig { eta: 0.1, ..TrainConfig::default() }.check()?;
+/// assert_eq!(checked.eta, 0.1);
+/// assert!(TrainConfig { batch_size: 0, ..TrainConfig::default() }.check().is_err());
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedTrainConfig(TrainConfig);
+
+impl std::ops::Deref for CheckedTrainConfig {
+    type Target = TrainConfig;
+    fn deref(&self) -> &TrainConfig {
+        &self.0
+    }
+}
+
+impl CheckedTrainConfig {
+    /// The hyper-parameters.
+    pub fn into_inner(self) -> TrainConfig {
+        self.0
+    }
+}
+
+impl ParamGuard for CheckedTrainConfig {
+    type Checked = Self;
+    type Error = TrainError;
+    fn check(self) -> Result<Self, TrainError> {
+        Ok(self)
+    }
+}
+
+impl ParamGuard for TrainConfig {
+    type Checked = CheckedTrainConfig;
+    type Error = TrainError;
+
     /// Rejects hyper-parameters that make no sense, saying which and why.
+    fn check(self) -> Result<CheckedTrainConfig, TrainError> {
+        self.validate()?;
+        Ok(CheckedTrainConfig(self))
+    }
+}
+
+/// A factor of a learning-rate schedule: it must lie in (0, 1).
+fn check_factor(
+    factor: f32,
+    what: &'static str,
+    hint: &'static str,
+) -> Result<(), HyperParameterError> {
+    if factor > 0.0 && factor < 1.0 {
+        Ok(())
+    } else {
+        Err(HyperParameterError::Fraction {
+            what,
+            value: factor,
+            hint,
+        })
+    }
+}
+
+impl Schedule {
+    /// Rejects a schedule whose patience, factor or stopping fraction makes no sense.
+    pub fn check(&self) -> Result<(), HyperParameterError> {
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::OnPlateau {
+                patience,
+                factor,
+                stop_fraction,
+            } => {
+                if patience == 0 {
+                    return Err(HyperParameterError::Patience {
+                        what: "the learning-rate schedule",
+                    });
+                }
+                check_factor(factor, "the schedule's factor", "")?;
+                check_factor(stop_fraction, "the schedule's stopping fraction", "")
+            }
+            Schedule::Exponential { factor } => {
+                check_factor(factor, "the exponential schedule's factor", ", e.g. 0.97")
+            }
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Rejects hyper-parameters that make no sense, saying which and why. [`ParamGuard::check`]
+    /// runs it and keeps the result as a [`CheckedTrainConfig`].
     pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |m: String| Err(TrainError::InvalidHyperParameter(m));
+        type E = HyperParameterError;
         if !(self.eta.is_finite() && self.eta > 0.0) {
-            return bad(format!(
-                "eta = {} must be a positive number (try 0.5 for cross-entropy)",
-                self.eta
-            ));
+            return Err(E::Eta { eta: self.eta }.into());
         }
         if self.batch_size == 0 {
-            return bad("mini-batch size must be at least 1 (the book uses 10)".into());
+            return Err(E::BatchSize.into());
         }
         if self.epochs == 0 {
-            return bad("epochs must be at least 1".into());
+            return Err(E::Epochs.into());
         }
         if self.early_stopping == Some(0) {
-            return bad("early stopping needs a patience of at least 1 epoch".into());
-        }
-        if let Schedule::OnPlateau {
-            patience,
-            factor,
-            stop_fraction,
-        } = self.schedule
-        {
-            if patience == 0 {
-                return bad(
-                    "the learning-rate schedule needs a patience of at least 1 epoch".into(),
-                );
+            return Err(E::Patience {
+                what: "early stopping",
             }
-            if !(factor > 0.0 && factor < 1.0) {
-                return bad(format!("the schedule's factor {factor} must lie in (0, 1)"));
-            }
-            if !(stop_fraction > 0.0 && stop_fraction < 1.0) {
-                return bad(format!(
-                    "the schedule's stopping fraction {stop_fraction} must lie in (0, 1)"
-                ));
-            }
+            .into());
         }
-        if let Schedule::Exponential { factor } = self.schedule
-            && !(factor > 0.0 && factor < 1.0)
-        {
-            return bad(format!(
-                "the exponential schedule's factor {factor} must lie in (0, 1), e.g. 0.97"
-            ));
-        }
+        self.schedule.check()?;
         if let Some(beta) = self.weight_averaging
             && !(beta > 0.0 && beta < 1.0)
         {
-            return bad(format!(
-                "the weight-averaging factor {beta} must lie in (0, 1), e.g. 0.9 (an average \
-                 over about 10 epochs)"
-            ));
+            return Err(E::WeightAveraging { beta }.into());
         }
         Ok(())
     }
@@ -257,7 +347,22 @@ impl TrainingState {
     }
 }
 
-/// Hears about training progress; the CLI draws progress bars and writes checkpoints with it.
+/// Hears about training progress; the CLI draws its progress bars with it.
+///
+/// ```
+/// use nn_core::{EpochRecord, Observer};
+///
+/// /// Prints one line per epoch.
+/// struct Log;
+///
+/// impl Observer for Log {
+///     fn epoch_done(&mut self, record: &EpochRecord) {
+///         if let Some(accuracy) = record.evaluation_accuracy {
+///             println!("epoch {}: {:.2}%", record.epoch, 100.0 * accuracy);
+///         }
+///     }
+/// }
+/// ```
 pub trait Observer {
     /// `done` of `total` mini-batches of `epoch` (from 1) are finished.
     fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) {}
@@ -301,7 +406,7 @@ pub struct Trainer<'c> {
     optimizer: Box<dyn Optimizer>,
     regularizers: Vec<Box<dyn Regularizer>>,
     transform: Option<Box<dyn EpochTransform>>,
-    config: TrainConfig,
+    config: CheckedTrainConfig,
     state: TrainingState,
     workspace: Workspace,
     gradient: Vec<f32>,
@@ -322,16 +427,21 @@ impl std::fmt::Debug for Trainer<'_> {
 }
 
 impl<'c> Trainer<'c> {
-    /// Prepares a run; fails on nonsensical hyper-parameters, a mini-batch whose buffers would
+    /// Prepares a run; fails on nonsensical hyper-parameters (checked here unless `config` is a
+    /// [`CheckedTrainConfig`] already), a cost that is not defined for the
+    /// network's output activation ([`Cost::check_output`]), a mini-batch whose buffers would
     /// exceed [`crate::MAX_WORKSPACE_BYTES`], or an optimizer that refuses the network.
     pub fn new(
         network: Network,
         cost: &'c dyn Cost,
         mut optimizer: Box<dyn Optimizer>,
         regularizers: Vec<Box<dyn Regularizer>>,
-        config: TrainConfig,
+        config: impl ParamGuard<Checked = CheckedTrainConfig, Error = TrainError>,
     ) -> Result<Self, TrainError> {
-        config.validate()?;
+        let config = config.check()?;
+        if let Some(output) = network.activations().last() {
+            cost.check_output(output.as_ref())?;
+        }
         let workspace = Workspace::new(&network, config.batch_size)?;
         optimizer.prepare(network.params().len())?;
         let gradient = vec![0.0; network.params().len()];
@@ -362,14 +472,14 @@ impl<'c> Trainer<'c> {
     pub fn resume(
         &mut self,
         state: TrainingState,
-        optimizer_state: Vec<Vec<f32>>,
+        optimizer_state: OptimizerState,
     ) -> Result<(), TrainError> {
         if state.history.len() > self.config.epochs {
-            return Err(TrainError::Resume(format!(
-                "the checkpoint has {} epochs, more than the {} asked for",
-                state.history.len(),
-                self.config.epochs
-            )));
+            return Err(ResumeError::TooManyEpochs {
+                saved: state.history.len(),
+                asked: self.config.epochs,
+            }
+            .into());
         }
         for (params, what) in [
             (&state.best_params, "best"),
@@ -379,9 +489,7 @@ impl<'c> Trainer<'c> {
                 .as_ref()
                 .is_some_and(|p| p.len() != self.network.params().len())
             {
-                return Err(TrainError::Resume(format!(
-                    "the checkpoint's {what} weights do not fit this network"
-                )));
+                return Err(ResumeError::Weights { what }.into());
             }
         }
         self.optimizer.restore(optimizer_state)?;
@@ -400,7 +508,7 @@ impl<'c> Trainer<'c> {
     }
 
     /// The optimizer's state, for checkpoints.
-    pub fn optimizer_state(&self) -> Vec<Vec<f32>> {
+    pub fn optimizer_state(&self) -> OptimizerState {
         self.optimizer.state()
     }
 
@@ -457,30 +565,46 @@ impl<'c> Trainer<'c> {
         if let Some(evaluation) = evaluation {
             self.network.check_shape(evaluation, "evaluation data")?;
         } else if self.config.needs_evaluation_accuracy() || self.config.monitor.evaluation_cost {
-            return Err(TrainError::InvalidHyperParameter(
-                "evaluation monitoring, early stopping and the halve-on-plateau schedule need \
-                 evaluation data"
-                    .into(),
-            ));
+            return Err(HyperParameterError::NeedsEvaluationData.into());
         }
         if training.is_empty() {
-            return Err(TrainError::ShapeMismatch(
-                "the training data is empty".into(),
-            ));
+            return Err(TrainError::EmptyTrainingData);
         }
         let epoch = self.state.history.len() + 1;
         let seed = epoch_seed(self.config.seed, epoch);
         let eta = self.state.eta;
         let started = Instant::now();
-        let mut transform = self.transform.take();
-        let data: &dyn Examples = match transform.as_mut() {
-            Some(t) => t.epoch_examples(epoch - 1, seed, training),
+        let Self {
+            network,
+            cost,
+            optimizer,
+            regularizers,
+            transform,
+            config,
+            workspace,
+            gradient,
+            order,
+            probe,
+            ..
+        } = self;
+        let data: &dyn Examples = match transform {
+            Some(t) => t.epoch_examples(epoch - 1, seed, training)?,
             None => training,
         };
         let trained_on = data.len();
-        let result = self.train_batches(data, epoch, seed, observer);
-        self.transform = transform;
-        result?;
+        Batches {
+            network,
+            cost: *cost,
+            optimizer: optimizer.as_mut(),
+            regularizers,
+            workspace,
+            gradient,
+            order,
+            probe,
+            batch_size: config.batch_size,
+            eta,
+        }
+        .run(data, epoch, seed, observer)?;
         let seconds = started.elapsed().as_secs_f64();
         if !self.network.is_finite() {
             return Err(TrainError::Diverged {
@@ -497,81 +621,6 @@ impl<'c> Trainer<'c> {
         self.state.history.push(record.clone());
         observer.epoch_done(&record);
         Ok(record)
-    }
-
-    fn train_batches(
-        &mut self,
-        data: &dyn Examples,
-        epoch: usize,
-        seed: u64,
-        observer: &mut dyn Observer,
-    ) -> Result<(), TrainError> {
-        self.network
-            .check_shape(data, "transformed training data")?;
-        let n = data.len();
-        let mut rng = StdRng::seed_from_u64(seed);
-        self.order.clear();
-        self.order.extend(0..n);
-        self.order.shuffle(&mut rng);
-        let batch_size = self.config.batch_size;
-        let total = n.div_ceil(batch_size);
-        let eta = self.state.eta;
-        let layer_count = self.network.sizes().len();
-        for (done, batch) in self.order.chunks(batch_size).enumerate() {
-            let m = batch.len();
-            self.workspace.load_indices(data, batch);
-            let next = (done + 1) * batch_size;
-            for &index in self
-                .order
-                .get(next..(next + batch_size).min(n))
-                .unwrap_or_default()
-            {
-                data.prefetch(index);
-            }
-            for layer in 0..layer_count - 1 {
-                let mask = &mut self.workspace.masks[layer][..self.network.sizes()[layer] * m];
-                mask.fill(1.0);
-                let mut active = false;
-                for regularizer in &self.regularizers {
-                    active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
-                }
-                self.workspace.mask_active[layer] = active;
-            }
-            self.network
-                .backprop(&mut self.workspace, m, self.cost, &mut self.gradient);
-            add_penalty_gradients(&self.network, &self.regularizers, n, &mut self.gradient);
-            let Self {
-                network,
-                probe,
-                workspace,
-                cost,
-                regularizers,
-                optimizer,
-                gradient,
-                ..
-            } = self;
-            let mut curvature = probe.as_mut().map(|probe| BatchCurvature {
-                network: probe,
-                workspace,
-                cost: *cost,
-                regularizers,
-                m,
-                n,
-            });
-            optimizer.step(
-                network.params_mut(),
-                gradient,
-                eta,
-                curvature.as_mut().map(|c| c as &mut dyn Curvature),
-            )?;
-            network.for_each_weights_mut(|shape, weights| {
-                regularizers
-                    .iter()
-                    .for_each(|r| r.constrain(shape, weights));
-            });
-            observer.batch_done(epoch, done + 1, total);
-        }
-        Ok(())
     }
 
     /// Polyak averaging after epoch t (from 1): w̄ ← w̄ + max(1 − β, 1/t)·(w − w̄).
@@ -624,8 +673,7 @@ impl<'c> Trainer<'c> {
         if monitor.training_cost || monitor.training_accuracy {
             let e = self.network.evaluate(training, self.cost);
             if monitor.training_cost {
-                record.training_cost =
-                    Some(self.average_cost(e.cost_sum, e.count, trained_on, epoch, eta)?);
+                record.training_cost = Some(self.average_cost(&e, trained_on, epoch, eta)?);
             }
             if monitor.training_accuracy {
                 record.training_accuracy = Some(e.accuracy());
@@ -636,8 +684,7 @@ impl<'c> Trainer<'c> {
         {
             let e = self.network.evaluate(evaluation, self.cost);
             if monitor.evaluation_cost {
-                record.evaluation_cost =
-                    Some(self.average_cost(e.cost_sum, e.count, e.count, epoch, eta)?);
+                record.evaluation_cost = Some(self.average_cost(&e, e.count, epoch, eta)?);
             }
             if self.config.needs_evaluation_accuracy() {
                 record.evaluation_accuracy = Some(e.accuracy());
@@ -646,30 +693,18 @@ impl<'c> Trainer<'c> {
         Ok(record)
     }
 
-    /// The average cost over `count` examples plus every penalty term for `n` examples. As in
+    /// The average cost of `evaluation` plus every penalty term for `n` examples. As in
     /// network2.py's `total_cost`, n is the size of the set the cost is reported for, or for the
     /// training cost the size of the set the epoch trained on (larger with offline expansion),
     /// so the reported cost is the one being minimised.
     fn average_cost(
         &self,
-        cost_sum: f64,
-        count: usize,
+        evaluation: &Evaluation,
         n: usize,
         epoch: usize,
         eta: f32,
     ) -> Result<f64, TrainError> {
-        let weights: Vec<&[f32]> = self
-            .network
-            .layers()
-            .iter()
-            .map(|l| &self.network.params()[l.weights.clone()])
-            .collect();
-        let penalty: f64 = self
-            .regularizers
-            .iter()
-            .map(|r| r.penalty(&weights, n))
-            .sum();
-        let cost = cost_sum / count as f64 + penalty;
+        let cost = regularized_cost(&self.network, &self.regularizers, evaluation, n);
         if cost.is_finite() {
             Ok(cost)
         } else {
@@ -759,6 +794,96 @@ fn add_penalty_gradients(
     }
 }
 
+/// What one epoch's mini-batches need of the trainer, borrowed apart from the epoch transform
+/// that supplies their data.
+struct Batches<'t> {
+    network: &'t mut Network,
+    cost: &'t dyn Cost,
+    optimizer: &'t mut dyn Optimizer,
+    regularizers: &'t [Box<dyn Regularizer>],
+    workspace: &'t mut Workspace,
+    gradient: &'t mut [f32],
+    order: &'t mut Vec<usize>,
+    probe: &'t mut Option<Network>,
+    batch_size: usize,
+    eta: f32,
+}
+
+impl Batches<'_> {
+    /// Shuffles `data` with the epoch's seed and makes one update per mini-batch.
+    fn run(
+        self,
+        data: &dyn Examples,
+        epoch: usize,
+        seed: u64,
+        observer: &mut dyn Observer,
+    ) -> Result<(), TrainError> {
+        let Self {
+            network,
+            cost,
+            optimizer,
+            regularizers,
+            workspace,
+            gradient,
+            order,
+            probe,
+            batch_size,
+            eta,
+        } = self;
+        network.check_shape(data, "transformed training data")?;
+        let n = data.len();
+        let mut rng = StdRng::seed_from_u64(seed);
+        order.clear();
+        order.extend(0..n);
+        order.shuffle(&mut rng);
+        let total = n.div_ceil(batch_size);
+        let layer_count = network.sizes().len();
+        for (done, batch) in order.chunks(batch_size).enumerate() {
+            let m = batch.len();
+            workspace.load_indices(data, batch);
+            let next = (done + 1) * batch_size;
+            for &index in order
+                .get(next..(next + batch_size).min(n))
+                .unwrap_or_default()
+            {
+                data.prefetch(index);
+            }
+            for layer in 0..layer_count - 1 {
+                let mask = &mut workspace.masks[layer][..network.sizes()[layer] * m];
+                mask.fill(1.0);
+                let mut active = false;
+                for regularizer in regularizers {
+                    active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
+                }
+                workspace.mask_active[layer] = active;
+            }
+            network.backprop(workspace, m, cost, gradient);
+            add_penalty_gradients(network, regularizers, n, gradient);
+            match probe.as_mut() {
+                Some(probe) => {
+                    let mut curvature = BatchCurvature {
+                        network: probe,
+                        workspace,
+                        cost,
+                        regularizers,
+                        m,
+                        n,
+                    };
+                    optimizer.curvature_step(network.params_mut(), gradient, eta, &mut curvature)?
+                }
+                None => optimizer.step(network.params_mut(), gradient, eta)?,
+            }
+            network.for_each_weights_mut(|shape, weights| {
+                regularizers
+                    .iter()
+                    .for_each(|r| r.constrain(shape, weights));
+            });
+            observer.batch_done(epoch, done + 1, total);
+        }
+        Ok(())
+    }
+}
+
 /// The gradient of the current mini-batch's regularized cost at any parameters, for the
 /// Hessian technique. It reuses the batch already loaded in the workspace (and its masks).
 struct BatchCurvature<'a> {
@@ -800,12 +925,9 @@ pub fn cost_and_gradient(
     let mut gradient = vec![0.0; network.params().len()];
     network.backprop(&mut workspace, n, cost, &mut gradient);
     add_penalty_gradients(network, regularizers, n, &mut gradient);
-    let weights: Vec<&[f32]> = network
-        .layers()
-        .iter()
-        .map(|l| &network.params()[l.weights.clone()])
-        .collect();
-    let penalty: f64 = regularizers.iter().map(|r| r.penalty(&weights, n)).sum();
-    let c0 = network.evaluate(data, cost).cost_sum / n as f64;
-    (c0 + penalty, gradient)
+    let evaluation = network.evaluate(data, cost);
+    (
+        regularized_cost(network, regularizers, &evaluation, n),
+        gradient,
+    )
 }

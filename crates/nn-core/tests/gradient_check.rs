@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use nn_core::{
-    Activation, Cost, DenseExamples, Initializer, Network, activation_from_spec, cost_and_gradient,
+    Activation, Cost, DenseExamples, Initializer, Network, ParameterCheck, activation_from_spec,
+    check_gradient, cost_and_gradient,
 };
 use nn_costs::{CrossEntropyCost, LogLikelihoodCost, QuadraticCost};
 use rand::rngs::StdRng;
@@ -19,32 +20,13 @@ fn random_data(inputs: usize, outputs: usize, count: usize, seed: u64) -> DenseE
     DenseExamples::classification(xs, classes, outputs)
 }
 
-/// Largest relative disagreement between backprop and (C(p + h) − C(p − h)) / 2h. Each
-/// parameter gets the best of several steps h: large steps suffer truncation error where the
-/// cost curves sharply, small ones f32 rounding and ReLU's kink; a wrong formula disagrees at
-/// every step.
+/// Largest relative disagreement between backprop and (C(p + h) − C(p − h)) / 2h, each
+/// parameter taking the best of several steps h.
 fn check(network: &Network, cost: &dyn Cost, data: &DenseExamples) -> f64 {
-    let (_, gradient) = cost_and_gradient(network, cost, &[], data);
-    let mut probe = network.clone();
-    let mut worst = 0.0f64;
-    for (i, &analytic) in gradient.iter().enumerate() {
-        let original = network.params()[i];
-        let analytic = f64::from(analytic);
-        let best = [1e-1f32, 3e-2, 1e-2, 3e-3, 1e-3]
-            .into_iter()
-            .map(|h| {
-                probe.params_mut()[i] = original + h;
-                let (plus, _) = cost_and_gradient(&probe, cost, &[], data);
-                probe.params_mut()[i] = original - h;
-                let (minus, _) = cost_and_gradient(&probe, cost, &[], data);
-                probe.params_mut()[i] = original;
-                let numeric = (plus - minus) / (2.0 * f64::from(h));
-                (numeric - analytic).abs() / (numeric.abs() + analytic.abs()).max(1e-2)
-            })
-            .fold(f64::INFINITY, f64::min);
-        worst = worst.max(best);
-    }
-    worst
+    check_gradient(network, cost, &[], data, &[1e-1, 3e-2, 1e-2, 3e-3, 1e-3])
+        .iter()
+        .map(ParameterCheck::relative_error)
+        .fold(0.0, f64::max)
 }
 
 fn network(sizes: &[usize], hidden: &str, output: &str, seed: u64) -> Network {

@@ -57,7 +57,13 @@ fn sigmoid(z: f64) -> f64 {
 fn a_network2_file_loads_and_computes_as_network2_does() {
     let model = model_from_json(NETWORK2_FILE).unwrap();
     assert_eq!(model.cost, "CrossEntropyCost");
-    assert!(model.network.activations().iter().all(|a| a.is_sigmoid()));
+    assert!(
+        model
+            .network
+            .activations()
+            .iter()
+            .all(|a| a.kind() == nn_core::ActivationKind::Sigmoid)
+    );
     let x = [0.25, -0.75];
     let hidden: Vec<f64> = [
         ([0.1, -0.2], 0.01),

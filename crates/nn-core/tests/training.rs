@@ -492,3 +492,53 @@ fn examples_of_any_shape_are_checked_against_the_network() {
         .to_string();
     assert!(error.contains("784") && error.contains("10"), "{error}");
 }
+
+#[test]
+fn a_cost_paired_with_an_output_it_is_not_defined_for_is_refused_when_the_trainer_is_built() {
+    use nn_core::{PairingError, activation_from_spec};
+    use nn_costs::LogLikelihoodCost;
+
+    let with_output = |output: &str| {
+        let activations = vec![
+            activation_from_spec("sigmoid").unwrap(),
+            activation_from_spec(output).unwrap(),
+        ];
+        Network::new(&[4, 3, 2], activations, Initializer::Default, 1).unwrap()
+    };
+    let build = |cost: &'static dyn nn_core::Cost, output: &str| {
+        Trainer::new(
+            with_output(output),
+            cost,
+            Box::new(Sgd),
+            Vec::new(),
+            TrainConfig::default(),
+        )
+    };
+    let error = build(&LogLikelihoodCost, "sigmoid").unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            TrainError::Pairing(PairingError { cost: "LogLikelihoodCost", output, needs: "a softmax" })
+                if output == "sigmoid"
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("needs a softmax output layer, not sigmoid")
+    );
+    assert!(matches!(
+        build(&CrossEntropyCost, "tanh").unwrap_err(),
+        TrainError::Pairing(_)
+    ));
+    for (cost, output) in [
+        (&LogLikelihoodCost as &dyn nn_core::Cost, "softmax:2"),
+        (&CrossEntropyCost, "sigmoid"),
+        (&CrossEntropyCost, "softmax"),
+        (&QuadraticCost, "identity"),
+        (&QuadraticCost, "tanh"),
+    ] {
+        assert!(build(cost, output).is_ok(), "{} on {output}", cost.name());
+    }
+}

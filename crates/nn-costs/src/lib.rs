@@ -5,11 +5,34 @@
 //!   sigmoid outputs (eq. 66);
 //! * [`LogLikelihoodCost`]: C = −ln a_y (eq. 80), δᴸ = a − y for softmax outputs (eqs. 81-84).
 //!
-//! Every cost works with every output activation: where no shortcut applies, ∂C/∂a is taken back
-//! through the activation's Jacobian. Values are computed in f64 from `z` where that is exact
+//! Each cost states the output layers it is defined for ([`Cost::check_output`], checked when a
+//! [`nn_core::Trainer`] is built): the quadratic cost any, the cross-entropy a sigmoid or
+//! softmax layer, the log-likelihood a softmax layer. Each takes its exact shortcut δ = a − y for
+//! the [`ActivationKind`] it was derived for; otherwise ∂C/∂a is taken back through the
+//! activation's Jacobian. Values are computed in f64 from `z` where that is exact
 //! (log-sigmoid, log-softmax), so a saturated output never yields NaN or infinity.
+//!
+//! # Example
+//!
+//! ```
+//! use nn_core::{Activation, Cost, Sigmoid, Softmax};
+//! use nn_costs::LogLikelihoodCost;
+//!
+//! // One example, three classes, the right one is class 1: C = −ln a₁ (eq. 80).
+//! let (z, y) = ([2.0f32, 1.0, 0.1], [0.0f32, 1.0, 0.0]);
+//! let mut a = [0.0; 3];
+//! Softmax::default().forward(&z, &mut a, 3);
+//! let cost = LogLikelihoodCost.total(&z, &a, &y, 3, &Softmax::default());
+//! assert!((cost + f64::from(a[1]).ln()).abs() < 1e-6);
+//! // δᴸ = a − y (eqs. 81-82).
+//! let mut delta = [0.0; 3];
+//! LogLikelihoodCost.delta(&z, &a, &y, 3, &Softmax::default(), &mut delta);
+//! assert_eq!(delta, [a[0], a[1] - 1.0, a[2]]);
+//! // The log-likelihood is paired with a softmax output, not a sigmoid.
+//! assert!(LogLikelihoodCost.check_output(&Sigmoid).is_err());
+//! ```
 
-use nn_core::{Activation, Cost};
+use nn_core::{Activation, ActivationKind, Cost, PairingError};
 
 /// The binary entropy of a probability: −[y ln y + (1 − y) ln(1 − y)] (eq. 64), with 0 ln 0 = 0.
 /// The cross-entropy C(a, y) is smallest, and equals this, when a = y.
@@ -45,7 +68,7 @@ fn for_each_complement(
     output: &dyn Activation,
     mut f: impl FnMut(f64, f64, usize),
 ) {
-    let softmax = output.softmax_temperature().is_some();
+    let softmax = matches!(output.kind(), ActivationKind::Softmax { .. });
     for (column, values) in a.chunks_exact(rows).enumerate() {
         for (row, &value) in values.iter().enumerate() {
             let value = f64::from(value);
@@ -117,10 +140,22 @@ impl Cost for CrossEntropyCost {
         "CrossEntropyCost"
     }
 
+    /// The cross-entropy is defined for outputs in (0, 1): a sigmoid or a softmax layer.
+    fn check_output(&self, output: &dyn Activation) -> Result<(), PairingError> {
+        match output.kind() {
+            ActivationKind::Sigmoid | ActivationKind::Softmax { .. } => Ok(()),
+            ActivationKind::Other => Err(PairingError {
+                cost: self.name(),
+                output: output.spec(),
+                needs: "a sigmoid or softmax",
+            }),
+        }
+    }
+
     /// For sigmoid outputs computed exactly from z: −y ln σ(z) − (1 − y) ln(1 − σ(z)) =
     /// softplus(z) − y z, which is finite even where σ(z) rounds to 0 or 1.
     fn total(&self, z: &[f32], a: &[f32], y: &[f32], rows: usize, output: &dyn Activation) -> f64 {
-        if output.is_sigmoid() {
+        if output.kind() == ActivationKind::Sigmoid {
             z.iter()
                 .zip(y)
                 .map(|(&z, &y)| {
@@ -150,7 +185,7 @@ impl Cost for CrossEntropyCost {
         output: &dyn Activation,
         delta: &mut [f32],
     ) {
-        if output.is_sigmoid() {
+        if output.kind() == ActivationKind::Sigmoid {
             for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
                 *d = a - y;
             }
@@ -174,10 +209,24 @@ impl Cost for LogLikelihoodCost {
         "LogLikelihoodCost"
     }
 
+    /// The log-likelihood reads the outputs as a probability distribution over the classes
+    /// (eq. 80), which only a softmax layer gives; on sigmoid outputs it would only push the
+    /// right output up and never the wrong ones down.
+    fn check_output(&self, output: &dyn Activation) -> Result<(), PairingError> {
+        match output.kind() {
+            ActivationKind::Softmax { .. } => Ok(()),
+            ActivationKind::Sigmoid | ActivationKind::Other => Err(PairingError {
+                cost: self.name(),
+                output: output.spec(),
+                needs: "a softmax",
+            }),
+        }
+    }
+
     /// For softmax outputs uses the stable log-softmax ln aⱼ = c zⱼ − ln Σₖ e^(c zₖ).
     fn total(&self, z: &[f32], a: &[f32], y: &[f32], rows: usize, output: &dyn Activation) -> f64 {
-        match output.softmax_temperature() {
-            Some(c) => {
+        match output.kind() {
+            ActivationKind::Softmax { temperature: c } => {
                 let c = f64::from(c);
                 z.chunks_exact(rows)
                     .zip(y.chunks_exact(rows))
@@ -198,7 +247,7 @@ impl Cost for LogLikelihoodCost {
                     })
                     .sum()
             }
-            None => a
+            ActivationKind::Sigmoid | ActivationKind::Other => a
                 .iter()
                 .zip(y)
                 .map(|(&a, &y)| -y_ln_a(f64::from(y), f64::from(a)))
@@ -217,8 +266,8 @@ impl Cost for LogLikelihoodCost {
         output: &dyn Activation,
         delta: &mut [f32],
     ) {
-        match output.softmax_temperature() {
-            Some(c) => {
+        match output.kind() {
+            ActivationKind::Softmax { temperature: c } => {
                 for ((d, a), y) in delta
                     .chunks_exact_mut(rows)
                     .zip(a.chunks_exact(rows))
@@ -230,7 +279,7 @@ impl Cost for LogLikelihoodCost {
                     }
                 }
             }
-            None => {
+            ActivationKind::Sigmoid | ActivationKind::Other => {
                 for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
                     *d = -y / a.max(TINY);
                 }

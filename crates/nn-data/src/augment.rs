@@ -481,6 +481,17 @@ thread_local! {
 }
 
 /// A distortion with a parameter drawn at random for each image.
+///
+/// ```
+/// use nn_data::{ImageTransform, RandomShift};
+/// use rand::SeedableRng;
+///
+/// let image: Vec<u8> = (0..16).map(|v| v as u8 * 10).collect();
+/// let mut shifted = vec![0; 16];
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// RandomShift::default().apply(&image, 4, 4, &mut rng, &mut shifted);
+/// assert_ne!(shifted, image);
+/// ```
 pub trait ImageTransform: Send + Sync {
     /// A short description for logs and figure captions, e.g. `"rotate(±15°)"`.
     fn describe(&self) -> String;
@@ -768,10 +779,74 @@ pub fn expand_by_shifts(set: &ImageSet) -> ImageSet {
     }
 }
 
-/// Writes an offline-expanded copy of `set` as an IDX image file and an IDX label file: the
-/// originals followed by `copies` distorted copies of the whole set (copy `k` made by
-/// [`augment_set`] with every image distorted, seeded from `seed` and `k`). A path ending in
-/// `.gz` is gzip-compressed. Both files are written atomically.
+/// The seed of distorted copy `k` (from 0) of an offline expansion seeded with `seed`.
+fn copy_seed(seed: u64, k: usize) -> u64 {
+    seed.wrapping_add((k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03))
+}
+
+/// The offline expansion of `set`: the originals followed by `copies` distorted copies of the
+/// whole set, so N images become (1 + copies)·N. Copy `k` is made by [`augment_set`] with every
+/// image distorted, seeded from `seed` and `k`; the result depends only on the arguments, not
+/// on the number of threads. Refused with [`DataError::ExpansionTooLarge`] before anything is
+/// allocated when the images would not fit in memory.
+///
+/// ```
+/// use nn_data::{ImageSet, ImageTransform, RandomShift, expand_by_copies};
+///
+/// let set = ImageSet {
+///     pixels: (0..2 * 16).map(|v| (v * 8) as u8).collect(),
+///     rows: 4,
+///     cols: 4,
+///     labels: vec![0, 1],
+///     classes: 2,
+///     inverted: false,
+/// };
+/// let transforms: Vec<Box<dyn ImageTransform>> = vec![Box::new(RandomShift::default())];
+/// let expanded = expand_by_copies(&set, &transforms, 2, 7).unwrap();
+/// assert_eq!(expanded.len(), 6);
+/// assert_eq!(expanded.subset(..2), set);
+/// assert_eq!(expanded.labels, [0, 1, 0, 1, 0, 1]);
+/// ```
+pub fn expand_by_copies(
+    set: &ImageSet,
+    transforms: &[Box<dyn ImageTransform>],
+    copies: usize,
+    seed: u64,
+) -> Result<ImageSet, DataError> {
+    let too_large = || DataError::ExpansionTooLarge {
+        images: set.len(),
+        copies,
+    };
+    let total = |per_image: usize| {
+        copies
+            .checked_add(1)
+            .and_then(|c| c.checked_mul(set.len()))
+            .and_then(|n| n.checked_mul(per_image))
+            .ok_or_else(too_large)
+    };
+    let (pixels, labels) = (total(set.image_len())?, total(1)?);
+    let mut expanded = set.empty_like();
+    expanded
+        .pixels
+        .try_reserve_exact(pixels)
+        .map_err(|_| too_large())?;
+    expanded
+        .labels
+        .try_reserve_exact(labels)
+        .map_err(|_| too_large())?;
+    expanded.pixels.extend_from_slice(&set.pixels);
+    expanded.labels.extend_from_slice(&set.labels);
+    let mut copy = set.empty_like();
+    for k in 0..copies {
+        augment_set(set, transforms, 0.0, copy_seed(seed, k), &mut copy);
+        expanded.pixels.extend_from_slice(&copy.pixels);
+        expanded.labels.extend_from_slice(&copy.labels);
+    }
+    Ok(expanded)
+}
+
+/// Writes the offline expansion of `set` ([`expand_by_copies`]) as an IDX image file and an IDX
+/// label file. A path ending in `.gz` is gzip-compressed. Both files are written atomically.
 pub fn expand_to_idx(
     set: &ImageSet,
     transforms: &[Box<dyn ImageTransform>],
@@ -780,27 +855,16 @@ pub fn expand_to_idx(
     images_path: &Path,
     labels_path: &Path,
 ) -> Result<(), DataError> {
-    let total = set.len() * (copies + 1);
-    let mut pixels = Vec::with_capacity(set.pixels.len() * (copies + 1));
-    pixels.extend_from_slice(&set.pixels);
-    let mut copy = set.empty_like();
-    for k in 0..copies {
-        let copy_seed = seed.wrapping_add((k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        augment_set(set, transforms, 0.0, copy_seed, &mut copy);
-        pixels.extend_from_slice(&copy.pixels);
-    }
-    let labels: Vec<u8> = (0..=copies)
-        .flat_map(|_| set.labels.iter().copied())
-        .collect();
+    let expanded = expand_by_copies(set, transforms, copies, seed)?;
     let gz = |p: &Path| p.extension().is_some_and(|e| e == "gz");
     let images = IdxArray {
-        dims: vec![total, set.rows, set.cols],
-        data: pixels,
+        dims: vec![expanded.len(), set.rows, set.cols],
+        data: expanded.pixels,
     };
     write_idx(images_path, &images, gz(images_path))?;
     let labels = IdxArray {
-        dims: vec![total],
-        data: labels,
+        dims: vec![images.dims[0]],
+        data: expanded.labels,
     };
     write_idx(labels_path, &labels, gz(labels_path))
 }

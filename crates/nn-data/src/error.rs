@@ -266,6 +266,14 @@ pub enum DataError {
         #[source]
         source: image::ImageError,
     },
+    /// An offline expansion whose images would not fit in memory.
+    #[error("{copies} distorted copies of {images} images do not fit in memory; use fewer copies")]
+    ExpansionTooLarge {
+        /// Images in the base set.
+        images: usize,
+        /// Copies asked for.
+        copies: usize,
+    },
 }
 
 impl DataError {

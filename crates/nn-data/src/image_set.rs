@@ -277,6 +277,10 @@ impl Examples for ImageSet {
     /// Asks the processor to start loading the image's cache lines (x86-64 only; elsewhere the
     /// hint is dropped). Shuffled mini-batches read images from random places in a 39 MB
     /// buffer, and without the hint the loader waits on main memory for each of them.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn prefetch(&self, index: usize) {
         #[cfg(target_arch = "x86_64")]
         for line in self.image(index).chunks(64) {

@@ -3,6 +3,28 @@
 //! locating, verifying and downloading the files, image augmentation (shifts, rotations, skews,
 //! scalings and elastic distortions) for artificially expanding the training data, and
 //! pictures of digits prepared as MNIST's were, for any square input size ([`picture`]).
+//!
+//! # Example
+//!
+//! Writing a small labelled image set as IDX files, reading it back, and distorting it:
+//!
+//! ```
+//! use nn_data::{IdxArray, ImageTransform, RandomShift, augment_set, load_image_set, write_idx};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let (images, labels) = (dir.path().join("images.gz"), dir.path().join("labels"));
+//! let pixels = (0..3 * 4 * 4).map(|v| (v * 5) as u8).collect();
+//! write_idx(&images, &IdxArray { dims: vec![3, 4, 4], data: pixels }, true)?;
+//! write_idx(&labels, &IdxArray { dims: vec![3], data: vec![0, 1, 2] }, false)?;
+//!
+//! let set = load_image_set(&images, &labels)?;
+//! assert_eq!((set.len(), set.rows, set.cols), (3, 4, 4));
+//! let shifts: Vec<Box<dyn ImageTransform>> = vec![Box::new(RandomShift::default())];
+//! let mut shifted = set.empty_like();
+//! augment_set(&set, &shifts, 0.0, 7, &mut shifted);
+//! assert_eq!(shifted.labels, set.labels);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod augment;
 mod digest;
@@ -17,7 +39,7 @@ pub mod preview;
 
 pub use augment::{
     AffineElastic, Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
-    augment_set, expand_by_shifts, expand_to_idx,
+    augment_set, expand_by_copies, expand_by_shifts, expand_to_idx,
 };
 pub use download::{download_files, download_mnist};
 pub use error::DataError;

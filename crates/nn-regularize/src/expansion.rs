@@ -3,20 +3,20 @@
 
 use std::fmt;
 
-use nn_core::{EpochTransform, Examples};
-use nn_data::{ImageSet, ImageTransform, augment_set, expand_by_shifts};
+use nn_core::{EpochTransform, Examples, TrainError};
+use nn_data::{ImageSet, ImageTransform, augment_set, expand_by_copies, expand_by_shifts};
 
 use crate::RegularizeError;
 
 enum Mode {
     /// A set expanded once, trained on in every epoch.
     Offline { expanded: ImageSet, label: String },
-    /// A buffer refilled from `base` in every epoch.
+    /// A buffer refilled from the trainer's training set in every epoch.
     Fresh {
-        base: ImageSet,
         transforms: Vec<Box<dyn ImageTransform>>,
         keep_original: f32,
-        buffer: ImageSet,
+        /// Allocated in the first epoch, refilled in the others.
+        buffer: Option<ImageSet>,
     },
 }
 
@@ -29,8 +29,28 @@ enum Mode {
 /// drawn from the epoch's seed, so a run sees a different sample of distortions every epoch and
 /// the same ones when repeated with the same seed.
 ///
-/// The trainer's own training set should be the base set: it is still used for monitoring the
-/// training cost and accuracy.
+/// Fresh distortions are drawn from the training set the trainer is given, which must be an
+/// [`ImageSet`]. Offline, the trainer's training set should be the base set the expansion was
+/// made from: it is still used for monitoring the training cost and accuracy.
+///
+/// ```
+/// use nn_core::{EpochTransform, Examples, TrainError};
+/// use nn_data::{ImageSet, ImageTransform, RandomShift};
+/// use nn_regularize::DataExpansion;
+///
+/// let base = ImageSet {
+///     pixels: (0..4 * 9).map(|v| (v * 7) as u8).collect(),
+///     rows: 3,
+///     cols: 3,
+///     labels: vec![0, 1, 0, 1],
+///     classes: 2,
+///     inverted: false,
+/// };
+/// let shifts: Vec<Box<dyn ImageTransform>> = vec![Box::new(RandomShift::default())];
+/// let mut offline = DataExpansion::offline(&base, &shifts, 2, 7)?;
+/// assert_eq!(offline.epoch_examples(0, 1, &base)?.len(), 12);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct DataExpansion {
     mode: Mode,
 }
@@ -69,9 +89,10 @@ impl DataExpansion {
         }
     }
 
-    /// The originals followed by `copies` distorted copies of the whole set, made once: N images
-    /// become (1 + copies)·N. Copy k distorts every image with a transform chosen uniformly
-    /// from `transforms`, drawn from `seed` and k.
+    /// The originals followed by `copies` distorted copies of the whole set, made once by
+    /// [`expand_by_copies`] (so the images are those `nn data expand` writes for the same seed):
+    /// N images become (1 + copies)·N. Copy k distorts every image with a transform chosen
+    /// uniformly from `transforms`, drawn from `seed` and k.
     pub fn offline(
         base: &ImageSet,
         transforms: &[Box<dyn ImageTransform>],
@@ -79,34 +100,13 @@ impl DataExpansion {
         seed: u64,
     ) -> Result<Self, RegularizeError> {
         check_transforms(transforms)?;
-        let too_large = || RegularizeError::ExpansionTooLarge {
-            images: base.len(),
-            copies,
-        };
-        let total = |per_image: usize| {
-            copies
-                .checked_add(1)
-                .and_then(|c| c.checked_mul(base.len()))
-                .and_then(|n| n.checked_mul(per_image))
-                .ok_or_else(too_large)
-        };
-        let mut expanded = base.clone();
-        let (pixels, labels) = (total(base.input_len())?, total(1)?);
-        expanded
-            .pixels
-            .try_reserve_exact(pixels - expanded.pixels.len())
-            .map_err(|_| too_large())?;
-        expanded
-            .labels
-            .try_reserve_exact(labels - expanded.labels.len())
-            .map_err(|_| too_large())?;
-        let mut copy = base.empty_like();
-        for k in 0..copies {
-            let copy_seed = seed ^ (k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
-            augment_set(base, transforms, 0.0, copy_seed, &mut copy);
-            expanded.pixels.extend_from_slice(&copy.pixels);
-            expanded.labels.extend_from_slice(&copy.labels);
-        }
+        // Its only error is an expansion too large for memory.
+        let expanded = expand_by_copies(base, transforms, copies, seed).map_err(|_| {
+            RegularizeError::ExpansionTooLarge {
+                images: base.len(),
+                copies,
+            }
+        })?;
         Ok(Self {
             mode: Mode::Offline {
                 expanded,
@@ -125,23 +125,20 @@ impl DataExpansion {
         }
     }
 
-    /// Fresh distortions every epoch: each image of `base` is kept as it is with probability
-    /// `keep_original` ∈ [0, 1] and otherwise distorted by a transform chosen uniformly from
-    /// `transforms`, with the epoch's seed.
+    /// Fresh distortions every epoch: each image of the trainer's training set (an
+    /// [`ImageSet`]) is kept as it is with probability `keep_original` ∈ [0, 1] and otherwise
+    /// distorted by a transform chosen uniformly from `transforms`, with the epoch's seed.
     pub fn fresh(
-        base: ImageSet,
         transforms: Vec<Box<dyn ImageTransform>>,
         keep_original: f32,
     ) -> Result<Self, RegularizeError> {
         check_transforms(&transforms)?;
         Self::check_keep_original(keep_original)?;
-        let buffer = base.empty_like();
         Ok(Self {
             mode: Mode::Fresh {
-                base,
                 transforms,
                 keep_original,
-                buffer,
+                buffer: None,
             },
         })
     }
@@ -162,24 +159,32 @@ impl EpochTransform for DataExpansion {
         }
     }
 
-    /// The expanded set (offline), or the base set refilled with this epoch's distortions
-    /// (fresh); the trainer's `base` is not read.
+    /// The expanded set (offline), or this epoch's distortions of `base` (fresh), which must
+    /// then be an [`ImageSet`]. The epoch enters through `seed`.
     fn epoch_examples<'a>(
         &'a mut self,
         _epoch: usize,
         seed: u64,
-        _base: &'a dyn Examples,
-    ) -> &'a dyn Examples {
+        base: &'a dyn Examples,
+    ) -> Result<&'a dyn Examples, TrainError> {
+        let description = self.describe();
         match &mut self.mode {
-            Mode::Offline { expanded, .. } => expanded,
+            Mode::Offline { expanded, .. } => Ok(expanded),
             Mode::Fresh {
-                base,
                 transforms,
                 keep_original,
                 buffer,
             } => {
+                let base = base
+                    .as_any()
+                    .and_then(|b| b.downcast_ref::<ImageSet>())
+                    .ok_or(TrainError::TransformInput {
+                        transform: description,
+                        needs: "images (nn_data::ImageSet)",
+                    })?;
+                let buffer = buffer.get_or_insert_with(|| base.empty_like());
                 augment_set(base, transforms, *keep_original, seed, buffer);
-                buffer
+                Ok(buffer)
             }
         }
     }

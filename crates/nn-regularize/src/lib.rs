@@ -25,6 +25,28 @@
 //! Dropout scales the activations of kept neurons by 1/(1 − p) during training, so evaluation runs
 //! the full network unchanged; this is equivalent to the chapter's halving of the weights
 //! outgoing from the hidden neurons at test time.
+//!
+//! # Example
+//!
+//! L2 weight decay and dropout of half the hidden neurons, given to one trainer:
+//!
+//! ```
+//! use nn_core::{DenseExamples, Initializer, Network, Regularizer, Sgd, Silent, TrainConfig, Trainer};
+//! use nn_costs::CrossEntropyCost;
+//! use nn_regularize::{Dropout, L2};
+//!
+//! let points: Vec<Vec<f32>> = (0..100).map(|i| vec![(i % 10) as f32 / 10.0]).collect();
+//! let classes = points.iter().map(|p| usize::from(p[0] > 0.45)).collect();
+//! let data = DenseExamples::classification(points, classes, 2);
+//! let regularizers: Vec<Box<dyn Regularizer>> =
+//!     vec![Box::new(L2::new(0.1)?), Box::new(Dropout::new(0.5)?)];
+//! let network = Network::sigmoid(&[1, 10, 2], Initializer::Default, 1)?;
+//! let config = TrainConfig { epochs: 3, ..TrainConfig::default() };
+//! let trainer = Trainer::new(network, &CrossEntropyCost, Box::new(Sgd), regularizers, config)?;
+//! let (_, history) = trainer.train(&data, None, &mut Silent)?;
+//! assert_eq!(history.epochs.len(), 3);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod dropout;
 mod error;

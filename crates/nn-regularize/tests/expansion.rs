@@ -46,7 +46,7 @@ fn distortions() -> Vec<Box<dyn ImageTransform>> {
 fn offline_shifts_give_five_times_the_examples() {
     let base = images(50);
     let mut expansion = DataExpansion::offline_shifts(&base);
-    let expanded = expansion.epoch_examples(0, 1, &base);
+    let expanded = expansion.epoch_examples(0, 1, &base).unwrap();
     assert_eq!(expanded.len(), 5 * base.len());
     let (original, grown) = (inputs(&base), inputs(expanded));
     for i in 0..base.len() {
@@ -57,7 +57,7 @@ fn offline_shifts_give_five_times_the_examples() {
         }
     }
     // Offline means the same set every epoch.
-    let again = inputs(expansion.epoch_examples(7, 99, &base));
+    let again = inputs(expansion.epoch_examples(7, 99, &base).unwrap());
     assert_eq!(again, grown);
     assert_eq!(
         expansion.describe(),
@@ -70,7 +70,7 @@ fn offline_shifts_give_five_times_the_examples() {
 fn offline_copies_follow_the_originals() {
     let base = images(40);
     let mut expansion = DataExpansion::offline(&base, &distortions(), 2, 5).unwrap();
-    let expanded = inputs(expansion.epoch_examples(0, 0, &base));
+    let expanded = inputs(expansion.epoch_examples(0, 0, &base).unwrap());
     let original = inputs(&base);
     assert_eq!(expanded.len(), 3 * base.len());
     assert_eq!(&expanded[..base.len()], &original[..]);
@@ -95,33 +95,36 @@ fn offline_copies_follow_the_originals() {
 fn fresh_distortions_change_every_epoch_and_repeat_with_the_seed() {
     let base = images(200);
     let original = inputs(&base);
-    let mut expansion = DataExpansion::fresh(base.clone(), distortions(), 0.25).unwrap();
-    let first = inputs(expansion.epoch_examples(0, 11, &base));
-    let second = inputs(expansion.epoch_examples(1, 12, &base));
+    let mut expansion = DataExpansion::fresh(distortions(), 0.25).unwrap();
+    let first = inputs(expansion.epoch_examples(0, 11, &base).unwrap());
+    let second = inputs(expansion.epoch_examples(1, 12, &base).unwrap());
     assert_eq!(first.len(), base.len());
     assert_ne!(first, second);
-    assert_eq!(inputs(expansion.epoch_examples(0, 11, &base)), first);
-    let mut other = DataExpansion::fresh(base.clone(), distortions(), 0.25).unwrap();
-    assert_eq!(inputs(other.epoch_examples(5, 11, &base)), first);
+    assert_eq!(
+        inputs(expansion.epoch_examples(0, 11, &base).unwrap()),
+        first
+    );
+    let mut other = DataExpansion::fresh(distortions(), 0.25).unwrap();
+    assert_eq!(inputs(other.epoch_examples(5, 11, &base).unwrap()), first);
     // About a quarter of the images are the originals, the rest distorted.
     let kept = first.iter().zip(&original).filter(|(a, b)| a == b).count();
     assert!((30..=70).contains(&kept), "kept {kept} of 200");
     // keep_original = 1 trains on the base set itself.
-    let mut none = DataExpansion::fresh(base.clone(), distortions(), 1.0).unwrap();
-    assert_eq!(inputs(none.epoch_examples(0, 3, &base)), original);
+    let mut none = DataExpansion::fresh(distortions(), 1.0).unwrap();
+    assert_eq!(inputs(none.epoch_examples(0, 3, &base).unwrap()), original);
     assert!(expansion.describe().starts_with("fresh elastic("));
 }
 
 #[test]
 fn fresh_expansion_validates_its_mix() {
-    let err = DataExpansion::fresh(images(1), distortions(), 1.5).unwrap_err();
+    let err = DataExpansion::fresh(distortions(), 1.5).unwrap_err();
     assert_eq!(
         err.to_string(),
         "fraction of original images 1.5 must be in [0, 1]"
     );
-    assert!(DataExpansion::fresh(images(1), distortions(), f32::NAN).is_err());
+    assert!(DataExpansion::fresh(distortions(), f32::NAN).is_err());
     assert_eq!(
-        DataExpansion::fresh(images(1), Vec::new(), 0.5)
+        DataExpansion::fresh(Vec::new(), 0.5)
             .unwrap_err()
             .to_string(),
         "data expansion needs at least one image transform"
@@ -183,8 +186,8 @@ fn shift_transform_mixes_with_others() {
         Box::new(RandomShift::default()),
         Box::new(Elastic::default()),
     ];
-    let mut expansion = DataExpansion::fresh(base.clone(), mix, 0.0).unwrap();
-    let distorted = inputs(expansion.epoch_examples(0, 4, &base));
+    let mut expansion = DataExpansion::fresh(mix, 0.0).unwrap();
+    let distorted = inputs(expansion.epoch_examples(0, 4, &base).unwrap());
     let original = inputs(&base);
     let changed = distorted
         .iter()
@@ -193,4 +196,20 @@ fn shift_transform_mixes_with_others() {
         .count();
     // A shift by (0, 0) leaves an image as it was: 1 in 25 of the shifted half.
     assert!(changed >= 90, "only {changed} of 100 distorted");
+}
+
+#[test]
+fn fresh_distortions_are_drawn_from_the_set_given_and_refuse_data_that_are_not_images() {
+    let (first, second) = (images(30), images(50));
+    let mut expansion = DataExpansion::fresh(distortions(), 0.0).unwrap();
+    assert_eq!(expansion.epoch_examples(0, 3, &first).unwrap().len(), 30);
+    assert_eq!(expansion.epoch_examples(1, 3, &second).unwrap().len(), 50);
+    let dense = nn_core::DenseExamples::classification(vec![vec![0.0; 4]; 3], vec![0, 1, 0], 2);
+    let Err(error) = expansion.epoch_examples(2, 3, &dense) else {
+        panic!("dense examples were expanded as images");
+    };
+    assert!(
+        matches!(&error, nn_core::TrainError::TransformInput { needs, .. } if needs.contains("ImageSet")),
+        "{error:?}"
+    );
 }

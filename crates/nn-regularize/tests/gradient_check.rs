@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use nn_core::{
     Activation, Cost, DenseExamples, Examples, Identity, Initializer, Network, Regularizer, Relu,
-    Sigmoid, Softmax, Tanh, cost_and_gradient,
+    Sigmoid, Softmax, Tanh, check_gradient, cost_and_gradient,
 };
 use nn_costs::{CrossEntropyCost, LogLikelihoodCost, QuadraticCost};
 use nn_regularize::{L1, L2};
@@ -83,7 +83,7 @@ fn setup(
 }
 
 /// Compares `gradient` with central differences of the regularized cost and returns the
-/// parameters that disagree.
+/// parameters that disagree as (index, numeric, given).
 fn mismatches(
     network: &Network,
     cost: &dyn Cost,
@@ -91,23 +91,13 @@ fn mismatches(
     data: &DenseExamples,
     gradient: &[f32],
 ) -> Vec<(usize, f64, f64)> {
-    let mut probe = network.clone();
-    let mut bad = Vec::new();
-    for (i, &analytic) in gradient.iter().enumerate() {
-        let original = network.params()[i];
-        probe.params_mut()[i] = original + H;
-        let plus = cost_and_gradient(&probe, cost, regularizers, data).0;
-        probe.params_mut()[i] = original - H;
-        let minus = cost_and_gradient(&probe, cost, regularizers, data).0;
-        probe.params_mut()[i] = original;
-        let step = f64::from(original + H) - f64::from(original - H);
-        let numeric = (plus - minus) / step;
-        let analytic = f64::from(analytic);
-        if (numeric - analytic).abs() > RELATIVE * numeric.abs().max(analytic.abs()) + ABSOLUTE {
-            bad.push((i, numeric, analytic));
-        }
-    }
-    bad
+    check_gradient(network, cost, regularizers, data, &[H])
+        .into_iter()
+        .map(|c| (c.index, c.numeric, f64::from(gradient[c.index])))
+        .filter(|&(_, numeric, given)| {
+            (numeric - given).abs() > RELATIVE * numeric.abs().max(given.abs()) + ABSOLUTE
+        })
+        .collect()
 }
 
 fn penalties() -> Vec<(&'static str, Vec<Box<dyn Regularizer>>)> {

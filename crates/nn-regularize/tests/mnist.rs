@@ -118,13 +118,13 @@ fn optimizers() -> Vec<(Box<dyn Optimizer>, f32)> {
     ]
 }
 
-fn elastic_expansion(base: &ImageSet) -> DataExpansion {
+fn elastic_expansion() -> DataExpansion {
     let transforms: Vec<Box<dyn ImageTransform>> = vec![
         Box::new(Elastic::default()),
         Box::new(RandomRotation::default()),
         Box::new(RandomShift::default()),
     ];
-    DataExpansion::fresh(base.clone(), transforms, 0.2).unwrap()
+    DataExpansion::fresh(transforms, 0.2).unwrap()
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn every_combination_of_strategies_and_optimizers_trains() {
             let mut trainer =
                 Trainer::new(network, &CrossEntropyCost, optimizer, regularizers, config).unwrap();
             if strategies & 8 != 0 {
-                trainer = trainer.with_transform(Box::new(elastic_expansion(&training)));
+                trainer = trainer.with_transform(Box::new(elastic_expansion()));
             }
             let (network, history) = trainer
                 .train(&training, Some(&evaluation), &mut Silent)
@@ -219,7 +219,7 @@ fn l2_dropout_elastic_expansion_and_momentum_together() {
         config,
     )
     .unwrap()
-    .with_transform(Box::new(elastic_expansion(&training)))
+    .with_transform(Box::new(elastic_expansion()))
     .train(&training, None, &mut Silent)
     .unwrap();
     let accuracy = trained.evaluate(&data.test, &CrossEntropyCost).accuracy();

@@ -103,7 +103,7 @@ fn sgd_with_l2_is_weight_decay_eq_93() {
     let mut params = network().params().to_vec();
     let regularizers: Vec<Box<dyn Regularizer>> = vec![Box::new(L2::new(lambda).unwrap())];
     let (_, gradient) = cost_and_gradient(&network(), &CrossEntropyCost, &regularizers, &data());
-    Sgd.step(&mut params, &gradient, eta, None).unwrap();
+    Sgd.step(&mut params, &gradient, eta).unwrap();
     assert!(max_difference(&params, &want) < 1e-6);
 
     // Without the decay the step is visibly different: the comparison has power.
