@@ -17,7 +17,7 @@ use nn_regularize::{DataExpansion, Dropout, L1, L2};
 
 use crate::options::{
     CostName, InitName, LrSchedule, MAX_EPOCHS, MonitorItem, OptimizerName, RunOptions,
-    TransformName,
+    TransformName, join,
 };
 
 /// Damping of the Hessian technique: small enough to keep Newton steps, large enough to keep
@@ -208,13 +208,4 @@ pub fn check_data(network: &Network, set: &ImageSet, what: &str) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Sizes written as on the command line: `784,30,10`.
-pub fn join(sizes: &[usize]) -> String {
-    sizes
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
 }

@@ -4,11 +4,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use nn_core::atomic::write_bytes;
-use nn_core::{EpochRecord, StopReason};
+use nn_core::{EpochRecord, Evaluation, History, StopReason};
 use serde::Serialize;
 
 use crate::options::RunOptions;
-use crate::train::RunOutcome;
 
 /// The JSON written by `--metrics`.
 #[derive(Serialize)]
@@ -32,17 +31,24 @@ struct MetricsFile<'a> {
     options: &'a RunOptions,
 }
 
-/// Writes the metrics of a finished run to `path`, atomically.
-pub fn write(path: &Path, outcome: &RunOutcome) -> Result<()> {
+/// Writes the metrics of a finished run (its options, history, test result and seconds of
+/// training) to `path`, atomically.
+pub fn write(
+    path: &Path,
+    options: &RunOptions,
+    history: &History,
+    test: &Evaluation,
+    seconds: f64,
+) -> Result<()> {
     let file = MetricsFile {
-        history: &outcome.history.epochs,
-        test_accuracy: outcome.test.accuracy(),
-        test_correct: outcome.test.correct,
-        test_count: outcome.test.count,
-        best_epoch: outcome.history.best_epoch,
-        stopped: outcome.history.stopped.as_ref(),
-        total_seconds: outcome.seconds,
-        options: &outcome.options,
+        history: &history.epochs,
+        test_accuracy: test.accuracy(),
+        test_correct: test.correct,
+        test_count: test.count,
+        best_epoch: history.best_epoch,
+        stopped: history.stopped.as_ref(),
+        total_seconds: seconds,
+        options,
     };
     let json = serde_json::to_string_pretty(&file).context("cannot serialize the metrics")?;
     write_bytes(path, json.as_bytes())

@@ -9,7 +9,6 @@
 
 mod catalog;
 mod figure;
-pub mod recipe;
 mod slowdown;
 
 use std::fmt::Write as _;
@@ -23,7 +22,7 @@ use serde::Serialize;
 
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
-use crate::options::{RunOptions, TrainArgs};
+use crate::options::{RunOptions, TrainArgs, options_command};
 use crate::train;
 
 pub use catalog::EXPERIMENTS;
@@ -439,92 +438,6 @@ fn quicken(args: &mut TrainArgs) {
 pub fn command_line(args: &TrainArgs) -> String {
     let options = RunOptions::from_args(args, RunOptions::default());
     options_command(&options)
-}
-
-/// The `nn train` command line that trains with `o`, every option spelled out.
-pub fn options_command(o: &RunOptions) -> String {
-    use crate::compose::join;
-    let mut line = format!(
-        "nn train --layers {} --cost {} --activation {} --init {} --eta {} --batch-size {} \
-         --epochs {} --lambda {}",
-        join(&o.layers),
-        o.cost.flag(),
-        o.activation.spec(),
-        value_name(&o.init),
-        o.eta,
-        o.batch_size,
-        o.epochs,
-        o.lambda
-    );
-    let mut add = |s: String| {
-        line.push(' ');
-        line.push_str(&s);
-    };
-    if o.l1 != 0.0 {
-        add(format!("--l1 {}", o.l1));
-    }
-    if o.dropout != 0.0 {
-        add(format!("--dropout {}", o.dropout));
-    }
-    if o.input_dropout != 0.0 {
-        add(format!("--input-dropout {}", o.input_dropout));
-    }
-    if let Some(c) = o.max_norm {
-        add(format!("--max-norm {c}"));
-    }
-    if o.optimizer != crate::options::OptimizerName::Sgd {
-        add(format!(
-            "--optimizer {} --momentum {}",
-            value_name(&o.optimizer),
-            o.momentum
-        ));
-    }
-    if !o.expand.is_empty() {
-        let names: Vec<String> = o.expand.iter().map(value_name).collect();
-        add(format!("--expand {}", names.join(",")));
-        if o.keep_original != RunOptions::default().keep_original {
-            add(format!("--keep-original {}", o.keep_original));
-        }
-    }
-    if let Some(n) = o.train_size {
-        add(format!("--train-size {n}"));
-    }
-    if let Some(n) = o.per_class {
-        add(format!("--per-class {n}"));
-    }
-    if let Some(n) = o.validation_size {
-        add(format!("--validation-size {n}"));
-    }
-    add(format!("--eval {}", o.eval.name()));
-    if o.monitor.is_empty() {
-        // An empty list cannot be written on the command line; accuracy is the cheapest.
-        add("--monitor evaluation-accuracy".to_string());
-    } else {
-        let names: Vec<String> = o.monitor.iter().map(value_name).collect();
-        add(format!("--monitor {}", names.join(",")));
-    }
-    if let Some(n) = o.early_stopping {
-        add(format!("--early-stopping {n}"));
-    }
-    if o.lr_schedule != crate::options::LrSchedule::Constant {
-        add(format!("--lr-schedule {}", o.lr_schedule));
-    }
-    if let Some(beta) = o.average_weights {
-        add(format!("--average-weights {beta}"));
-    }
-    if o.invert {
-        add("--invert".to_string());
-    }
-    add(format!("--seed {}", o.seed));
-    line
-}
-
-/// The command-line spelling of a value enum.
-fn value_name<T: clap::ValueEnum>(value: &T) -> String {
-    value
-        .to_possible_value()
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default()
 }
 
 /// The file name of a path, for summaries.

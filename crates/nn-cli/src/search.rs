@@ -16,8 +16,8 @@ use clap::Subcommand;
 use nn_core::{TrainError, epoch_seed};
 
 use crate::data_source::DataSource;
+use crate::options::options_command;
 use crate::options::{ActivationName, CostName, MonitorItem, RunOptions, TrainArgs};
-use crate::reproduce::options_command;
 use crate::{compose, digits, train};
 
 /// Examples shown by `nn search --help`.

@@ -14,7 +14,7 @@ use nn_data::IdxFiles;
 
 use crate::checkpoint::{self, Restored};
 use crate::destination::{self, Destination};
-use crate::options::{EvalSet, RunOptions, TrainArgs, check_resume_flags};
+use crate::options::{EvalSet, RunOptions, TrainArgs, check_resume_flags, join};
 use crate::progress::{Mode, Reporter, Sizes};
 use crate::{compose, digits, metrics, plot};
 
@@ -83,8 +83,8 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
                 (set.input_len(), set.classes);
             anyhow!(
                 "--layers {}: {e}; make the first and last layers fit the data (e.g. --layers {})",
-                compose::join(network.sizes()),
-                compose::join(&suggested)
+                join(network.sizes()),
+                join(&suggested)
             )
         })?;
     }
@@ -136,7 +136,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     }
     reporter.line(&format!(
         "Training {} ({}, {}) on {} images from {}, monitoring {} {} images",
-        compose::join(&options.layers),
+        join(&options.layers),
         options.cost.flag(),
         rules,
         training.len(),
@@ -325,7 +325,13 @@ fn write_outputs(args: &TrainArgs, outcome: &RunOutcome) -> Result<()> {
         });
     }
     if let Some(path) = &args.metrics {
-        metrics::write(path, outcome)?;
+        metrics::write(
+            path,
+            &outcome.options,
+            &outcome.history,
+            &outcome.test,
+            outcome.seconds,
+        )?;
     }
     if let Some(path) = &args.plot {
         plot::history(path, &outcome.history, outcome.options.eval.name())?;
