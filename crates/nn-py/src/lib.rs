@@ -57,15 +57,21 @@ fn numbers<T: Element + Copy>(
     buffer.to_vec(py)
 }
 
+/// A network's Python attributes as `Network._network()` passes them in one tuple: sizes,
+/// activation specifications, weights and biases (numpy arrays) and the standardization (JSON).
+#[derive(FromPyObject)]
+struct Attributes(
+    Vec<usize>,
+    Vec<String>,
+    Vec<PyBuffer<f64>>,
+    Vec<PyBuffer<f64>>,
+    Option<String>,
+);
+
 /// A network rebuilt from its Python attributes.
-fn network(
-    py: Python<'_>,
-    sizes: &[usize],
-    activations: &[String],
-    weights: &[PyBuffer<f64>],
-    biases: &[PyBuffer<f64>],
-    standardization: Option<&str>,
-) -> PyResult<Network> {
+fn network(py: Python<'_>, attributes: &Attributes) -> PyResult<Network> {
+    let Attributes(sizes, activations, weights, biases, standardization) = attributes;
+    let standardization = standardization.as_deref();
     let activations = activations
         .iter()
         .map(|spec| activation_from_spec(spec))
@@ -230,24 +236,9 @@ fn check_network(sizes: Vec<i64>, activations: Vec<String>) -> PyResult<()> {
 
 /// The network's output for one input, as `float64`.
 #[pyfunction]
-#[pyo3(signature = (sizes, activations, weights, biases, standardization, input))]
-fn feedforward(
-    py: Python<'_>,
-    sizes: Vec<usize>,
-    activations: Vec<String>,
-    weights: Vec<PyBuffer<f64>>,
-    biases: Vec<PyBuffer<f64>>,
-    standardization: Option<String>,
-    input: PyBuffer<f32>,
-) -> PyResult<Vec<f64>> {
-    let network = network(
-        py,
-        &sizes,
-        &activations,
-        &weights,
-        &biases,
-        standardization.as_deref(),
-    )?;
+#[pyo3(signature = (attributes, input))]
+fn feedforward(py: Python<'_>, attributes: Attributes, input: PyBuffer<f32>) -> PyResult<Vec<f64>> {
+    let network = network(py, &attributes)?;
     let input = input.to_vec(py)?;
     if input.len() != network.input_size() {
         return Err(PyValueError::new_err(format!(
@@ -266,29 +257,17 @@ fn feedforward(
 /// `(total cost, correct)` of a network on a data set: the average cost plus the L2 term
 /// (λ/2n) Σ w², as network2.py's `total_cost`, and the number of examples classified right.
 #[pyfunction]
-#[pyo3(signature = (sizes, activations, weights, biases, standardization, cost_name, inputs, targets, classes, lmbda))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (attributes, cost_name, inputs, targets, classes, lmbda))]
 fn evaluate(
     py: Python<'_>,
-    sizes: Vec<usize>,
-    activations: Vec<String>,
-    weights: Vec<PyBuffer<f64>>,
-    biases: Vec<PyBuffer<f64>>,
-    standardization: Option<String>,
+    attributes: Attributes,
     cost_name: &str,
     inputs: PyBuffer<f32>,
     targets: PyBuffer<f32>,
     classes: PyBuffer<i64>,
     lmbda: f32,
 ) -> PyResult<(f64, usize)> {
-    let network = network(
-        py,
-        &sizes,
-        &activations,
-        &weights,
-        &biases,
-        standardization.as_deref(),
-    )?;
+    let network = network(py, &attributes)?;
     let cost = cost(cost_name)?;
     let data = examples(py, &inputs, &targets, &classes, "data")?;
     let l2 = L2::new(lmbda).map_err(value_error)?;
@@ -364,18 +343,14 @@ type Trained = (
 /// evaluation costs, evaluation accuracies, training costs and training accuracies per epoch.
 #[pyfunction]
 #[pyo3(signature = (
-    sizes, activations, weights, biases, standardization, cost_name,
+    attributes, cost_name,
     training, evaluation, epochs, mini_batch_size, eta, lmbda, monitor,
     l1, dropout, momentum, early_stopping, lr_schedule, seed, print,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn sgd(
     py: Python<'_>,
-    sizes: Vec<usize>,
-    activations: Vec<String>,
-    weights: Vec<PyBuffer<f64>>,
-    biases: Vec<PyBuffer<f64>>,
-    standardization: Option<String>,
+    attributes: Attributes,
     cost_name: &str,
     training: (PyBuffer<f32>, PyBuffer<f32>, PyBuffer<i64>),
     evaluation: Option<(PyBuffer<f32>, PyBuffer<f32>, PyBuffer<i64>)>,
@@ -392,14 +367,7 @@ fn sgd(
     seed: u64,
     print: Py<PyAny>,
 ) -> PyResult<Trained> {
-    let network = network(
-        py,
-        &sizes,
-        &activations,
-        &weights,
-        &biases,
-        standardization.as_deref(),
-    )?;
+    let network = network(py, &attributes)?;
     let cost = cost(cost_name)?;
     let (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy) = monitor;
     let config = TrainConfig {
@@ -473,26 +441,14 @@ fn sgd(
 
 /// Saves a network as network2.py's JSON (atomically).
 #[pyfunction]
-#[pyo3(signature = (sizes, activations, weights, biases, standardization, cost_name, filename))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (attributes, cost_name, filename))]
 fn save(
     py: Python<'_>,
-    sizes: Vec<usize>,
-    activations: Vec<String>,
-    weights: Vec<PyBuffer<f64>>,
-    biases: Vec<PyBuffer<f64>>,
-    standardization: Option<String>,
+    attributes: Attributes,
     cost_name: &str,
     filename: PathBuf,
 ) -> PyResult<()> {
-    let network = network(
-        py,
-        &sizes,
-        &activations,
-        &weights,
-        &biases,
-        standardization.as_deref(),
-    )?;
+    let network = network(py, &attributes)?;
     cost(cost_name)?;
     nn_core::save_model(&network, cost_name, &filename).map_err(network_error)
 }

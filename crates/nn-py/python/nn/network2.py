@@ -120,7 +120,7 @@ class Network(object):
         """Return the output of the network if ``a`` is input (the book's (n, 1) column, or a
         flat vector, which gives a flat output)."""
         a = np.asarray(a)
-        out = np.array(_engine.feedforward(*self._network(), _floats(a)))
+        out = np.array(_engine.feedforward(self._network(), _floats(a)))
         return out if a.ndim == 1 else out.reshape(-1, 1)
 
     def SGD(self, training_data, epochs, mini_batch_size, eta,
@@ -143,7 +143,7 @@ class Network(object):
         evaluation = (None if not evaluation_data
                       else _examples(evaluation_data, self.sizes[-1], "evaluation_data"))
         weights, biases, lists = _engine.sgd(
-            *self._network(), _cost_name(self.cost), training, evaluation,
+            self._network(), _cost_name(self.cost), training, evaluation,
             epochs, mini_batch_size, eta, lmbda,
             (bool(monitor_evaluation_cost), bool(monitor_evaluation_accuracy),
              bool(monitor_training_cost), bool(monitor_training_accuracy)),
@@ -169,7 +169,7 @@ class Network(object):
     def save(self, filename):
         """Save the neural network to ``filename`` as network2.py's JSON (written to a
         temporary file and renamed, so a failed save leaves no half-written file)."""
-        _engine.save(*self._network(), _cost_name(self.cost), filename)
+        _engine.save(self._network(), _cost_name(self.cost), filename)
 
     def _network(self):
         """The network's attributes as the engine takes them."""
@@ -180,7 +180,7 @@ class Network(object):
 
     def _evaluate(self, data, lmbda):
         inputs, targets, classes = _examples(data, self.sizes[-1], "data")
-        return _engine.evaluate(*self._network(), _cost_name(self.cost),
+        return _engine.evaluate(self._network(), _cost_name(self.cost),
                                 inputs, targets, classes, lmbda)
 
     def _set_parameters(self, weights, biases):
