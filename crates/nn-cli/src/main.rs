@@ -4,7 +4,8 @@
 //! Layout of the crate, one module per job:
 //! - [`train`]: one whole training run from parsed options ([`train::run`]), reusable by other
 //!   subcommands;
-//! - [`options`]: the `nn train` flags and the resolved, serializable options of a run;
+//! - [`options`]: the `nn train` flags, the resolved, serializable options of a run, the
+//!   `--recipe` presets and the `nn train` command line that reproduces a run;
 //! - [`compose`]: turns options into trait objects (cost, activations, optimizer, regularizers,
 //!   schedule, data transforms);
 //! - [`progress`]: the training observer (progress bar, plain lines or silence);
@@ -13,7 +14,7 @@
 //! - [`metrics`]: the per-epoch metrics file;
 //! - [`plot`]: cost and accuracy figures;
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
-//! - [`reproduce`]: the chapter's experiments against the book's numbers, and `--recipe`;
+//! - [`reproduce`]: the chapter's experiments against the book's numbers;
 //! - [`search`]: hyper-parameter searches;
 //! - [`data_source`]: the flags naming the data set, shared by the subcommands;
 //! - [`digits`]: loading and splitting the data set, and drawing image grids.

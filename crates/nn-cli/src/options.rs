@@ -3,7 +3,8 @@
 //! [`TrainArgs`] is what the command line says: every training option is optional, so a resumed
 //! run can tell the flags given now from those its checkpoint fixed. [`RunOptions`] is the
 //! complete, serializable description of a run (the book's main run filling the gaps); it is
-//! saved in checkpoints and metrics files.
+//! saved in checkpoints and metrics files. [`Recipe`] names whole presets of it, and
+//! [`options_command`] writes it back as the `nn train` command line that reproduces the run.
 
 use std::fmt;
 use std::path::PathBuf;
