@@ -3,7 +3,7 @@
 //! expanded copy of the set.
 
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
@@ -239,49 +239,21 @@ fn preview(args: &PreviewArgs) -> Result<()> {
     Ok(())
 }
 
-/// `path` made absolute, with every symbolic link of its existing part resolved and `.` and
-/// `..` applied to the rest, so that two spellings of one place compare equal.
-fn resolve(path: &Path) -> Result<PathBuf> {
-    let absolute =
-        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            let mut resolved = real;
-            for component in rest.into_iter().rev() {
-                match component {
-                    Component::ParentDir => {
-                        resolved.pop();
-                    }
-                    Component::CurDir => {}
-                    other => resolved.push(other),
-                }
-            }
-            return Ok(resolved);
-        }
-        match (existing.parent(), existing.components().next_back()) {
-            (Some(parent), Some(last)) => {
-                rest.push(last);
-                existing = parent;
-            }
-            _ => return Ok(absolute.clone()),
-        }
-    }
-}
-
 /// Refuses an output directory that is, or resolves to, a directory holding an input file
 /// (where it is named, or where a symbolic link of that name leads), or an input file itself:
 /// writing there could replace the data being expanded.
 fn check_out_dir(out: &Path, inputs: &[&Path]) -> Result<()> {
-    let target = resolve(out)?;
     for input in inputs {
-        let file = resolve(input)?;
         let named_in = match input.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => resolve(parent)?,
-            _ => resolve(Path::new("."))?,
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
         };
-        if target == file || Some(target.as_path()) == file.parent() || target == named_in {
+        let lives_in = input.canonicalize().ok();
+        let lives_in = lives_in.as_deref().and_then(Path::parent);
+        if destination::same_place(out, input)
+            || destination::same_place(out, named_in)
+            || lives_in.is_some_and(|dir| destination::same_place(out, dir))
+        {
             bail!(
                 "--out {}: that is where the data is read from ({}); write the expanded set into \
                  another directory",

@@ -1,7 +1,7 @@
 //! Checking, before any work, every file a command will write, so that a typo does not cost a
 //! whole run and no output ever replaces one of the run's inputs.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nn_data::IdxFiles;
@@ -118,8 +118,7 @@ pub fn same_place(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// What a path refers to: its canonical form (links and `..` resolved; for a path that does not
-/// exist yet, its parent's canonical form and its name) and, for an existing file, its device and
+/// What a path refers to: its canonical form (see [`resolve`]) and, for an existing file, its device and
 /// inode, which also catch hard links.
 #[derive(Debug)]
 struct Identity {
@@ -130,13 +129,7 @@ struct Identity {
 
 impl Identity {
     fn of(path: &Path) -> Option<Self> {
-        let canonical = path.canonicalize().ok().or_else(|| {
-            let parent = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            Some(parent.canonicalize().ok()?.join(path.file_name()?))
-        })?;
+        let canonical = resolve(path)?;
         #[cfg(unix)]
         let inode = {
             use std::os::unix::fs::MetadataExt;
@@ -155,6 +148,36 @@ impl Identity {
             return a == b;
         }
         self.canonical == other.canonical
+    }
+}
+
+/// `path` made absolute, with every symbolic link of its existing part resolved and `.` and
+/// `..` applied to the rest, so that two spellings of one place compare equal.
+fn resolve(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut resolved = real;
+            for component in rest.into_iter().rev() {
+                match component {
+                    Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    Component::CurDir => {}
+                    other => resolved.push(other),
+                }
+            }
+            return Some(resolved);
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return Some(absolute.clone()),
+        }
     }
 }
 
