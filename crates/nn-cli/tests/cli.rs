@@ -2,39 +2,20 @@
 
 mod common;
 
-use common::{assert_refused, data_dir, nn, ok, run, stderr, stdout};
+use common::{
+    assert_refused, data_dir, mnist_train_args, nn, ok, recognised_test_digits, run, stderr, stdout,
+};
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use regex::Regex;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// A short training run's flags on a small subset, with `extra` appended.
+/// A short training run's flags on 1,000 images for 2 epochs, with `extra` appended.
 fn small_train(extra: &[&str]) -> Vec<String> {
-    let data = data_dir();
-    let mut args: Vec<String> = [
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--train-size",
-        "1000",
-        "--validation-size",
-        "500",
-        "--epochs",
-        "2",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-fn run_strings(cwd: &Path, args: &[String]) -> Output {
-    nn(cwd).args(args).output().expect("nn runs")
+    mnist_train_args(1000, &[&["--epochs", "2"], extra].concat())
 }
 
 #[test]
@@ -49,7 +30,7 @@ fn train_save_eval_predict_round_trip() {
         "--save",
         "model.json",
     ]);
-    let out = ok(run_strings(tmp.path(), &args));
+    let out = ok(run(tmp.path(), &args));
     assert!(stdout(&out).contains("Test accuracy:"));
     let model = tmp.path().join("model.json");
     assert!(model.is_file());
@@ -85,37 +66,15 @@ fn train_save_eval_predict_round_trip() {
     image::open(tmp.path().join("mistakes.png")).expect("a readable gallery");
 
     // Test digits drawn black on white at 100x100 must be prepared back into MNIST's form.
-    let splits = nn_data::load_splits(&data, Some(10_000)).unwrap();
-    let digit_line = Regex::new(r"(?m)^Digit: (\d)$").unwrap();
     let probability_line = Regex::new(r"(?m)^\s+\d: ([0-9.]+)").unwrap();
-    let mut right = 0;
-    for i in 0..10 {
-        let pixels = splits.test.image(i);
-        let picture = image::RgbImage::from_fn(100, 100, |x, y| {
-            let (px, py) = ((x * 28 / 100) as usize, (y * 28 / 100) as usize);
-            let v = 255 - pixels[py * 28 + px];
-            image::Rgb([v, v, v])
-        });
-        let path = tmp.path().join(format!("digit{i}.png"));
-        picture.save(&path).unwrap();
-        let out = ok(run(
-            tmp.path(),
-            &["predict", "model.json", path.to_str().unwrap()],
-        ));
-        let text = stdout(&out);
-        let predicted: u8 = digit_line
-            .captures(&text)
-            .unwrap_or_else(|| panic!("no digit in {text}"))[1]
-            .parse()
-            .unwrap();
+    let right = recognised_test_digits(tmp.path(), "model.json", |text| {
         let probabilities: f64 = probability_line
-            .captures_iter(&text)
+            .captures_iter(text)
             .map(|c| c[1].parse::<f64>().unwrap())
             .sum();
         assert!((probabilities - 1.0).abs() < 1e-2, "{text}");
         assert!(text.contains("normalised"), "sigmoid outputs: {text}");
-        right += usize::from(predicted == splits.test.label(i));
-    }
+    });
     assert!(right >= 7, "only {right} of 10 prepared digits recognised");
 }
 
@@ -123,7 +82,7 @@ fn train_save_eval_predict_round_trip() {
 fn metrics_file_schema() {
     let tmp = TempDir::new().unwrap();
     let all = "training-cost,training-accuracy,evaluation-cost,evaluation-accuracy";
-    ok(run_strings(
+    ok(run(
         tmp.path(),
         &small_train(&["--monitor", all, "--metrics", "all.json"]),
     ));
@@ -148,7 +107,7 @@ fn metrics_file_schema() {
     let test = json["test_accuracy"].as_f64().expect("test_accuracy");
     assert!(test > 0.5 && test <= 1.0, "test accuracy {test}");
 
-    ok(run_strings(
+    ok(run(
         tmp.path(),
         &small_train(&["--metrics", "default.json"]),
     ));
@@ -164,7 +123,7 @@ fn metrics_file_schema() {
 #[test]
 fn plain_output_lines() {
     let tmp = TempDir::new().unwrap();
-    let out = ok(run_strings(tmp.path(), &small_train(&[])));
+    let out = ok(run(tmp.path(), &small_train(&[])));
     let text = stdout(&out);
     let epoch =
         Regex::new(r"^Epoch (\d+): validation accuracy (\d+) / 500 \(\d+\.\d+ s\)$").unwrap();
@@ -181,7 +140,7 @@ fn plain_output_lines() {
             .unwrap();
     assert!(summary.is_match(&text), "{text}");
 
-    let out = ok(run_strings(
+    let out = ok(run(
         tmp.path(),
         &small_train(&[
             "--monitor",
@@ -194,7 +153,7 @@ fn plain_output_lines() {
     .unwrap();
     assert!(full.is_match(&stdout(&out)), "{}", stdout(&out));
 
-    let out = ok(run_strings(tmp.path(), &small_train(&["--quiet"])));
+    let out = ok(run(tmp.path(), &small_train(&["--quiet"])));
     assert!(stdout(&out).is_empty(), "quiet: {}", stdout(&out));
 }
 
@@ -235,11 +194,11 @@ fn resumed_run_ends_with_the_same_model() {
         args.extend_from_slice(extra);
         small_train(&args)
     };
-    ok(run_strings(
+    ok(run(
         tmp.path(),
         &with(&["--epochs", "4", "--save", "straight.json"]),
     ));
-    ok(run_strings(
+    ok(run(
         tmp.path(),
         &with(&["--epochs", "2", "--checkpoint", "ckpt"]),
     ));
@@ -293,7 +252,7 @@ fn killed_run_resumes_to_the_same_model() {
         a.extend_from_slice(extra);
         a.into_iter().map(String::from).collect::<Vec<_>>()
     };
-    ok(run_strings(tmp.path(), &args(&["--save", "straight.json"])));
+    ok(run(tmp.path(), &args(&["--save", "straight.json"])));
 
     let mut child = nn(tmp.path())
         .args(args(&["--checkpoint", "ckpt"]))
@@ -307,7 +266,7 @@ fn killed_run_resumes_to_the_same_model() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(state.exists(), "no checkpoint written");
-    ok(run_strings(
+    ok(run(
         tmp.path(),
         &[
             "train".to_string(),
@@ -328,7 +287,7 @@ fn killed_run_resumes_to_the_same_model() {
 #[test]
 fn plot_files() {
     let tmp = TempDir::new().unwrap();
-    ok(run_strings(
+    ok(run(
         tmp.path(),
         &small_train(&[
             "--monitor",
@@ -339,12 +298,9 @@ fn plot_files() {
     ));
     let svg = std::fs::read_to_string(tmp.path().join("run.svg")).unwrap();
     assert!(svg.contains("<svg"));
-    ok(run_strings(
-        tmp.path(),
-        &small_train(&["--plot", "run.png"]),
-    ));
+    ok(run(tmp.path(), &small_train(&["--plot", "run.png"])));
     image::open(tmp.path().join("run.png")).expect("a readable PNG");
-    let out = run_strings(tmp.path(), &small_train(&["--plot", "run.jpg"]));
+    let out = run(tmp.path(), &small_train(&["--plot", "run.jpg"]));
     assert_refused(&out, &[".png or .svg"]);
 }
 
@@ -374,7 +330,7 @@ fn user_errors_are_one_line() {
         (&["--average-weights", "0"], "weight-averaging factor 0"),
     ];
     for (extra, expected) in cases {
-        let out = run_strings(dir, &small_train(extra));
+        let out = run(dir, &small_train(extra));
         assert_refused(&out, &[expected]);
         if !expected.starts_with("invalid value")
             && !expected.ends_with(":N")
@@ -416,7 +372,7 @@ fn user_errors_are_one_line() {
 
     std::fs::write(dir.join("missing.png"), b"not a picture").unwrap();
     let model = dir.join("model.json");
-    ok(run_strings(
+    ok(run(
         dir,
         &small_train(&["--epochs", "1", "--save", model.to_str().unwrap()]),
     ));
@@ -503,7 +459,7 @@ fn every_subcommand_has_help_with_examples() {
 #[test]
 fn expansion_draws_fresh_distortions() {
     let tmp = TempDir::new().unwrap();
-    let out = ok(run_strings(
+    let out = ok(run(
         tmp.path(),
         &small_train(&["--expand", "shift,rotate,skew,elastic", "--seed", "5"]),
     ));
@@ -515,8 +471,8 @@ fn expansion_draws_fresh_distortions() {
 #[test]
 fn per_class_trains_on_the_first_images_of_each_digit() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(run_strings(dir.path(), &small_train(&["--per-class", "1"])));
+    let out = ok(run(dir.path(), &small_train(&["--per-class", "1"])));
     assert!(stdout(&out).contains(" on 10 images "), "{}", stdout(&out));
-    let out = run_strings(dir.path(), &small_train(&["--per-class", "0"]));
+    let out = run(dir.path(), &small_train(&["--per-class", "0"]));
     assert_refused(&out, &["--per-class 0"]);
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_refused, data_dir, ok, run, stderr, stdout};
+use common::{assert_refused, data_dir, mnist_train_args, ok, run, stderr, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -16,21 +16,10 @@ use tempfile::TempDir;
 
 /// `nn train` on 1,000 MNIST images for one epoch, with `extra` flags.
 fn train(cwd: &Path, extra: &[&str]) -> Output {
-    let data = data_dir();
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--train-size",
-        "1000",
-        "--validation-size",
-        "500",
-        "--epochs",
-        "1",
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    run(cwd, &args)
+    run(
+        cwd,
+        &mnist_train_args(1000, &[&["--epochs", "1", "--quiet"], extra].concat()),
+    )
 }
 
 /// An MNIST-layout directory of `side x side` images of the ten digits: 11,000 training

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{data_dir, ok, run, stderr, stdout};
+use common::{data_dir, mnist_train_args, ok, recognised_test_digits, run, stderr, stdout};
 
 use std::path::Path;
 
@@ -13,18 +13,7 @@ use tempfile::TempDir;
 
 /// `nn train` on 3,000 MNIST images with `extra` appended.
 fn train(cwd: &Path, extra: &[&str]) -> std::process::Output {
-    let data = data_dir();
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--train-size",
-        "3000",
-        "--validation-size",
-        "500",
-    ];
-    args.extend_from_slice(extra);
-    run(cwd, &args)
+    run(cwd, &mnist_train_args(3000, extra))
 }
 
 /// The number of correct test images in a line matching `pattern` (one capture group).
@@ -83,28 +72,7 @@ fn eval_and_predict_apply_the_standardization_saved_with_the_model() {
     );
 
     // predict prepares a picture and standardizes it too.
-    let splits = nn_data::load_splits(&data_dir(), Some(10_000)).unwrap();
-    let digit_line = Regex::new(r"(?m)^Digit: (\d)$").unwrap();
-    let mut right = 0;
-    for i in 0..10 {
-        let pixels = splits.test.image(i);
-        let picture = image::GrayImage::from_fn(56, 56, |x, y| {
-            image::Luma([255 - pixels[(y / 2 * 28 + x / 2) as usize]])
-        });
-        let file = tmp.path().join(format!("digit{i}.png"));
-        picture.save(&file).unwrap();
-        let out = ok(run(
-            tmp.path(),
-            &["predict", "model.json", file.to_str().unwrap()],
-        ));
-        let text = stdout(&out);
-        let predicted: u8 = digit_line
-            .captures(&text)
-            .unwrap_or_else(|| panic!("no digit in {text}"))[1]
-            .parse()
-            .unwrap();
-        right += usize::from(predicted == splits.test.label(i));
-    }
+    let right = recognised_test_digits(tmp.path(), "model.json", |_| {});
     assert!(right >= 7, "only {right} of 10 pictures recognised");
 }
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests: finding MNIST and running the `nn` binary.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,7 +21,7 @@ pub fn nn(cwd: &Path) -> Command {
 }
 
 /// Runs `nn` with `args` in `cwd`.
-pub fn run(cwd: &Path, args: &[&str]) -> Output {
+pub fn run<S: AsRef<OsStr>>(cwd: &Path, args: &[S]) -> Output {
     nn(cwd).args(args).output().expect("nn runs")
 }
 
@@ -69,4 +70,57 @@ pub fn assert_refused(output: &Output, expected: &[&str]) {
             "the error should mention '{e}': {err}"
         );
     }
+}
+
+/// The flags of `nn train` on the first `train_size` MNIST training images, monitoring 500
+/// validation images, with `extra` appended.
+#[allow(dead_code)]
+pub fn mnist_train_args(train_size: usize, extra: &[&str]) -> Vec<String> {
+    let data = data_dir();
+    let fixed = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--train-size",
+        &train_size.to_string(),
+        "--validation-size",
+        "500",
+    ]
+    .map(str::to_string);
+    fixed
+        .into_iter()
+        .chain(extra.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// Draws each of the first ten MNIST test digits dark on light at 100x100 pixels, asks
+/// `nn predict MODEL` (run in `cwd`) for its class, hands each output to `check`, and returns
+/// how many digits were recognised.
+#[allow(dead_code)]
+pub fn recognised_test_digits(cwd: &Path, model: &str, check: impl Fn(&str)) -> usize {
+    let test = nn_data::load_splits(&data_dir(), Some(10_000))
+        .unwrap()
+        .test;
+    let digit_line = regex::Regex::new(r"(?m)^Digit: (\d)$").unwrap();
+    (0..10)
+        .filter(|&i| {
+            let pixels = test.image(i);
+            let picture = image::RgbImage::from_fn(100, 100, |x, y| {
+                let (px, py) = ((x * 28 / 100) as usize, (y * 28 / 100) as usize);
+                let v = 255 - pixels[py * 28 + px];
+                image::Rgb([v, v, v])
+            });
+            let path = cwd.join(format!("digit{i}.png"));
+            picture.save(&path).unwrap();
+            let out = ok(run(cwd, &["predict", model, path.to_str().unwrap()]));
+            let text = stdout(&out);
+            check(&text);
+            let predicted: u8 = digit_line
+                .captures(&text)
+                .unwrap_or_else(|| panic!("no digit in {text}"))[1]
+                .parse()
+                .unwrap();
+            predicted == test.label(i)
+        })
+        .count()
 }
