@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use anyhow::{Result, bail};
 use clap::ValueEnum;
-use nn_core::StandardizationKind;
+use nn_core::{Schedule, StandardizationKind};
 use serde::{Deserialize, Serialize};
 
 use crate::data_source::DataSource;
@@ -168,10 +168,6 @@ pub enum LrSchedule {
     Exponential(f32),
 }
 
-/// Smallest factor of `exp:F`: a smaller one takes η below any useful value within a few
-/// epochs (and below the smallest `f32` soon after).
-pub const MIN_EXP_FACTOR: f32 = 0.001;
-
 /// Most epochs of a run (`--epochs`): the chapter's longest runs take a few hundred.
 pub const MAX_EPOCHS: usize = 100_000;
 
@@ -189,24 +185,13 @@ impl fmt::Display for LrSchedule {
 impl FromStr for LrSchedule {
     type Err = String;
 
+    /// Reads the spellings of [`Schedule::from_str`], the library's one parser.
     fn from_str(s: &str) -> Result<Self, String> {
-        if s == "constant" {
-            return Ok(Self::Constant);
-        }
-        if let Some(Ok(n)) = s.strip_prefix("halve:").map(str::parse::<usize>)
-            && n > 0
-        {
-            return Ok(Self::Halve(n));
-        }
-        if let Some(Ok(factor)) = s.strip_prefix("exp:").map(str::parse::<f32>)
-            && (MIN_EXP_FACTOR..1.0).contains(&factor)
-        {
-            return Ok(Self::Exponential(factor));
-        }
-        Err(format!(
-            "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with \
-             {MIN_EXP_FACTOR} <= F < 1 (e.g. exp:0.97) or constant"
-        ))
+        Ok(match s.parse::<Schedule>()? {
+            Schedule::Constant => Self::Constant,
+            Schedule::OnPlateau { patience, .. } => Self::Halve(patience),
+            Schedule::Exponential { factor } => Self::Exponential(factor),
+        })
     }
 }
 

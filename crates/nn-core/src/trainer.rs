@@ -1,6 +1,7 @@
 //! Mini-batch stochastic gradient descent with monitoring, early stopping, a learning-rate
 //! schedule, a divergence guard and resumable state.
 
+use std::str::FromStr;
 use std::time::Instant;
 
 use rand::SeedableRng;
@@ -65,6 +66,10 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Smallest factor of `exp:F` that [`Schedule::from_str`] takes: a smaller one takes η below
+    /// any useful value within a few epochs (and below the smallest `f32` soon after).
+    pub const MIN_EXP_FACTOR: f32 = 0.001;
+
     /// The chapter's schedule: halve after `patience` epochs without improvement, stop at 1/128.
     pub fn halving(patience: usize) -> Self {
         Self::OnPlateau {
@@ -72,6 +77,40 @@ impl Schedule {
             factor: 0.5,
             stop_fraction: 1.0 / 128.0,
         }
+    }
+}
+
+impl FromStr for Schedule {
+    type Err = String;
+
+    /// Reads `constant`, `halve:N` (the chapter's [`Schedule::halving`], N ≥ 1) or `exp:F`
+    /// ([`Schedule::MIN_EXP_FACTOR`] ≤ F < 1), as `nn train --lr-schedule` spells them.
+    ///
+    /// ```
+    /// use nn_core::Schedule;
+    /// assert_eq!("halve:10".parse(), Ok(Schedule::halving(10)));
+    /// assert_eq!("exp:0.97".parse(), Ok(Schedule::Exponential { factor: 0.97 }));
+    /// assert!("exp:1e-9".parse::<Schedule>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "constant" {
+            return Ok(Self::Constant);
+        }
+        if let Some(Ok(n)) = s.strip_prefix("halve:").map(str::parse::<usize>)
+            && n > 0
+        {
+            return Ok(Self::halving(n));
+        }
+        if let Some(Ok(factor)) = s.strip_prefix("exp:").map(str::parse::<f32>)
+            && (Self::MIN_EXP_FACTOR..1.0).contains(&factor)
+        {
+            return Ok(Self::Exponential { factor });
+        }
+        Err(format!(
+            "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with {} <= \
+             F < 1 (e.g. exp:0.97) or constant",
+            Self::MIN_EXP_FACTOR
+        ))
     }
 }
 

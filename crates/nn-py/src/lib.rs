@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use nn_core::{
     Activation, DenseExamples, Examples, Momentum, Monitor, Network, NetworkError, Optimizer,
-    Regularizer, Schedule, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
+    Regularizer, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
 };
 use nn_regularize::{Dropout, L1, L2};
 use pyo3::buffer::{Element, PyBuffer};
@@ -195,29 +195,6 @@ fn count(value: i64, what: &str) -> PyResult<usize> {
         .map_err(|_| PyValueError::new_err(format!("{what} = {value} must not be negative")))
 }
 
-/// The learning-rate schedule in `nn train --lr-schedule`'s spelling.
-fn schedule(spec: &str) -> PyResult<Schedule> {
-    let bad = || {
-        PyValueError::new_err(format!(
-            "'{spec}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with \
-             0 < F < 1 (e.g. exp:0.97) or constant"
-        ))
-    };
-    if spec == "constant" {
-        return Ok(Schedule::Constant);
-    }
-    if let Some(n) = spec.strip_prefix("halve:") {
-        return n.parse().map(Schedule::halving).map_err(|_| bad());
-    }
-    if let Some(f) = spec.strip_prefix("exp:") {
-        return f
-            .parse()
-            .map(|factor| Schedule::Exponential { factor })
-            .map_err(|_| bad());
-    }
-    Err(bad())
-}
-
 /// Checks layer sizes and activations as `Network(sizes)` receives them.
 #[pyfunction]
 fn check_network(sizes: Vec<i64>, activations: Vec<String>) -> PyResult<()> {
@@ -383,7 +360,7 @@ fn sgd(
         early_stopping: early_stopping
             .map(|n| count(n, "early_stopping"))
             .transpose()?,
-        schedule: schedule(lr_schedule)?,
+        schedule: lr_schedule.parse().map_err(PyValueError::new_err)?,
         seed,
         ..TrainConfig::default()
     };
