@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 /// How many symbolic links [`write_with`] follows before it gives up (as Linux's `ELOOP`).
 const MAX_LINKS: usize = 40;
 
+/// Temporary files are `.nn-<pid>-<random>.tmp` in the destination's folder.
+const TEMP_PREFIX: &str = ".nn-";
+const TEMP_SUFFIX: &str = ".tmp";
+
 /// Writes `path` atomically: either the whole new contents are there or the earlier file is,
 /// untouched.
 ///
@@ -25,6 +29,11 @@ const MAX_LINKS: usize = 40;
 ///
 /// When `path` is a symbolic link, the file it points to (through any chain of links) is
 /// replaced and the link is kept, as editors do; a link to a missing file creates that file.
+///
+/// A process killed while it writes (SIGKILL, or Ctrl-C in a program that does not catch it)
+/// cannot remove its temporary file. Temporary files are named `.nn-<pid>-*.tmp`, so the next
+/// write into the same folder removes those whose process no longer runs (on Linux, where
+/// `/proc` tells).
 pub fn write_with(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
     let target = resolve_links(path)?;
     let folder = match target.parent() {
@@ -33,7 +42,9 @@ pub fn write_with(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) 
     };
     let existing = std::fs::metadata(&target).ok().map(|m| m.permissions());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".nn-").suffix(".tmp");
+    remove_abandoned_temporaries(folder);
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -51,6 +62,34 @@ pub fn write_with(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) 
     #[cfg(unix)]
     sync_folder(folder)?;
     Ok(())
+}
+
+/// Removes the temporary files of [`write_with`] in `folder` left by processes that no longer
+/// run. Best effort: a folder that cannot be listed, or a file that cannot be removed, is left
+/// as it is. Off Linux, where no `/proc` tells whether a process runs, nothing is removed.
+fn remove_abandoned_temporaries(folder: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .filter(|n| n.ends_with(TEMP_SUFFIX))
+            .and_then(|n| n.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `fsync`s a folder, making a rename in it durable. File systems that cannot sync a folder say
@@ -212,6 +251,38 @@ mod tests {
             b"made"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    }
+
+    #[test]
+    fn a_temporary_file_of_a_killed_writer_is_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        // A process that has exited: its pid no longer runs.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let abandoned = dir.path().join(format!(".nn-{dead}-a1b2c3.tmp"));
+        let running = dir
+            .path()
+            .join(format!(".nn-{}-d4e5f6.tmp", std::process::id()));
+        let unrelated = dir.path().join(".nn-notes.tmp");
+        for file in [&abandoned, &running, &unrelated] {
+            std::fs::write(file, b"half").unwrap();
+        }
+        write_bytes(&dir.path().join("model.json"), b"{}").unwrap();
+        if Path::new("/proc/self").exists() {
+            assert!(
+                !abandoned.exists(),
+                "the dead writer's temporary file is still there"
+            );
+        }
+        assert!(
+            running.exists(),
+            "a running writer's temporary file was removed"
+        );
+        assert!(
+            unrelated.exists(),
+            "a file not named by write_with was removed"
+        );
     }
 
     #[cfg(unix)]
