@@ -377,3 +377,81 @@ pub fn check_resume_flags(args: &TrainArgs, saved: &RunOptions) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// `nn train`'s flags alone.
+    #[derive(Parser)]
+    struct Train {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    /// The flags of an `nn train ...` line.
+    fn args(line: &str) -> TrainArgs {
+        let words = line.strip_prefix("nn train").expect("an nn train line");
+        Train::try_parse_from(std::iter::once("train").chain(words.split_whitespace()))
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+            .args
+    }
+
+    #[test]
+    fn the_command_line_of_a_run_gives_back_its_options() {
+        let runs = [
+            RunOptions::default(),
+            Recipe::Best.options(),
+            RunOptions {
+                // A momentum that plain SGD ignores must not turn momentum on.
+                momentum: 0.5,
+                max_norm: Some(3.5),
+                per_class: Some(2),
+                monitor: vec![MonitorItem::TrainingCost, MonitorItem::EvaluationCost],
+                lr_schedule: LrSchedule::Halve(4),
+                invert: true,
+                normalize: StandardizationKind::Pixel,
+                seed: 7,
+                ..RunOptions::default()
+            },
+        ];
+        for options in runs {
+            let line = options_command(&options);
+            assert!(line.starts_with("nn train --layers "), "{line}");
+            assert_eq!(
+                from_args(&args(&line), RunOptions::default()),
+                options,
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn momentum_alone_turns_plain_sgd_into_momentum() {
+        let options = from_args(&args("nn train --momentum 0.8"), RunOptions::default());
+        assert_eq!(
+            (options.optimizer, options.momentum),
+            (OptimizerName::Momentum, 0.8)
+        );
+        let options = from_args(
+            &args("nn train --momentum 0.8 --optimizer nesterov"),
+            RunOptions::default(),
+        );
+        assert_eq!(options.optimizer, OptimizerName::Nesterov);
+    }
+
+    #[test]
+    fn resuming_names_each_differing_flag_with_both_values_and_lets_epochs_grow() {
+        let saved = RunOptions::default();
+        assert!(check_resume_flags(&args("nn train --eta 0.5 --epochs 90"), &saved).is_ok());
+        let error = check_resume_flags(&args("nn train --eta 0.1 --invert"), &saved)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--eta (saved 0.5, given 0.1), --invert (saved false, given true)"),
+            "{error}"
+        );
+    }
+}

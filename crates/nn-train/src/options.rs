@@ -26,6 +26,22 @@ pub enum CostName {
 }
 
 impl CostName {
+    /// Every cost.
+    pub const ALL: [Self; 3] = [Self::Quadratic, Self::CrossEntropy, Self::LogLikelihood];
+
+    /// The name of `cost`, one of nn-costs' costs.
+    ///
+    /// ```
+    /// use nn_train::CostName;
+    /// let cost = nn_costs::cost_by_name("CrossEntropyCost").unwrap();
+    /// assert_eq!(CostName::of(cost), Some(CostName::CrossEntropy));
+    /// ```
+    pub fn of(cost: &dyn nn_core::Cost) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|name| compose::cost(*name).name() == cost.name())
+    }
+
     /// The name as written on the command line.
     pub fn flag(self) -> &'static str {
         match self {
