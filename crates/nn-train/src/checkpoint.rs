@@ -180,7 +180,6 @@ pub struct Restored {
 /// let data = DataIdentity { files: Vec::new(), holdout: 1 };
 /// let checkpointer = Checkpointer::claim(dir.path().join("ckpt"), None, false, data)?;
 /// assert!(checkpointer.dir().is_dir());
-/// // A second run may not take the directory over once it holds a checkpoint.
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]

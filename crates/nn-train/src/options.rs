@@ -212,7 +212,22 @@ impl LrSchedule {
 }
 
 /// Everything that determines a run's result: the training options with every default filled
-/// in. Output files, thread count and data location are not part of it.
+/// in. Output files, thread count and data location are not part of it. The default is the
+/// book's main run; [`ParamGuard::check`] checks it once into a [`CheckedRunOptions`].
+///
+/// ```
+/// use nn_train::{CostName, Recipe, RunOptions};
+///
+/// let book = RunOptions::default();
+/// assert_eq!((book.layers.as_slice(), book.eta, book.lambda), (&[784, 30, 10][..], 0.5, 5.0));
+/// assert_eq!(Recipe::Book.options(), book);
+/// // Serializable: checkpoints and metrics files keep it as JSON.
+/// let json = serde_json::to_string(&book)?;
+/// assert_eq!(serde_json::from_str::<RunOptions>(&json)?, book);
+/// let best = Recipe::Best.options();
+/// assert_eq!(best.cost, CostName::LogLikelihood);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOptions {
     /// Layer sizes, input first.
@@ -353,16 +368,6 @@ impl CheckedRunOptions {
     /// The options.
     pub fn into_inner(self) -> RunOptions {
         self.0
-    }
-
-    /// The same options with another number of epochs (a resumed run may be extended), checked
-    /// again.
-    pub fn with_epochs(self, epochs: usize) -> Result<Self, RunError> {
-        RunOptions {
-            epochs,
-            ..self.into_inner()
-        }
-        .check()
     }
 }
 
