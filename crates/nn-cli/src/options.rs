@@ -264,6 +264,11 @@ train_flags! {
         /// Distortions drawn fresh each epoch to expand the training data, comma-separated
         #[arg(long, value_enum, value_delimiter = ',', value_name = "TRANSFORMS")]
         value expand: Option<Vec<TransformName>>,
+        /// With --expand: train on the images followed by N distorted copies made once from
+        /// --seed (those `nn data expand --copies N` writes) instead of fresh distortions each
+        /// epoch [default: fresh]
+        #[arg(long, value_name = "N")]
+        optional expand_copies: Option<usize>,
         /// With --expand: fraction F in [0, 1] of the images left undistorted each epoch
         /// [default: 0.5]
         #[arg(long, value_name = "F")]
@@ -408,6 +413,8 @@ mod tests {
                 // A momentum that plain SGD ignores must not turn momentum on.
                 momentum: 0.5,
                 max_norm: Some(3.5),
+                expand: vec![TransformName::Shift, TransformName::Elastic],
+                expand_copies: Some(2),
                 per_class: Some(2),
                 monitor: vec![MonitorItem::TrainingCost, MonitorItem::EvaluationCost],
                 lr_schedule: LrSchedule::Halve(4),

@@ -45,8 +45,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     {
         tell!("warning: {warning}");
     }
-    let mut run = match check_destinations(args, checkpoint_dir.as_deref(), &data.files, identity)?
-    {
+    let run = match check_destinations(args, checkpoint_dir.as_deref(), &data.files, identity)? {
         Some(checkpointer) => run.with_checkpointer(checkpointer),
         None => run,
     };
@@ -78,10 +77,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         selection.evaluation.len(),
         options.eval.name(),
     ));
-    while !run.is_finished() {
-        run.epoch(&mut reporter)?;
-    }
-    let outcome = run.finish();
+    let outcome = run.train(&mut reporter)?;
     let history = &outcome.history;
     if let Some(stopped) = &history.stopped {
         reporter.line(&format!(

@@ -80,7 +80,8 @@ pub fn check_layers(layers: &[usize]) -> Result<(), RunError> {
 }
 
 /// A freshly initialised network for the run: weights from N(0, 1/n_in) (the chapter's
-/// improved initialization, eq. 66's motivation) or N(0, 1) with `--init large`, biases from
+/// improved initialization, which keeps hidden neurons out of saturation) or N(0, 1) with
+/// `--init large`, biases from
 /// N(0, 1), drawn from the run's seed.
 pub fn network(options: &RunOptions) -> Result<Network, RunError> {
     check_layers(&options.layers)?;
@@ -97,7 +98,7 @@ pub fn network(options: &RunOptions) -> Result<Network, RunError> {
     })
 }
 
-/// The update rule of the run: plain SGD (eq. 20-21), momentum (eqs. 107-108), Nesterov's
+/// The update rule of the run: plain SGD (Chapter 1's eqs. 20-21), momentum (eqs. 107-108), Nesterov's
 /// momentum, Adam, or the damped Hessian technique (eq. 106).
 pub fn optimizer(options: &RunOptions) -> Result<Box<dyn Optimizer>, RunError> {
     let momentum = |e: nn_core::TrainError| {
@@ -171,12 +172,34 @@ pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig, RunError> {
             e,
         )
     })?;
-    if options.expand.is_empty() && options.keep_original != RunOptions::default().keep_original {
+    let kept_changed = options.keep_original != RunOptions::default().keep_original;
+    if options.expand.is_empty() && kept_changed {
         return Err(RunError::option(
             format!("--keep-original {}", options.keep_original),
             "needs --expand: it is the fraction of the images that the expansion leaves as they \
              are",
         ));
+    }
+    match options.expand_copies {
+        Some(0) => {
+            return Err(RunError::option(
+                "--expand-copies 0",
+                "make at least 1 distorted copy, or leave the flag out for fresh distortions",
+            ));
+        }
+        Some(n) if options.expand.is_empty() => {
+            return Err(RunError::option(
+                format!("--expand-copies {n}"),
+                "needs --expand: it is the number of copies the distortions of --expand make",
+            ));
+        }
+        Some(n) if kept_changed => {
+            return Err(RunError::option(
+                format!("--expand-copies {n}"),
+                "keeps every original, so --keep-original does not apply; drop one of them",
+            ));
+        }
+        _ => {}
     }
     let config = TrainConfig {
         epochs: options.epochs,
@@ -192,15 +215,23 @@ pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig, RunError> {
     Ok(config.check()?)
 }
 
-/// The per-epoch expansion of the training data asked for by `--expand`, drawing fresh
-/// distortions of the training images every epoch (a `keep_original` fraction left as they
-/// are); `None` without `--expand`.
-pub fn expansion(options: &RunOptions) -> Result<Option<Box<dyn EpochTransform>>, RunError> {
+/// The expansion of the `training` images asked for by `--expand`: fresh distortions every
+/// epoch (a `--keep-original` fraction left as they are), or, with `--expand-copies N`, the
+/// images followed by N distorted copies made once from the run's seed; `None` without
+/// `--expand`.
+pub fn expansion(
+    options: &RunOptions,
+    training: &ImageSet,
+) -> Result<Option<Box<dyn EpochTransform>>, RunError> {
     if options.expand.is_empty() {
         return Ok(None);
     }
-    let expansion = DataExpansion::fresh(image_transforms(&options.expand), options.keep_original)
-        .map_err(|e| RunError::option_from("--expand", e.to_string(), e))?;
+    let transforms = image_transforms(&options.expand);
+    let expansion = match options.expand_copies {
+        None => DataExpansion::fresh(transforms, options.keep_original),
+        Some(copies) => DataExpansion::offline(training, &transforms, copies, options.seed),
+    }
+    .map_err(|e| RunError::option_from("--expand", e.to_string(), e))?;
     Ok(Some(Box::new(expansion)))
 }
 
@@ -248,12 +279,11 @@ pub struct Parts {
     pub regularizers: Vec<Box<dyn Regularizer>>,
     /// The trainer's configuration.
     pub config: CheckedTrainConfig,
-    /// The per-epoch expansion of the training data, if any.
-    pub expansion: Option<Box<dyn EpochTransform>>,
 }
 
 impl Parts {
-    /// Composes every piece of `options` but the network.
+    /// Composes every piece of `options` but the network and the data expansion (see
+    /// [`expansion`], which needs the training images).
     ///
     /// ```
     /// use nn_train::{RunOptions, compose::Parts};
@@ -268,22 +298,17 @@ impl Parts {
             optimizer: optimizer(options)?,
             regularizers: regularizers(options)?,
             config: config(options)?,
-            expansion: expansion(options)?,
         })
     }
 
     /// The trainer of `network` with these pieces.
     pub fn trainer(self, network: Network) -> Result<nn_core::Trainer<'static>, RunError> {
-        let mut trainer = nn_core::Trainer::new(
+        Ok(nn_core::Trainer::new(
             network,
             self.cost,
             self.optimizer,
             self.regularizers,
             self.config,
-        )?;
-        if let Some(expansion) = self.expansion {
-            trainer = trainer.with_transform(expansion);
-        }
-        Ok(trainer)
+        )?)
     }
 }

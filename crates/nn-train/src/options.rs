@@ -262,6 +262,11 @@ pub struct RunOptions {
     pub momentum: f32,
     /// Distortions applied each epoch (empty = none).
     pub expand: Vec<TransformName>,
+    /// Offline expansion: the training images followed by this many distorted copies of them,
+    /// made once from the run's seed (the images `nn data expand --copies N --seed S` writes),
+    /// instead of fresh distortions each epoch (`None`).
+    #[serde(default)]
+    pub expand_copies: Option<usize>,
     /// Fraction of the images left undistorted each epoch of `expand`.
     #[serde(default = "default_keep_original")]
     pub keep_original: f32,
@@ -317,6 +322,7 @@ impl Default for RunOptions {
             optimizer: OptimizerName::Sgd,
             momentum: 0.9,
             expand: Vec::new(),
+            expand_copies: None,
             keep_original: default_keep_original(),
             train_size: None,
             per_class: None,
@@ -390,7 +396,6 @@ impl ParamGuard for RunOptions {
         compose::config(&self)?;
         compose::optimizer(&self)?;
         compose::regularizers(&self)?;
-        compose::expansion(&self)?;
         compose::check_layers(&self.layers)?;
         Ok(CheckedRunOptions(self))
     }

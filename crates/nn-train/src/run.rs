@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use nn_core::{
-    Cost, EpochRecord, Evaluation, Examples, History, Network, Observer, ParamGuard,
-    Standardization, StandardizationKind, Trainer,
+    Cost, EpochRecord, EpochTransform, Evaluation, Examples, History, Network, Observer,
+    ParamGuard, Standardization, StandardizationKind, Trainer,
 };
 
 use crate::checkpoint::{Checkpointer, Restored};
@@ -146,9 +146,13 @@ impl Run {
             ));
         }
         let parts = Parts::of(&options)?;
-        let rules = describe(&options, &parts);
+        let expansion = compose::expansion(&options, &selection.training)?;
+        let rules = describe(&options, &parts, expansion.as_deref());
         let cost = parts.cost;
         let mut trainer = parts.trainer(network)?;
+        if let Some(expansion) = expansion {
+            trainer = trainer.with_transform(expansion);
+        }
         let resumed_after = match resume {
             Some((state, optimizer_state)) => {
                 let done = state.history.len();
@@ -249,10 +253,10 @@ impl Run {
 }
 
 /// The optimizer, regularizers, data expansion, averaging and standardization of a run.
-fn describe(options: &RunOptions, parts: &Parts) -> String {
+fn describe(options: &RunOptions, parts: &Parts, expansion: Option<&dyn EpochTransform>) -> String {
     let mut rules = vec![parts.optimizer.describe()];
     rules.extend(parts.regularizers.iter().map(|r| r.describe()));
-    rules.extend(parts.expansion.as_ref().map(|t| t.describe()));
+    rules.extend(expansion.map(|t| t.describe()));
     if let Some(beta) = options.average_weights {
         rules.push(format!("weights averaged (beta={beta})"));
     }

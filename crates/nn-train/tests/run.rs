@@ -253,3 +253,57 @@ fn data_that_does_not_fit_the_layers_or_a_batch_larger_than_the_data_is_refused(
         "{error}"
     );
 }
+
+#[test]
+fn an_offline_expansion_makes_its_copies_once_and_needs_transforms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let offline = RunOptions {
+        layers: vec![16, 8, 4],
+        epochs: 2,
+        expand: vec![TransformName::Shift, TransformName::Rotate],
+        expand_copies: Some(2),
+        ..RunOptions::default()
+    };
+    let run = Run::new(offline.clone(), &data).unwrap();
+    assert!(
+        run.describe().contains("offline") && run.describe().contains("(3x)"),
+        "{}",
+        run.describe()
+    );
+    let fresh = Run::new(
+        RunOptions {
+            expand_copies: None,
+            ..offline.clone()
+        },
+        &data,
+    )
+    .unwrap();
+    assert!(fresh.describe().contains("fresh"), "{}", fresh.describe());
+    for (options, expected) in [
+        (
+            RunOptions {
+                expand: Vec::new(),
+                ..offline.clone()
+            },
+            "needs --expand",
+        ),
+        (
+            RunOptions {
+                expand_copies: Some(0),
+                ..offline.clone()
+            },
+            "--expand-copies 0",
+        ),
+        (
+            RunOptions {
+                keep_original: 0.2,
+                ..offline
+            },
+            "--keep-original",
+        ),
+    ] {
+        let error = options.check().unwrap_err().to_string();
+        assert!(error.contains(expected), "{expected}: {error}");
+    }
+}
