@@ -9,6 +9,22 @@ use crate::options::{EvalSet, RunOptions};
 
 /// A loaded data set: the training file split into training and held-out images, and the test
 /// images.
+///
+/// ```
+/// use nn_train::{DataSet, RunOptions};
+///
+/// # let dir = tempfile::tempdir()?;
+/// # nn_train::write_example_data(dir.path())?; // 600 training and 120 test images
+/// let files = nn_data::IdxFiles::in_dir(dir.path())?;
+/// let data = DataSet::load(files, "the example".into(), None)?;
+/// // A sixth of a training file that is not MNIST's is held out (MNIST: its last 10,000).
+/// assert_eq!((data.splits.training.len(), data.holdout), (500, 100));
+/// let options = RunOptions { train_size: Some(200), validation_size: Some(50), ..RunOptions::default() };
+/// let selection = data.select(&options)?;
+/// assert_eq!((selection.training.len(), selection.evaluation.len()), (200, 50));
+/// assert!(data.training_images(Some(501), None).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct DataSet {
     /// Where the files came from, for messages.
