@@ -13,11 +13,11 @@ use nn_data::{
     expand_by_copies, preview_grid, verify_files, write_idx,
 };
 
-use crate::compose::image_transforms;
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
 use crate::digits;
 use crate::options::TransformName;
+use nn_train::compose::image_transforms;
 
 /// Examples shown by `nn data --help`.
 pub const EXAMPLES: &str = "\
@@ -148,7 +148,7 @@ fn summary(data: &digits::DataSet) -> String {
         data.training_file_len,
         s.training.rows,
         s.training.cols,
-        data.holdout(),
+        data.holdout,
         s.test.len(),
         s.training.classes
     )
@@ -369,7 +369,7 @@ fn expand(args: &ExpandArgs) -> Result<()> {
                 .with_context(|| format!("cannot remove the stale {}", stale.display()))?;
         }
     }
-    let holdout = data.holdout();
+    let holdout = data.holdout;
     let holdout_flag = if default_holdout(total) == holdout {
         String::new()
     } else {

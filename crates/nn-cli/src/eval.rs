@@ -9,11 +9,11 @@ use nn_core::{Examples, Network, load_model, predicted_class};
 use nn_data::ImageSet;
 use rayon::prelude::*;
 
-use crate::compose;
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
 use crate::digits::{self, Tile};
 use crate::options::EvalSet;
+use nn_train::compose;
 
 /// Examples shown by `nn eval --help`.
 pub const EXAMPLES: &str = "\

@@ -2,14 +2,12 @@
 //! Learning" on MNIST.
 //!
 //! Layout of the crate, one module per job:
-//! - [`train`]: one whole training run from parsed options ([`train::run`]), reusable by other
-//!   subcommands;
-//! - [`options`]: the `nn train` flags, the resolved, serializable options of a run, the
-//!   `--recipe` presets and the `nn train` command line that reproduces a run;
-//! - [`compose`]: turns options into trait objects (cost, activations, optimizer, regularizers,
-//!   schedule, data transforms);
+//! - [`train`]: one whole training run from parsed flags ([`train::run`]), reusable by other
+//!   subcommands; the run itself (options, composition, checkpoints, data split) is the
+//!   library crate nn-train's;
+//! - [`options`]: the `nn train` flags, each declared once, mapped onto nn-train's
+//!   `RunOptions`, and the `nn train` command line that reproduces a run;
 //! - [`progress`]: the training observer (progress bar, plain lines or silence);
-//! - [`checkpoint`]: saving and restoring a run after every epoch;
 //! - [`destination`]: checking every output path before any work;
 //! - [`metrics`]: the per-epoch metrics file;
 //! - [`plot`]: cost and accuracy figures;
@@ -17,7 +15,7 @@
 //! - [`reproduce`]: the chapter's experiments against the book's numbers;
 //! - [`search`]: hyper-parameter searches;
 //! - [`data_source`]: the flags naming the data set, shared by the subcommands;
-//! - [`digits`]: loading and splitting the data set, and drawing image grids.
+//! - [`digits`]: loading the data set, and drawing image grids.
 
 /// Prints a line to stdout like `println!`, but a closed stdout (e.g. piped into `head`) is
 /// not an error: the line is dropped instead of panicking.
@@ -35,8 +33,6 @@ macro_rules! tell {
     };
 }
 
-mod checkpoint;
-mod compose;
 mod data_cmd;
 mod data_source;
 mod destination;

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
-use crate::options::{RunOptions, TrainArgs, options_command};
+use crate::options::{self, RunOptions, TrainArgs, options_command};
 use crate::train;
 
 pub use catalog::EXPERIMENTS;
@@ -436,7 +436,7 @@ fn quicken(args: &mut TrainArgs) {
 
 /// The `nn train` command line of a run: every training flag given explicitly.
 pub fn command_line(args: &TrainArgs) -> String {
-    let options = RunOptions::from_args(args, RunOptions::default());
+    let options = options::from_args(args, RunOptions::default());
     options_command(&options)
 }
 

@@ -18,7 +18,8 @@ use nn_core::{TrainError, epoch_seed};
 use crate::data_source::DataSource;
 use crate::options::options_command;
 use crate::options::{ActivationName, CostName, MonitorItem, RunOptions, TrainArgs};
-use crate::{compose, digits, train};
+use crate::{digits, options, train};
+use nn_train::compose;
 
 /// Examples shown by `nn search --help`.
 pub const EXAMPLES: &str = "\
@@ -233,7 +234,7 @@ fn trial(args: &TrainArgs, initial: f64) -> Result<Trial> {
                 .any(|c| matches!(c.downcast_ref(), Some(TrainError::Diverged { .. }))) =>
         {
             return Ok(Trial {
-                options: RunOptions::from_args(args, RunOptions::default()),
+                options: options::from_args(args, RunOptions::default()),
                 costs: Vec::new(),
                 validation: 0.0,
                 epochs: 0,
@@ -274,7 +275,7 @@ fn trial(args: &TrainArgs, initial: f64) -> Result<Trial> {
 /// The training cost (with every penalty) of the untrained network of `args` on its training
 /// images, as the trainer reports it after each epoch.
 fn initial_cost(args: &TrainArgs) -> Result<f64> {
-    let options = RunOptions::from_args(args, RunOptions::default());
+    let options = options::from_args(args, RunOptions::default());
     let network = compose::network(&options)?;
     let cost = compose::cost(options.cost);
     let regularizers = compose::regularizers(&options)?;
@@ -360,7 +361,7 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
         ),
         None => say!("The training cost fell at every eta up to {good}; proposed eta = {proposed}"),
     }
-    let best = RunOptions::from_args(
+    let best = options::from_args(
         &TrainArgs {
             eta: Some(proposed),
             ..(*fixed.train).clone()
@@ -424,7 +425,7 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
         best.1,
         best.0
     );
-    let options = RunOptions::from_args(
+    let options = options::from_args(
         &TrainArgs {
             lambda: Some(best.1),
             ..(*fixed.train).clone()

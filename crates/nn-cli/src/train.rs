@@ -2,133 +2,66 @@
 //! subcommand that trains (reproductions of the chapter's figures, hyper-parameter searches).
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use nn_core::{
-    Cost, EpochTransform, Evaluation, Examples, History, Network, Optimizer, Regularizer,
-    Standardization, StandardizationKind, Trainer, save_model,
-};
-
+use nn_core::{ParamGuard, save_model};
 use nn_data::IdxFiles;
+use nn_train::{CheckedRunOptions, Checkpointer, DataIdentity, Restored, Run};
 
-use crate::checkpoint::{self, Restored};
 use crate::destination::{self, Destination};
-use crate::options::{EvalSet, RunOptions, TrainArgs, check_resume_flags, join};
+use crate::options::{TrainArgs, check_resume_flags, from_args, join};
 use crate::progress::{Mode, Reporter, Sizes};
-use crate::{compose, digits, metrics, plot};
+use crate::{digits, metrics, plot};
 
-/// The result of a finished run.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// The options the run used.
-    pub options: RunOptions,
-    /// Every epoch's figures, the best epoch and why the run stopped.
-    pub history: History,
-    /// The final model on the test images.
-    pub test: Evaluation,
-    /// The trained network.
-    pub network: Network,
-    /// The cost it was trained with.
-    pub cost: &'static dyn Cost,
-    /// Wall-clock seconds of the training loop in this process.
-    pub seconds: f64,
-}
+pub use nn_train::RunOutcome;
 
 /// Trains one network as `args` says, prints progress (unless `args.quiet`) and the test
 /// accuracy, writes the requested model, checkpoints, metrics and plot, and returns the outcome.
+/// The run itself is nn-train's [`Run`]; this maps the flags onto it.
 pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     let (options, restored, checkpoint_dir) = resolve(args)?;
     set_threads(args.threads)?;
-    let cost = compose::cost(options.cost);
-    let config = compose::config(&options)?;
-    let optimizer = compose::optimizer(&options)?;
-    let regularizers = compose::regularizers(&options)?;
-    let (mut network, resume) = match restored {
-        Some(r) => (r.network, Some((r.state, r.optimizer_state, r.data))),
-        None => (compose::network(&options)?, None),
-    };
 
     let data = digits::load(&args.data)?;
-    let training = data
-        .training_images(options.train_size, options.per_class)?
-        .inverted(options.invert);
-    let evaluation = match options.eval {
-        EvalSet::Validation => data.validation_images(options.validation_size)?,
-        EvalSet::Test => data.splits.test.clone(),
+    let saved_data = restored.as_ref().map(|r| r.data.clone());
+    let run = match restored {
+        Some(restored) => Run::resume(options, &data, restored),
+        None => Run::new(options, &data),
     }
-    .inverted(options.invert);
-    check_destinations(args, checkpoint_dir.as_deref(), &data.files)?;
+    .map_err(|e| match (&args.resume, e) {
+        (Some(dir), nn_train::RunError::Resume(e)) => {
+            anyhow!(e).context(format!("cannot resume from {}", dir.display()))
+        }
+        (_, e) => e.into(),
+    })?;
     let identity = match &checkpoint_dir {
-        Some(_) => Some(checkpoint::data_identity(&data)?),
+        Some(_) => Some(DataIdentity::of(&data)?),
         None => None,
     };
-    let test = data.splits.test.inverted(options.invert);
-    if let (Some((_, _, saved_data)), Some(dir), Some(identity)) =
-        (&resume, &args.resume, &identity)
-        && let Some(warning) = checkpoint::check_data(saved_data.as_ref(), identity)
-            .with_context(|| format!("--resume {}", dir.display()))?
+    if let (Some(identity), Some(saved), Some(resumed)) = (&identity, &saved_data, &args.resume)
+        && let Some(warning) = identity
+            .check_resumed(saved.as_ref())
+            .with_context(|| format!("--resume {}", resumed.display()))?
     {
         tell!("warning: {warning}");
     }
-    for (set, name) in [
-        (&training, "training"),
-        (&evaluation, options.eval.name()),
-        (&test, "test"),
-    ] {
-        let what = format!("the {name} images of {}", data.origin);
-        compose::check_data(&network, set, &what).map_err(|e| {
-            let mut suggested = network.sizes().to_vec();
-            (suggested[0], *suggested.last_mut().expect("two layers")) =
-                (set.input_len(), set.classes);
-            anyhow!(
-                "--layers {}: {e}; make the first and last layers fit the data (e.g. --layers {})",
-                join(network.sizes()),
-                join(&suggested)
-            )
-        })?;
-    }
-    if resume.is_none() && options.normalize != StandardizationKind::None {
-        network.set_standardization(Standardization::fit(options.normalize, &training)?)?;
-    }
-    if options.batch_size > training.len() {
-        bail!(
-            "--batch-size {}: larger than the {} training images; use at most {}",
-            options.batch_size,
-            training.len(),
-            training.len()
-        );
-    }
+    let run = match check_destinations(args, checkpoint_dir.as_deref(), &data.files, identity)? {
+        Some(checkpointer) => run.with_checkpointer(checkpointer),
+        None => run,
+    };
 
-    let transform = compose::expansion(&options)?;
-    let mut rules = describe_rules(&*optimizer, &regularizers, transform.as_deref());
-    if let Some(beta) = options.average_weights {
-        rules.push_str(&format!(", weights averaged (beta={beta})"));
-    }
-    if options.normalize != StandardizationKind::None {
-        rules.push_str(&format!(
-            ", inputs standardized ({})",
-            options.normalize.name()
-        ));
-    }
-    let mut trainer = Trainer::new(network, cost, optimizer, regularizers, config)?;
-    if let Some(transform) = transform {
-        trainer = trainer.with_transform(transform);
-    }
+    let options = run.options().clone();
+    let selection = run.selection();
     let mut reporter = Reporter::new(
         Mode::detect(args.quiet),
         Sizes {
-            training: training.len(),
-            evaluation: evaluation.len(),
+            training: selection.training.len(),
+            evaluation: selection.evaluation.len(),
             evaluation_name: options.eval.name(),
         },
         options.epochs,
     );
-    if let (Some((state, optimizer_state, _)), Some(dir)) = (resume, &args.resume) {
-        let done = state.history.len();
-        trainer
-            .resume(state, optimizer_state)
-            .with_context(|| format!("cannot resume from {}", dir.display()))?;
+    if let Some(done) = run.resumed_after() {
         reporter.line(&format!(
             "Resuming after epoch {done} of {}",
             options.epochs
@@ -138,30 +71,14 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         "Training {} ({}, {}) on {} images from {}, monitoring {} {} images",
         join(&options.layers),
         options.cost.flag(),
-        rules,
-        training.len(),
+        run.describe(),
+        selection.training.len(),
         data.origin,
-        evaluation.len(),
+        selection.evaluation.len(),
         options.eval.name(),
     ));
-
-    let started = Instant::now();
-    while !trainer.is_finished() {
-        trainer.run_epoch(&training, Some(&evaluation), &mut reporter)?;
-        if let Some(dir) = &checkpoint_dir {
-            checkpoint::save(
-                dir,
-                &options,
-                identity.as_ref().expect("hashed when checkpointing"),
-                &trainer,
-                cost.name(),
-            )?;
-        }
-    }
-    let (network, history) = trainer.finish();
-    let seconds = started.elapsed().as_secs_f64();
-    let test_result = network.evaluate(&test, cost);
-
+    let outcome = run.train(&mut reporter)?;
+    let history = &outcome.history;
     if let Some(stopped) = &history.stopped {
         reporter.line(&format!(
             "Stopped after {} epochs ({stopped:?}); best {} accuracy in epoch {}",
@@ -173,47 +90,41 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         ));
     }
     reporter.line(&format!(
-        "Test accuracy: {} / {} ({:.2}%) after {} epochs in {seconds:.1} s",
-        test_result.correct,
-        test_result.count,
-        100.0 * test_result.accuracy(),
+        "Test accuracy: {} / {} ({:.2}%) after {} epochs in {:.1} s",
+        outcome.test.correct,
+        outcome.test.count,
+        100.0 * outcome.test.accuracy(),
         history.epochs.len(),
+        outcome.seconds,
     ));
     drop(reporter);
-
-    let outcome = RunOutcome {
-        options,
-        history,
-        test: test_result,
-        network,
-        cost,
-        seconds,
-    };
     write_outputs(args, &outcome)?;
     Ok(outcome)
 }
 
-/// The options of the run, the restored checkpoint when resuming, and where to checkpoint.
-fn resolve(args: &TrainArgs) -> Result<(RunOptions, Option<Restored>, Option<PathBuf>)> {
+/// The checked options of the run, the restored checkpoint when resuming, and where to
+/// checkpoint. Bad values are reported here, before any data is read.
+fn resolve(args: &TrainArgs) -> Result<(CheckedRunOptions, Option<Restored>, Option<PathBuf>)> {
     match &args.resume {
-        None => Ok((
-            RunOptions::from_args(
-                args,
-                args.recipe
-                    .map_or_else(RunOptions::default, |r| r.options()),
-            ),
-            None,
-            args.checkpoint.clone(),
-        )),
+        None => {
+            let base = args
+                .recipe
+                .map_or_else(nn_train::RunOptions::default, |r| r.options());
+            Ok((
+                from_args(args, base).check()?,
+                None,
+                args.checkpoint.clone(),
+            ))
+        }
         Some(dir) => {
-            let restored = checkpoint::load(dir)?;
+            let restored = Checkpointer::load(dir)?;
             check_resume_flags(args, &restored.options)?;
             let mut options = restored.options.clone();
             if let Some(epochs) = args.epochs {
                 options.epochs = epochs;
             }
             let checkpoint_dir = args.checkpoint.clone().unwrap_or_else(|| dir.clone());
-            Ok((options, Some(restored), Some(checkpoint_dir)))
+            Ok((options.check()?, Some(restored), Some(checkpoint_dir)))
         }
     }
 }
@@ -243,27 +154,16 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-/// The optimizer, regularizers and data expansion, e.g. `sgd, L2(lambda=5)`.
-fn describe_rules(
-    optimizer: &dyn Optimizer,
-    regularizers: &[Box<dyn Regularizer>],
-    transform: Option<&dyn EpochTransform>,
-) -> String {
-    let mut parts = vec![optimizer.describe()];
-    parts.extend(regularizers.iter().map(|r| r.describe()));
-    parts.extend(transform.map(|t| t.describe()));
-    parts.join(", ")
-}
-
 /// Checks, before any work, every file the run will write (see [`destination::check`]): the
 /// model, metrics, plot and checkpoint destinations must be writable and must not be one of the
 /// data files, the checkpoint resumed from (unless the run continues in it) or one another. Claims
-/// the checkpoint directory (see [`checkpoint::claim`]).
+/// the checkpoint directory (see [`Checkpointer::claim`]) for the data `identity`.
 fn check_destinations(
     args: &TrainArgs,
     checkpoint_dir: Option<&Path>,
     data: &IdxFiles,
-) -> Result<()> {
+    identity: Option<DataIdentity>,
+) -> Result<Option<Checkpointer>> {
     let mut outputs = Vec::new();
     if let Some(path) = &args.save {
         outputs.push(Destination::file("--save", path, &["json"]));
@@ -274,10 +174,17 @@ fn check_destinations(
     if let Some(path) = &args.plot {
         outputs.push(Destination::file("--plot", path, &["png", "svg"]));
     }
-    let checkpoint_files = checkpoint_dir.map(checkpoint::files);
+    let checkpoint_files = checkpoint_dir.map(Checkpointer::files);
     let created = checkpoint_dir.filter(|d| !d.exists());
-    if let (Some(dir), Some(files)) = (checkpoint_dir, &checkpoint_files) {
-        checkpoint::claim(dir, args.resume.as_deref(), args.overwrite_checkpoint)?;
+    let mut checkpointer = None;
+    if let (Some(dir), Some(files), Some(identity)) = (checkpoint_dir, &checkpoint_files, identity)
+    {
+        checkpointer = Some(Checkpointer::claim(
+            dir,
+            args.resume.as_deref(),
+            args.overwrite_checkpoint,
+            identity,
+        )?);
         outputs.push(Destination::dir("--checkpoint", dir));
         outputs.extend(
             files
@@ -289,7 +196,7 @@ fn check_destinations(
     if let Some(resumed) = &args.resume
         && !checkpoint_dir.is_some_and(|c| destination::same_place(c, resumed))
     {
-        inputs.extend(checkpoint::files(resumed));
+        inputs.extend(Checkpointer::files(resumed));
     }
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let checked = destination::check(&outputs, &inputs);
@@ -299,7 +206,7 @@ fn check_destinations(
         // Leave no empty checkpoint directory behind a refused run.
         let _ = std::fs::remove_dir(dir);
     }
-    checked
+    checked.map(|()| checkpointer)
 }
 
 /// The model, metrics and plot files the flags ask for. A model that cannot be saved where

@@ -13,10 +13,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nn_core::{
-    Activation, DenseExamples, Examples, Momentum, Monitor, Network, NetworkError, Optimizer,
-    Regularizer, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
+    Activation, DenseExamples, Examples, Network, NetworkError, Regularizer, Standardization,
+    activation_from_spec,
 };
-use nn_regularize::{Dropout, L1, L2};
+use nn_regularize::L2;
+use nn_train::compose::Parts;
+use nn_train::{CostName, MonitorItem, OptimizerName, RunOptions};
 use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -316,7 +318,14 @@ type Trained = (
     (Vec<f64>, Vec<usize>, Vec<f64>, Vec<usize>),
 );
 
-/// Trains by mini-batch SGD with the GIL released; returns the new weights and biases and the
+/// The run option of a cost named as network2.py names it.
+fn cost_name_of(name: &str) -> PyResult<CostName> {
+    let cost = cost(name)?;
+    CostName::of(cost).ok_or_else(|| PyValueError::new_err(format!("unknown cost '{name}'")))
+}
+
+/// Trains by mini-batch SGD with the GIL released, composed by nn-train as `nn train` composes
+/// it (the network is the one given); returns the new weights and biases and the
 /// evaluation costs, evaluation accuracies, training costs and training accuracies per epoch.
 #[pyfunction]
 #[pyo3(signature = (
@@ -345,42 +354,44 @@ fn sgd(
     print: Py<PyAny>,
 ) -> PyResult<Trained> {
     let network = network(py, &attributes)?;
-    let cost = cost(cost_name)?;
+    let cost = cost_name_of(cost_name)?;
     let (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy) = monitor;
-    let config = TrainConfig {
+    let monitor = [
+        (training_cost, MonitorItem::TrainingCost),
+        (training_accuracy, MonitorItem::TrainingAccuracy),
+        (evaluation_cost, MonitorItem::EvaluationCost),
+        (evaluation_accuracy, MonitorItem::EvaluationAccuracy),
+    ]
+    .into_iter()
+    .filter_map(|(on, item)| on.then_some(item))
+    .collect();
+    // network2.py's SGD with the keywords beyond the book, as the run nn train would make.
+    let options = RunOptions {
+        layers: network.sizes().to_vec(),
+        cost,
         epochs: count(epochs, "epochs")?,
         batch_size: count(mini_batch_size, "mini_batch_size")?,
         eta,
-        monitor: Monitor {
-            training_cost,
-            training_accuracy,
-            evaluation_cost,
-            evaluation_accuracy,
+        lambda: lmbda,
+        l1,
+        dropout,
+        optimizer: if momentum == 0.0 {
+            OptimizerName::Sgd
+        } else {
+            OptimizerName::Momentum
         },
+        momentum,
+        monitor,
         early_stopping: early_stopping
             .map(|n| count(n, "early_stopping"))
             .transpose()?,
-        schedule: lr_schedule.parse().map_err(PyValueError::new_err)?,
+        lr_schedule: lr_schedule.parse().map_err(PyValueError::new_err)?,
         seed,
-        ..TrainConfig::default()
+        ..RunOptions::default()
     };
-    let mut regularizers: Vec<Box<dyn Regularizer>> = Vec::new();
-    if lmbda != 0.0 {
-        regularizers.push(Box::new(L2::new(lmbda).map_err(value_error)?));
-    }
-    if l1 != 0.0 {
-        regularizers.push(Box::new(L1::new(l1).map_err(value_error)?));
-    }
-    if dropout != 0.0 {
-        regularizers.push(Box::new(Dropout::new(dropout).map_err(value_error)?));
-    }
-    let optimizer: Box<dyn Optimizer> = if momentum == 0.0 {
-        Box::new(Sgd)
-    } else {
-        Box::new(Momentum::new(momentum).map_err(value_error)?)
-    };
-    let trainer =
-        Trainer::new(network, cost, optimizer, regularizers, config).map_err(value_error)?;
+    let trainer = Parts::of(&options)
+        .and_then(|parts| parts.trainer(network))
+        .map_err(value_error)?;
     let training = examples(py, &training.0, &training.1, &training.2, "training_data")?;
     let evaluation = evaluation
         .map(|(x, y, c)| examples(py, &x, &y, &c, "evaluation_data"))

@@ -1,4 +1,5 @@
-//! Checkpoints: after every epoch, everything needed to continue the run exactly.
+//! Checkpoints ([`Checkpointer`]): after every epoch, everything needed to continue the run
+//! exactly.
 //!
 //! A checkpoint directory holds `checkpoint.json` (the run's options, the data's identity, the
 //! parameters, the best and averaged weights, the input standardization, the optimizer's state
@@ -26,12 +27,12 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{Network, OptimizerState, Standardization, Trainer, TrainingState, save_model};
 use serde::{Deserialize, Serialize};
 
 use crate::compose;
-use crate::digits::DataSet;
+use crate::data::DataSet;
+use crate::error::{BoxError, CheckpointError, RunError};
 use crate::options::RunOptions;
 
 /// The version of the checkpoint format.
@@ -40,7 +41,7 @@ const FORMAT_VERSION: u32 = 1;
 const STATE_FILE: &str = "checkpoint.json";
 /// Largest state file read back: 4 GiB, room for the parameters, best and averaged weights and
 /// two optimizer vectors of a network of 50 million parameters.
-const MAX_STATE_BYTES: u64 = 4 << 30;
+pub const MAX_STATE_BYTES: u64 = 4 << 30;
 /// The file holding the current model.
 const MODEL_FILE: &str = "model.json";
 
@@ -63,25 +64,74 @@ pub struct DataIdentity {
     pub holdout: usize,
 }
 
-/// The identity of the data set `data`: every file's content hash and the hold-out size.
-pub fn data_identity(data: &DataSet) -> Result<DataIdentity> {
-    let files = nn_data::verify_files(&data.files)
-        .into_iter()
-        .map(|r| match r.sha256 {
-            Some(sha256) => Ok(DataFile {
-                name: r.name.to_string(),
-                sha256,
-            }),
-            None => match r.status {
-                nn_data::FileStatus::Broken(e) => Err(anyhow!(e)),
-                _ => Err(anyhow!("cannot hash {}", r.path.display())),
-            },
+impl DataIdentity {
+    /// The identity of the data set `data`: every file's content hash and the hold-out size.
+    pub fn of(data: &DataSet) -> Result<Self, CheckpointError> {
+        let files = nn_data::verify_files(&data.files)
+            .into_iter()
+            .map(|r| match r.sha256 {
+                Some(sha256) => Ok(DataFile {
+                    name: r.name.to_string(),
+                    sha256,
+                }),
+                None => Err(CheckpointError::Hash {
+                    path: r.path,
+                    source: match r.status {
+                        nn_data::FileStatus::Broken(e) => Some(e),
+                        _ => None,
+                    },
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            files,
+            holdout: data.holdout,
         })
-        .collect::<Result<_>>()?;
-    Ok(DataIdentity {
-        files,
-        holdout: data.holdout,
-    })
+    }
+
+    /// Checks that a resumed run continues on the data its checkpoint was trained on (`saved`,
+    /// identified now by `self`); returns a warning when the checkpoint does not record its data.
+    pub fn check_resumed(&self, saved: Option<&Self>) -> Result<Option<String>, CheckpointError> {
+        let Some(saved) = saved else {
+            return Ok(Some(
+                "the checkpoint does not record its data (written by an older nn); make sure \
+                 --data is the data it was trained on"
+                    .to_string(),
+            ));
+        };
+        let mut differing: Vec<String> = saved
+            .files
+            .iter()
+            .filter_map(|s| match self.files.iter().find(|d| d.name == s.name) {
+                Some(d) if d.sha256 == s.sha256 => None,
+                Some(d) => Some(format!(
+                    "{} (SHA-256 {} here, {} in the checkpoint)",
+                    s.name,
+                    short(&d.sha256),
+                    short(&s.sha256)
+                )),
+                None => Some(format!("{} (absent here)", s.name)),
+            })
+            .collect();
+        if differing.is_empty() && saved.files.len() != self.files.len() {
+            differing.push("another set of files".to_string());
+        }
+        if saved.holdout != self.holdout {
+            differing.push(format!(
+                "{} training images held out here, {} in the checkpoint (--holdout {})",
+                self.holdout, saved.holdout, saved.holdout
+            ));
+        }
+        if !differing.is_empty() {
+            return Err(CheckpointError::OtherData { differing });
+        }
+        Ok(None)
+    }
+}
+
+/// The first 12 hex digits of a hash.
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -103,7 +153,7 @@ struct CheckpointFile {
     state: TrainingState,
 }
 
-/// A run restored from a checkpoint.
+/// A run restored from a checkpoint: pass it to [`crate::Run::resume`].
 #[derive(Debug)]
 pub struct Restored {
     /// The run's options.
@@ -118,79 +168,183 @@ pub struct Restored {
     pub data: Option<DataIdentity>,
 }
 
-/// Checks that a resumed run continues on the data its checkpoint was trained on (`saved`),
-/// identified now by `data`; returns a warning when the checkpoint does not record its data.
-pub fn check_data(saved: Option<&DataIdentity>, data: &DataIdentity) -> Result<Option<String>> {
-    let Some(saved) = saved else {
-        return Ok(Some(
-            "the checkpoint does not record its data (written by an older nn); make sure \
-                 --data is the data it was trained on"
-                .to_string(),
-        ));
-    };
-    let mut differing: Vec<String> = saved
-        .files
-        .iter()
-        .filter_map(|s| match data.files.iter().find(|d| d.name == s.name) {
-            Some(d) if d.sha256 == s.sha256 => None,
-            Some(d) => Some(format!(
-                "{} (SHA-256 {} here, {} in the checkpoint)",
-                s.name,
-                short(&d.sha256),
-                short(&s.sha256)
-            )),
-            None => Some(format!("{} (absent here)", s.name)),
+/// Writes a run's checkpoint into a directory after every epoch, as Keras' `ModelCheckpoint` or
+/// burn's checkpointer: `checkpoint.json` (everything needed to continue bit-identically) and
+/// `model.json` (the current model, network2.py's format), each written atomically through
+/// [`nn_core::atomic`].
+///
+/// ```
+/// use nn_train::{Checkpointer, DataIdentity};
+///
+/// let dir = tempfile::tempdir()?;
+/// let data = DataIdentity { files: Vec::new(), holdout: 1 };
+/// let checkpointer = Checkpointer::claim(dir.path().join("ckpt"), None, false, data)?;
+/// assert!(checkpointer.dir().is_dir());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Checkpointer {
+    dir: PathBuf,
+    data: DataIdentity,
+}
+
+impl Checkpointer {
+    /// Makes `dir` ready for this run's checkpoints: creates it, and refuses when it already
+    /// holds the checkpoint of another run (any run but the one resumed from `dir` itself,
+    /// `resumed_from`) unless `overwrite`. `data` is recorded in every checkpoint, so that a
+    /// resumed run can be refused other data.
+    pub fn claim(
+        dir: impl Into<PathBuf>,
+        resumed_from: Option<&Path>,
+        overwrite: bool,
+        data: DataIdentity,
+    ) -> Result<Self, CheckpointError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|source| CheckpointError::Create {
+            dir: dir.clone(),
+            source,
+        })?;
+        // Both exist here, so their canonical forms tell whether they are one directory.
+        let own = resumed_from.is_some_and(
+            |r| matches!((r.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b),
+        );
+        if dir.join(STATE_FILE).exists() && !own && !overwrite {
+            return Err(CheckpointError::Claimed { dir });
+        }
+        Ok(Self { dir, data })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The files a checkpoint directory holds: the state and the model.
+    pub fn files(dir: &Path) -> [PathBuf; 2] {
+        [dir.join(STATE_FILE), dir.join(MODEL_FILE)]
+    }
+
+    /// Writes the checkpoint of `trainer`'s run (with `options`, trained with the cost named
+    /// `cost`): the model first, then the state, so a run killed at any moment leaves a
+    /// consistent state file behind.
+    pub fn save(
+        &self,
+        options: &RunOptions,
+        trainer: &Trainer<'_>,
+        cost: &str,
+    ) -> Result<(), CheckpointError> {
+        let write = |path: PathBuf, source: BoxError| CheckpointError::Write { path, source };
+        let network = trainer.network();
+        let model = self.dir.join(MODEL_FILE);
+        save_model(network, cost, &model).map_err(|e| write(model.clone(), e.into()))?;
+        let mut state = trainer.state().clone();
+        let best_params = state.best_params.take().map(|p| bits(&p));
+        let averaged_params = state.averaged_params.take().map(|p| bits(&p));
+        let file = CheckpointFile {
+            format_version: FORMAT_VERSION,
+            options: options.clone(),
+            data: Some(self.data.clone()),
+            sizes: network.sizes().to_vec(),
+            params: bits(network.params()),
+            optimizer: trainer
+                .optimizer_state()
+                .to_vectors()
+                .iter()
+                .map(|v| bits(v))
+                .collect(),
+            best_params,
+            averaged_params,
+            standardization: (!network.standardization().is_none())
+                .then(|| network.standardization().clone()),
+            state,
+        };
+        let path = self.dir.join(STATE_FILE);
+        let json = serde_json::to_vec(&file).map_err(|e| write(path.clone(), e.into()))?;
+        nn_core::atomic::write_bytes(&path, &json).map_err(|e| write(path.clone(), e.into()))
+    }
+
+    /// Reads the checkpoint in `dir`, checking everything before use: the layer sizes against
+    /// the parameter count (with no allocation beyond what the file holds), every restored
+    /// vector for its length and for NaN or infinite numbers, the floats of the trainer's state,
+    /// and the standardization against the options' `--normalize`; an error names the field.
+    pub fn load(dir: &Path) -> Result<Restored, RunError> {
+        let path = dir.join(STATE_FILE);
+        let corrupt = |problem: String| CheckpointError::Corrupt {
+            path: path.clone(),
+            problem,
+        };
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if !meta.is_file() {
+                return Err(CheckpointError::NotAFile { path }.into());
+            }
+            if meta.len() > MAX_STATE_BYTES {
+                return Err(CheckpointError::TooLarge {
+                    path,
+                    bytes: Some(meta.len()),
+                    limit: MAX_STATE_BYTES,
+                }
+                .into());
+            }
+        }
+        // The file can grow meanwhile: the read is bounded too.
+        let mut text = String::new();
+        nn_core::atomic::open_to_read(&path)
+            .and_then(|file| file.take(MAX_STATE_BYTES + 1).read_to_string(&mut text))
+            .map_err(|source| CheckpointError::Read {
+                path: path.clone(),
+                source,
+            })?;
+        if text.len() as u64 > MAX_STATE_BYTES {
+            return Err(CheckpointError::TooLarge {
+                path,
+                bytes: None,
+                limit: MAX_STATE_BYTES,
+            }
+            .into());
+        }
+        let file: CheckpointFile =
+            serde_json::from_str(&text).map_err(|source| CheckpointError::Invalid {
+                path: path.clone(),
+                source,
+            })?;
+        if file.format_version != FORMAT_VERSION {
+            return Err(CheckpointError::Format {
+                path,
+                found: file.format_version,
+                expected: FORMAT_VERSION,
+            }
+            .into());
+        }
+        check(&file).map_err(corrupt)?;
+        let mut network = compose::network(&file.options)?;
+        network.params_mut().copy_from_slice(&floats(&file.params));
+        if let Some(standardization) = file.standardization {
+            network
+                .set_standardization(standardization)
+                .map_err(|e| corrupt(e.to_string()))?;
+        }
+        if network.standardization().kind() != file.options.normalize {
+            return Err(corrupt(format!(
+                "the options say --normalize {} but the saved standardization is {}",
+                file.options.normalize.name(),
+                network.standardization().kind().name()
+            ))
+            .into());
+        }
+        let mut state = file.state;
+        state.best_params = file.best_params.map(|b| floats(&b));
+        state.averaged_params = file.averaged_params.map(|a| floats(&a));
+        let optimizer_state =
+            OptimizerState::from_vectors(file.optimizer.iter().map(|v| floats(v)).collect())
+                .map_err(|e| corrupt(e.to_string()))?;
+        Ok(Restored {
+            options: file.options,
+            network,
+            state,
+            optimizer_state,
+            data: file.data,
         })
-        .collect();
-    if differing.is_empty() && saved.files.len() != data.files.len() {
-        differing.push("another set of files".to_string());
     }
-    if saved.holdout != data.holdout {
-        differing.push(format!(
-            "{} training images held out here, {} in the checkpoint (--holdout {})",
-            data.holdout, saved.holdout, saved.holdout
-        ));
-    }
-    if !differing.is_empty() {
-        bail!(
-            "the checkpoint was trained on other data: {}; resume with the data flags it was \
-                 trained with",
-            differing.join(", ")
-        );
-    }
-    Ok(None)
-}
-
-/// The first 12 hex digits of a hash.
-fn short(hash: &str) -> &str {
-    hash.get(..12).unwrap_or(hash)
-}
-
-/// The files a checkpoint directory holds.
-pub fn files(dir: &Path) -> [PathBuf; 2] {
-    [dir.join(STATE_FILE), dir.join(MODEL_FILE)]
-}
-
-/// Makes `dir` ready for this run's checkpoints: creates it, and refuses when it already holds
-/// the checkpoint of another run (any run but the one resumed from `dir` itself) unless
-/// `overwrite`.
-pub fn claim(dir: &Path, resumed_from: Option<&Path>, overwrite: bool) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| {
-        format!(
-            "--checkpoint {}: cannot create the directory",
-            dir.display()
-        )
-    })?;
-    let own = resumed_from.is_some_and(|r| crate::destination::same_place(r, dir));
-    if state_path(dir).exists() && !own && !overwrite {
-        bail!(
-            "--checkpoint {}: the directory holds the checkpoint of another run; continue it with \
-             --resume {}, choose another directory, or give --overwrite-checkpoint",
-            dir.display(),
-            dir.display()
-        );
-    }
-    Ok(())
 }
 
 fn bits(values: &[f32]) -> Vec<u32> {
@@ -199,135 +353,6 @@ fn bits(values: &[f32]) -> Vec<u32> {
 
 fn floats(bits: &[u32]) -> Vec<f32> {
     bits.iter().map(|&b| f32::from_bits(b)).collect()
-}
-
-/// Writes the checkpoint of `trainer`'s run into `dir`, creating it if needed.
-pub fn save(
-    dir: &Path,
-    options: &RunOptions,
-    data: &DataIdentity,
-    trainer: &Trainer<'_>,
-    cost: &str,
-) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create checkpoint directory {}", dir.display()))?;
-    let network = trainer.network();
-    save_model(network, cost, &dir.join(MODEL_FILE))?;
-    let mut state = trainer.state().clone();
-    let best_params = state.best_params.take().map(|p| bits(&p));
-    let averaged_params = state.averaged_params.take().map(|p| bits(&p));
-    let file = CheckpointFile {
-        format_version: FORMAT_VERSION,
-        options: options.clone(),
-        data: Some(data.clone()),
-        sizes: network.sizes().to_vec(),
-        params: bits(network.params()),
-        optimizer: trainer
-            .optimizer_state()
-            .to_vectors()
-            .iter()
-            .map(|v| bits(v))
-            .collect(),
-        best_params,
-        averaged_params,
-        standardization: (!network.standardization().is_none())
-            .then(|| network.standardization().clone()),
-        state,
-    };
-    let json = serde_json::to_vec(&file).context("cannot serialize the checkpoint")?;
-    let path = dir.join(STATE_FILE);
-    nn_core::atomic::write_bytes(&path, &json)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-/// The path of a checkpoint's state file.
-fn state_path(dir: &Path) -> PathBuf {
-    dir.join(STATE_FILE)
-}
-
-/// Reads the checkpoint in `dir`, checking that its parameters fit its options.
-pub fn load(dir: &Path) -> Result<Restored> {
-    let path = state_path(dir);
-    if let Ok(meta) = std::fs::metadata(&path)
-        && !meta.is_file()
-    {
-        bail!(
-            "{} is not a file; --resume needs a directory written by --checkpoint",
-            path.display()
-        );
-    }
-    if let Ok(meta) = std::fs::metadata(&path)
-        && meta.len() > MAX_STATE_BYTES
-    {
-        bail!(
-            "{}: {} bytes, more than any checkpoint ({MAX_STATE_BYTES} at most); it is not a \
-             checkpoint",
-            path.display(),
-            meta.len()
-        );
-    }
-    // The file can grow meanwhile: the read is bounded too.
-    let mut text = String::new();
-    nn_core::atomic::open_to_read(&path)
-        .and_then(|file| file.take(MAX_STATE_BYTES + 1).read_to_string(&mut text))
-        .with_context(|| {
-            format!(
-                "cannot read checkpoint {}; --resume needs a directory written by --checkpoint",
-                path.display()
-            )
-        })?;
-    if text.len() as u64 > MAX_STATE_BYTES {
-        bail!(
-            "{}: more than {MAX_STATE_BYTES} bytes, more than any checkpoint; it is not a \
-             checkpoint",
-            path.display()
-        );
-    }
-    let file: CheckpointFile = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a valid checkpoint; start the run again with --checkpoint",
-            path.display()
-        )
-    })?;
-    if file.format_version != FORMAT_VERSION {
-        bail!(
-            "{}: checkpoint format {} is not supported (expected {FORMAT_VERSION})",
-            path.display(),
-            file.format_version
-        );
-    }
-    check(&file)
-        .map_err(|problem| anyhow!("{}: {problem}; the checkpoint is corrupt", path.display()))?;
-    let mut network = compose::network(&file.options)?;
-    network.params_mut().copy_from_slice(&floats(&file.params));
-    if let Some(standardization) = file.standardization {
-        network
-            .set_standardization(standardization)
-            .with_context(|| format!("{}: the checkpoint is corrupt", path.display()))?;
-    }
-    if network.standardization().kind() != file.options.normalize {
-        bail!(
-            "{}: the options say --normalize {} but the saved standardization is {}; the \
-             checkpoint is corrupt",
-            path.display(),
-            file.options.normalize.name(),
-            network.standardization().kind().name()
-        );
-    }
-    let mut state = file.state;
-    state.best_params = file.best_params.map(|b| floats(&b));
-    state.averaged_params = file.averaged_params.map(|a| floats(&a));
-    Ok(Restored {
-        options: file.options,
-        network,
-        state,
-        optimizer_state: OptimizerState::from_vectors(
-            file.optimizer.iter().map(|v| floats(v)).collect(),
-        )
-        .with_context(|| format!("{}: the checkpoint is corrupt", path.display()))?,
-        data: file.data,
-    })
 }
 
 /// What is wrong with a checkpoint read back, if anything: sizes that do not fit, a vector of
@@ -414,7 +439,7 @@ mod tests {
     fn valid() -> Value {
         let options = RunOptions {
             layers: vec![3, 2, 2],
-            optimizer: crate::options::OptimizerName::Momentum,
+            optimizer: crate::OptimizerName::Momentum,
             ..RunOptions::default()
         };
         let count = 3 * 2 + 2 + 2 * 2 + 2;
@@ -436,10 +461,10 @@ mod tests {
         serde_json::to_value(&file).unwrap()
     }
 
-    fn load_value(value: &Value) -> Result<Restored> {
+    fn load_value(value: &Value) -> Result<Restored, RunError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(STATE_FILE), value.to_string()).unwrap();
-        load(dir.path())
+        Checkpointer::load(dir.path())
     }
 
     #[test]
@@ -447,7 +472,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = std::fs::File::create(dir.path().join(STATE_FILE)).unwrap();
         file.set_len(MAX_STATE_BYTES + 1).unwrap();
-        let error = load(dir.path()).unwrap_err().to_string();
+        let error = Checkpointer::load(dir.path()).unwrap_err().to_string();
         assert!(error.contains("more than any checkpoint"), "{error}");
     }
 

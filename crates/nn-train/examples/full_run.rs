@@ -1,0 +1,114 @@
+//! A run composed of most of the chapter: a softmax output layer with the log-likelihood cost
+//! (eqs. 78-80), ReLU hidden neurons, dropout, fresh elastic distortions of the training images
+//! each epoch (artificially expanded data), momentum (eqs. 107-108), an exponential
+//! learning-rate schedule and a checkpoint after every epoch. The run is interrupted half-way
+//! by its observer, resumed from the checkpoint, and its final weights are checked to be
+//! bit-identical to those of the same run never interrupted.
+//!
+//! `cargo run --release --example full_run [TRAINING_IMAGES [EPOCHS]]`; MNIST is found, or
+//! downloaded, as `nn` finds it.
+
+use nn_core::{EpochRecord, Observer, ParamGuard, Silent};
+use nn_data::{IdxFiles, locate_mnist};
+use nn_train::{
+    ActivationName, Checkpointer, CostName, DataIdentity, DataSet, LrSchedule, OptimizerName, Run,
+    RunOptions, TransformName,
+};
+
+/// Prints each epoch and asks the run to stop once `stop_after` epochs are done.
+struct Interrupt {
+    stop_after: usize,
+    done: usize,
+}
+
+impl Observer for Interrupt {
+    fn epoch_done(&mut self, record: &EpochRecord) {
+        self.done = record.epoch;
+        let accuracy = record.evaluation_accuracy.unwrap_or(0.0);
+        println!(
+            "epoch {}: validation accuracy {:.2}%",
+            record.epoch,
+            100.0 * accuracy
+        );
+    }
+}
+
+impl Interrupt {
+    fn wants_stop(&self) -> bool {
+        self.done >= self.stop_after
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let arg = |i: usize, default: usize| std::env::args().nth(i).map_or(Ok(default), |a| a.parse());
+    let (size, epochs) = (arg(1, 10_000)?, arg(2, 6)?);
+    let mnist = locate_mnist(None)?;
+    let origin = mnist.dir.display().to_string();
+    let data = DataSet::load(IdxFiles::in_dir(&mnist.dir)?, origin, None)?;
+    let options = RunOptions {
+        layers: vec![784, 100, 10],
+        cost: CostName::LogLikelihood,
+        activation: ActivationName::Relu,
+        eta: 0.05,
+        epochs,
+        lambda: 1.0,
+        dropout: 0.2,
+        optimizer: OptimizerName::Momentum,
+        momentum: 0.9,
+        expand: vec![TransformName::Elastic],
+        lr_schedule: LrSchedule::Exponential(0.9),
+        train_size: Some(size),
+        validation_size: Some(1_000),
+        seed: 3,
+        ..RunOptions::default()
+    }
+    .check()?;
+
+    println!("The run, never interrupted:");
+    let whole = Run::new(options.clone(), &data)?.train(&mut Silent)?;
+    println!("test accuracy {:.2}%", 100.0 * whole.test.accuracy());
+
+    let dir = tempfile::tempdir()?;
+    let ckpt = dir.path().join("checkpoint");
+    let identity = DataIdentity::of(&data)?;
+    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity.clone())?;
+    let mut run = Run::new(options, &data)?.with_checkpointer(checkpointer);
+    let mut interrupt = Interrupt {
+        stop_after: epochs / 2,
+        done: 0,
+    };
+    println!(
+        "The same run, interrupted after epoch {}:",
+        interrupt.stop_after
+    );
+    while !run.is_finished() && !interrupt.wants_stop() {
+        run.epoch(&mut interrupt)?;
+    }
+    drop(run);
+
+    let restored = Checkpointer::load(&ckpt)?;
+    identity.check_resumed(restored.data.as_ref())?;
+    let options = restored.options.clone();
+    let checkpointer = Checkpointer::claim(&ckpt, Some(&ckpt), false, identity)?;
+    let resumed = Run::resume(options, &data, restored)?.with_checkpointer(checkpointer);
+    println!(
+        "Resumed after epoch {}:",
+        resumed.resumed_after().unwrap_or(0)
+    );
+    let resumed = resumed.train(&mut interrupt)?;
+    println!("test accuracy {:.2}%", 100.0 * resumed.test.accuracy());
+
+    let bits = |params: &[f32]| params.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+    let same = bits(resumed.network.params()) == bits(whole.network.params());
+    println!(
+        "The resumed run's {} weights and biases are {} to the uninterrupted run's",
+        whole.network.params().len(),
+        if same {
+            "bit-identical"
+        } else {
+            "NOT identical"
+        }
+    );
+    assert!(same, "resuming changed the weights");
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! Whole runs on a small data set of four classes of 4x4 images: composition, checkpoints,
+//! resume and the checks on options and data.
+
+use std::path::Path;
+
+use nn_core::{ParamGuard, Silent};
+use nn_data::IdxFiles;
+use nn_train::{
+    ActivationName, CheckedRunOptions, Checkpointer, CostName, DataIdentity, DataSet, LrSchedule,
+    MonitorItem, OptimizerName, Run, RunError, RunOptions, TransformName, compose,
+};
+
+/// The example data set written into `dir` and loaded, 100 images held out.
+fn data(dir: &Path) -> DataSet {
+    nn_train::write_example_data(dir).unwrap();
+    DataSet::load(IdxFiles::in_dir(dir).unwrap(), "the example".into(), None).unwrap()
+}
+
+/// A run using most of what a run can compose: softmax and log-likelihood, ReLU, L2, dropout,
+/// fresh expansion, Nesterov momentum, a schedule and weight averaging, every figure monitored.
+/// (Early stopping would end this easy run with its first epoch's weights.)
+fn composed() -> CheckedRunOptions {
+    RunOptions {
+        layers: vec![16, 12, 4],
+        cost: CostName::LogLikelihood,
+        activation: ActivationName::Relu,
+        eta: 0.2,
+        batch_size: 20,
+        epochs: 6,
+        lambda: 0.1,
+        dropout: 0.2,
+        optimizer: OptimizerName::Nesterov,
+        momentum: 0.8,
+        expand: vec![TransformName::Shift],
+        lr_schedule: LrSchedule::Exponential(0.9),
+        monitor: vec![
+            MonitorItem::TrainingCost,
+            MonitorItem::TrainingAccuracy,
+            MonitorItem::EvaluationCost,
+            MonitorItem::EvaluationAccuracy,
+        ],
+        average_weights: Some(0.5),
+        seed: 11,
+        ..RunOptions::default()
+    }
+    .check()
+    .unwrap()
+}
+
+#[test]
+fn a_run_interrupted_and_resumed_from_its_checkpoint_ends_with_bit_identical_weights() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let whole = Run::new(composed(), &data)
+        .unwrap()
+        .train(&mut Silent)
+        .unwrap();
+
+    let ckpt = tmp.path().join("ckpt");
+    let identity = DataIdentity::of(&data).unwrap();
+    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap();
+    let mut run = Run::new(composed(), &data)
+        .unwrap()
+        .with_checkpointer(checkpointer);
+    for _ in 0..4 {
+        run.epoch(&mut Silent).unwrap();
+    }
+    drop(run);
+    let restored = Checkpointer::load(&ckpt).unwrap();
+    assert_eq!(restored.options, *composed());
+    assert_eq!(
+        identity.check_resumed(restored.data.as_ref()).unwrap(),
+        None
+    );
+    let resumed = Run::resume(composed(), &data, restored).unwrap();
+    assert_eq!(resumed.resumed_after(), Some(4));
+    let resumed = resumed.train(&mut Silent).unwrap();
+
+    // Every figure but the seconds each epoch took.
+    let figures = |h: &nn_core::History| {
+        h.epochs
+            .iter()
+            .map(|r| {
+                let r = nn_core::EpochRecord {
+                    seconds: 0.0,
+                    ..r.clone()
+                };
+                format!("{r:?}")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(figures(&resumed.history), figures(&whole.history));
+    let bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(resumed.network.params()), bits(whole.network.params()));
+    assert!(whole.test.accuracy() > 0.9, "{}", whole.test.accuracy());
+}
+
+#[test]
+fn a_directory_holding_another_runs_checkpoint_is_refused_unless_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let ckpt = tmp.path().join("ckpt");
+    let identity = DataIdentity::of(&data).unwrap();
+    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap();
+    let mut run = Run::new(composed(), &data)
+        .unwrap()
+        .with_checkpointer(checkpointer);
+    run.epoch(&mut Silent).unwrap();
+    for (file, _) in Checkpointer::files(&ckpt).iter().zip(0..) {
+        assert!(file.is_file(), "{}", file.display());
+    }
+    let refused = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap_err();
+    assert!(
+        refused.to_string().contains("--overwrite-checkpoint"),
+        "{refused}"
+    );
+    assert!(Checkpointer::claim(&ckpt, Some(&ckpt), false, identity.clone()).is_ok());
+    assert!(Checkpointer::claim(&ckpt, None, true, identity).is_ok());
+}
+
+#[test]
+fn a_checkpoint_resumed_on_other_data_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let identity = DataIdentity::of(&data).unwrap();
+    let other = DataIdentity {
+        holdout: identity.holdout + 1,
+        ..identity.clone()
+    };
+    let error = other
+        .check_resumed(Some(&identity))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("other data") && error.contains("--holdout"),
+        "{error}"
+    );
+    let warning = identity.check_resumed(None).unwrap().unwrap();
+    assert!(warning.contains("does not record"), "{warning}");
+}
+
+#[test]
+fn the_log_likelihood_is_paired_with_a_softmax_output_and_the_others_with_sigmoids() {
+    for cost in CostName::ALL {
+        let options = RunOptions {
+            cost,
+            activation: ActivationName::Tanh,
+            ..RunOptions::default()
+        };
+        let specs: Vec<String> = compose::activations(&options)
+            .unwrap()
+            .iter()
+            .map(|a| a.spec())
+            .collect();
+        let output = if cost == CostName::LogLikelihood {
+            "softmax"
+        } else {
+            "sigmoid"
+        };
+        assert_eq!(specs, ["tanh", output], "{cost:?}");
+        assert_eq!(CostName::of(compose::cost(cost)), Some(cost));
+    }
+}
+
+#[test]
+fn bad_options_are_refused_by_their_check_naming_the_option() {
+    let cases: Vec<(RunOptions, &str)> = vec![
+        (
+            RunOptions {
+                epochs: 1_000_000,
+                ..RunOptions::default()
+            },
+            "--epochs 1000000",
+        ),
+        (
+            RunOptions {
+                lambda: -1.0,
+                ..RunOptions::default()
+            },
+            "--lambda",
+        ),
+        (
+            RunOptions {
+                dropout: 1.0,
+                ..RunOptions::default()
+            },
+            "--dropout",
+        ),
+        (
+            RunOptions {
+                max_norm: Some(0.0),
+                ..RunOptions::default()
+            },
+            "--max-norm",
+        ),
+        (
+            RunOptions {
+                optimizer: OptimizerName::Momentum,
+                momentum: 2.0,
+                ..RunOptions::default()
+            },
+            "--momentum 2",
+        ),
+        (
+            RunOptions {
+                keep_original: 0.3,
+                ..RunOptions::default()
+            },
+            "needs --expand",
+        ),
+        (
+            RunOptions {
+                layers: vec![784],
+                ..RunOptions::default()
+            },
+            "--layers 784",
+        ),
+        (
+            RunOptions {
+                eta: f32::NAN,
+                ..RunOptions::default()
+            },
+            "eta",
+        ),
+    ];
+    for (options, expected) in cases {
+        let error: RunError = options.check().unwrap_err();
+        let message = nn_core::error::message_chain(&error);
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+}
+
+#[test]
+fn data_that_does_not_fit_the_layers_or_a_batch_larger_than_the_data_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let error = Run::new(RunOptions::default(), &data)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("--layers 784,30,10") && error.contains("--layers 16,30,4"),
+        "{error}"
+    );
+    let options = RunOptions {
+        layers: vec![16, 4],
+        train_size: Some(50),
+        batch_size: 60,
+        ..RunOptions::default()
+    };
+    let error = Run::new(options, &data).unwrap_err().to_string();
+    assert!(
+        error.contains("--batch-size 60") && error.contains("50 training images"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_offline_expansion_makes_its_copies_once_and_needs_transforms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let offline = RunOptions {
+        layers: vec![16, 8, 4],
+        epochs: 2,
+        expand: vec![TransformName::Shift, TransformName::Rotate],
+        expand_copies: Some(2),
+        ..RunOptions::default()
+    };
+    let run = Run::new(offline.clone(), &data).unwrap();
+    assert!(
+        run.describe().contains("offline") && run.describe().contains("(3x)"),
+        "{}",
+        run.describe()
+    );
+    let fresh = Run::new(
+        RunOptions {
+            expand_copies: None,
+            ..offline.clone()
+        },
+        &data,
+    )
+    .unwrap();
+    assert!(fresh.describe().contains("fresh"), "{}", fresh.describe());
+    for (options, expected) in [
+        (
+            RunOptions {
+                expand: Vec::new(),
+                ..offline.clone()
+            },
+            "needs --expand",
+        ),
+        (
+            RunOptions {
+                expand_copies: Some(0),
+                ..offline.clone()
+            },
+            "--expand-copies 0",
+        ),
+        (
+            RunOptions {
+                keep_original: 0.2,
+                ..offline
+            },
+            "--keep-original",
+        ),
+    ] {
+        let error = options.check().unwrap_err().to_string();
+        assert!(error.contains(expected), "{expected}: {error}");
+    }
+}
