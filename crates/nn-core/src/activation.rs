@@ -142,7 +142,7 @@ impl Activation for Relu {
 }
 
 /// Linear neurons a = z, as in the chapter's problem on linear output layers (where the
-/// quadratic cost gives δ = a − y, eq. 69).
+/// quadratic cost gives δ = a − y, eq. 68).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Identity;
 

@@ -182,8 +182,8 @@ fn other_optimizer(name: &'static str) -> TrainError {
     ResumeError::OtherOptimizer { optimizer: name }.into()
 }
 
-/// Plain stochastic gradient descent: w → w − η ∂C/∂w, b → b − η ∂C/∂b (eqs. 20-21, and with
-/// the L2 term in the gradient eqs. 93-94).
+/// Plain stochastic gradient descent: w → w − η ∂C/∂w, b → b − η ∂C/∂b (eqs. 20-21 of chapter 1,
+/// and with the L2 term in the gradient eqs. 93-94).
 #[derive(Debug, Clone, Default)]
 pub struct Sgd;
 

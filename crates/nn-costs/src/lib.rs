@@ -1,6 +1,7 @@
 //! nn-costs: the chapter's cost functions, each an implementation of [`nn_core::Cost`].
 //!
-//! * [`QuadraticCost`]: C = ½‖y − a‖² (eqs. 6, 54), δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of ch. 2);
+//! * [`QuadraticCost`]: C = ½‖y − a‖² (eq. 54; eq. 6 of ch. 1), δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of
+//!   ch. 2), a − y for linear outputs (eq. 68);
 //! * [`CrossEntropyCost`]: C = −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)] (eq. 63), δᴸ = a − y for
 //!   sigmoid outputs (eq. 66);
 //! * [`LogLikelihoodCost`]: C = −ln a_y (eq. 80), δᴸ = a − y for softmax outputs (eqs. 81-84).
@@ -90,7 +91,8 @@ fn for_each_complement(
 /// Lower bound on a(1 − a) and a when dividing by them, so δ stays finite at saturation.
 const TINY: f32 = 1e-12;
 
-/// The quadratic cost C = ½‖y − a‖² per example (eqs. 6, 54, as network2.py's QuadraticCost).
+/// The quadratic cost C = ½‖y − a‖² per example (eq. 54; eq. 6 of chapter 1; as network2.py's
+/// QuadraticCost).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct QuadraticCost;
 
@@ -114,7 +116,7 @@ impl Cost for QuadraticCost {
             .sum::<f64>()
     }
 
-    /// δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of chapter 2; eq. 86's C₀ term); a − y for linear outputs.
+    /// δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of chapter 2); a − y for linear outputs (eq. 68).
     fn delta(
         &self,
         z: &[f32],
