@@ -29,6 +29,25 @@ pub const MAX_SIDE: usize = 16_384;
 pub const MAX_PIXELS: usize = 1 << 26;
 
 /// One cell of a grid: an image and the numbers written under it.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use nn_data::preview::{Tile, image_grid};
+///
+/// // Two 2x2 images, the second with its predicted (red) and true (green) class under it.
+/// let tiles = [
+///     Tile { pixels: Cow::Owned(vec![0, 255, 255, 0]), labels: Vec::new() },
+///     Tile { pixels: Cow::Owned(vec![255; 4]), labels: vec![(3, [200, 0, 0]), (8, [0, 140, 0])] },
+/// ];
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("grid.png");
+/// image_grid(&tiles, (2, 2), 2, &path)?;
+/// let png = image::open(&path)?.to_rgb8();
+/// // Each pixel drawn 3x3; the cells are as wide as the labels "3 8" need.
+/// assert_eq!(png.get_pixel(2 + 3, 2).0, [255; 3]);
+/// assert!(png.pixels().any(|p| p.0 == [200, 0, 0]) && png.pixels().any(|p| p.0 == [0, 140, 0]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Tile<'a> {
     /// The image's grey levels, row by row (0 black, 255 white), drawn as given.
