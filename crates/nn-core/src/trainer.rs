@@ -49,6 +49,26 @@ impl Monitor {
 }
 
 /// The learning-rate schedule.
+///
+/// ```
+/// use nn_core::{DenseExamples, Initializer, Network, Schedule, Sgd, Silent, TrainConfig, Trainer};
+/// use nn_costs::QuadraticCost;
+///
+/// let data = DenseExamples::classification(vec![vec![0.0], vec![1.0]], vec![0, 1], 2);
+/// let network = Network::sigmoid(&[1, 2], Initializer::Default, 1)?;
+/// // Exponential decay: epoch t (from 0) trains with η₀ · 0.5ᵗ.
+/// let schedule = Schedule::Exponential { factor: 0.5 };
+/// let config = TrainConfig { epochs: 3, batch_size: 2, eta: 0.8, schedule, ..TrainConfig::default() };
+/// let trainer = Trainer::new(network, &QuadraticCost, Box::new(Sgd), Vec::new(), config)?;
+/// let (_, history) = trainer.train(&data, None, &mut Silent)?;
+/// let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
+/// assert_eq!(etas, [0.8, 0.4, 0.2]);
+/// // The chapter's: halve after 10 epochs without improvement, stop at η₀/128.
+/// assert!(Schedule::halving(10).check().is_ok());
+/// let never_lower = Schedule::OnPlateau { patience: 10, factor: 1.0, stop_fraction: 0.01 };
+/// assert!(never_lower.check().is_err());
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub enum Schedule {
     /// η stays as given.
