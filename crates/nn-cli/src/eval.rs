@@ -4,14 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use image::Rgb;
 use nn_core::{Examples, Network, load_model, predicted_class};
 use nn_data::ImageSet;
+use nn_data::preview::{Tile, image_grid};
 use rayon::prelude::*;
 
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
-use crate::digits::{self, Tile};
+use crate::digits;
 use crate::options::EvalSet;
 use nn_train::compose;
 
@@ -25,9 +25,9 @@ Examples:
   nn eval network2-model.json                files saved by network2.py load too";
 
 /// Colour of the predicted label in the gallery.
-const PREDICTED: Rgb<u8> = Rgb([200, 0, 0]);
+const PREDICTED: [u8; 3] = [200, 0, 0];
 /// Colour of the true label in the gallery.
-const TRUE: Rgb<u8> = Rgb([0, 140, 0]);
+const TRUE: [u8; 3] = [0, 140, 0];
 /// Digits per row of the gallery.
 const GALLERY_COLUMNS: usize = 20;
 
@@ -138,19 +138,13 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             .enumerate()
             .filter(|&(i, &p)| p != Some(usize::from(set.label(i))))
             .take(args.gallery_count)
-            .map(|(i, &p)| Tile {
-                pixels: set.image(i),
-                labels: p
-                    .map(|p| (p as u8, PREDICTED))
-                    .into_iter()
-                    .chain([(set.label(i), TRUE)])
-                    .collect(),
+            .map(|(i, &p)| {
+                let labels = p.map(|p| (p, PREDICTED)).into_iter();
+                let labels = labels.chain([(usize::from(set.label(i)), TRUE)]).collect();
+                Tile::of(&set, i, labels)
             })
             .collect();
-        digits::save_png(
-            &digits::grid(&wrong, GALLERY_COLUMNS, (set.rows, set.cols)),
-            path,
-        )?;
+        image_grid(&wrong, (set.rows, set.cols), GALLERY_COLUMNS, path)?;
         say!(
             "Wrote {} of {} misclassified digits to {} (under each: predicted in red, true in green)",
             wrong.len(),

@@ -2,9 +2,10 @@
 //! training data against the evaluation data, as two panels of one PNG or SVG file; and the
 //! atomic writing of every picture `nn` draws.
 
+use std::io::Cursor;
 use std::path::Path;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use image::RgbImage;
 use nn_core::History;
 use nn_core::atomic::write_bytes;
@@ -110,7 +111,11 @@ pub fn write_png(
     let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
     draw(BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area())?;
     let image = RgbImage::from_raw(size.0, size.1, pixels).expect("a buffer of the image's size");
-    crate::digits::save_png(&image, path)
+    let mut png = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .with_context(|| format!("cannot encode {}", path.display()))?;
+    write_bytes(path, &png).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The two panels, cost on the left and accuracy on the right.

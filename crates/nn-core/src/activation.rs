@@ -45,6 +45,16 @@ pub trait Activation: Send + Sync + Debug {
 }
 
 /// The kinds of activation a cost distinguishes (see [`Activation::kind`]).
+///
+/// ```
+/// use nn_core::{Activation, ActivationKind, Relu, Softmax, activation_from_spec};
+///
+/// assert_eq!(Relu.kind(), ActivationKind::Other);
+/// let hot = activation_from_spec("softmax:2")?;
+/// assert_eq!(hot.kind(), ActivationKind::Softmax { temperature: 2.0 });
+/// assert_eq!(hot.kind(), Softmax { temperature: 2.0 }.kind());
+/// # Ok::<(), nn_core::NetworkError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ActivationKind {
     /// The logistic sigmoid σ(z) = 1 / (1 + e^(−z)) (eq. 3 of chapter 1).
@@ -106,6 +116,18 @@ impl Activation for Sigmoid {
 
 /// The hyperbolic tangent tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)) (eq. 109), a rescaled
 /// sigmoid: σ(z) = (1 + tanh(z/2)) / 2 (eq. 111); tanh'(z) = 1 − tanh²(z).
+///
+/// ```
+/// use nn_core::{Activation, Sigmoid, Tanh};
+///
+/// let z = [-3.0f32, -0.5, 0.0, 2.0];
+/// let (mut sigma, mut tanh) = ([0.0; 4], [0.0; 4]);
+/// Sigmoid.forward(&z, &mut sigma, 4);
+/// Tanh.forward(&z.map(|z| z / 2.0), &mut tanh, 4);
+/// for (s, t) in sigma.iter().zip(tanh) {
+///     assert!((s - (1.0 + t) / 2.0).abs() < 1e-6); // eq. 111
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Tanh;
 
@@ -124,6 +146,18 @@ impl Activation for Tanh {
 }
 
 /// The rectified linear unit max(0, z) (eq. 112); its derivative is 1 for z > 0, else 0.
+///
+/// ```
+/// use nn_core::{Activation, Relu};
+///
+/// let z = [-2.0f32, 0.0, 3.0];
+/// let mut a = [0.0; 3];
+/// Relu.forward(&z, &mut a, 3);
+/// assert_eq!(a, [0.0, 0.0, 3.0]);
+/// let mut grad = [5.0f32; 3];
+/// Relu.backward(&z, &a, 3, &mut grad);
+/// assert_eq!(grad, [0.0, 0.0, 5.0]);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Relu;
 
@@ -142,7 +176,19 @@ impl Activation for Relu {
 }
 
 /// Linear neurons a = z, as in the chapter's problem on linear output layers (where the
-/// quadratic cost gives δ = a − y, eq. 69).
+/// quadratic cost gives δ = a − y, eq. 68).
+///
+/// ```
+/// use nn_core::{Activation, Identity};
+///
+/// let mut a = [0.0; 2];
+/// Identity.forward(&[-7.5, 2.0], &mut a, 2);
+/// assert_eq!(a, [-7.5, 2.0]);
+/// // σ'(z) = 1: ∂C/∂z is ∂C/∂a.
+/// let mut grad = [0.25f32, -1.0];
+/// Identity.backward(&[-7.5, 2.0], &a, 2, &mut grad);
+/// assert_eq!(grad, [0.25, -1.0]);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Identity;
 
@@ -159,6 +205,24 @@ impl Activation for Identity {
 /// The softmax layer a_j = e^(c z_j) / Σ_k e^(c z_k) (eq. 78, with the temperature c of eq. 83;
 /// c = 1 is the ordinary softmax). Computed column by column after subtracting the column's
 /// largest value, so no exponential overflows.
+///
+/// ```
+/// use nn_core::{Activation, Softmax};
+///
+/// // Two columns (examples) of three outputs; the second would overflow e^z unshifted.
+/// let z = [1.0f32, 2.0, 3.0, 1000.0, 1000.0, 990.0];
+/// let mut a = [0.0; 6];
+/// Softmax::default().forward(&z, &mut a, 3);
+/// for column in a.chunks(3) {
+///     let sum: f32 = column.iter().sum();
+///     assert!(column.iter().all(|&a| a > 0.0) && (sum - 1.0).abs() < 1e-6); // eq. 79
+/// }
+/// assert!(a[2] > a[1] && a[1] > a[0]);
+/// // A higher temperature c (eq. 83) sharpens the distribution towards the largest z.
+/// let mut sharp = [0.0; 3];
+/// Softmax { temperature: 5.0 }.forward(&z[..3], &mut sharp, 3);
+/// assert!(sharp[2] > a[2]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Softmax {
     /// The constant c of eq. 83.

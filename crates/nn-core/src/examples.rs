@@ -57,6 +57,20 @@ pub trait Examples: Send + Sync {
 }
 
 /// Examples held as `f32` columns: small problems, tests and the chapter's toy networks.
+///
+/// ```
+/// use nn_core::{DenseExamples, Examples};
+///
+/// // A classifier's set: the targets are the classes' one-hot vectors.
+/// let set = DenseExamples::classification(vec![vec![0.2], vec![0.9]], vec![0, 2], 3);
+/// let mut target = [9.0; 3];
+/// set.write_target(1, &mut target);
+/// assert_eq!(target, [0.0, 0.0, 1.0]);
+/// assert_eq!((set.len(), set.input_len(), set.output_len(), set.class(1)), (2, 1, 3, Some(2)));
+/// // A regression set has targets but no classes.
+/// let fit = DenseExamples::new(vec![vec![1.0]], vec![vec![0.5, -0.5]]);
+/// assert_eq!(fit.class(0), None);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct DenseExamples {
     inputs: Vec<f32>,

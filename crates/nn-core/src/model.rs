@@ -34,6 +34,19 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_MODEL_FILE_BYTES: u64 = 32 * MAX_PARAMETERS as u64;
 
 /// A network with the name of the cost it was trained with.
+///
+/// ```
+/// use nn_core::{Initializer, Network, model_from_json, model_to_json};
+///
+/// let network = Network::sigmoid(&[3, 4, 2], Initializer::Default, 7)?;
+/// let json = model_to_json(&network, "CrossEntropyCost");
+/// // network2.py's fields, so its `load` reads the file too.
+/// assert!(json.contains("\"sizes\"") && json.contains("\"biases\""));
+/// let model = model_from_json(&json)?;
+/// assert_eq!(model.cost, "CrossEntropyCost");
+/// assert_eq!(model.network.params(), network.params());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The network.

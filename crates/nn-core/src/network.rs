@@ -621,7 +621,9 @@ impl Evaluation {
     }
 }
 
-/// Buffers for one mini-batch, allocated once per run and reused for every batch.
+/// Buffers for mini-batches of up to a capacity, reused for every batch: the trainer allocates
+/// one per run, [`Network::evaluate`] one per thread and call, [`Network::feedforward`] one
+/// per call.
 #[derive(Debug)]
 pub struct Workspace {
     capacity: usize,

@@ -13,6 +13,28 @@ use crate::error::{HyperParameterError, OptimizerError, ResumeError};
 
 /// Gives the gradient of the current mini-batch's cost at any point: the Hessian technique
 /// needs it to measure curvature.
+///
+/// ```
+/// use nn_core::{Curvature, Newton, Optimizer};
+///
+/// // The cost ½(w₀² + 10 w₁²): gradient (w₀, 10 w₁), Hessian diag(1, 10).
+/// struct Bowl;
+/// impl Curvature for Bowl {
+///     fn gradient_at(&mut self, w: &[f32], gradient: &mut [f32]) {
+///         gradient[0] = w[0];
+///         gradient[1] = 10.0 * w[1];
+///     }
+/// }
+/// let mut newton = Newton::new(0.0)?;
+/// newton.prepare(2)?;
+/// let mut w = [1.0f32, 1.0];
+/// let mut gradient = [0.0; 2];
+/// Bowl.gradient_at(&w, &mut gradient);
+/// // Δw = −H⁻¹∇C (eq. 106): on a quadratic cost one full step lands on the minimum.
+/// newton.curvature_step(&mut w, &gradient, 1.0, &mut Bowl)?;
+/// assert!(w.iter().all(|w| w.abs() < 1e-3), "{w:?}");
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 pub trait Curvature {
     /// Writes ∇C(params) for the current mini-batch into `gradient`.
     fn gradient_at(&mut self, params: &[f32], gradient: &mut [f32]);
@@ -182,8 +204,18 @@ fn other_optimizer(name: &'static str) -> TrainError {
     ResumeError::OtherOptimizer { optimizer: name }.into()
 }
 
-/// Plain stochastic gradient descent: w → w − η ∂C/∂w, b → b − η ∂C/∂b (eqs. 20-21, and with
-/// the L2 term in the gradient eqs. 93-94).
+/// Plain stochastic gradient descent: w → w − η ∂C/∂w, b → b − η ∂C/∂b (eqs. 20-21 of chapter 1,
+/// and with the L2 term in the gradient eqs. 93-94).
+///
+/// ```
+/// use nn_core::{Optimizer, OptimizerState, Sgd};
+///
+/// let mut w = [1.0f32, -2.0];
+/// Sgd.step(&mut w, &[0.5, -1.0], 0.1)?;
+/// assert!((w[0] - 0.95).abs() < 1e-6 && (w[1] + 1.9).abs() < 1e-6);
+/// assert_eq!(Sgd.state(), OptimizerState::Stateless);
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Sgd;
 
@@ -218,6 +250,24 @@ impl Optimizer for Sgd {
 /// gradient at the current point (Sutskever et al. 2013; Bengio et al. 2013):
 /// v' = μv − η∇C, w' = w − μv + (1 + μ)v', which equals taking the momentum step from the
 /// look-ahead point w + μv.
+///
+/// ```
+/// use nn_core::{Momentum, Optimizer};
+///
+/// // With μ = 0 there is no velocity to build up: both are plain gradient descent.
+/// let (mut plain, mut nesterov) = (Momentum::new(0.0)?, Momentum::nesterov(0.0)?);
+/// plain.prepare(1)?;
+/// nesterov.prepare(1)?;
+/// let (mut a, mut b) = ([1.0f32], [1.0f32]);
+/// for _ in 0..3 {
+///     plain.step(&mut a, &[2.0], 0.1)?;
+///     nesterov.step(&mut b, &[2.0], 0.1)?;
+/// }
+/// assert!((a[0] - 0.4).abs() < 1e-6 && (b[0] - 0.4).abs() < 1e-6);
+/// // μ = 1 is no friction at all: refused.
+/// assert!(Momentum::new(1.0).is_err());
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Momentum {
     mu: f32,
@@ -292,6 +342,19 @@ impl Optimizer for Momentum {
 /// Adam (Kingma and Ba 2015): moment estimates m → β₁m + (1−β₁)g, v → β₂v + (1−β₂)g², and the
 /// bias-corrected step w → w − η m̂ / (√v̂ + ε). The learning rate η is the step size (0.001 is
 /// usual, far below SGD's).
+///
+/// ```
+/// use nn_core::{Adam, Optimizer};
+///
+/// // The first bias-corrected step moves each parameter by about η, whatever its gradient's size.
+/// let mut adam = Adam::default();
+/// adam.prepare(2)?;
+/// let mut w = [0.0f32, 0.0];
+/// adam.step(&mut w, &[1000.0, -0.001], 0.01)?;
+/// assert!((w[0] + 0.01).abs() < 1e-4 && (w[1] - 0.01).abs() < 1e-4, "{w:?}");
+/// assert!(Adam::new(0.9, 1.0, 1e-8).is_err());
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Adam {
     beta1: f32,

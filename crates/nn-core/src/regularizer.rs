@@ -15,7 +15,7 @@ use crate::network::{Evaluation, LayerShape, Network};
 /// ```
 /// use nn_core::Regularizer;
 ///
-/// /// (λ/2n) Σ w², L2 regularization (eqs. 85-86), written outside nn-regularize.
+/// /// (λ/2n) Σ w², L2 regularization (eq. 87), written outside nn-regularize.
 /// #[derive(Debug)]
 /// struct Decay(f32);
 ///
@@ -44,12 +44,12 @@ pub trait Regularizer: Send + Sync + Debug {
     fn describe(&self) -> String;
 
     /// The penalty added to the cost of `n` examples, given every layer's weights, e.g.
-    /// (λ/2n) Σ w² (eq. 85).
+    /// (λ/2n) Σ w² (eq. 87).
     fn penalty(&self, _weights: &[&[f32]], _n: usize) -> f64 {
         0.0
     }
 
-    /// Adds ∂penalty/∂w of one layer's weights to `gradient`, e.g. (λ/n) w for L2 (eq. 86). The
+    /// Adds ∂penalty/∂w of one layer's weights to `gradient`, e.g. (λ/n) w for L2 (eq. 88). The
     /// optimizer then turns the sum into an update, which for plain SGD is eq. 93.
     fn add_weight_gradient(&self, _weights: &[f32], _n: usize, _gradient: &mut [f32]) {}
 
@@ -72,7 +72,7 @@ pub trait Regularizer: Send + Sync + Debug {
     fn constrain(&self, _shape: &LayerShape, _weights: &mut [f32]) {}
 }
 
-/// The regularized cost per example, C = C₀ + Σ penalties (eqs. 85 and 95): C₀ is the average
+/// The regularized cost per example, C = C₀ + Σ penalties (eqs. 87 and 95): C₀ is the average
 /// cost of `evaluation`, and every regularizer's penalty is taken on `network`'s weights for `n`
 /// examples (the n of λ/n, the size of the set trained on). The trainer reports this cost.
 pub fn regularized_cost(

@@ -75,6 +75,21 @@ pub const PIXEL_STD_FLOOR: f32 = 0.1;
 ///
 /// Every σ is a positive normal (finite, not subnormal) number and every μ finite:
 /// [`Standardization::fit`] and deserialization both guarantee it, so 1/σ is finite too.
+///
+/// ```
+/// use nn_core::{DenseExamples, Standardization, StandardizationKind};
+///
+/// // Two inputs over three examples: the first 0, 1, 2 (μ = 1), the second always 5.
+/// let inputs = vec![vec![0.0, 5.0], vec![1.0, 5.0], vec![2.0, 5.0]];
+/// let data = DenseExamples::classification(inputs, vec![0, 1, 0], 2);
+/// let pixel = Standardization::fit(StandardizationKind::Pixel, &data)?;
+/// assert_eq!(pixel.mean(), [1.0, 5.0]);
+/// // The constant input's σ is raised to a floor, so it is never divided by 0.
+/// assert!(pixel.std().iter().all(|&s| s > 0.0));
+/// let global = Standardization::fit(StandardizationKind::Global, &data)?;
+/// assert_eq!(global.mean(), [3.0]);
+/// # Ok::<(), nn_core::NetworkError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(try_from = "Parts")]
 pub struct Standardization {

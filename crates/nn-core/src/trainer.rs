@@ -16,6 +16,14 @@ use crate::regularizer::regularized_cost;
 use crate::{Cost, EpochTransform, Examples, Network, Optimizer, Regularizer, TrainError};
 
 /// Which figures to compute after each epoch, as network2.py's four `monitor_*` flags.
+///
+/// ```
+/// use nn_core::Monitor;
+///
+/// assert_eq!(Monitor::default(), Monitor { training_cost: false, training_accuracy: false,
+///     evaluation_cost: false, evaluation_accuracy: false });
+/// assert!(Monitor::all().training_cost && Monitor::all().evaluation_accuracy);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Monitor {
     /// Cost (with regularization terms) on the training data.
@@ -41,6 +49,26 @@ impl Monitor {
 }
 
 /// The learning-rate schedule.
+///
+/// ```
+/// use nn_core::{DenseExamples, Initializer, Network, Schedule, Sgd, Silent, TrainConfig, Trainer};
+/// use nn_costs::QuadraticCost;
+///
+/// let data = DenseExamples::classification(vec![vec![0.0], vec![1.0]], vec![0, 1], 2);
+/// let network = Network::sigmoid(&[1, 2], Initializer::Default, 1)?;
+/// // Exponential decay: epoch t (from 0) trains with η₀ · 0.5ᵗ.
+/// let schedule = Schedule::Exponential { factor: 0.5 };
+/// let config = TrainConfig { epochs: 3, batch_size: 2, eta: 0.8, schedule, ..TrainConfig::default() };
+/// let trainer = Trainer::new(network, &QuadraticCost, Box::new(Sgd), Vec::new(), config)?;
+/// let (_, history) = trainer.train(&data, None, &mut Silent)?;
+/// let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
+/// assert_eq!(etas, [0.8, 0.4, 0.2]);
+/// // The chapter's: halve after 10 epochs without improvement, stop at η₀/128.
+/// assert!(Schedule::halving(10).check().is_ok());
+/// let never_lower = Schedule::OnPlateau { patience: 10, factor: 1.0, stop_fraction: 0.01 };
+/// assert!(never_lower.check().is_err());
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub enum Schedule {
     /// η stays as given.
@@ -179,6 +207,33 @@ impl Default for TrainConfig {
 /// [`ParamGuard::check`] becomes its checked type, which consumers such as [`Trainer::new`]
 /// accept without checking again. The checked type implements the trait too (its check does
 /// nothing), so either can be given.
+///
+/// ```
+/// use nn_core::{ParamGuard, TrainConfig, TrainError};
+///
+/// // A parameter set of one's own: a width that must not be 0.
+/// struct Width(usize);
+/// struct CheckedWidth(usize);
+/// impl ParamGuard for Width {
+///     type Checked = CheckedWidth;
+///     type Error = String;
+///     fn check(self) -> Result<CheckedWidth, String> {
+///         match self.0 {
+///             0 => Err("width 0: use at least 1".into()),
+///             w => Ok(CheckedWidth(w)),
+///         }
+///     }
+/// }
+/// assert_eq!(Width(3).check()?.0, 3);
+/// assert!(Width(0).check().is_err());
+///
+/// // The trainer's: checked once, and a checked set passes again unchanged.
+/// let checked = TrainConfig::default().check()?;
+/// assert_eq!(checked.clone().check()?, checked);
+/// let nan = TrainConfig { eta: f32::NAN, ..TrainConfig::default() }.check();
+/// assert!(matches!(nan, Err(TrainError::InvalidHyperParameter(_))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait ParamGuard {
     /// The checked parameters.
     type Checked;
@@ -439,6 +494,43 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 }
 
 /// Trains a network by mini-batch SGD (or another [`Optimizer`]).
+///
+/// [`Trainer::train`] runs every epoch; [`Trainer::run_epoch`] runs one, so a caller can do
+/// something between epochs (save a checkpoint of [`Trainer::state`], stop), then
+/// [`Trainer::finish`] hands the network back.
+///
+/// ```
+/// use nn_core::{DenseExamples, Examples, Initializer, Monitor, Network, Sgd, Silent};
+/// use nn_core::{TrainConfig, Trainer};
+/// use nn_costs::CrossEntropyCost;
+///
+/// // Is the first input larger than the second?
+/// let points: Vec<Vec<f32>> = (0..100)
+///     .map(|i| vec![(i % 11) as f32 / 11.0, (i % 7) as f32 / 7.0])
+///     .collect();
+/// let classes = points.iter().map(|p| usize::from(p[0] > p[1])).collect();
+/// let data = DenseExamples::classification(points, classes, 2);
+///
+/// let config = TrainConfig {
+///     epochs: 8,
+///     eta: 3.0,
+///     early_stopping: Some(3),
+///     monitor: Monitor { evaluation_accuracy: true, ..Monitor::default() },
+///     ..TrainConfig::default()
+/// };
+/// let network = Network::sigmoid(&[2, 6, 2], Initializer::Default, 3)?;
+/// let mut trainer = Trainer::new(network, &CrossEntropyCost, Box::new(Sgd), Vec::new(), config)?;
+/// while !trainer.is_finished() {
+///     let record = trainer.run_epoch(&data, Some(&data), &mut Silent)?;
+///     assert!(record.evaluation_accuracy.is_some());
+/// }
+/// let (network, history) = trainer.finish();
+/// // With early stopping the network keeps the weights of its best epoch.
+/// let best = history.best_epoch.expect("an evaluated epoch");
+/// let accuracy = network.evaluate(&data, &CrossEntropyCost).accuracy();
+/// assert_eq!(Some(accuracy), history.epochs[best - 1].evaluation_accuracy);
+/// # Ok::<(), nn_core::TrainError>(())
+/// ```
 pub struct Trainer<'c> {
     network: Network,
     cost: &'c dyn Cost,

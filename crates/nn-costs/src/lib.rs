@@ -1,6 +1,7 @@
 //! nn-costs: the chapter's cost functions, each an implementation of [`nn_core::Cost`].
 //!
-//! * [`QuadraticCost`]: C = ½‖y − a‖² (eqs. 6, 54), δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of ch. 2);
+//! * [`QuadraticCost`]: C = ½‖y − a‖² (eq. 54; eq. 6 of ch. 1), δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of
+//!   ch. 2), a − y for linear outputs (eq. 68);
 //! * [`CrossEntropyCost`]: C = −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)] (eq. 63), δᴸ = a − y for
 //!   sigmoid outputs (eq. 66);
 //! * [`LogLikelihoodCost`]: C = −ln a_y (eq. 80), δᴸ = a − y for softmax outputs (eqs. 81-84).
@@ -90,7 +91,27 @@ fn for_each_complement(
 /// Lower bound on a(1 − a) and a when dividing by them, so δ stays finite at saturation.
 const TINY: f32 = 1e-12;
 
-/// The quadratic cost C = ½‖y − a‖² per example (eqs. 6, 54, as network2.py's QuadraticCost).
+/// The quadratic cost C = ½‖y − a‖² per example (eq. 54; eq. 6 of chapter 1; as network2.py's
+/// QuadraticCost).
+///
+/// ```
+/// use nn_core::{Activation, Cost, Identity, Sigmoid};
+/// use nn_costs::QuadraticCost;
+///
+/// let (z, y) = ([0.0f32, 2.0], [1.0f32, 0.0]);
+/// let mut a = [0.0; 2];
+/// Sigmoid.forward(&z, &mut a, 2);
+/// let cost = QuadraticCost.total(&z, &a, &y, 2, &Sigmoid);
+/// let half_squares = 0.5 * ((a[0] - 1.0).powi(2) + a[1].powi(2));
+/// assert!((cost - f64::from(half_squares)).abs() < 1e-6);
+/// // δᴸ = (a − y) ⊙ σ'(z): the σ'(z) that slows learning (eqs. 55-56).
+/// let mut delta = [0.0; 2];
+/// QuadraticCost.delta(&z, &a, &y, 2, &Sigmoid, &mut delta);
+/// assert!((delta[0] - (a[0] - 1.0) * a[0] * (1.0 - a[0])).abs() < 1e-7);
+/// // On linear outputs, δᴸ = a − y (eq. 68).
+/// QuadraticCost.delta(&z, &z, &y, 2, &Identity, &mut delta);
+/// assert_eq!(delta, [-1.0, 2.0]);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct QuadraticCost;
 
@@ -114,7 +135,7 @@ impl Cost for QuadraticCost {
             .sum::<f64>()
     }
 
-    /// δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of chapter 2; eq. 86's C₀ term); a − y for linear outputs.
+    /// δᴸ = (a − y) ⊙ σ'(zᴸ) (eq. 30 of chapter 2); a − y for linear outputs (eq. 68).
     fn delta(
         &self,
         z: &[f32],
@@ -132,6 +153,28 @@ impl Cost for QuadraticCost {
 }
 
 /// The cross-entropy cost C = −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)] per example (eq. 63).
+///
+/// ```
+/// use nn_core::{Activation, Cost, Sigmoid, Tanh};
+/// use nn_costs::{CrossEntropyCost, binary_entropy};
+///
+/// // A neuron saturated on the wrong answer: z = −10, a ≈ 0, y = 1.
+/// let (z, y) = ([-10.0f32], [1.0f32]);
+/// let mut a = [0.0];
+/// Sigmoid.forward(&z, &mut a, 1);
+/// // δᴸ = a − y (eq. 66): no σ'(z) factor, so the error is large and learning fast.
+/// let mut delta = [0.0];
+/// CrossEntropyCost.delta(&z, &a, &y, 1, &Sigmoid, &mut delta);
+/// assert_eq!(delta[0], a[0] - 1.0);
+/// // The cost is ≈ 10, computed from z without ln 0.
+/// assert!((CrossEntropyCost.total(&z, &a, &y, 1, &Sigmoid) - 10.0).abs() < 1e-3);
+/// // Its minimum over a is the binary entropy of y (eq. 64), reached at a = y.
+/// let (z, a, y) = ([0.0f32], [0.5f32], [0.5f32]);
+/// let minimum = CrossEntropyCost.total(&z, &a, &y, 1, &Sigmoid);
+/// assert!((minimum - binary_entropy(0.5)).abs() < 1e-9);
+/// // tanh outputs are not in (0, 1): the pairing is refused.
+/// assert!(CrossEntropyCost.check_output(&Tanh).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CrossEntropyCost;
 
@@ -201,6 +244,21 @@ impl Cost for CrossEntropyCost {
 
 /// The log-likelihood cost C = −ln a_y (eq. 80), for a softmax output layer; in general
 /// −Σⱼ yⱼ ln aⱼ, which is the same for one-hot y.
+///
+/// ```
+/// use nn_core::{Activation, Cost, Softmax};
+/// use nn_costs::{LogLikelihoodCost, cost_by_name};
+///
+/// // A softmax output confidently wrong: the cost −ln a_y stays finite (computed from z).
+/// let (z, y) = ([200.0f32, 0.0], [0.0f32, 1.0]);
+/// let mut a = [0.0; 2];
+/// Softmax::default().forward(&z, &mut a, 2);
+/// assert_eq!(a[1], 0.0);
+/// let cost = LogLikelihoodCost.total(&z, &a, &y, 2, &Softmax::default());
+/// assert!((cost - 200.0).abs() < 1e-3);
+/// // Found by network2.py's class name or the command line's.
+/// assert_eq!(cost_by_name("log-likelihood").map(|c| c.name()), Some("LogLikelihoodCost"));
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogLikelihoodCost;
 

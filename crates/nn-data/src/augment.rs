@@ -607,6 +607,21 @@ impl ImageTransform for RandomScale {
 }
 
 /// Elastic distortion with fresh random displacement fields per image (see [`elastic`]).
+///
+/// ```
+/// use nn_data::{Elastic, ImageTransform, augment::image_rng};
+///
+/// // A vertical bar in a 28x28 frame.
+/// let bar: Vec<u8> = (0..28 * 28).map(|i| if (12..16).contains(&(i % 28)) { 255 } else { 0 }).collect();
+/// let (mut once, mut again) = (vec![0; 28 * 28], vec![0; 28 * 28]);
+/// Elastic::default().apply(&bar, 28, 28, &mut image_rng(5, 0), &mut once);
+/// Elastic::default().apply(&bar, 28, 28, &mut image_rng(5, 0), &mut again);
+/// // The same seed and image give the same distortion; the bar bends but keeps its ink.
+/// assert_eq!(once, again);
+/// assert_ne!(once, bar);
+/// let ink = |image: &[u8]| image.iter().map(|&p| f64::from(p)).sum::<f64>();
+/// assert!((ink(&once) / ink(&bar) - 1.0).abs() < 0.2);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Elastic {
     /// Scale of the smoothed displacements, in pixels.

@@ -36,6 +36,19 @@ pub(crate) const MAX_CONTENT_BYTES: u64 = MAX_PAYLOAD_BYTES + 4 + 4 * 255;
 const TRAILING_COUNT_LIMIT: u64 = 1 << 20;
 
 /// A decoded IDX array of unsigned bytes.
+///
+/// ```
+/// use nn_data::{DataError, parse_idx};
+///
+/// // Magic number 0x00000801 (unsigned bytes, one dimension), the dimension 3, the data.
+/// let bytes = [0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9];
+/// let array = parse_idx(&bytes, "labels")?;
+/// assert_eq!((array.dims, array.data), (vec![3], vec![7, 8, 9]));
+/// // A header that promises more data than the file holds is refused, not trusted.
+/// let lying = [0, 0, 8, 1, 0, 0, 0, 4, 7, 8, 9];
+/// assert!(matches!(parse_idx(&lying, "labels"), Err(DataError::Truncated { .. })));
+/// # Ok::<(), DataError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdxArray {
     /// The dimensions, outermost first (e.g. `[60000, 28, 28]`).

@@ -26,6 +26,28 @@ static PIXEL_VALUES: [f32; 256] = {
 ///
 /// The fields are public so that augmentation can refill a set in place; keep them consistent:
 /// `pixels.len() == labels.len() * rows * cols` and every label below `classes`.
+///
+/// ```
+/// use nn_core::Examples;
+/// use nn_data::{IdxArray, ImageSet};
+///
+/// // Four 2x2 images of classes 0, 1, 1, 2.
+/// let images = IdxArray { dims: vec![4, 2, 2], data: (0..16).map(|v| v * 17).collect() };
+/// let labels = IdxArray { dims: vec![4], data: vec![0, 1, 1, 2] };
+/// let set = ImageSet::from_idx(images, labels, ("images", "labels"))?;
+/// assert_eq!((set.len(), set.classes, set.class_counts()), (4, 3, vec![1, 2, 1]));
+/// assert_eq!(set.first_per_class(1).labels, [0, 1, 2]);
+/// // The network sees x/255, or 1 − x/255 for an inverted set; the target is one-hot.
+/// let mut input = [0.0; 4];
+/// set.write_input(3, &mut input);
+/// assert_eq!(input[3], 1.0);
+/// set.clone().inverted(true).write_input(3, &mut input);
+/// assert_eq!(input[3], 0.0);
+/// let mut target = [0.0; 3];
+/// set.write_target(3, &mut target);
+/// assert_eq!(target, [0.0, 0.0, 1.0]);
+/// # Ok::<(), nn_data::DataError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageSet {
     /// All images, row-major, one after the other.

@@ -32,6 +32,23 @@ pub enum Source {
 }
 
 /// A directory holding all four MNIST files, and how it was found.
+///
+/// ```
+/// use nn_data::{DataError, IdxArray, Source, locate_mnist_from, mnist::MNIST_FILES, write_idx};
+///
+/// let base = tempfile::tempdir()?;
+/// // A directory given explicitly must hold the four files: nothing else is searched then.
+/// let dir = base.path().join("digits");
+/// std::fs::create_dir(&dir)?;
+/// let refused = locate_mnist_from(base.path(), Some("digits".as_ref()));
+/// assert!(matches!(refused, Err(DataError::IncompleteDir { .. })));
+/// for file in MNIST_FILES {
+///     write_idx(&dir.join(file.name), &IdxArray { dims: vec![1], data: vec![0] }, false)?;
+/// }
+/// let found = locate_mnist_from(base.path(), Some("digits".as_ref()))?;
+/// assert_eq!((found.dir, found.source), (dir, Source::Explicit));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataLocation {
     /// The directory.
@@ -55,6 +72,23 @@ pub enum FileStatus {
 }
 
 /// The verification of one file of a data set.
+///
+/// ```
+/// use nn_data::{FileStatus, IdxArray, verify_dir, mnist::MNIST_FILES, write_idx};
+///
+/// let dir = tempfile::tempdir()?;
+/// for file in &MNIST_FILES[..3] {
+///     let path = dir.path().join(format!("{}.gz", file.name));
+///     write_idx(&path, &IdxArray { dims: vec![2], data: vec![1, 2] }, true)?;
+/// }
+/// std::fs::write(dir.path().join(MNIST_FILES[3].name), b"not an IDX file")?;
+/// let reports = verify_dir(dir.path())?;
+/// // Valid IDX files, but not MNIST's content: their SHA-256 differs from the published one.
+/// assert!(reports[..3].iter().all(|r| !r.is_mnist() && r.sha256.as_deref() != Some(r.expected)));
+/// assert!(matches!(&reports[0].status, FileStatus::Other { dims } if dims == &[2]));
+/// assert!(matches!(reports[3].status, FileStatus::Broken(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct FileReport {
     /// The MNIST file whose place it takes, e.g. `train-images-idx3-ubyte`.

@@ -47,6 +47,22 @@ pub const MNIST_FILES: [MnistFile; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES
 pub const BOOK_VALIDATION_SIZE: usize = 10_000;
 
 /// The three data sets of the book, from MNIST or any IDX set.
+///
+/// ```
+/// use std::path::Path;
+/// use nn_data::{IdxArray, ImageSet, default_holdout, split_holdout};
+///
+/// let images = IdxArray { dims: vec![12, 1, 1], data: (0..12).collect() };
+/// let labels = IdxArray { dims: vec![12], data: vec![0, 1].repeat(6) };
+/// let full = ImageSet::from_idx(images, labels, ("images", "labels"))?;
+/// // The last images of the training file validate, the first train (MNIST: 50,000 + 10,000).
+/// assert_eq!(default_holdout(60_000), 10_000);
+/// let (training, validation) = split_holdout(&full, default_holdout(12), Path::new("images"))?;
+/// assert_eq!((training.len(), validation.len()), (10, 2));
+/// assert_eq!(validation.image(0), [10]);
+/// assert!(split_holdout(&full, 12, Path::new("images")).is_err());
+/// # Ok::<(), nn_data::DataError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MnistSplits {
     /// Images the network learns from (the first of the training file: MNIST's first 50,000).
@@ -63,6 +79,24 @@ pub type Mnist = MnistSplits;
 
 /// The four files of an IDX data set: MNIST's, or any other with the same layout (images
 /// `N x rows x cols`, labels `N`, classes `0..k`).
+///
+/// ```
+/// use nn_data::{IdxArray, IdxFiles, write_idx};
+///
+/// let dir = tempfile::tempdir()?;
+/// // Without the files, the error names every one that is missing.
+/// let missing = IdxFiles::in_dir(dir.path()).unwrap_err().to_string();
+/// assert!(missing.contains("t10k-labels-idx1-ubyte"), "{missing}");
+/// for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+///              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+///     let array = IdxArray { dims: vec![1], data: vec![0] };
+///     write_idx(&dir.path().join(name), &array, name.ends_with(".gz"))?;
+/// }
+/// let files = IdxFiles::in_dir(dir.path())?;
+/// assert!(files.train_images.ends_with("train-images-idx3-ubyte.gz"));
+/// assert!(files.test_labels.ends_with("t10k-labels-idx1-ubyte"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdxFiles {
     /// The training images.

@@ -30,6 +30,24 @@ fn check_rate(rate: f32) -> Result<f32, RegularizeError> {
 /// Hidden layers use the rate given to [`Dropout::new`] (the chapter's p = 1/2); the input layer
 /// is left alone unless [`Dropout::with_input`] asks for it (Hinton et al. use 0.2 there), and
 /// the output layer is never masked.
+///
+/// ```
+/// use nn_core::Regularizer;
+/// use nn_regularize::Dropout;
+/// use rand::{SeedableRng, rngs::StdRng};
+///
+/// let dropout = Dropout::new(0.5)?;
+/// // In a [784, 100, 10] network: the input layer, the hidden layer, the output layer.
+/// assert_eq!([0, 1, 2].map(|layer| dropout.rate(layer, 3)), [0.0, 0.5, 0.0]);
+/// let mut mask = vec![1.0f32; 10_000];
+/// assert!(dropout.apply_mask(1, 3, &mut StdRng::seed_from_u64(1), &mut mask));
+/// // Each neuron is dropped (0) or kept and scaled by 1/(1 − p) = 2, so E[m] = 1.
+/// assert!(mask.iter().all(|&m| m == 0.0 || m == 2.0));
+/// let mean = mask.iter().sum::<f32>() / mask.len() as f32;
+/// assert!((mean - 1.0).abs() < 0.05, "{mean}");
+/// assert!(Dropout::new(1.0).is_err());
+/// # Ok::<(), nn_regularize::RegularizeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dropout {
     hidden: f32,

@@ -3,6 +3,19 @@
 use thiserror::Error;
 
 /// A regularization hyper-parameter outside its meaningful range.
+///
+/// ```
+/// use nn_regularize::{Dropout, L1, RegularizeError};
+///
+/// let err = L1::new(f32::INFINITY).unwrap_err();
+/// assert!(matches!(err, RegularizeError::Lambda { kind: "L1", .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "L1 regularization parameter lambda = inf must be finite and non-negative"
+/// );
+/// assert_eq!(Dropout::new(0.5)?.with_max_norm(0.0), Err(RegularizeError::MaxNorm { bound: 0.0 }));
+/// # Ok::<(), RegularizeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum RegularizeError {
     /// λ of L1 or L2 regularization (eqs. 87 and 95) is negative, infinite or NaN.

@@ -22,6 +22,21 @@ fn check_lambda(kind: &'static str, lambda: f32) -> Result<f32, RegularizeError>
 /// w → (1 − ηλ/n) w − η ∂C₀/∂w (eqs. 91-93). With momentum or Adam the decay stays a term of the
 /// gradient (coupled, as in eq. 93), so it flows through the velocity or the adaptive scaling; it
 /// is not the decoupled decay of AdamW.
+///
+/// ```
+/// use nn_core::Regularizer;
+/// use nn_regularize::L2;
+///
+/// let (l2, weights, n) = (L2::new(5.0)?, [1.0f32, -2.0], 10);
+/// // (λ/2n) Σ w² = (5/20)(1 + 4) (eq. 87).
+/// assert!((l2.penalty(&[&weights], n) - 1.25).abs() < 1e-12);
+/// // ∂C/∂w gains (λ/n) w (eq. 88).
+/// let mut gradient = [0.0f32; 2];
+/// l2.add_weight_gradient(&weights, n, &mut gradient);
+/// assert_eq!(gradient, [0.5, -1.0]);
+/// assert!(L2::new(-1.0).is_err());
+/// # Ok::<(), nn_regularize::RegularizeError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct L2 {
     lambda: f32,
@@ -72,6 +87,20 @@ impl Regularizer for L2 {
 /// sgn(0) = 0, so plain SGD takes the step w → w − (ηλ/n) sgn(w) − η ∂C₀/∂w (eq. 97): weights
 /// shrink by a constant amount rather than in proportion to their size, which leaves many of them
 /// near zero.
+///
+/// ```
+/// use nn_core::Regularizer;
+/// use nn_regularize::L1;
+///
+/// let (l1, weights, n) = (L1::new(2.0)?, [0.5f32, 0.0, -3.0], 4);
+/// // (λ/n) Σ |w| = (2/4)(0.5 + 3) (eq. 95).
+/// assert!((l1.penalty(&[&weights], n) - 1.75).abs() < 1e-12);
+/// // ∂C/∂w gains (λ/n) sgn(w), with sgn(0) = 0 (eq. 96): a constant pull towards 0.
+/// let mut gradient = [0.0f32; 3];
+/// l1.add_weight_gradient(&weights, n, &mut gradient);
+/// assert_eq!(gradient, [0.5, 0.0, -0.5]);
+/// # Ok::<(), nn_regularize::RegularizeError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct L1 {
     lambda: f32,
