@@ -130,9 +130,10 @@ fn same_seed_gives_the_same_model_whatever_the_thread_count() {
             bits(&other),
             "a different seed must give a different model"
         );
-        // And it is not vacuous: the runs learned something.
+        // And it is not vacuous: the runs learned (40 updates of 100 images reach about 60%,
+        // 400 of 10 about 90%; chance is 10%).
         let accuracy = one_history.epochs[1].evaluation_accuracy.unwrap();
-        assert!(accuracy > 0.8, "{sizes:?}: validation accuracy {accuracy}");
+        assert!(accuracy > 0.5, "{sizes:?}: validation accuracy {accuracy}");
     }
 }
 
