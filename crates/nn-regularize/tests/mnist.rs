@@ -103,9 +103,14 @@ fn regularization_narrows_the_overfitting_gap() {
         "{epochs} epochs on 1,000 images: unregularized train {plain_train:.4} test {plain_test:.4} gap {plain_gap:.4}; L2(0.1) train {reg_train:.4} test {reg_test:.4} gap {reg_gap:.4}"
     );
     assert!(plain_gap > 0.1, "the unregularized network should overfit");
-    // The book: test accuracy plateaus near 82% without regularization, about 87% with it.
     assert!(reg_gap < plain_gap - 0.02, "gaps {reg_gap} vs {plain_gap}");
-    assert!(reg_test >= plain_test - 0.005);
+    // The book: test accuracy plateaus near 82% without regularization, about 87% with it
+    // (82.01% and 87.28% here). The regularized network must be clearly better, not merely
+    // no worse: three points is over seven standard errors of a 10,000-image accuracy.
+    assert!(
+        reg_test > plain_test + 0.03,
+        "L2 test accuracy {reg_test} against {plain_test} without regularization"
+    );
 }
 
 /// An optimizer of each kind with a learning rate that suits it.
