@@ -80,10 +80,16 @@ fn a_trained_model_file_computes_in_network2s_forward_pass_what_it_computes_here
         ..TrainConfig::default()
     };
     let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 4).unwrap();
-    let (network, _) = Trainer::new(network, &CrossEntropyCost, Box::new(Sgd), Vec::new(), config)
-        .unwrap()
-        .train(&training, None, &mut Silent)
-        .unwrap();
+    let (network, _) = Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        Vec::new(),
+        config,
+    )
+    .unwrap()
+    .train(&training, None, &mut Silent)
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.json");
     save_model(&network, "CrossEntropyCost", &path).unwrap();
@@ -110,5 +116,8 @@ fn a_trained_model_file_computes_in_network2s_forward_pass_what_it_computes_here
     }
     let (worst, same_class) = compare(&network, &transposed, &data.test, count);
     assert!(worst > 0.1, "outputs differ by only {worst}");
-    assert!(same_class < count / 2, "{same_class} of {count} classes agree");
+    assert!(
+        same_class < count / 2,
+        "{same_class} of {count} classes agree"
+    );
 }

@@ -350,7 +350,11 @@ impl Optimizer for RecordedGradient {
 
 /// The masks per layer (input layer 0) and the backpropagated gradient of one training step
 /// on the single example `data`, through dropout of the input and hidden layers.
-fn masked_gradient(network: &Network, data: &DenseExamples, seed: u64) -> (Vec<Vec<f32>>, Vec<f32>) {
+fn masked_gradient(
+    network: &Network,
+    data: &DenseExamples,
+    seed: u64,
+) -> (Vec<Vec<f32>>, Vec<f32>) {
     let masks = Arc::new(Mutex::new(Vec::new()));
     let gradient = Arc::new(Mutex::new(Vec::new()));
     let dropout = RecordedDropout {
@@ -377,7 +381,10 @@ fn masked_gradient(network: &Network, data: &DenseExamples, seed: u64) -> (Vec<V
     for (layer, mask) in masks.lock().unwrap().drain(..) {
         by_layer[layer] = mask;
     }
-    assert!(by_layer.iter().all(|m| !m.is_empty()), "every layer but the output masked");
+    assert!(
+        by_layer.iter().all(|m| !m.is_empty()),
+        "every layer but the output masked"
+    );
     let gradient = gradient.lock().unwrap().clone();
     (by_layer, gradient)
 }
@@ -435,7 +442,10 @@ fn backpropagation_through_dropout_masks_matches_finite_differences() {
         let (masks, gradient) = masked_gradient(&network, &data, seed);
         dropped += masks.iter().flatten().filter(|&&m| m == 0.0).count();
         let wrong = disagreeing(&network, &masks, &data, &gradient);
-        assert!(wrong.is_empty(), "seed {seed}: parameters {wrong:?} disagree");
+        assert!(
+            wrong.is_empty(),
+            "seed {seed}: parameters {wrong:?} disagree"
+        );
 
         // The check can fail: the full network's gradient, and the gradient through the masks
         // of another example, are both reported against this example's thinned network.
