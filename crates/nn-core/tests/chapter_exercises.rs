@@ -248,7 +248,7 @@ fn tanh_is_a_rescaled_sigmoid_and_tanh_networks_compute_what_sigmoid_networks_do
     }
 
     let sigmoid = Network::sigmoid(&[6, 5, 4, 3], Initializer::Large, 5).unwrap();
-    let activations: Vec<Arc<dyn Activation>> = vec![Arc::new(Tanh); 3];
+    let activations: Vec<Arc<dyn Activation>> = (0..3).map(|_| Arc::new(Tanh) as _).collect();
     let mut tanh = Network::zeros(&[6, 5, 4, 3], activations).unwrap();
     let layers = sigmoid.layers();
     for (index, shape) in layers.iter().enumerate() {

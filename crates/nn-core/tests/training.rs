@@ -137,8 +137,11 @@ fn same_seed_gives_the_same_model_whatever_the_thread_count() {
     }
 }
 
+/// A name and a maker of a new optimizer.
+type NamedOptimizer = (&'static str, fn() -> Box<dyn Optimizer>);
+
 /// An optimizer of every kind that carries state from step to step, and plain SGD.
-fn optimizers_with_state() -> Vec<(&'static str, fn() -> Box<dyn Optimizer>)> {
+fn optimizers_with_state() -> Vec<NamedOptimizer> {
     vec![
         ("sgd", || Box::new(Sgd)),
         ("momentum", || Box::new(Momentum::new(0.9).unwrap())),

@@ -298,12 +298,15 @@ fn evaluation_runs_the_full_network_without_masks() {
     assert_eq!(trained.evaluate(&data, &CrossEntropyCost).correct, correct);
 }
 
-/// Dropout that keeps a copy of every mask it draws, layer by layer, so that a test can run
-/// the thinned network again with the same masks.
+/// The last mask drawn for each layer (input layer 0), empty for layers never masked.
+type Masks = Arc<Mutex<Vec<Vec<f32>>>>;
+
+/// Dropout that keeps a copy of every mask it draws, so that a test can run the thinned
+/// network again with the same masks.
 #[derive(Debug)]
 struct RecordedDropout {
     dropout: Dropout,
-    masks: Arc<Mutex<Vec<(usize, Vec<f32>)>>>,
+    masks: Masks,
 }
 
 impl Regularizer for RecordedDropout {
@@ -319,7 +322,7 @@ impl Regularizer for RecordedDropout {
     ) -> bool {
         let active = self.dropout.apply_mask(layer, layer_count, rng, mask);
         if active {
-            self.masks.lock().unwrap().push((layer, mask.to_vec()));
+            self.masks.lock().unwrap()[layer] = mask.to_vec();
         }
         active
     }
@@ -355,7 +358,7 @@ fn masked_gradient(
     data: &DenseExamples,
     seed: u64,
 ) -> (Vec<Vec<f32>>, Vec<f32>) {
-    let masks = Arc::new(Mutex::new(Vec::new()));
+    let masks: Masks = Arc::new(Mutex::new(vec![Vec::new(); network.sizes().len() - 1]));
     let gradient = Arc::new(Mutex::new(Vec::new()));
     let dropout = RecordedDropout {
         dropout: Dropout::new(0.5).unwrap().with_input(0.3).unwrap(),
@@ -377,16 +380,13 @@ fn masked_gradient(
     .unwrap()
     .train(data, None, &mut Silent)
     .unwrap();
-    let mut by_layer = vec![vec![1.0; 0]; network.sizes().len() - 1];
-    for (layer, mask) in masks.lock().unwrap().drain(..) {
-        by_layer[layer] = mask;
-    }
+    let masks = masks.lock().unwrap().clone();
     assert!(
-        by_layer.iter().all(|m| !m.is_empty()),
+        masks.iter().all(|m| !m.is_empty()),
         "every layer but the output masked"
     );
     let gradient = gradient.lock().unwrap().clone();
-    (by_layer, gradient)
+    (masks, gradient)
 }
 
 /// The cost of the thinned network: masking layer l's activations by m is multiplying column k
