@@ -1,8 +1,11 @@
-//! Dropout masks, their expectation, the max-norm constraint, and evaluation without masks.
+//! Dropout masks, their expectation, backpropagation through them, the max-norm constraint, and
+//! evaluation without masks.
+
+use std::sync::{Arc, Mutex};
 
 use nn_core::{
-    DenseExamples, Examples, Initializer, LayerShape, Network, Regularizer, Sgd, Silent,
-    TrainConfig, Trainer,
+    DenseExamples, Examples, Initializer, LayerShape, Network, Optimizer, OptimizerState,
+    Regularizer, Sgd, Silent, TrainConfig, TrainError, Trainer, cost_and_gradient,
 };
 use nn_costs::CrossEntropyCost;
 use nn_regularize::Dropout;
@@ -293,4 +296,167 @@ fn evaluation_runs_the_full_network_without_masks() {
         correct += usize::from(nn_core::argmax(&a) == data.class(i).unwrap());
     }
     assert_eq!(trained.evaluate(&data, &CrossEntropyCost).correct, correct);
+}
+
+/// The last mask drawn for each layer (input layer 0), empty for layers never masked.
+type Masks = Arc<Mutex<Vec<Vec<f32>>>>;
+
+/// Dropout that keeps a copy of every mask it draws, so that a test can run the thinned
+/// network again with the same masks.
+#[derive(Debug)]
+struct RecordedDropout {
+    dropout: Dropout,
+    masks: Masks,
+}
+
+impl Regularizer for RecordedDropout {
+    fn describe(&self) -> String {
+        self.dropout.describe()
+    }
+    fn apply_mask(
+        &self,
+        layer: usize,
+        layer_count: usize,
+        rng: &mut StdRng,
+        mask: &mut [f32],
+    ) -> bool {
+        let active = self.dropout.apply_mask(layer, layer_count, rng, mask);
+        if active {
+            self.masks.lock().unwrap()[layer] = mask.to_vec();
+        }
+        active
+    }
+}
+
+/// An update rule that keeps the gradient it is given and leaves the parameters alone.
+#[derive(Debug)]
+struct RecordedGradient(Arc<Mutex<Vec<f32>>>);
+
+impl Optimizer for RecordedGradient {
+    fn describe(&self) -> String {
+        "recorded gradient".into()
+    }
+    fn prepare(&mut self, _parameter_count: usize) -> Result<(), TrainError> {
+        Ok(())
+    }
+    fn step(&mut self, _params: &mut [f32], gradient: &[f32], _eta: f32) -> Result<(), TrainError> {
+        *self.0.lock().unwrap() = gradient.to_vec();
+        Ok(())
+    }
+    fn state(&self) -> OptimizerState {
+        OptimizerState::Stateless
+    }
+    fn restore(&mut self, _state: OptimizerState) -> Result<(), TrainError> {
+        Ok(())
+    }
+}
+
+/// The masks per layer (input layer 0) and the backpropagated gradient of one training step
+/// on the single example `data`, through dropout of the input and hidden layers.
+fn masked_gradient(
+    network: &Network,
+    data: &DenseExamples,
+    seed: u64,
+) -> (Vec<Vec<f32>>, Vec<f32>) {
+    let masks: Masks = Arc::new(Mutex::new(vec![Vec::new(); network.sizes().len() - 1]));
+    let gradient = Arc::new(Mutex::new(Vec::new()));
+    let dropout = RecordedDropout {
+        dropout: Dropout::new(0.5).unwrap().with_input(0.3).unwrap(),
+        masks: masks.clone(),
+    };
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: 1,
+        seed,
+        ..TrainConfig::default()
+    };
+    Trainer::new(
+        network.clone(),
+        &CrossEntropyCost,
+        Box::new(RecordedGradient(gradient.clone())),
+        vec![Box::new(dropout)],
+        config,
+    )
+    .unwrap()
+    .train(data, None, &mut Silent)
+    .unwrap();
+    let masks = masks.lock().unwrap().clone();
+    assert!(
+        masks.iter().all(|m| !m.is_empty()),
+        "every layer but the output masked"
+    );
+    let gradient = gradient.lock().unwrap().clone();
+    (masks, gradient)
+}
+
+/// The cost of the thinned network: masking layer l's activations by m is multiplying column k
+/// of the next layer's weight matrix by m_k, so the full network with those weights gives it
+/// without any of the masking code.
+fn thinned_cost(network: &Network, masks: &[Vec<f32>], data: &DenseExamples) -> f64 {
+    let mut thinned = network.clone();
+    let mut masks = masks.iter();
+    thinned.for_each_weights_mut(|shape, weights| {
+        let mask = masks.next().expect("one mask per weighted layer");
+        for (column, &m) in weights.chunks_exact_mut(shape.rows).zip(mask) {
+            column.iter_mut().for_each(|w| *w *= m);
+        }
+    });
+    let evaluation = thinned.evaluate(data, &CrossEntropyCost);
+    evaluation.cost_sum / evaluation.count as f64
+}
+
+/// The parameters whose `gradient` disagrees with the central differences of the thinned
+/// network's cost.
+fn disagreeing(
+    network: &Network,
+    masks: &[Vec<f32>],
+    data: &DenseExamples,
+    gradient: &[f32],
+) -> Vec<usize> {
+    let h = 1e-3f32;
+    let mut probe = network.clone();
+    (0..gradient.len())
+        .filter(|&i| {
+            let original = network.params()[i];
+            probe.params_mut()[i] = original + h;
+            let plus = thinned_cost(&probe, masks, data);
+            probe.params_mut()[i] = original - h;
+            let minus = thinned_cost(&probe, masks, data);
+            probe.params_mut()[i] = original;
+            let numeric = (plus - minus) / (f64::from(original + h) - f64::from(original - h));
+            let given = f64::from(gradient[i]);
+            (numeric - given).abs() > 1e-2 * numeric.abs().max(given.abs()) + 1e-3
+        })
+        .collect()
+}
+
+#[test]
+fn backpropagation_through_dropout_masks_matches_finite_differences() {
+    let network = Network::sigmoid(&[6, 7, 5, 3], Initializer::Large, 11).unwrap();
+    let mut rng = StdRng::seed_from_u64(12);
+    let mut dropped = 0;
+    let mut previous: Option<Vec<Vec<f32>>> = None;
+    for seed in 0..6 {
+        let x: Vec<f32> = (0..6).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let data = DenseExamples::classification(vec![x], vec![seed as usize % 3], 3);
+        let (masks, gradient) = masked_gradient(&network, &data, seed);
+        dropped += masks.iter().flatten().filter(|&&m| m == 0.0).count();
+        let wrong = disagreeing(&network, &masks, &data, &gradient);
+        assert!(
+            wrong.is_empty(),
+            "seed {seed}: parameters {wrong:?} disagree"
+        );
+
+        // The check can fail: the full network's gradient, and the gradient through the masks
+        // of another example, are both reported against this example's thinned network.
+        let (_, unmasked) = cost_and_gradient(&network, &CrossEntropyCost, &[], &data);
+        assert!(disagreeing(&network, &masks, &data, &unmasked).len() > 10);
+        if let Some(other) = &previous
+            && other != &masks
+        {
+            assert!(!disagreeing(&network, other, &data, &gradient).is_empty());
+        }
+        previous = Some(masks);
+    }
+    assert!(dropped > 10, "only {dropped} neurons dropped in six steps");
 }
