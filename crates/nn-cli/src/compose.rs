@@ -20,10 +20,6 @@ use crate::options::{
     TransformName, join,
 };
 
-/// Damping of the Hessian technique: small enough to keep Newton steps, large enough to keep
-/// H + λI invertible on flat directions.
-const NEWTON_DAMPING: f64 = 1e-3;
-
 /// The cost function of a run.
 pub fn cost(name: CostName) -> &'static dyn Cost {
     nn_costs::cost_by_name(name.flag()).expect("every --cost value names a cost of nn-costs")
@@ -81,7 +77,7 @@ pub fn optimizer(options: &RunOptions) -> Result<Box<dyn Optimizer>> {
             Box::new(Momentum::nesterov(options.momentum).map_err(momentum)?)
         }
         OptimizerName::Adam => Box::new(Adam::default()),
-        OptimizerName::Newton => Box::new(Newton::new(NEWTON_DAMPING)?),
+        OptimizerName::Newton => Box::new(Newton::new(Newton::DEFAULT_DAMPING)?),
     })
 }
 

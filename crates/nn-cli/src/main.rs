@@ -16,6 +16,8 @@
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
 //! - [`reproduce`]: the chapter's experiments against the book's numbers;
 //! - [`search`]: hyper-parameter searches;
+//! - [`batch_runs`]: the runs of `reproduce` and `search` as command lines for other machines,
+//!   and their metrics files collected back;
 //! - [`data_source`]: the flags naming the data set, shared by the subcommands;
 //! - [`digits`]: loading and splitting the data set, and drawing image grids.
 
@@ -35,6 +37,7 @@ macro_rules! tell {
     };
 }
 
+mod batch_runs;
 mod checkpoint;
 mod compose;
 mod data_cmd;
