@@ -451,8 +451,13 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
     print_table(&trials, "eta");
     match bad {
         Some(_) => say!(
-            "Threshold: the training cost (mean of {seeds} seeds) decreases in each of the first \
-             {} epochs up to eta = {good}; proposed eta = {proposed} (half the threshold)",
+            "Threshold: the training cost{} decreases in each of the first {} epochs up to eta = \
+             {good}; proposed eta = {proposed} (half the threshold)",
+            if seeds > 1 {
+                format!(" (mean of {seeds} seeds)")
+            } else {
+                String::new()
+            },
             base.epochs.unwrap_or(ETA_PROBE_EPOCHS)
         ),
         None => say!("The training cost fell at every eta up to {good}; proposed eta = {proposed}"),
@@ -707,5 +712,44 @@ fn print_table(trials: &[Trial], search: &str) {
             t.validation,
             t.seconds
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags of a one-epoch run on 1,000 MNIST images from seed `seed`.
+    fn small_run(seed: u64, eta: f32) -> TrainArgs {
+        TrainArgs {
+            train_size: Some(1_000),
+            validation_size: Some(100),
+            epochs: Some(1),
+            eta: Some(eta),
+            seed: Some(seed),
+            monitor: Some(vec![MonitorItem::TrainingCost]),
+            data: DataSource {
+                data: Some(nn_testdata::mnist_dir().to_path_buf()),
+                ..DataSource::default()
+            },
+            quiet: true,
+            ..TrainArgs::default()
+        }
+    }
+
+    #[test]
+    fn the_untrained_cost_is_the_cost_of_the_network_training_starts_from() {
+        // An epoch at a negligible eta leaves the network where it started: its training cost
+        // is the untrained network's, which another seed's network does not match.
+        let args = small_run(3, 1e-9);
+        let initial = initial_cost(&args).unwrap();
+        let outcome = train::run(&args).unwrap();
+        let after = outcome.history.epochs[0].training_cost.unwrap();
+        assert!(
+            ((after - initial) / initial).abs() < 1e-5,
+            "{initial} against {after}"
+        );
+        let other = initial_cost(&small_run(4, 1e-9)).unwrap();
+        assert!(((other - initial) / initial).abs() > 1e-3, "{other}");
     }
 }

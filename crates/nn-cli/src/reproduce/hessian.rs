@@ -253,3 +253,30 @@ pub fn run(name: &str, args: &ReproduceArgs) -> Result<(Vec<RunResult>, Vec<Chec
     ];
     Ok((results, checks, vec![path]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data_source::DataSource;
+
+    #[test]
+    fn the_quick_run_bears_out_both_claims() {
+        let args = ReproduceArgs {
+            name: Some("hessian".into()),
+            list: false,
+            out: tempfile::tempdir().unwrap().keep(),
+            quick: true,
+            data: DataSource {
+                data: Some(nn_testdata::mnist_dir().to_path_buf()),
+                ..DataSource::default()
+            },
+            threads: None,
+            batch: Default::default(),
+        };
+        let (results, checks, figures) = run("hessian", &args).unwrap();
+        assert_eq!(results.len(), 2);
+        assert!(checks.iter().all(|c| c.holds), "{checks:?}");
+        assert!(figures[0].is_file());
+        std::fs::remove_dir_all(&args.out).unwrap();
+    }
+}
