@@ -554,7 +554,7 @@ impl Optimizer for Newton {
                 .map(|((g, a), s)| f64::from(g + a) * s)
                 .sum::<f64>();
         let ratio = actual / predicted;
-        if !(ratio >= 0.25) {
+        if ratio.is_nan() || ratio < 0.25 {
             self.radius *= 0.25;
         } else if ratio > 0.75 && step.norm() >= 0.99 * self.radius * f64::from(eta) {
             self.radius *= 2.0;
