@@ -8,7 +8,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 /// The names of the twelve experiments, in the chapter's order.
-const EXPERIMENTS: [&str; 12] = [
+const EXPERIMENTS: [&str; 13] = [
     "slowdown",
     "cross-entropy",
     "overfitting",
@@ -21,6 +21,7 @@ const EXPERIMENTS: [&str; 12] = [
     "dropout",
     "variations",
     "blog",
+    "hessian",
 ];
 
 #[test]
