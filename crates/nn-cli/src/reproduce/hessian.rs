@@ -279,4 +279,35 @@ mod tests {
         assert!(figures[0].is_file());
         std::fs::remove_dir_all(&args.out).unwrap();
     }
+
+    #[test]
+    fn an_mnist_network_too_large_for_the_hessian_is_refused_with_the_reason() {
+        // 784,2,10 (1,600 parameters) used to take 39 s an epoch and end at chance.
+        let args = crate::options::TrainArgs {
+            layers: Some(vec![784, 2, 10]),
+            optimizer: Some(crate::options::OptimizerName::Newton),
+            train_size: Some(1_000),
+            epochs: Some(2),
+            quiet: true,
+            data: DataSource {
+                data: Some(nn_testdata::mnist_dir().to_path_buf()),
+                ..DataSource::default()
+            },
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let error = crate::train::run(&args).err().expect("refused");
+        let message = nn_core::error::message_chain(error.as_ref());
+        for reason in [
+            "1600 x 1600 Hessian",
+            "backward passes",
+            "at most 1000 parameters",
+        ] {
+            assert!(message.contains(reason), "{message}");
+        }
+        assert!(
+            started.elapsed().as_secs_f64() < 5.0,
+            "refused before training"
+        );
+    }
 }
