@@ -296,7 +296,9 @@ mod tests {
             ..Default::default()
         };
         let started = std::time::Instant::now();
-        let error = crate::train::run(&args).err().expect("refused");
+        let Err(error) = crate::train::run(&args) else {
+            panic!("784,2,10 was trained with the Hessian technique");
+        };
         let message = nn_core::error::message_chain(error.as_ref());
         for reason in [
             "1600 x 1600 Hessian",
