@@ -14,6 +14,8 @@
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
 //! - [`reproduce`]: the chapter's experiments against the book's numbers;
 //! - [`search`]: hyper-parameter searches;
+//! - [`batch_runs`]: the runs of `reproduce` and `search` as command lines for other machines,
+//!   and their metrics files collected back;
 //! - [`data_source`]: the flags naming the data set, shared by the subcommands;
 //! - [`digits`]: loading the data set, and drawing image grids.
 
@@ -33,6 +35,7 @@ macro_rules! tell {
     };
 }
 
+mod batch_runs;
 mod data_cmd;
 mod data_source;
 mod destination;

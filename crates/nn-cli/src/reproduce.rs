@@ -9,6 +9,7 @@
 
 mod catalog;
 mod figure;
+mod hessian;
 mod slowdown;
 
 use std::fmt::Write as _;
@@ -20,6 +21,7 @@ use nn_core::EpochRecord;
 use nn_core::atomic::write_bytes;
 use serde::Serialize;
 
+use crate::batch_runs::{self, BatchFlags, FinishedRun, PlannedRun};
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
 use crate::options::{self, RunOptions, TrainArgs, options_command};
@@ -56,6 +58,9 @@ pub struct ReproduceArgs {
     /// Number of worker threads [default: one per core]
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
+    /// Running the experiment's runs on other machines.
+    #[command(flatten)]
+    pub batch: BatchFlags,
 }
 
 /// One experiment of the chapter.
@@ -74,6 +79,8 @@ pub struct Experiment {
 pub enum Body {
     /// The single sigmoid neuron of the chapter's opening.
     Slowdown,
+    /// The Hessian technique against gradient descent on pooled digits ([`hessian`]).
+    Hessian,
     /// MNIST networks trained by `nn train`.
     Runs {
         /// The runs, full-size.
@@ -141,7 +148,7 @@ impl Metric {
     }
 
     /// The value of the metric for a finished run; `None` when the run never reached it.
-    fn measure(self, outcome: &train::RunOutcome) -> Option<f64> {
+    fn measure(self, outcome: &FinishedRun) -> Option<f64> {
         let epochs = &outcome.history.epochs;
         let percent = |v: Option<f64>| v.map(|a| 100.0 * a);
         match self {
@@ -287,12 +294,26 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             names.join(", ")
         );
     };
+    if let Some(file) = &args.batch.write_commands {
+        let Body::Runs { runs, .. } = &experiment.body else {
+            bail!("--write-commands: {name} trains in this process only; run it without the flag");
+        };
+        let planned: Vec<PlannedRun> = plan(experiment, &runs(), args)
+            .into_iter()
+            .flatten()
+            .collect();
+        return batch_runs::write_commands(file, &planned, &args.data);
+    }
+    if args.batch.collect.is_some() && !matches!(experiment.body, Body::Runs { .. }) {
+        bail!("--collect: {name} trains in this process only; run it without the flag");
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("--out {}: cannot create the directory", args.out.display()))?;
     destination::check(&[Destination::dir("--out", &args.out)], &[])?;
     let started = Instant::now();
     let (runs, checks, figures) = match &experiment.body {
         Body::Slowdown => slowdown::run(experiment.name, &args.out)?,
+        Body::Hessian => hessian::run(experiment.name, args)?,
         Body::Runs {
             runs,
             figures,
@@ -345,47 +366,86 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     Ok(())
 }
 
-/// Trains every run of `experiment` for every seed, quietly, and collects the results.
+/// The runs of `specs`, one list per specification with one run per seed, as `nn train` would
+/// train them (quietly, on the data and threads of `args`).
+fn plan(experiment: &Experiment, specs: &[RunSpec], args: &ReproduceArgs) -> Vec<Vec<PlannedRun>> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let seeds = if args.quick {
+                &spec.seeds[..1]
+            } else {
+                &spec.seeds[..]
+            };
+            let mut train_args = spec.args.clone();
+            if args.quick {
+                quicken(&mut train_args);
+            }
+            train_args.quiet = true;
+            train_args.data.clone_from(&args.data);
+            train_args.threads = args.threads;
+            seeds
+                .iter()
+                .map(|&seed| PlannedRun {
+                    args: TrainArgs {
+                        seed: Some(seed),
+                        ..train_args.clone()
+                    },
+                    file: batch_runs::file_name(experiment.name, i, seed),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Trains every run of `experiment` for every seed, quietly (or, with `--collect`, reads their
+/// metrics files), and collects the results.
 fn train_all(
     experiment: &Experiment,
     specs: Vec<RunSpec>,
     args: &ReproduceArgs,
 ) -> Result<Vec<RunResult>> {
+    let planned = plan(experiment, &specs, args);
+    let mut collected = match &args.batch.collect {
+        Some(dir) => {
+            let all: Vec<PlannedRun> = planned.iter().flatten().cloned().collect();
+            Some(batch_runs::collect(dir, &all)?.into_iter())
+        }
+        None => None,
+    };
     let mut results = Vec::new();
     let count = specs.len();
-    for (i, spec) in specs.into_iter().enumerate() {
-        let seeds = if args.quick {
-            spec.seeds[..1].to_vec()
-        } else {
-            spec.seeds.clone()
-        };
-        let mut train_args = spec.args.clone();
-        if args.quick {
-            quicken(&mut train_args);
-        }
-        train_args.quiet = true;
-        train_args.data.clone_from(&args.data);
-        train_args.threads = args.threads;
-        let mut outcomes = Vec::new();
-        for &seed in &seeds {
-            let mut seeded = train_args.clone();
-            seeded.seed = Some(seed);
-            tell!(
-                "{} [{}/{count}] {} (seed {seed}): {}",
-                experiment.name,
-                i + 1,
-                spec.label,
-                command_line(&seeded)
-            );
-            let outcome = train::run(&seeded)
-                .with_context(|| format!("{}: run '{}'", experiment.name, spec.label))?;
-            tell!(
-                "    test accuracy {:.2}% in {:.1} s",
-                100.0 * outcome.test.accuracy(),
-                outcome.seconds
-            );
+    for (i, (spec, runs)) in specs.into_iter().zip(planned).enumerate() {
+        let mut outcomes: Vec<FinishedRun> = Vec::new();
+        for run in &runs {
+            let seed = run.args.seed.unwrap_or_default();
+            let outcome = match collected.as_mut() {
+                Some(files) => files.next().context("a metrics file per run")?,
+                None => {
+                    tell!(
+                        "{} [{}/{count}] {} (seed {seed}): {}",
+                        experiment.name,
+                        i + 1,
+                        spec.label,
+                        command_line(&run.args)
+                    );
+                    let outcome = train::run(&run.args)
+                        .with_context(|| format!("{}: run '{}'", experiment.name, spec.label))?;
+                    tell!(
+                        "    test accuracy {:.2}% in {:.1} s",
+                        100.0 * outcome.test.accuracy(),
+                        outcome.seconds
+                    );
+                    FinishedRun::from(outcome)
+                }
+            };
             outcomes.push(outcome);
         }
+        let seeds: Vec<u64> = runs
+            .iter()
+            .map(|r| r.args.seed.unwrap_or_default())
+            .collect();
         let measures = spec
             .measures
             .iter()
@@ -409,14 +469,13 @@ fn train_all(
             })
             .collect();
         let first = &outcomes[0];
-        let mut shown = train_args.clone();
-        shown.seed = Some(seeds[0]);
+        let shown = &runs[0].args;
         results.push(RunResult {
             label: spec.label.to_string(),
             series: spec.series.to_string(),
             x: spec.x,
             options: Some(first.options.clone()),
-            command: command_line(&shown),
+            command: command_line(shown),
             seeds,
             measures,
             test_accuracy: outcomes.iter().map(|o| 100.0 * o.test.accuracy()).collect(),

@@ -1,12 +1,18 @@
 //! `nn search`: the chapter's hyper-parameter heuristics, automated.
 //!
-//! Every trial uses the broad strategy's speed-ups: a subset of the training data (10,000
-//! images), a small validation set (1,000 images) monitored after every epoch, and early
-//! stopping. Trials are ordinary `nn train` runs through [`train::run`].
-//! - `eta`: the threshold η at which the training cost stops falling in the first epochs, by
-//!   orders of magnitude and then by factors of two; proposes half of it;
-//! - `lambda`: λ by factors of ten, then refined by factors of two, on validation accuracy;
-//! - `random`: log-uniform samples of given ranges (Bergstra and Bengio).
+//! Trials are ordinary `nn train` runs through [`train::run`].
+//! - `eta`: the chapter's threshold, the largest η at which the training cost decreases in each
+//!   of the first few epochs, starting from the untrained network's cost: orders of magnitude
+//!   from 0.01 (up while the cost decreases, down while it does not), then factors of two; it
+//!   proposes half the threshold. Trials use the chapter's setting (all 50,000 training images,
+//!   5 epochs), and the cost curve is the mean over 3 seeds, since at epoch resolution a single
+//!   run's cost near saturation rises and falls by chance;
+//! - `lambda`: the chapter's procedure on validation accuracy: λ = 1 first, then factors of ten
+//!   in whichever direction improves, then factors of two around the best; all the training
+//!   images (λ enters the weight decay 1 − ηλ/n of eq. 93, so a λ found on fewer images is a
+//!   different regularization) and early stopping;
+//! - `random`: log-uniform samples of given ranges (Bergstra and Bengio), with the broad
+//!   strategy's speed-ups (10,000 training images, 1,000 validation images, early stopping).
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,6 +21,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use nn_core::{TrainError, epoch_seed};
 
+use crate::batch_runs::{self, BatchFlags, FinishedRun, PlannedRun};
 use crate::data_source::DataSource;
 use crate::options::options_command;
 use crate::options::{ActivationName, CostName, MonitorItem, RunOptions, TrainArgs};
@@ -29,22 +36,33 @@ Examples:
   nn search random --trials 20 --eta 0.01:10 --lambda 0.01:100 --hidden 10:200 --batch-size 5:100
   nn search eta --quick                       a smoke test of a few seconds";
 
-/// Training images of a trial unless `--train-size` says otherwise.
+/// Training images of a random-search trial unless `--train-size` says otherwise.
 const TRAIN_SIZE: usize = 10_000;
-/// Validation images of a trial unless `--validation-size` says otherwise.
+/// Validation images of a random-search trial unless `--validation-size` says otherwise.
 const VALIDATION_SIZE: usize = 1_000;
+/// Validation images of an eta trial, where they only fill the table's accuracy column.
+const ETA_VALIDATION_SIZE: usize = 1_000;
 /// Images and epochs of `--quick`.
 const QUICK_TRAIN_SIZE: usize = 1_000;
 const QUICK_VALIDATION_SIZE: usize = 500;
 /// Epochs in which the training cost must fall for η to be below the threshold.
-const ETA_PROBE_EPOCHS: usize = 3;
-/// Upper bound on a trial's epochs for λ and random searches (early stopping usually ends it).
+const ETA_PROBE_EPOCHS: usize = 5;
+/// Seeds whose cost curves are averaged in an eta trial.
+const ETA_SEEDS: usize = 3;
+/// The chapter's first η, and the bounds of the search by orders of magnitude from it.
+const ETA_START: f32 = 0.01;
+const ETA_BOUNDS: (f32, f32) = (1e-6, 1e3);
+/// The chapter's first λ, and the bounds of the search by factors of ten from it.
+const LAMBDA_START: f32 = 1.0;
+const LAMBDA_BOUNDS: (f32, f32) = (1e-4, 1e4);
+/// Upper bound on a trial's epochs for random searches (early stopping usually ends it).
 const TRIAL_EPOCHS: usize = 15;
-/// Early-stopping patience of λ and random trials.
+/// Early-stopping patience of random trials.
 const PATIENCE: usize = 3;
-/// Orders of magnitude tried first.
-const ETA_DECADES: [f32; 6] = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0];
-const LAMBDA_DECADES: [f32; 6] = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0];
+/// Epochs of a λ trial and its early-stopping patience: the chapter's 30 epochs and its
+/// no-improvement-in-ten rule.
+const LAMBDA_EPOCHS: usize = 30;
+const LAMBDA_PATIENCE: usize = 10;
 
 /// The flags of `nn search`.
 #[derive(Debug, clap::Args)]
@@ -70,11 +88,16 @@ pub enum SearchKind {
 /// the searched parameter.
 #[derive(Debug, clap::Args)]
 pub struct FixedArgs {
-    /// A smoke test: 1,000 training images, 500 validation images, short trials
+    /// A smoke test: 1,000 training images, 500 validation images, short trials, one seed
     #[arg(long)]
     pub quick: bool,
-    /// The fixed parts of every trial (--train-size defaults to 10,000, --validation-size to
-    /// 1,000, --epochs to 3 for eta and 15 with early stopping for lambda)
+    /// Seeds per trial, from --seed on: eta averages their training costs, lambda their
+    /// validation accuracies [default: 3 for eta, 1 for lambda]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub seeds: Option<u64>,
+    /// The fixed parts of every trial (--train-size defaults to all the training images,
+    /// --validation-size to 1,000 for eta and all for lambda, --epochs to 5 for eta and 30 with
+    /// early stopping after 10 for lambda)
     #[command(flatten)]
     pub train: Box<TrainArgs>,
 }
@@ -168,21 +191,26 @@ pub struct RandomArgs {
     /// A smoke test: 1,000 training images, 500 validation images, short trials
     #[arg(long)]
     pub quick: bool,
+    /// Running the trials on other machines.
+    #[command(flatten)]
+    pub batch: BatchFlags,
 }
 
-/// One finished trial.
+/// One finished trial: the mean over its seeds.
 struct Trial {
     options: RunOptions,
-    /// The training cost of each epoch.
+    /// The training cost of each epoch, averaged over the seeds.
     costs: Vec<f64>,
-    /// Peak validation accuracy (%).
+    /// Peak validation accuracy (%), averaged over the seeds.
     validation: f64,
+    /// Epochs trained (the most of any seed).
     epochs: usize,
+    /// Seconds of training, summed over the seeds.
     seconds: f64,
     /// Whether the training cost fell below the untrained network's and then in every epoch
     /// (eta search).
     falls: bool,
-    /// Whether the cost became infinite or NaN, ending the trial.
+    /// Whether the cost of some seed became infinite or NaN, ending the trial.
     diverged: bool,
 }
 
@@ -196,7 +224,12 @@ pub fn run(args: &SearchArgs) -> Result<()> {
 }
 
 /// The trial's flags from the fixed ones with the search's defaults filled in.
-fn fixed_base(fixed: &FixedArgs, searched: &str, epochs: usize) -> Result<TrainArgs> {
+fn fixed_base(
+    fixed: &FixedArgs,
+    searched: &str,
+    epochs: usize,
+    validation: Option<usize>,
+) -> Result<TrainArgs> {
     let t = &fixed.train;
     if t.resume.is_some() || t.checkpoint.is_some() || t.save.is_some() {
         bail!("nn search trains many short trials: drop --resume, --checkpoint and --save");
@@ -212,68 +245,114 @@ fn fixed_base(fixed: &FixedArgs, searched: &str, epochs: usize) -> Result<TrainA
         }
         _ => {}
     }
-    let (train, validation) = if fixed.quick {
-        (QUICK_TRAIN_SIZE, QUICK_VALIDATION_SIZE)
+    if fixed.quick {
+        base.train_size = base.train_size.or(Some(QUICK_TRAIN_SIZE));
+        base.validation_size = base.validation_size.or(Some(QUICK_VALIDATION_SIZE));
+        base.epochs = base.epochs.or(Some(2));
     } else {
-        (TRAIN_SIZE, VALIDATION_SIZE)
-    };
-    base.train_size = base.train_size.or(Some(train));
-    base.validation_size = base.validation_size.or(Some(validation));
-    base.epochs = base.epochs.or(Some(if fixed.quick { 2 } else { epochs }));
+        base.validation_size = base.validation_size.or(validation);
+        base.epochs = base.epochs.or(Some(epochs));
+    }
     base.quiet = true;
     Ok(base)
 }
 
-/// Trains one trial and summarises it; `initial` is the untrained network's training cost. A
-/// diverging trial is a result (no accuracy, the cost does not fall), not an error.
-fn trial(args: &TrainArgs, initial: f64) -> Result<Trial> {
-    let outcome = match train::run(args) {
-        Ok(outcome) => outcome,
-        Err(e)
-            if e.chain()
-                .any(|c| matches!(c.downcast_ref(), Some(TrainError::Diverged { .. }))) =>
-        {
-            return Ok(Trial {
-                options: options::from_args(args, RunOptions::default()),
-                costs: Vec::new(),
-                validation: 0.0,
-                epochs: 0,
-                seconds: 0.0,
-                falls: false,
-                diverged: true,
-            });
+/// The seeds of each trial: `--seeds`, or one with `--quick`, or the search's default.
+fn seed_count(fixed: &FixedArgs, default: usize) -> usize {
+    match (fixed.seeds, fixed.quick) {
+        (Some(n), _) => n as usize,
+        (None, true) => 1,
+        (None, false) => default,
+    }
+}
+
+/// `args` with its seed moved `k` places on from `--seed`.
+fn seeded(args: &TrainArgs, k: usize) -> TrainArgs {
+    TrainArgs {
+        seed: Some(args.seed.unwrap_or(RunOptions::default().seed) + k as u64),
+        ..args.clone()
+    }
+}
+
+/// Trains one trial once per seed and summarises the mean ([`summarise`]). A diverging seed
+/// makes a diverged trial (no accuracy, the cost does not fall), which is a result, not an
+/// error.
+fn trial(args: &TrainArgs, seeds: usize, initial: f64) -> Result<Trial> {
+    let mut outcomes = Vec::with_capacity(seeds);
+    for k in 0..seeds {
+        match train::run(&seeded(args, k)) {
+            Ok(outcome) => outcomes.push(FinishedRun::from(outcome)),
+            Err(e)
+                if e.chain()
+                    .any(|c| matches!(c.downcast_ref(), Some(TrainError::Diverged { .. }))) =>
+            {
+                return Ok(Trial {
+                    options: options::from_args(args, RunOptions::default()),
+                    costs: Vec::new(),
+                    validation: 0.0,
+                    epochs: 0,
+                    seconds: 0.0,
+                    falls: false,
+                    diverged: true,
+                });
+            }
+            Err(e) => return Err(e),
         }
-        Err(e) => return Err(e),
-    };
-    let costs: Vec<f64> = outcome
-        .history
-        .epochs
+    }
+    Ok(summarise(outcomes, initial))
+}
+
+/// The mean of a trial's runs (at least one); `initial` is the untrained networks' mean
+/// training cost.
+fn summarise(mut outcomes: Vec<FinishedRun>, initial: f64) -> Trial {
+    let count = outcomes.len() as f64;
+    let curves: Vec<Vec<f64>> = outcomes
         .iter()
-        .filter_map(|r| r.training_cost)
+        .map(|o| {
+            o.history
+                .epochs
+                .iter()
+                .filter_map(|r| r.training_cost)
+                .collect()
+        })
+        .collect();
+    let length = curves.iter().map(Vec::len).min().unwrap_or(0);
+    let costs: Vec<f64> = (0..length)
+        .map(|i| curves.iter().map(|c| c[i]).sum::<f64>() / count)
         .collect();
     let falls = costs.first().is_some_and(|&c| c < initial)
         && costs.iter().all(|c| c.is_finite())
         && costs.windows(2).all(|w| w[1] < w[0]);
-    let validation = outcome
-        .history
-        .epochs
+    let validation = outcomes
         .iter()
-        .filter_map(|r| r.evaluation_accuracy)
-        .reduce(f64::max)
-        .map_or(0.0, |a| 100.0 * a);
-    Ok(Trial {
-        epochs: outcome.history.epochs.len(),
-        options: outcome.options,
+        .map(|o| {
+            o.history
+                .epochs
+                .iter()
+                .filter_map(|r| r.evaluation_accuracy)
+                .reduce(f64::max)
+                .map_or(0.0, |a| 100.0 * a)
+        })
+        .sum::<f64>()
+        / count;
+    Trial {
+        epochs: outcomes
+            .iter()
+            .map(|o| o.history.epochs.len())
+            .max()
+            .unwrap_or(0),
+        seconds: outcomes.iter().map(|o| o.seconds).sum(),
+        options: outcomes.swap_remove(0).options,
         costs,
         validation,
-        seconds: outcome.seconds,
         falls,
         diverged: false,
-    })
+    }
 }
 
-/// The training cost (with every penalty) of the untrained network of `args` on its training
-/// images, as the trainer reports it after each epoch.
+/// The training cost (with every penalty, as the trainer reports it after each epoch) of the
+/// untrained network of `args` on its training images: the network `nn train` starts from,
+/// built from the same options and seed.
 fn initial_cost(args: &TrainArgs) -> Result<f64> {
     let options = options::from_args(args, RunOptions::default());
     let network = compose::network(&options)?;
@@ -293,23 +372,27 @@ fn initial_cost(args: &TrainArgs) -> Result<f64> {
 
 /// `nn search eta`.
 fn eta(fixed: &FixedArgs) -> Result<()> {
-    let mut base = fixed_base(fixed, "eta", ETA_PROBE_EPOCHS)?;
+    let mut base = fixed_base(fixed, "eta", ETA_PROBE_EPOCHS, Some(ETA_VALIDATION_SIZE))?;
     base.monitor = Some(vec![
         MonitorItem::TrainingCost,
         MonitorItem::EvaluationAccuracy,
     ]);
-    let initial = initial_cost(&base)?;
-    tell!("untrained network: training cost {initial:.4}");
+    let seeds = seed_count(fixed, ETA_SEEDS);
+    let mut initial = 0.0;
+    for k in 0..seeds {
+        initial += initial_cost(&seeded(&base, k))? / seeds as f64;
+    }
+    tell!("untrained network: training cost {initial:.4} (mean of {seeds} seeds)");
     let mut trials: Vec<Trial> = Vec::new();
     let try_eta = |eta: f32, trials: &mut Vec<Trial>| -> Result<bool> {
         let args = TrainArgs {
             eta: Some(eta),
             ..base.clone()
         };
-        let t = trial(&args, initial).with_context(|| format!("trial with eta {eta}"))?;
+        let t = trial(&args, seeds, initial).with_context(|| format!("trial with eta {eta}"))?;
         let costs: Vec<String> = t.costs.iter().map(|c| format!("{c:.4}")).collect();
         tell!(
-            "eta {eta:<8} training cost {} -> {}",
+            "eta {eta:<8} training cost {initial:.4} -> {} {}",
             if t.diverged {
                 "diverged".to_string()
             } else {
@@ -321,29 +404,43 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
         trials.push(t);
         Ok(falls)
     };
-    // Orders of magnitude, upwards until the cost stops falling.
-    let mut last_good: Option<f32> = None;
-    let mut first_bad: Option<f32> = None;
-    for eta in ETA_DECADES {
-        if try_eta(eta, &mut trials)? {
-            last_good = Some(eta);
-        } else {
-            first_bad = Some(eta);
+    // Orders of magnitude from 0.01: up while the cost falls, down while it does not.
+    let (mut good, mut bad) = (None, None);
+    let mut eta = ETA_START;
+    let upwards = try_eta(eta, &mut trials)?;
+    *(if upwards { &mut good } else { &mut bad }) = Some(eta);
+    loop {
+        eta = three_digits(f64::from(eta) * if upwards { 10.0 } else { 0.1 });
+        if !(ETA_BOUNDS.0..=ETA_BOUNDS.1).contains(&eta) {
             break;
         }
+        let falls = try_eta(eta, &mut trials)?;
+        match (upwards, falls) {
+            (true, true) => good = Some(eta),
+            (false, false) => bad = Some(eta),
+            (true, false) => {
+                bad = Some(eta);
+                break;
+            }
+            (false, true) => {
+                good = Some(eta);
+                break;
+            }
+        }
     }
-    let Some(mut good) = last_good else {
+    let Some(mut good) = good else {
         print_table(&trials, "eta");
         bail!(
-            "the training cost does not fall even at eta {}: check the other flags (e.g. a very \
-             large --lambda)",
-            ETA_DECADES[0]
+            "the training cost does not fall in the first {} epochs even at eta {}: check the \
+             other flags (e.g. a very large --lambda)",
+            base.epochs.unwrap_or(ETA_PROBE_EPOCHS),
+            ETA_BOUNDS.0
         );
     };
-    // Refine between the last good and the first bad value by factors of two.
-    if let Some(mut bad) = first_bad {
+    // Refine between the largest good and the smallest bad value by factors of two.
+    if let Some(mut bad) = bad {
         while good * 2.0 < bad {
-            let eta = good * 2.0;
+            let eta = three_digits(f64::from(good) * 2.0);
             if try_eta(eta, &mut trials)? {
                 good = eta;
             } else {
@@ -353,10 +450,15 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
     }
     let proposed = good / 2.0;
     print_table(&trials, "eta");
-    match first_bad {
+    match bad {
         Some(_) => say!(
-            "Threshold: the training cost falls in the first {} epochs up to eta = {good}; \
-             proposed eta = {proposed} (half the threshold)",
+            "Threshold: the training cost{} decreases in each of the first {} epochs up to eta = \
+             {good}; proposed eta = {proposed} (half the threshold)",
+            if seeds > 1 {
+                format!(" (mean of {seeds} seeds)")
+            } else {
+                String::new()
+            },
             base.epochs.unwrap_or(ETA_PROBE_EPOCHS)
         ),
         None => say!("The training cost fell at every eta up to {good}; proposed eta = {proposed}"),
@@ -374,8 +476,9 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
 
 /// `nn search lambda`.
 fn lambda(fixed: &FixedArgs) -> Result<()> {
-    let mut base = fixed_base(fixed, "lambda", TRIAL_EPOCHS)?;
-    base.early_stopping = base.early_stopping.or(Some(PATIENCE));
+    let mut base = fixed_base(fixed, "lambda", LAMBDA_EPOCHS, None)?;
+    base.early_stopping = base.early_stopping.or(Some(LAMBDA_PATIENCE));
+    let seeds = seed_count(fixed, 1);
     let mut trials: Vec<Trial> = Vec::new();
     let try_lambda = |lambda: f32, trials: &mut Vec<Trial>| -> Result<f64> {
         if let Some(t) = trials.iter().find(|t| t.options.lambda == lambda) {
@@ -385,8 +488,8 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
             lambda: Some(lambda),
             ..base.clone()
         };
-        let t =
-            trial(&args, f64::INFINITY).with_context(|| format!("trial with lambda {lambda}"))?;
+        let t = trial(&args, seeds, f64::INFINITY)
+            .with_context(|| format!("trial with lambda {lambda}"))?;
         tell!(
             "lambda {lambda:<8} validation accuracy {:.2}% after {} epochs",
             t.validation,
@@ -396,19 +499,30 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
         trials.push(t);
         Ok(accuracy)
     };
-    let mut best = (f64::NEG_INFINITY, LAMBDA_DECADES[0]);
-    for lambda in LAMBDA_DECADES {
-        let accuracy = try_lambda(lambda, &mut trials)?;
-        if accuracy > best.0 {
-            best = (accuracy, lambda);
-        }
-    }
-    // Refine by factors of two on either side of the best decade, while it improves.
-    for factor in [2.0_f32, 0.5] {
+    // λ = 1, then factors of ten in whichever direction improves, while it improves.
+    let mut best = (try_lambda(LAMBDA_START, &mut trials)?, LAMBDA_START);
+    for factor in [10.0, 0.1] {
         let mut lambda = best.1;
         loop {
-            lambda *= factor;
-            if !(best.1 / 10.0..=best.1 * 10.0).contains(&lambda) {
+            lambda = three_digits(f64::from(lambda) * factor);
+            if !(LAMBDA_BOUNDS.0..=LAMBDA_BOUNDS.1).contains(&lambda) {
+                break;
+            }
+            let accuracy = try_lambda(lambda, &mut trials)?;
+            if accuracy > best.0 {
+                best = (accuracy, lambda);
+            } else {
+                break;
+            }
+        }
+    }
+    // Refine by factors of two on either side of the best order of magnitude, while it improves.
+    let decade = best.1;
+    for factor in [2.0, 0.5] {
+        let mut lambda = decade;
+        loop {
+            lambda = three_digits(f64::from(lambda) * factor);
+            if !(decade / 10.0..=decade * 10.0).contains(&lambda) {
                 break;
             }
             let accuracy = try_lambda(lambda, &mut trials)?;
@@ -421,10 +535,22 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
     }
     print_table(&trials, "lambda");
     say!(
-        "Best: lambda = {} with {:.2}% validation accuracy",
+        "Best: lambda = {} with {:.2}% validation accuracy{}; the chapter then re-optimizes eta \
+         with it",
         best.1,
-        best.0
+        best.0,
+        if seeds > 1 {
+            format!(" (mean of {seeds} seeds)")
+        } else {
+            String::new()
+        }
     );
+    if let Some(n) = base.train_size {
+        say!(
+            "(lambda was chosen on {n} training images: on n images the weight decay is \
+             1 - eta*lambda/n (eq. 93), so scale it by n/{n} for another training set)"
+        );
+    }
     let options = options::from_args(
         &TrainArgs {
             lambda: Some(best.1),
@@ -466,39 +592,61 @@ fn random_search(args: &RandomArgs) -> Result<()> {
     let epochs = args
         .epochs
         .unwrap_or(if args.quick { 2 } else { TRIAL_EPOCHS });
+    let planned: Vec<PlannedRun> = (0..args.trials)
+        .map(|i| {
+            let u = |k: usize| uniform(args.seed, 4 * i + k);
+            let hidden = args.hidden.at(u(2)).round().max(1.0) as usize;
+            let trial_args = TrainArgs {
+                layers: Some(vec![784, hidden, 10]),
+                cost: args.cost,
+                activation: args.activation,
+                eta: Some(three_digits(args.eta.at(u(0)))),
+                lambda: Some(three_digits(args.lambda.at(u(1)))),
+                batch_size: Some(args.batch_size.at(u(3)).round().max(1.0) as usize),
+                epochs: Some(epochs),
+                early_stopping: Some(PATIENCE),
+                train_size: Some(args.train_size.unwrap_or(train)),
+                validation_size: Some(args.validation_size.unwrap_or(validation)),
+                seed: Some(args.seed),
+                data: args.data.clone(),
+                threads: args.threads,
+                quiet: true,
+                ..TrainArgs::default()
+            };
+            PlannedRun {
+                args: trial_args,
+                file: batch_runs::file_name("random", i, args.seed),
+            }
+        })
+        .collect();
+    if let Some(file) = &args.batch.write_commands {
+        return batch_runs::write_commands(file, &planned, &args.data);
+    }
     let mut trials = Vec::new();
-    for i in 0..args.trials {
-        let u = |k: usize| uniform(args.seed, 4 * i + k);
-        let eta = three_digits(args.eta.at(u(0)));
-        let lambda = three_digits(args.lambda.at(u(1)));
-        let hidden = args.hidden.at(u(2)).round().max(1.0) as usize;
-        let batch = args.batch_size.at(u(3)).round().max(1.0) as usize;
-        let trial_args = TrainArgs {
-            layers: Some(vec![784, hidden, 10]),
-            cost: args.cost,
-            activation: args.activation,
-            eta: Some(eta),
-            lambda: Some(lambda),
-            batch_size: Some(batch),
-            epochs: Some(epochs),
-            early_stopping: Some(PATIENCE),
-            train_size: Some(args.train_size.unwrap_or(train)),
-            validation_size: Some(args.validation_size.unwrap_or(validation)),
-            seed: Some(args.seed),
-            data: args.data.clone(),
-            threads: args.threads,
-            quiet: true,
-            ..TrainArgs::default()
-        };
-        let t = trial(&trial_args, f64::INFINITY).with_context(|| format!("trial {}", i + 1))?;
-        tell!(
-            "trial {:>3}/{}: eta {eta} lambda {lambda} hidden {hidden} batch {batch}: \
-             {:.2}% validation accuracy",
-            i + 1,
-            args.trials,
-            t.validation
-        );
-        trials.push(t);
+    match &args.batch.collect {
+        Some(dir) => {
+            for outcome in batch_runs::collect(dir, &planned)? {
+                trials.push(summarise(vec![outcome], f64::INFINITY));
+            }
+        }
+        None => {
+            for (i, run) in planned.iter().enumerate() {
+                let t = trial(&run.args, 1, f64::INFINITY)
+                    .with_context(|| format!("trial {}", i + 1))?;
+                tell!(
+                    "trial {:>3}/{}: eta {} lambda {} hidden {} batch {}: {:.2}% validation \
+                     accuracy",
+                    i + 1,
+                    args.trials,
+                    t.options.eta,
+                    t.options.lambda,
+                    t.options.layers[1],
+                    t.options.batch_size,
+                    t.validation
+                );
+                trials.push(t);
+            }
+        }
     }
     print_table(&trials, "random");
     let best = trials
@@ -565,5 +713,44 @@ fn print_table(trials: &[Trial], search: &str) {
             t.validation,
             t.seconds
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags of a one-epoch run on 1,000 MNIST images from seed `seed`.
+    fn small_run(seed: u64, eta: f32) -> TrainArgs {
+        TrainArgs {
+            train_size: Some(1_000),
+            validation_size: Some(100),
+            epochs: Some(1),
+            eta: Some(eta),
+            seed: Some(seed),
+            monitor: Some(vec![MonitorItem::TrainingCost]),
+            data: DataSource {
+                data: Some(nn_testdata::mnist_dir().to_path_buf()),
+                ..DataSource::default()
+            },
+            quiet: true,
+            ..TrainArgs::default()
+        }
+    }
+
+    #[test]
+    fn the_untrained_cost_is_the_cost_of_the_network_training_starts_from() {
+        // An epoch at a negligible eta leaves the network where it started: its training cost
+        // is the untrained network's, which another seed's network does not match.
+        let args = small_run(3, 1e-9);
+        let initial = initial_cost(&args).unwrap();
+        let outcome = train::run(&args).unwrap();
+        let after = outcome.history.epochs[0].training_cost.unwrap();
+        assert!(
+            ((after - initial) / initial).abs() < 1e-5,
+            "{initial} against {after}"
+        );
+        let other = initial_cost(&small_run(4, 1e-9)).unwrap();
+        assert!(((other - initial) / initial).abs() > 1e-3, "{other}");
     }
 }

@@ -344,8 +344,10 @@ pub enum OptimizerError {
     },
     /// A network too large for the Hessian technique ([`crate::Newton::MAX_PARAMETERS`]).
     #[error(
-        "the Hessian technique needs a {count} x {count} matrix per step; it is limited to \
-         networks of at most {limit} parameters: use --optimizer momentum for this one"
+        "the Hessian technique builds a {count} x {count} Hessian every step from two backward \
+         passes of the mini-batch per parameter and decomposes it (about 10 x {count}^3 \
+         operations), which only networks of at most {limit} parameters afford: use \
+         --optimizer momentum, the chapter's affordable alternative, for this one"
     )]
     HessianTooLarge {
         /// The network's parameters.
@@ -356,9 +358,9 @@ pub enum OptimizerError {
     /// The Hessian technique asked for a step without the cost's curvature.
     #[error("the Hessian technique needs the cost's curvature")]
     MissingCurvature,
-    /// No damping made the Hessian positive definite.
-    #[error("the Hessian could not be made positive definite")]
-    NotPositiveDefinite,
+    /// The Hessian had entries that are not finite.
+    #[error("the Hessian of the mini-batch is not finite: the network's outputs overflowed")]
+    NotFinite,
 }
 
 /// A checkpoint that does not belong to the run resuming from it.

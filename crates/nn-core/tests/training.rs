@@ -496,7 +496,7 @@ fn the_hessian_technique_refuses_large_networks_and_converges_on_small_ones() {
     )
     .unwrap_err();
     assert!(
-        error.to_string().contains("at most 2000 parameters"),
+        error.to_string().contains("at most 1000 parameters"),
         "{error}"
     );
 

@@ -19,10 +19,6 @@ use crate::options::{
     CostName, InitName, MAX_EPOCHS, MonitorItem, OptimizerName, RunOptions, TransformName, join,
 };
 
-/// Damping of the Hessian technique (eq. 106's H + λI): small enough to keep Newton steps,
-/// large enough to keep H + λI invertible on flat directions.
-pub const NEWTON_DAMPING: f64 = 1e-3;
-
 /// The cost function of a run: C = ½‖y − a‖² (eq. 6), the cross-entropy (eq. 63) or the
 /// log-likelihood C = −ln a_y (eq. 80).
 ///
@@ -111,7 +107,7 @@ pub fn optimizer(options: &RunOptions) -> Result<Box<dyn Optimizer>, RunError> {
             Box::new(Momentum::nesterov(options.momentum).map_err(momentum)?)
         }
         OptimizerName::Adam => Box::new(Adam::default()),
-        OptimizerName::Newton => Box::new(Newton::new(NEWTON_DAMPING)?),
+        OptimizerName::Newton => Box::new(Newton::new(Newton::DEFAULT_DAMPING)?),
     })
 }
 

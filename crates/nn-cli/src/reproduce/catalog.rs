@@ -208,6 +208,14 @@ pub const EXPERIMENTS: &[Experiment] = &[
             checks: blog_checks,
         },
     },
+    Experiment {
+        name: "hessian",
+        title: "The Hessian technique (eq. 106, damped) against gradient descent: 49,10,10 on \
+                1,000 digits pooled to 7x7, mini-batches of 250",
+        book: "Hessian methods converge on a minimum in fewer steps than gradient descent, but \
+               each step needs the Hessian (a P x P matrix) and its inverse",
+        body: Body::Hessian,
+    },
 ];
 
 /// The figures of the 1,000-image runs, like the chapter's four.
