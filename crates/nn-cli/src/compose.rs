@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Activation, Adam, CheckedTrainConfig, Cost, EpochTransform, Examples, Initializer, Momentum,
-    Monitor, Network, Newton, Optimizer, ParamGuard, Regularizer, Schedule, Sgd, TrainConfig,
-    activation_from_spec,
+    Activation, Adam, CheckedTrainConfig, Cost, EarlyStopping, EpochTransform, Examples,
+    Initializer, Momentum, Monitor, Network, Newton, Optimizer, ParamGuard, Regularizer, Schedule,
+    Sgd, TrainConfig, activation_from_spec,
 };
 use nn_data::{
     AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
@@ -151,7 +151,7 @@ pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig> {
         batch_size: options.batch_size,
         eta: options.eta,
         monitor: monitor(options),
-        early_stopping: options.early_stopping,
+        early_stopping: options.early_stopping.map(EarlyStopping::NoImprovement),
         schedule: match options.lr_schedule {
             LrSchedule::Constant => Schedule::Constant,
             LrSchedule::Halve(patience) => Schedule::halving(patience),

@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{
-    Cost, EpochTransform, Evaluation, Examples, History, Network, Optimizer, Regularizer,
-    Standardization, StandardizationKind, Trainer, save_model,
+    Cost, EarlyStopping, EpochTransform, Evaluation, Examples, History, Network, Optimizer,
+    ParamGuard, Regularizer, Standardization, StandardizationKind, TrainConfig, Trainer,
+    save_model,
 };
 
 use nn_data::IdxFiles;
@@ -35,14 +36,39 @@ pub struct RunOutcome {
     pub seconds: f64,
 }
 
+/// What a caller puts in place of the options' own choices: rules `nn train`'s flags do not
+/// offer, used by the experiments on the chapter's exercises.
+#[derive(Default)]
+pub struct Overrides {
+    /// The update rule, instead of `--optimizer`'s.
+    pub optimizer: Option<Box<dyn Optimizer>>,
+    /// The early-stopping rule, instead of `--early-stopping`'s.
+    pub early_stopping: Option<EarlyStopping>,
+}
+
 /// Trains one network as `args` says, prints progress (unless `args.quiet`) and the test
 /// accuracy, writes the requested model, checkpoints, metrics and plot, and returns the outcome.
 pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
+    run_with(args, Overrides::default())
+}
+
+/// [`run`], with `overrides` in place of the options' optimizer or early-stopping rule.
+pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
     let (options, restored, checkpoint_dir) = resolve(args)?;
     set_threads(args.threads)?;
     let cost = compose::cost(options.cost);
-    let config = compose::config(&options)?;
-    let optimizer = compose::optimizer(&options)?;
+    let mut config = compose::config(&options)?;
+    if let Some(rule) = overrides.early_stopping {
+        config = TrainConfig {
+            early_stopping: Some(rule),
+            ..config.into_inner()
+        }
+        .check()?;
+    }
+    let optimizer = match overrides.optimizer {
+        Some(optimizer) => optimizer,
+        None => compose::optimizer(&options)?,
+    };
     let regularizers = compose::regularizers(&options)?;
     let (mut network, resume) = match restored {
         Some(r) => (r.network, Some((r.state, r.optimizer_state, r.data))),

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nn_core::{
-    Activation, DenseExamples, Examples, Momentum, Monitor, Network, NetworkError, Optimizer,
-    Regularizer, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
+    Activation, DenseExamples, EarlyStopping, Examples, Momentum, Monitor, Network, NetworkError,
+    Optimizer, Regularizer, Sgd, Standardization, TrainConfig, Trainer, activation_from_spec,
 };
 use nn_regularize::{Dropout, L1, L2};
 use pyo3::buffer::{Element, PyBuffer};
@@ -359,7 +359,8 @@ fn sgd(
         },
         early_stopping: early_stopping
             .map(|n| count(n, "early_stopping"))
-            .transpose()?,
+            .transpose()?
+            .map(EarlyStopping::NoImprovement),
         schedule: lr_schedule.parse().map_err(PyValueError::new_err)?,
         seed,
         ..TrainConfig::default()
