@@ -151,7 +151,7 @@ fn early_stopping_rules_run_each_rule_within_the_epoch_limit() {
             .unwrap()
             .contains("GeneralizationLoss(5.0)")
     );
-    assert_eq!(summary["checks"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["checks"].as_array().unwrap().len(), 4);
 }
 
 #[test]
