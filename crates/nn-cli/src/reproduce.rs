@@ -89,12 +89,12 @@ pub enum Body {
         /// The claims checked on the results.
         checks: fn(&[RunResult]) -> Vec<Check>,
     },
-    /// Runs decided as the experiment goes (each step depends on the last), returning the
-    /// results, the checked claims and the figures written.
-    Procedure(
-        fn(&Experiment, &ReproduceArgs) -> Result<(Vec<RunResult>, Vec<Check>, Vec<PathBuf>)>,
-    ),
+    /// Runs decided as the experiment goes (each step depends on the last).
+    Procedure(fn(&Experiment, &ReproduceArgs) -> Result<Ran>),
 }
+
+/// What a procedure returns: the results, the checked claims and the figures written.
+pub type Ran = (Vec<RunResult>, Vec<Check>, Vec<PathBuf>);
 
 /// One configuration trained by an experiment (once per seed).
 pub struct RunSpec {

@@ -15,7 +15,7 @@ use crate::options::{InitName, OptimizerName, TrainArgs, TransformName};
 use crate::train::{self, Overrides, RunOutcome};
 
 use super::{
-    Body, Check, Curve, Experiment, FigureSpec, Measure, MeasureResult, Metric, ReproduceArgs,
+    Body, Check, Curve, Experiment, FigureSpec, Measure, MeasureResult, Metric, Ran, ReproduceArgs,
     RunResult, RunSpec, command_line, figure, quicken,
 };
 
@@ -332,11 +332,7 @@ fn train_seeds(
     let measures = figures
         .iter()
         .map(|(name, of)| {
-            MeasureResult::from_seeds(
-                (*name).to_string(),
-                None,
-                trained.iter().map(|t| of(t)).collect(),
-            )
+            MeasureResult::from_seeds((*name).to_string(), None, trained.iter().map(of).collect())
         })
         .collect();
     let finished: Vec<&RunOutcome> = trained.iter().flatten().collect();
@@ -385,9 +381,6 @@ fn draw(
     figure::draw_runs(&path, spec, results)?;
     Ok(path)
 }
-
-/// What a procedure returns: the results, the checked claims and the figures written.
-type Ran = (Vec<RunResult>, Vec<Check>, Vec<PathBuf>);
 
 // ---------------------------------------------------------------------------------------------
 // Early stopping
