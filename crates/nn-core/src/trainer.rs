@@ -117,7 +117,7 @@ impl FromStr for Schedule {
 /// Hyper-parameters of a training run.
 ///
 /// ```
-/// use nn_core::{Monitor, Schedule, TrainConfig};
+/// use nn_core::{EarlyStopping, Monitor, Schedule, TrainConfig};
 ///
 /// // The chapter's run with early stopping and the halve-on-plateau schedule.
 /// let config = TrainConfig {
