@@ -156,7 +156,7 @@ const L1_LAMBDAS: [(&str, f32); 4] = [
 ];
 
 /// The chapter's overfitting run (1,000 images, 400 epochs, large initialization) with L1
-/// strength `l1` (w → w − (ηλ/n) sgn(w) − η ∂C₀/∂w, eq. 98), monitored on 1,000 validation
+/// strength `l1` (w → w − (ηλ/n) sgn(w) − η ∂C₀/∂w, eq. 97), monitored on 1,000 validation
 /// images (the 10,000 after each of 400 epochs would cost more than the training).
 fn thousand_images_l1(l1: f32) -> TrainArgs {
     TrainArgs {
