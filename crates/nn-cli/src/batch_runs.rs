@@ -71,11 +71,11 @@ pub struct FinishedRun {
     pub seconds: f64,
 }
 
-impl From<RunOutcome> for FinishedRun {
-    fn from(outcome: RunOutcome) -> Self {
+impl From<&RunOutcome> for FinishedRun {
+    fn from(outcome: &RunOutcome) -> Self {
         Self {
-            options: outcome.options,
-            history: outcome.history,
+            options: outcome.options.clone(),
+            history: outcome.history.clone(),
             test: TestResult {
                 correct: outcome.test.correct,
                 count: outcome.test.count,

@@ -8,6 +8,7 @@
 //! slowdown, which is not an MNIST network ([`slowdown`]).
 
 mod catalog;
+mod exercises;
 mod figure;
 mod hessian;
 mod slowdown;
@@ -28,6 +29,11 @@ use crate::options::{self, RunOptions, TrainArgs, options_command};
 use crate::train;
 
 pub use catalog::EXPERIMENTS;
+
+/// Every experiment: the chapter's results, then the runs its exercises and problems ask for.
+pub fn experiments() -> impl Iterator<Item = &'static Experiment> {
+    EXPERIMENTS.iter().chain(exercises::EXERCISES)
+}
 
 /// Examples shown by `nn reproduce --help`.
 pub const EXAMPLES: &str = "\
@@ -90,7 +96,12 @@ pub enum Body {
         /// The claims checked on the results.
         checks: fn(&[RunResult]) -> Vec<Check>,
     },
+    /// Runs decided as the experiment goes (each step depends on the last).
+    Procedure(fn(&Experiment, &ReproduceArgs) -> Result<Ran>),
 }
+
+/// What a procedure returns: the results, the checked claims and the figures written.
+pub type Ran = (Vec<RunResult>, Vec<Check>, Vec<PathBuf>);
 
 /// One configuration trained by an experiment (once per seed).
 pub struct RunSpec {
@@ -230,6 +241,25 @@ pub struct MeasureResult {
     pub spread: Option<f64>,
 }
 
+impl MeasureResult {
+    /// The figure `metric` over the seeds: the mean and spread of the values reached.
+    pub fn from_seeds(metric: String, book: Option<f64>, per_seed: Vec<Option<f64>>) -> Self {
+        let values: Vec<f64> = per_seed.iter().flatten().copied().collect();
+        let ours = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
+        let spread = (values.len() > 1).then(|| {
+            values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                - values.iter().copied().fold(f64::INFINITY, f64::min)
+        });
+        Self {
+            metric,
+            book,
+            ours,
+            per_seed,
+            spread,
+        }
+    }
+}
+
 /// The results of one run specification.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResult {
@@ -280,15 +310,15 @@ struct Summary<'a> {
 /// Runs `nn reproduce`.
 pub fn run(args: &ReproduceArgs) -> Result<()> {
     if args.list {
-        for e in EXPERIMENTS {
+        for e in experiments() {
             say!("{:<14} {}", e.name, e.title);
             say!("{:<14}   book: {}", "", e.book);
         }
         return Ok(());
     }
     let name = args.name.as_deref().unwrap_or_default();
-    let Some(experiment) = EXPERIMENTS.iter().find(|e| e.name == name) else {
-        let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name).collect();
+    let Some(experiment) = experiments().find(|e| e.name == name) else {
+        let names: Vec<&str> = experiments().map(|e| e.name).collect();
         bail!(
             "no experiment named '{name}'; choose one of {} (nn reproduce --list)",
             names.join(", ")
@@ -314,6 +344,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let (runs, checks, figures) = match &experiment.body {
         Body::Slowdown => slowdown::run(experiment.name, &args.out)?,
         Body::Hessian => hessian::run(experiment.name, args)?,
+        Body::Procedure(procedure) => procedure(experiment, args)?,
         Body::Runs {
             runs,
             figures,
@@ -437,7 +468,7 @@ fn train_all(
                         100.0 * outcome.test.accuracy(),
                         outcome.seconds
                     );
-                    FinishedRun::from(outcome)
+                    FinishedRun::from(&outcome)
                 }
             };
             outcomes.push(outcome);
@@ -450,22 +481,8 @@ fn train_all(
             .measures
             .iter()
             .map(|m| {
-                let per_seed: Vec<Option<f64>> =
-                    outcomes.iter().map(|o| m.metric.measure(o)).collect();
-                let values: Vec<f64> = per_seed.iter().flatten().copied().collect();
-                let ours =
-                    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
-                let spread = (values.len() > 1).then(|| {
-                    values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                        - values.iter().copied().fold(f64::INFINITY, f64::min)
-                });
-                MeasureResult {
-                    metric: m.metric.describe(),
-                    book: m.book,
-                    ours,
-                    per_seed,
-                    spread,
-                }
+                let per_seed = outcomes.iter().map(|o| m.metric.measure(o)).collect();
+                MeasureResult::from_seeds(m.metric.describe(), m.book, per_seed)
             })
             .collect();
         let first = &outcomes[0];

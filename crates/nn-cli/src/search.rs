@@ -281,7 +281,7 @@ fn trial(args: &TrainArgs, seeds: usize, initial: f64) -> Result<Trial> {
     let mut outcomes = Vec::with_capacity(seeds);
     for k in 0..seeds {
         match train::run(&seeded(args, k)) {
-            Ok(outcome) => outcomes.push(FinishedRun::from(outcome)),
+            Ok(outcome) => outcomes.push(FinishedRun::from(&outcome)),
             Err(e)
                 if e.chain()
                     .any(|c| matches!(c.downcast_ref(), Some(TrainError::Diverged { .. }))) =>

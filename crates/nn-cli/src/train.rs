@@ -13,12 +13,27 @@ use crate::options::{TrainArgs, check_resume_flags, from_args, join};
 use crate::progress::{Mode, Reporter, Sizes};
 use crate::{digits, metrics, plot};
 
-pub use nn_train::RunOutcome;
+pub use nn_train::{Overrides, RunOutcome};
 
 /// Trains one network as `args` says, prints progress (unless `args.quiet`) and the test
 /// accuracy, writes the requested model, checkpoints, metrics and plot, and returns the outcome.
 /// The run itself is nn-train's [`Run`]; this maps the flags onto it.
 pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
+    run_with(args, Overrides::default())
+}
+
+/// A run's error for the callers of [`run`]: the trainer's own [`nn_core::TrainError`] stays
+/// itself, so that callers can tell a diverged run (`TrainError::Diverged`) by downcasting.
+fn trainer_error(error: nn_train::RunError) -> anyhow::Error {
+    match error {
+        nn_train::RunError::Train(e) => e.into(),
+        e => e.into(),
+    }
+}
+
+/// [`run`], with `overrides` in place of the options' optimizer or early-stopping rule (a fresh
+/// run; a resumed one continues with its checkpoint's).
+pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
     let (options, restored, checkpoint_dir) = resolve(args)?;
     set_threads(args.threads)?;
 
@@ -26,13 +41,13 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
     let saved_data = restored.as_ref().map(|r| r.data.clone());
     let run = match restored {
         Some(restored) => Run::resume(options, &data, restored),
-        None => Run::new(options, &data),
+        None => Run::new_with(options, &data, overrides),
     }
     .map_err(|e| match (&args.resume, e) {
         (Some(dir), nn_train::RunError::Resume(e)) => {
             anyhow!(e).context(format!("cannot resume from {}", dir.display()))
         }
-        (_, e) => e.into(),
+        (_, e) => trainer_error(e),
     })?;
     let identity = match &checkpoint_dir {
         Some(_) => Some(DataIdentity::of(&data)?),
@@ -77,7 +92,7 @@ pub fn run(args: &TrainArgs) -> Result<RunOutcome> {
         selection.evaluation.len(),
         options.eval.name(),
     ));
-    let outcome = run.train(&mut reporter)?;
+    let outcome = run.train(&mut reporter).map_err(trainer_error)?;
     let history = &outcome.history;
     if let Some(stopped) = &history.stopped {
         reporter.line(&format!(

@@ -33,7 +33,7 @@ fn list_names_all_twelve_experiments_with_the_books_figures() {
         .filter(|l| !l.starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(names, EXPERIMENTS, "{out}");
+    assert_eq!(names[..EXPERIMENTS.len()], EXPERIMENTS, "{out}");
     for figure in [
         "95.49", "82.27", "87.1", "97.92", "98.04", "99.3", "98.7", "68.93",
     ] {

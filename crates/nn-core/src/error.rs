@@ -278,6 +278,12 @@ pub enum HyperParameterError {
         /// `"early stopping"` or `"the learning-rate schedule"`.
         what: &'static str,
     },
+    /// A generalization-loss threshold α that is not a positive number.
+    #[error("the generalization-loss threshold alpha = {alpha} must be a positive number (e.g. 5)")]
+    GeneralizationLoss {
+        /// The value given.
+        alpha: f64,
+    },
     /// A schedule's factor or stopping fraction outside (0, 1).
     #[error("{what} {value} must lie in (0, 1){hint}")]
     Fraction {

@@ -75,7 +75,8 @@ pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, OptimizerState
 pub use regularizer::{Regularizer, regularized_cost};
 pub use standardize::{PIXEL_STD_FLOOR, Standardization, StandardizationKind};
 pub use trainer::{
-    CheckedTrainConfig, EpochRecord, History, Monitor, Observer, ParamGuard, Schedule, Silent,
-    StopReason, TrainConfig, Trainer, TrainingState, cost_and_gradient, epoch_seed,
+    CheckedTrainConfig, EarlyStopping, EpochRecord, History, Monitor, Observer, ParamGuard,
+    Schedule, Silent, StopReason, TrainConfig, Trainer, TrainingState, cost_and_gradient,
+    epoch_seed,
 };
 pub use transform::EpochTransform;

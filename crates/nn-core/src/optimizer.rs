@@ -286,15 +286,31 @@ impl Momentum {
         Self::build(mu, true)
     }
 
+    /// Momentum with any finite coefficient μ, for the chapter's exercise on what goes wrong
+    /// outside [0, 1): with μ > 1 the velocity grows by a factor μ each step even without a
+    /// gradient (v_t = μᵗv₀), so training diverges; with μ < 0 each step reverses part of the
+    /// previous one, so the weights zig-zag and, for a steady gradient, move only η/(1 − μ) < η
+    /// per step. [`Momentum::new`] refuses such values; this is the explicit opt-in.
+    pub fn with_any_coefficient(mu: f32) -> Result<Self, TrainError> {
+        if !mu.is_finite() {
+            return Err(HyperParameterError::Momentum { mu }.into());
+        }
+        Ok(Self::unchecked(mu, false))
+    }
+
     fn build(mu: f32, nesterov: bool) -> Result<Self, TrainError> {
         if !(0.0..1.0).contains(&mu) {
             return Err(HyperParameterError::Momentum { mu }.into());
         }
-        Ok(Self {
+        Ok(Self::unchecked(mu, nesterov))
+    }
+
+    fn unchecked(mu: f32, nesterov: bool) -> Self {
+        Self {
             mu,
             nesterov,
             velocity: Vec::new(),
-        })
+        }
     }
 }
 
@@ -671,6 +687,25 @@ mod tests {
         assert!((out[1][0] - (0.9 - 0.05 - 0.1)).abs() < 1e-7);
         assert_eq!(out[1][1], -1.0);
         assert!(Momentum::new(1.0).is_err() && Momentum::new(-0.1).is_err());
+    }
+
+    #[test]
+    fn momentum_outside_zero_one_needs_the_opt_in_and_then_grows_or_reverses_the_velocity() {
+        assert!(Momentum::new(1.5).is_err() && Momentum::new(-0.5).is_err());
+        assert!(Momentum::with_any_coefficient(f32::NAN).is_err());
+        // One push (g = 1), then no gradient: w_t − w_{t−1} = v_t = μ^(t−1)·(−η).
+        let moves = |mu: f32| {
+            let mut momentum = Momentum::with_any_coefficient(mu).unwrap();
+            let out = steps(&mut momentum, &[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]], 0.1);
+            [out[1][0] - out[0][0], out[2][0] - out[1][0]]
+        };
+        let [a, b] = moves(2.0);
+        assert!((a + 0.2).abs() < 1e-6 && (b + 0.4).abs() < 1e-6, "{a} {b}");
+        let [a, b] = moves(-0.5);
+        assert!(
+            (a - 0.05).abs() < 1e-6 && (b + 0.025).abs() < 1e-6,
+            "{a} {b}"
+        );
     }
 
     #[test]

@@ -145,12 +145,12 @@ impl FromStr for Schedule {
 /// Hyper-parameters of a training run.
 ///
 /// ```
-/// use nn_core::{Monitor, Schedule, TrainConfig};
+/// use nn_core::{EarlyStopping, Monitor, Schedule, TrainConfig};
 ///
 /// // The chapter's run with early stopping and the halve-on-plateau schedule.
 /// let config = TrainConfig {
 ///     epochs: 60,
-///     early_stopping: Some(10),
+///     early_stopping: Some(EarlyStopping::NoImprovement(10)),
 ///     schedule: Schedule::halving(5),
 ///     monitor: Monitor::all(),
 ///     ..TrainConfig::default()
@@ -169,9 +169,9 @@ pub struct TrainConfig {
     pub eta: f32,
     /// Figures computed after each epoch.
     pub monitor: Monitor,
-    /// Stop after this many epochs without a better evaluation accuracy, then restore the best
-    /// weights seen (no-improvement-in-n).
-    pub early_stopping: Option<usize>,
+    /// When to end the run before its last epoch; the network then gets back the weights of
+    /// its best epoch.
+    pub early_stopping: Option<EarlyStopping>,
     /// Learning-rate schedule.
     pub schedule: Schedule,
     /// Seeds shuffling, dropout masks and data transforms.
@@ -345,11 +345,19 @@ impl TrainConfig {
         if self.epochs == 0 {
             return Err(E::Epochs.into());
         }
-        if self.early_stopping == Some(0) {
-            return Err(E::Patience {
-                what: "early stopping",
+        match self.early_stopping {
+            Some(EarlyStopping::NoImprovement(0)) => {
+                return Err(E::Patience {
+                    what: "early stopping",
+                }
+                .into());
             }
-            .into());
+            Some(EarlyStopping::GeneralizationLoss(alpha))
+                if !(alpha.is_finite() && alpha > 0.0) =>
+            {
+                return Err(E::GeneralizationLoss { alpha }.into());
+            }
+            _ => {}
         }
         self.schedule.check()?;
         if let Some(beta) = self.weight_averaging
@@ -391,11 +399,46 @@ pub struct EpochRecord {
     pub evaluation_accuracy: Option<f64>,
 }
 
+/// A rule for ending a run early, judged on the evaluation accuracy after each epoch. The
+/// chapter's rule, and Prechelt's generalization loss ("Early stopping — but when?", 1998) as
+/// the alternative the chapter's exercise asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum EarlyStopping {
+    /// No-improvement-in-n: stop after this many epochs without a better evaluation accuracy.
+    NoImprovement(usize),
+    /// GL_α: stop once the generalization loss GL(t) = 100·(E(t)/E_opt(t) − 1) exceeds α, E(t)
+    /// being the evaluation error rate (1 − accuracy) after epoch t and E_opt(t) the lowest one
+    /// so far. It stops on the first bad epoch, however early, rather than waiting n epochs.
+    GeneralizationLoss(f64),
+}
+
+impl EarlyStopping {
+    /// Prechelt's GL(t) = 100·(E(t)/E_opt(t) − 1) for the accuracy after epoch t and the best
+    /// accuracy so far; 0 when both error rates are 0.
+    pub fn generalization_loss(accuracy: f64, best: f64) -> f64 {
+        let (error, lowest) = (1.0 - accuracy, 1.0 - best);
+        if error <= lowest {
+            0.0
+        } else {
+            100.0 * (error / lowest - 1.0)
+        }
+    }
+
+    /// Whether the run ends after an epoch with evaluation accuracy `accuracy`, the best so far
+    /// being `best` and `stale` epochs having passed without improvement.
+    fn stops(self, accuracy: f64, best: f64, stale: usize) -> bool {
+        match self {
+            Self::NoImprovement(patience) => stale >= patience,
+            Self::GeneralizationLoss(alpha) => Self::generalization_loss(accuracy, best) > alpha,
+        }
+    }
+}
+
 /// Why a run ended before its last epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum StopReason {
-    /// No better evaluation accuracy for this many epochs.
-    EarlyStopping(usize),
+    /// The early-stopping rule ended the run.
+    EarlyStopping(EarlyStopping),
     /// The schedule brought η down to its stopping fraction.
     LearningRateExhausted,
 }
@@ -900,10 +943,10 @@ impl<'c> Trainer<'c> {
                 self.state.stopped = Some(StopReason::LearningRateExhausted);
             }
         }
-        if let Some(patience) = self.config.early_stopping
-            && self.state.epochs_without_improvement >= patience
+        if let (Some(rule), Some((best, _))) = (self.config.early_stopping, self.state.best)
+            && rule.stops(accuracy, best, self.state.epochs_without_improvement)
         {
-            self.state.stopped = Some(StopReason::EarlyStopping(patience));
+            self.state.stopped = Some(StopReason::EarlyStopping(rule));
         }
     }
 }

@@ -2,9 +2,9 @@
 //! early stopping, the learning-rate schedule and the divergence guard.
 
 use nn_core::{
-    Adam, DenseExamples, EpochRecord, Examples, History, Initializer, Momentum, Monitor, Network,
-    Newton, Observer, Optimizer, Schedule, Sgd, Silent, StopReason, TrainConfig, TrainError,
-    Trainer,
+    Adam, DenseExamples, EarlyStopping, EpochRecord, Examples, History, Initializer, Momentum,
+    Monitor, Network, Newton, Observer, Optimizer, Schedule, Sgd, Silent, StopReason, TrainConfig,
+    TrainError, Trainer,
 };
 use nn_costs::{CrossEntropyCost, QuadraticCost};
 use nn_data::{ImageSet, MnistSplits, load_splits};
@@ -210,13 +210,16 @@ fn early_stopping_ends_the_run_and_restores_the_best_weights() {
         let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 5).unwrap();
         let config = TrainConfig {
             epochs: 200,
-            early_stopping: Some(3),
+            early_stopping: Some(EarlyStopping::NoImprovement(3)),
             seed: 5,
             weight_averaging,
             ..TrainConfig::default()
         };
         let (network, history) = train(network, Box::new(Sgd), config, &training, &validation);
-        assert_eq!(history.stopped, Some(StopReason::EarlyStopping(3)));
+        assert_eq!(
+            history.stopped,
+            Some(StopReason::EarlyStopping(EarlyStopping::NoImprovement(3)))
+        );
         assert!(history.epochs.len() < 200);
         let accuracies: Vec<f64> = history
             .epochs
@@ -237,6 +240,46 @@ fn early_stopping_ends_the_run_and_restores_the_best_weights() {
             "{weight_averaging:?}"
         );
     }
+}
+
+#[test]
+fn generalization_loss_stops_at_the_first_epoch_whose_error_exceeds_the_best_by_alpha_percent() {
+    let (training, validation) = mnist_subsets(500, 300);
+    // A high η makes the validation accuracy fluctuate, so the rule has something to catch.
+    let alpha = 2.0;
+    let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 5).unwrap();
+    let config = TrainConfig {
+        epochs: 200,
+        eta: 3.0,
+        early_stopping: Some(EarlyStopping::GeneralizationLoss(alpha)),
+        seed: 5,
+        ..TrainConfig::default()
+    };
+    let (network, history) = train(network, Box::new(Sgd), config, &training, &validation);
+    let rule = EarlyStopping::GeneralizationLoss(alpha);
+    assert_eq!(history.stopped, Some(StopReason::EarlyStopping(rule)));
+    let accuracies: Vec<f64> = history
+        .epochs
+        .iter()
+        .map(|e| e.evaluation_accuracy.unwrap())
+        .collect();
+    let losses: Vec<f64> = (0..accuracies.len())
+        .map(|t| {
+            let best = accuracies[..=t].iter().copied().fold(0.0, f64::max);
+            EarlyStopping::generalization_loss(accuracies[t], best)
+        })
+        .collect();
+    let (last, before) = losses.split_last().unwrap();
+    assert!(
+        *last > alpha && before.iter().all(|&gl| gl <= alpha),
+        "{losses:?}"
+    );
+    let best = accuracies.iter().copied().fold(0.0, f64::max);
+    assert_eq!(
+        network.evaluate(&validation, &CrossEntropyCost).accuracy(),
+        best,
+        "the best weights are restored"
+    );
 }
 
 #[test]
@@ -437,10 +480,17 @@ fn nonsensical_hyper_parameters_are_refused() {
         ),
         (
             TrainConfig {
-                early_stopping: Some(0),
+                early_stopping: Some(EarlyStopping::NoImprovement(0)),
                 ..TrainConfig::default()
             },
             "early stopping",
+        ),
+        (
+            TrainConfig {
+                early_stopping: Some(EarlyStopping::GeneralizationLoss(0.0)),
+                ..TrainConfig::default()
+            },
+            "generalization-loss",
         ),
         (
             TrainConfig {

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use nn_core::{
-    Activation, Adam, CheckedTrainConfig, Cost, EpochTransform, Examples, Initializer, Momentum,
-    Monitor, Network, NetworkError, Newton, Optimizer, ParamGuard, Regularizer, Sgd, TrainConfig,
-    activation_from_spec,
+    Activation, Adam, CheckedTrainConfig, Cost, EarlyStopping, EpochTransform, Examples,
+    Initializer, Momentum, Monitor, Network, NetworkError, Newton, Optimizer, ParamGuard,
+    Regularizer, Sgd, TrainConfig, activation_from_spec,
 };
 use nn_data::{
     AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
@@ -202,7 +202,7 @@ pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig, RunError> {
         batch_size: options.batch_size,
         eta: options.eta,
         monitor: monitor(options),
-        early_stopping: options.early_stopping,
+        early_stopping: options.early_stopping.map(EarlyStopping::NoImprovement),
         schedule: options.lr_schedule.schedule(),
         seed: options.seed,
         weight_averaging: options.average_weights,
@@ -294,6 +294,23 @@ impl Parts {
             optimizer: optimizer(options)?,
             regularizers: regularizers(options)?,
             config: config(options)?,
+        })
+    }
+
+    /// These pieces with `overrides` in place of the optimizer or the early-stopping rule.
+    pub fn overridden(self, overrides: crate::Overrides) -> Result<Self, RunError> {
+        let config = match overrides.early_stopping {
+            Some(rule) => TrainConfig {
+                early_stopping: Some(rule),
+                ..self.config.into_inner()
+            }
+            .check()?,
+            None => self.config,
+        };
+        Ok(Self {
+            optimizer: overrides.optimizer.unwrap_or(self.optimizer),
+            config,
+            ..self
         })
     }
 

@@ -71,7 +71,7 @@ pub use options::{
     ActivationName, CheckedRunOptions, CostName, EvalSet, InitName, LrSchedule, MAX_EPOCHS,
     MonitorItem, OptimizerName, Recipe, RunOptions, TransformName,
 };
-pub use run::{Run, RunOutcome};
+pub use run::{Overrides, Run, RunOutcome};
 
 /// Writes a small labelled image set as MNIST's four IDX files into `dir`, for the examples of
 /// this crate's documentation: 600 training and 120 test images of 4x4 pixels in four classes,

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use nn_core::{
-    Cost, EpochRecord, EpochTransform, Evaluation, Examples, History, Network, Observer,
-    ParamGuard, Standardization, StandardizationKind, Trainer,
+    Cost, EarlyStopping, EpochRecord, EpochTransform, Evaluation, Examples, History, Network,
+    Observer, Optimizer, ParamGuard, Standardization, StandardizationKind, Trainer,
 };
 
 use crate::checkpoint::{Checkpointer, Restored};
@@ -58,6 +58,15 @@ impl std::fmt::Debug for Run {
     }
 }
 
+/// What a caller puts in place of a run's own choices ([`Run::new_with`]).
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// The update rule, instead of the options' `optimizer`.
+    pub optimizer: Option<Box<dyn Optimizer>>,
+    /// The early-stopping rule, instead of the options' `early_stopping`.
+    pub early_stopping: Option<EarlyStopping>,
+}
+
 /// The result of a finished run.
 #[derive(Debug)]
 pub struct RunOutcome {
@@ -83,9 +92,20 @@ impl Run {
         options: impl ParamGuard<Checked = CheckedRunOptions, Error = RunError>,
         data: &DataSet,
     ) -> Result<Self, RunError> {
+        Self::new_with(options, data, Overrides::default())
+    }
+
+    /// [`Run::new`] with `overrides` in place of the options' own optimizer or early-stopping
+    /// rule: for rules a [`RunOptions`] cannot name, such as a momentum coefficient outside
+    /// [0, 1) or Prechelt's generalization-loss stopping rule.
+    pub fn new_with(
+        options: impl ParamGuard<Checked = CheckedRunOptions, Error = RunError>,
+        data: &DataSet,
+        overrides: Overrides,
+    ) -> Result<Self, RunError> {
         let options = options.check()?;
         let network = compose::network(&options)?;
-        Self::build(options, data, network, None)
+        Self::build(options, data, network, None, overrides)
     }
 
     /// Continues the run `restored` from its checkpoint on `data` with `options` (the
@@ -102,6 +122,7 @@ impl Run {
             data,
             restored.network,
             Some((restored.state, restored.optimizer_state)),
+            Overrides::default(),
         )
     }
 
@@ -110,6 +131,7 @@ impl Run {
         data: &DataSet,
         mut network: Network,
         resume: Option<(nn_core::TrainingState, nn_core::OptimizerState)>,
+        overrides: Overrides,
     ) -> Result<Self, RunError> {
         let selection = data.select(&options)?;
         for (set, name) in [
@@ -145,7 +167,7 @@ impl Run {
                 format!("larger than the {training} training images; use at most {training}"),
             ));
         }
-        let parts = Parts::of(&options)?;
+        let parts = Parts::of(&options)?.overridden(overrides)?;
         let expansion = compose::expansion(&options, &selection.training)?;
         let rules = describe(&options, &parts, expansion.as_deref());
         let cost = parts.cost;
