@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
+use crate::kernel::{self, Kernel};
 use crate::linalg::{Op, gemm};
 use crate::{Activation, Cost, Examples, NetworkError, Sigmoid, Standardization, TrainError};
 
@@ -343,8 +344,11 @@ impl Network {
             masks,
             masked,
             mask_active,
+            packed,
+            kernel,
             ..
         } = ws;
+        let small = m <= kernel::MAX_COLUMNS && !packed.is_empty();
         if mask_active[0] {
             multiply_into(&inputs[..self.sizes[0] * m], &masks[0], &mut masked[0]);
         }
@@ -355,18 +359,25 @@ impl Network {
             for column in z.chunks_exact_mut(shape.rows) {
                 column.copy_from_slice(&self.params[shape.biases.clone()]);
             }
-            gemm(
-                shape.rows,
-                shape.cols,
-                m,
-                1.0,
-                &self.params[shape.weights.clone()],
-                Op::N,
-                input,
-                Op::N,
-                1.0,
-                z,
-            );
+            let weights = &self.params[shape.weights.clone()];
+            if small {
+                let bt = &mut packed[index][..shape.cols * m];
+                kernel::interleave(shape.cols, m, input, bt);
+                kernel::multiply(*kernel, shape.rows, shape.cols, m, weights, bt, z, true);
+            } else {
+                gemm(
+                    shape.rows,
+                    shape.cols,
+                    m,
+                    1.0,
+                    weights,
+                    Op::N,
+                    input,
+                    Op::N,
+                    1.0,
+                    z,
+                );
+            }
             let a = &mut after[0][..shape.rows * m];
             self.activations[index].forward(z, a, shape.rows);
             if index + 1 < self.layers.len() && mask_active[index + 1] {
@@ -395,8 +406,11 @@ impl Network {
             mask_active,
             delta,
             back,
+            packed,
+            kernel,
             ..
         } = ws;
+        let small = m <= kernel::MAX_COLUMNS && !packed.is_empty();
         let rows = self.layers[last].rows;
         cost.delta(
             &zs[last][..rows * m],
@@ -410,18 +424,32 @@ impl Network {
         for (index, shape) in self.layers.iter().enumerate().rev() {
             let input = layer_input(index, inputs, acts, masked, mask_active);
             let d = &delta[..shape.rows * m];
-            gemm(
-                shape.rows,
-                m,
-                shape.cols,
-                scale,
-                d,
-                Op::N,
-                input,
-                Op::T,
-                0.0,
-                &mut gradient[shape.weights.clone()],
-            );
+            let weight_gradient = &mut gradient[shape.weights.clone()];
+            if small {
+                kernel::outer(
+                    *kernel,
+                    shape.rows,
+                    shape.cols,
+                    m,
+                    scale,
+                    d,
+                    &packed[index],
+                    weight_gradient,
+                );
+            } else {
+                gemm(
+                    shape.rows,
+                    m,
+                    shape.cols,
+                    scale,
+                    d,
+                    Op::N,
+                    input,
+                    Op::T,
+                    0.0,
+                    weight_gradient,
+                );
+            }
             for (g, row) in gradient[shape.biases.clone()].iter_mut().zip(0..shape.rows) {
                 *g = scale * d.iter().skip(row).step_by(shape.rows).sum::<f32>();
             }
@@ -638,6 +666,11 @@ pub struct Workspace {
     masked: Vec<Vec<f32>>,
     delta: Vec<f32>,
     back: Vec<f32>,
+    /// Each weighted layer's inputs interleaved for the small-batch kernels
+    /// ([`kernel::interleave`]); empty when the capacity is above [`kernel::MAX_COLUMNS`].
+    packed: Vec<Vec<f32>>,
+    /// The kernel of mini-batches of at most [`kernel::MAX_COLUMNS`] examples.
+    kernel: Kernel,
     /// The network's input standardization, applied to every column loaded.
     standardization: Standardization,
 }
@@ -673,6 +706,15 @@ impl Workspace {
                 .collect(),
             delta: vec![0.0; widest],
             back: vec![0.0; widest],
+            packed: if capacity <= kernel::MAX_COLUMNS {
+                hidden_and_input
+                    .iter()
+                    .map(|n| vec![0.0; n * capacity])
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            kernel: Kernel::active(),
             standardization: network.standardization.clone(),
         }
     }
