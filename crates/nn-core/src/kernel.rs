@@ -206,10 +206,26 @@ pub fn multiply(
     });
 }
 
-/// `G ← α D Bᵀ`: `D` is `m × n` and `G` is `m × k`, both column-major, and `B` (`k × n`) is
-/// given interleaved (see [`interleave`]). The weight gradient of BP4,
-/// ∂C/∂w = (1/n) Σ_x δ_x (a_x)ᵀ, with `D` the errors δ, `B` the layer's inputs and α = 1/n.
-/// Split between two cores as [`multiply`].
+/// What [`outer`] does with the product `α D Bᵀ`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outer {
+    /// Writes it into the output: `G ← α D Bᵀ`.
+    Store,
+    /// Takes a plain SGD step with weight decay on the output, which holds the weights:
+    /// `w ← (1 − η·decay) w − η α D Bᵀ`, eq. 93 with decay = λ/n, in the pass that computes the
+    /// gradient (the gradient itself is not kept).
+    Step {
+        /// The learning rate η.
+        eta: f32,
+        /// The decay rate (λ/n for L2, 0 without it).
+        decay: f32,
+    },
+}
+
+/// `G ← α D Bᵀ`, or an SGD step on `G` with that gradient ([`Outer::Step`]): `D` is `m × n`
+/// and `G` is `m × k`, both column-major, and `B` (`k × n`) is given interleaved (see
+/// [`interleave`]). The weight gradient of BP4, ∂C/∂w = (1/n) Σ_x δ_x (a_x)ᵀ, with `D` the
+/// errors δ, `B` the layer's inputs and α = 1/n. Split between two cores as [`multiply`].
 ///
 /// # Panics
 /// As [`multiply`].
@@ -223,6 +239,7 @@ pub fn outer(
     d: &[f32],
     bt: &[f32],
     g: &mut [f32],
+    what: Outer,
 ) {
     check(
         kernel,
@@ -234,21 +251,33 @@ pub fn outer(
         Ptr(bt.as_ptr().cast_mut()),
         Ptr(g.as_mut_ptr()),
     );
+    let step = match what {
+        Outer::Store => None,
+        Outer::Step { eta, decay } => Some((-eta, 1.0 - eta * decay)),
+    };
     split_rows(m, m * k * n, |rows| {
-        let (d, bt, g, (r0, r1)) = (
-            d.get().cast_const(),
-            bt.get().cast_const(),
-            g.get(),
-            (rows.start, rows.end),
-        );
+        let (d, bt, g) = (d.get().cast_const(), bt.get().cast_const(), g.get());
+        let (r0, r1) = (rows.start, rows.end);
         // SAFETY: as in `multiply`, with D of m × n and G of m × k.
         unsafe {
-            match kernel {
+            match (kernel, step) {
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx512 => x86::outer_avx512(m, r0, r1, k, n, alpha, d, bt, g),
+                (Kernel::Avx512, None) => x86::outer_avx512(m, r0, r1, k, n, alpha, d, bt, g),
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2 => x86::outer_avx2(m, r0, r1, k, n, alpha, d, bt, g),
-                _ => by_columns!(n, outer_rows, Portable, (m, r0, r1, k, alpha, d, bt, g)),
+                (Kernel::Avx2, None) => x86::outer_avx2(m, r0, r1, k, n, alpha, d, bt, g),
+                #[cfg(target_arch = "x86_64")]
+                (Kernel::Avx512, Some(s)) => x86::step_avx512(m, r0, r1, k, n, alpha, d, bt, g, s),
+                #[cfg(target_arch = "x86_64")]
+                (Kernel::Avx2, Some(s)) => x86::step_avx2(m, r0, r1, k, n, alpha, d, bt, g, s),
+                (_, None) => by_columns!(
+                    n,
+                    outer_rows,
+                    Portable,
+                    (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
+                ),
+                (_, Some(s)) => {
+                    by_columns!(n, step_rows, Portable, (m, r0, r1, k, alpha, d, bt, g, s))
+                }
             }
         }
     });
@@ -416,10 +445,17 @@ unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bo
     }
 }
 
-/// `outer` for the `V · WIDTH` rows from `r` (fewer when `TAIL`).
+/// `outer` for the `V · WIDTH` rows from `r` (fewer when `TAIL`); with `STEP`, an SGD step
+/// `g ← keep·g + minus_eta·sum` with `(minus_eta, keep)` = `step` instead of `g ← sum`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn outer_block<S: Simd, const N: usize, const V: usize, const TAIL: bool>(
+unsafe fn outer_block<
+    S: Simd,
+    const N: usize,
+    const V: usize,
+    const TAIL: bool,
+    const STEP: bool,
+>(
     m: usize,
     r: usize,
     k: usize,
@@ -427,10 +463,12 @@ unsafe fn outer_block<S: Simd, const N: usize, const V: usize, const TAIL: bool>
     d: *const f32,
     bt: *const f32,
     g: *mut f32,
+    step: (f32, f32),
     mask: S::Mask,
 ) {
     unsafe {
         let scale = S::splat(alpha);
+        let (minus_eta, keep) = (S::splat(step.0), S::splat(step.1));
         let mut errors = [[S::zero(); N]; V];
         for col in 0..N {
             for (v, errors_v) in errors.iter_mut().enumerate() {
@@ -448,7 +486,14 @@ unsafe fn outer_block<S: Simd, const N: usize, const V: usize, const TAIL: bool>
                 }
             }
             for (v, &sum) in sums.iter().enumerate() {
-                store::<S, V, TAIL>(g.add(j * m + r + v * S::WIDTH), sum, v, mask);
+                let p = g.add(j * m + r + v * S::WIDTH);
+                let value = if STEP {
+                    let old = load::<S, V, TAIL>(p, v, mask);
+                    S::mul_add(sum, minus_eta, S::mul(old, keep))
+                } else {
+                    sum
+                };
+                store::<S, V, TAIL>(p, value, v, mask);
             }
         }
     }
@@ -487,6 +532,9 @@ unsafe fn multiply_rows<S: Simd, const N: usize>(
     }
 }
 
+/// The `step` argument of [`outer_rows`] when it only stores.
+const NO_STEP: (f32, f32) = (0.0, 1.0);
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn outer_rows<S: Simd, const N: usize>(
@@ -498,24 +546,57 @@ unsafe fn outer_rows<S: Simd, const N: usize>(
     d: *const f32,
     bt: *const f32,
     g: *mut f32,
+    step: (f32, f32),
+) {
+    unsafe { outer_or_step_rows::<S, N, false>(m, r0, r1, k, alpha, d, bt, g, step) }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn step_rows<S: Simd, const N: usize>(
+    m: usize,
+    r0: usize,
+    r1: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    bt: *const f32,
+    g: *mut f32,
+    step: (f32, f32),
+) {
+    unsafe { outer_or_step_rows::<S, N, true>(m, r0, r1, k, alpha, d, bt, g, step) }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn outer_or_step_rows<S: Simd, const N: usize, const STEP: bool>(
+    m: usize,
+    r0: usize,
+    r1: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    bt: *const f32,
+    g: *mut f32,
+    step: (f32, f32),
 ) {
     unsafe {
         let width = S::WIDTH;
         let unmasked = S::mask(0);
         let mut r = r0;
-        if 2 * N + 3 <= S::REGISTERS {
+        if 2 * N + 5 <= S::REGISTERS {
             while r + 2 * width <= r1 {
-                outer_block::<S, N, 2, false>(m, r, k, alpha, d, bt, g, unmasked);
+                outer_block::<S, N, 2, false, STEP>(m, r, k, alpha, d, bt, g, step, unmasked);
                 r += 2 * width;
             }
         }
         while r + width <= r1 {
-            outer_block::<S, N, 1, false>(m, r, k, alpha, d, bt, g, unmasked);
+            outer_block::<S, N, 1, false, STEP>(m, r, k, alpha, d, bt, g, step, unmasked);
             r += width;
         }
         if r < r1 {
             let mask = S::mask(r1 - r);
-            outer_block::<S, N, 1, true>(m, r, k, alpha, d, bt, g, mask);
+            outer_block::<S, N, 1, true, STEP>(m, r, k, alpha, d, bt, g, step, mask);
         }
     }
 }
@@ -576,7 +657,7 @@ impl Simd for Portable {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{MAX_COLUMNS, Simd, multiply_rows, outer_rows};
+    use super::{MAX_COLUMNS, NO_STEP, Simd, multiply_rows, outer_rows, step_rows};
 
     /// Sixteen floats in a zmm register; tails through AVX-512 masks.
     pub(super) struct Avx512;
@@ -727,7 +808,14 @@ mod x86 {
         bt: *const f32,
         g: *mut f32,
     ) {
-        unsafe { by_columns!(n, outer_rows, Avx512, (m, r0, r1, k, alpha, d, bt, g)) }
+        unsafe {
+            by_columns!(
+                n,
+                outer_rows,
+                Avx512,
+                (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
+            )
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -743,6 +831,47 @@ mod x86 {
         bt: *const f32,
         g: *mut f32,
     ) {
-        unsafe { by_columns!(n, outer_rows, Avx2, (m, r0, r1, k, alpha, d, bt, g)) }
+        unsafe {
+            by_columns!(
+                n,
+                outer_rows,
+                Avx2,
+                (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
+            )
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn step_avx512(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        d: *const f32,
+        bt: *const f32,
+        g: *mut f32,
+        step: (f32, f32),
+    ) {
+        unsafe { by_columns!(n, step_rows, Avx512, (m, r0, r1, k, alpha, d, bt, g, step)) }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn step_avx2(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        d: *const f32,
+        bt: *const f32,
+        g: *mut f32,
+        step: (f32, f32),
+    ) {
+        unsafe { by_columns!(n, step_rows, Avx2, (m, r0, r1, k, alpha, d, bt, g, step)) }
     }
 }

@@ -1,8 +1,11 @@
 //! The small-batch kernels: every kernel the processor supports agrees with a sum in f64, the
 //! best one is chosen, and the row split between two cores changes no bit of training.
 
-use nn_core::kernel::{self, Kernel, MAX_COLUMNS};
-use nn_core::{DenseExamples, Initializer, Network, Sgd, Silent, TrainConfig, Trainer};
+use nn_core::kernel::{self, Kernel, MAX_COLUMNS, Outer};
+use nn_core::{
+    DenseExamples, Initializer, Network, Optimizer, OptimizerState, Regularizer, Sgd, Silent,
+    TrainConfig, TrainError, Trainer,
+};
 use nn_costs::CrossEntropyCost;
 
 /// Deterministic numbers in [-1, 1).
@@ -81,27 +84,48 @@ fn every_supported_kernel_multiplies_within_rounding_of_an_exact_sum() {
 }
 
 #[test]
-fn every_supported_kernel_takes_outer_products_within_rounding_of_an_exact_sum() {
+fn every_supported_kernel_takes_outer_products_and_sgd_steps_within_rounding_of_an_exact_sum() {
+    let step = Outer::Step {
+        eta: 0.5,
+        decay: 1e-4,
+    };
     for_each_supported_kernel(|kernel| {
         for m in ROWS {
             for k in [1, 37, 784] {
                 for n in 1..=MAX_COLUMNS {
-                    let (d, b) = (numbers(m * n, 4), numbers(k * n, 5));
+                    let (d, b, w) = (numbers(m * n, 4), numbers(k * n, 5), numbers(m * k, 6));
                     let mut bt = vec![0.0; k * n];
                     kernel::interleave(k, n, &b, &mut bt);
                     let alpha = 1.0 / n as f32;
-                    let mut g = vec![f32::NAN; m * k];
-                    kernel::outer(kernel, m, k, n, alpha, &d, &bt, &mut g);
-                    let (mut exact, mut size) = (vec![0.0; m * k], vec![0.0; m * k]);
-                    for (j, i) in (0..k).flat_map(|j| (0..m).map(move |i| (j, i))) {
-                        for col in 0..n {
-                            let term = alpha as f64 * d[col * m + i] as f64 * b[col * k + j] as f64;
-                            exact[j * m + i] += term;
-                            size[j * m + i] += term.abs();
+                    for what in [Outer::Store, step] {
+                        let mut g = match what {
+                            Outer::Store => vec![f32::NAN; m * k],
+                            Outer::Step { .. } => w.clone(),
+                        };
+                        kernel::outer(kernel, m, k, n, alpha, &d, &bt, &mut g, what);
+                        let (mut exact, mut size) = (vec![0.0; m * k], vec![0.0; m * k]);
+                        for (j, i) in (0..k).flat_map(|j| (0..m).map(move |i| (j, i))) {
+                            let (factor, start) = match what {
+                                Outer::Store => (1.0, 0.0),
+                                Outer::Step { eta, decay } => (
+                                    -f64::from(eta),
+                                    (1.0 - f64::from(eta * decay)) * f64::from(w[j * m + i]),
+                                ),
+                            };
+                            exact[j * m + i] = start;
+                            size[j * m + i] = f64::abs(start);
+                            for col in 0..n {
+                                let term = factor
+                                    * f64::from(alpha)
+                                    * f64::from(d[col * m + i])
+                                    * f64::from(b[col * k + j]);
+                                exact[j * m + i] += term;
+                                size[j * m + i] += term.abs();
+                            }
                         }
+                        let what = format!("{} {what:?} {m}x{k}x{n}", kernel.name());
+                        assert_close(&g, &exact, &size, n + 4, &what);
                     }
-                    let what = format!("{} outer {m}x{k}x{n}", kernel.name());
-                    assert_close(&g, &exact, &size, n + 1, &what);
                 }
             }
         }
@@ -219,4 +243,84 @@ fn training_split_between_two_cores_is_bit_identical_to_one_core() {
             .collect::<Vec<u32>>(),
         "training must move the weights"
     );
+}
+
+/// L2 regularization, (λ/2n) Σ w² (eq. 85), written here since nn-regularize depends on
+/// nn-core.
+#[derive(Debug)]
+struct Decay(f32);
+
+impl Regularizer for Decay {
+    fn describe(&self) -> String {
+        format!("decay({})", self.0)
+    }
+    fn add_weight_gradient(&self, weights: &[f32], n: usize, gradient: &mut [f32]) {
+        for (g, &w) in gradient.iter_mut().zip(weights) {
+            *g += self.0 / n as f32 * w;
+        }
+    }
+    fn weight_decay(&self, n: usize) -> Option<f32> {
+        Some(self.0 / n as f32)
+    }
+}
+
+/// Plain SGD that does not say so, so the trainer takes the step after backpropagation.
+#[derive(Debug)]
+struct UnfusedSgd;
+
+impl Optimizer for UnfusedSgd {
+    fn describe(&self) -> String {
+        "unfused sgd".into()
+    }
+    fn prepare(&mut self, count: usize) -> Result<(), TrainError> {
+        Sgd.prepare(count)
+    }
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
+        Sgd.step(params, gradient, eta)
+    }
+    fn state(&self) -> OptimizerState {
+        Sgd.state()
+    }
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError> {
+        Sgd.restore(state)
+    }
+}
+
+#[test]
+fn sgd_taken_inside_backpropagation_matches_the_separate_step_within_rounding() {
+    let inputs: Vec<Vec<f32>> = (0..200).map(|i| numbers(784, i + 20)).collect();
+    let classes = (0..200).map(|i| i % 10).collect();
+    let data = DenseExamples::classification(inputs, classes, 10);
+    // Mini-batches of 10 take the fused kernel, of 20 the general product.
+    for batch_size in [10, 20] {
+        let run = |optimizer: Box<dyn Optimizer>| {
+            let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 2).unwrap();
+            let config = TrainConfig {
+                epochs: 1,
+                batch_size,
+                eta: 0.5,
+                ..TrainConfig::default()
+            };
+            let decay: Vec<Box<dyn Regularizer>> = vec![Box::new(Decay(5.0))];
+            let trainer =
+                Trainer::new(network, &CrossEntropyCost, optimizer, decay, config).unwrap();
+            trainer.train(&data, None, &mut Silent).unwrap().0
+        };
+        let (fused, separate) = (run(Box::new(Sgd)), run(Box::new(UnfusedSgd)));
+        let start = Network::sigmoid(&[784, 30, 10], Initializer::Default, 2).unwrap();
+        let mut moved = 0;
+        for ((f, s), w0) in fused
+            .params()
+            .iter()
+            .zip(separate.params())
+            .zip(start.params())
+        {
+            assert!((f - s).abs() <= 1e-4 * (1.0 + s.abs()), "{f} against {s}");
+            moved += usize::from(f != w0);
+        }
+        assert!(
+            moved > fused.params().len() / 2,
+            "training must move the weights"
+        );
+    }
 }
