@@ -400,7 +400,8 @@ unsafe fn store<S: Simd, const V: usize, const TAIL: bool>(
 }
 
 /// `multiply` for the `V · WIDTH` rows from `r` (fewer when `TAIL`: the last vector masked).
-#[allow(clippy::too_many_arguments)]
+// The sums are indexed by column and vector: arrays the compiler keeps in registers.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline(always)]
 unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bool>(
     m: usize,
@@ -447,7 +448,8 @@ unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bo
 
 /// `outer` for the `V · WIDTH` rows from `r` (fewer when `TAIL`); with `STEP`, an SGD step
 /// `g ← keep·g + minus_eta·sum` with `(minus_eta, keep)` = `step` instead of `g ← sum`.
-#[allow(clippy::too_many_arguments)]
+// The sums are indexed by column and vector: arrays the compiler keeps in registers.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline(always)]
 unsafe fn outer_block<
     S: Simd,

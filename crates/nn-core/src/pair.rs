@@ -129,7 +129,7 @@ pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + 
         let mut spins = 0u32;
         while slot.state.load(SeqCst) != DONE {
             spins = spins.wrapping_add(1);
-            if spins % 1024 == 0 {
+            if spins.is_multiple_of(1024) {
                 thread::yield_now();
             } else {
                 std::hint::spin_loop();
