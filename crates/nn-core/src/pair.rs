@@ -9,11 +9,13 @@
 //!
 //! The caller always finishes: after its own half it takes the second half back if the helper
 //! has not started it (the helper may be descheduled on a busy machine, or its slot held by
-//! another caller), so a job never waits for a thread that does not come. Which thread runs a
-//! half never changes what it computes.
+//! another caller), so a job never waits for a thread that does not come. After
+//! [`MAX_MISSES`] such take-backs in a row the caller runs alone for a while ([`PAUSE`]), so
+//! that on a machine busy with other work the helper sleeps instead of spinning for nothing.
+//! Which thread runs a half never changes what it computes.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU32, Ordering::SeqCst};
 use std::thread::{self, Thread};
 
 /// No job posted.
@@ -28,6 +30,20 @@ const DONE: u8 = 3;
 /// Spins of the helper waiting for work before it sleeps (roughly 0.1 to 1 ms).
 const IDLE_SPINS: u32 = 1 << 16;
 
+/// Misses in a row (half-jobs the helper had not started when the caller finished its own)
+/// after which the caller stops posting for [`PAUSE`] joins. A helper that keeps missing has
+/// no core of its own (the machine is busy with other work), and its spinning would only take
+/// time from the caller; the pause lets it fall asleep.
+const MAX_MISSES: u32 = 8;
+
+/// Joins run on the caller alone after [`MAX_MISSES`] misses (a few hundredths of a second of
+/// training with mini-batches of ten), before the helper is tried again.
+const PAUSE: u32 = 2048;
+
+/// Spins of the caller waiting for the helper's half before it yields its core (a few
+/// microseconds: the halves are balanced, so the helper is usually about done).
+const WAIT_SPINS: u32 = 1 << 10;
+
 /// What the caller and the helper share.
 struct Slot {
     /// Held by the one caller whose job is in the slot.
@@ -38,6 +54,10 @@ struct Slot {
     job: AtomicPtr<&'static (dyn Fn() + Sync)>,
     /// Set while the helper sleeps.
     sleeping: AtomicBool,
+    /// Half-jobs in a row the caller took back because the helper had not started them.
+    misses: AtomicU32,
+    /// Joins left to run on the caller alone after [`MAX_MISSES`] misses.
+    pause: AtomicU32,
     helper: Thread,
 }
 
@@ -58,6 +78,8 @@ fn slot() -> Option<&'static Slot> {
             state: AtomicU8::new(IDLE),
             job: AtomicPtr::new(std::ptr::null_mut()),
             sleeping: AtomicBool::new(false),
+            misses: AtomicU32::new(0),
+            pause: AtomicU32::new(0),
             helper: spawned.thread().clone(),
         }));
         sender.send(slot).ok()?;
@@ -102,6 +124,12 @@ fn serve(slot: &'static Slot) {
 /// panic: the helper may still be running `second` while `first` unwinds.
 pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + Sync) {
     let slot = if parallel { slot() } else { None };
+    // During a pause, count it down and run alone.
+    let slot = slot.filter(|s| {
+        s.pause
+            .fetch_update(SeqCst, SeqCst, |p| p.checked_sub(1))
+            .is_err()
+    });
     let Some(slot) = slot.filter(|s| s.busy.compare_exchange(false, true, SeqCst, SeqCst).is_ok())
     else {
         first();
@@ -125,14 +153,21 @@ pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + 
         .is_ok()
     {
         second();
+        if slot.misses.fetch_add(1, SeqCst) + 1 >= MAX_MISSES {
+            slot.misses.store(0, SeqCst);
+            slot.pause.store(PAUSE, SeqCst);
+        }
     } else {
+        slot.misses.store(0, SeqCst);
+        // A short spin, then yield: on a machine with more runnable threads than cores the
+        // helper may be waiting for this very core.
         let mut spins = 0u32;
         while slot.state.load(SeqCst) != DONE {
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(1024) {
-                thread::yield_now();
-            } else {
+            spins = spins.saturating_add(1);
+            if spins < WAIT_SPINS {
                 std::hint::spin_loop();
+            } else {
+                thread::yield_now();
             }
         }
         slot.state.store(IDLE, SeqCst);
