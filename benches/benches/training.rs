@@ -27,15 +27,19 @@ fn backprop_per_batch(c: &mut Criterion) {
     group.finish();
 }
 
+/// One epoch of training (shuffle, mini-batches, updates; no monitoring) of the three
+/// targets: [784,30,10] and [784,100,10] with mini-batches of 10, [784,800,10] with 100, on
+/// as many threads as rayon's global pool has (both cores here).
 fn epoch(c: &mut Criterion) {
     let data = mnist_training();
     assert_eq!(data.len(), 50_000);
-    let mut group = c.benchmark_group("epoch of 50,000 images, mini-batch 10");
+    let mut group = c.benchmark_group("epoch of 50,000 images");
     group.sample_size(10);
-    for hidden in [30usize, 100] {
-        group.bench_function(format!("[784,{hidden},10]"), |b| {
+    for (hidden, batch_size) in [(30usize, 10usize), (100, 10), (800, 100)] {
+        group.bench_function(format!("[784,{hidden},10], mini-batch {batch_size}"), |b| {
             let config = TrainConfig {
                 epochs: 1,
+                batch_size,
                 ..TrainConfig::default()
             };
             let mut trainer = Trainer::new(
@@ -50,6 +54,16 @@ fn epoch(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Cost and accuracy of a [784,100,10] network on 10,000 images, as monitored after every
+/// epoch (the validation set of `nn train`).
+fn evaluation(c: &mut Criterion) {
+    let subset = mnist_training().subset(..10_000);
+    let network = sigmoid_network(&[784, 100, 10]);
+    c.bench_function("evaluation of 10,000 images, [784,100,10]", |b| {
+        b.iter(|| network.evaluate(&subset, &CrossEntropyCost))
+    });
 }
 
 /// The best recipe's network (sigmoid here; the products are the same) on mini-batches of 100:
@@ -84,6 +98,7 @@ criterion_group!(
     benches,
     backprop_per_batch,
     epoch,
+    evaluation,
     wide_network_on_one_and_two_cores
 );
 criterion_main!(benches);

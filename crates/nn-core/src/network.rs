@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
+use crate::kernel::{self, Kernel};
 use crate::linalg::{Op, gemm};
 use crate::{Activation, Cost, Examples, NetworkError, Sigmoid, Standardization, TrainError};
 
@@ -343,8 +344,11 @@ impl Network {
             masks,
             masked,
             mask_active,
+            packed,
+            kernel,
             ..
         } = ws;
+        let small = m <= kernel::MAX_COLUMNS && !packed.is_empty();
         if mask_active[0] {
             multiply_into(&inputs[..self.sizes[0] * m], &masks[0], &mut masked[0]);
         }
@@ -355,18 +359,25 @@ impl Network {
             for column in z.chunks_exact_mut(shape.rows) {
                 column.copy_from_slice(&self.params[shape.biases.clone()]);
             }
-            gemm(
-                shape.rows,
-                shape.cols,
-                m,
-                1.0,
-                &self.params[shape.weights.clone()],
-                Op::N,
-                input,
-                Op::N,
-                1.0,
-                z,
-            );
+            let weights = &self.params[shape.weights.clone()];
+            if small {
+                let bt = &mut packed[index][..shape.cols * m];
+                kernel::interleave(shape.cols, m, input, bt);
+                kernel::multiply(*kernel, shape.rows, shape.cols, m, weights, bt, z, true);
+            } else {
+                gemm(
+                    shape.rows,
+                    shape.cols,
+                    m,
+                    1.0,
+                    weights,
+                    Op::N,
+                    input,
+                    Op::N,
+                    1.0,
+                    z,
+                );
+            }
             let a = &mut after[0][..shape.rows * m];
             self.activations[index].forward(z, a, shape.rows);
             if index + 1 < self.layers.len() && mask_active[index + 1] {
@@ -384,77 +395,35 @@ impl Network {
     /// mask); BP3: ∂C/∂b = δ; BP4: ∂C/∂w = δ (aˡ⁻¹)ᵀ, summed over the batch's columns.
     pub fn backprop(&self, ws: &mut Workspace, m: usize, cost: &dyn Cost, gradient: &mut [f32]) {
         self.forward(ws, m);
-        let last = self.layers.len() - 1;
-        let Workspace {
-            inputs,
-            targets,
-            zs,
-            acts,
-            masks,
-            masked,
-            mask_active,
-            delta,
-            back,
-            ..
-        } = ws;
-        let rows = self.layers[last].rows;
-        cost.delta(
-            &zs[last][..rows * m],
-            &acts[last][..rows * m],
-            &targets[..rows * m],
-            rows,
-            self.activations[last].as_ref(),
-            &mut delta[..rows * m],
-        );
-        let scale = 1.0 / m as f32;
-        for (index, shape) in self.layers.iter().enumerate().rev() {
-            let input = layer_input(index, inputs, acts, masked, mask_active);
-            let d = &delta[..shape.rows * m];
-            gemm(
-                shape.rows,
-                m,
-                shape.cols,
-                scale,
-                d,
-                Op::N,
-                input,
-                Op::T,
-                0.0,
-                &mut gradient[shape.weights.clone()],
-            );
-            for (g, row) in gradient[shape.biases.clone()].iter_mut().zip(0..shape.rows) {
-                *g = scale * d.iter().skip(row).step_by(shape.rows).sum::<f32>();
-            }
-            if index == 0 {
-                break;
-            }
-            let below = &mut back[..shape.cols * m];
-            gemm(
-                shape.cols,
-                shape.rows,
-                m,
-                1.0,
-                &self.params[shape.weights.clone()],
-                Op::T,
-                d,
-                Op::N,
-                0.0,
-                below,
-            );
-            if mask_active[index] {
-                below
-                    .iter_mut()
-                    .zip(&masks[index])
-                    .for_each(|(g, k)| *g *= k);
-            }
-            self.activations[index - 1].backward(
-                &zs[index - 1][..shape.cols * m],
-                &acts[index - 1][..shape.cols * m],
-                shape.cols,
-                below,
-            );
-            std::mem::swap(delta, back);
-        }
+        let target = Backward::Gradient {
+            params: &self.params,
+            gradient,
+        };
+        backward(&self.layers, &self.activations, target, ws, m, cost);
+    }
+
+    /// Backpropagation as [`Network::backprop`] followed by plain SGD with weight decay, eq. 93:
+    /// w → (1 − η·decay) w − η ∂C₀/∂w and b → b − η ∂C₀/∂b, with decay = λ/n for L2 and 0
+    /// without it. Each layer is updated in the pass that computes its gradient, once its error
+    /// has been carried down through the old weights; on mini-batches of at most
+    /// [`kernel::MAX_COLUMNS`] examples the weight gradient is never stored. `gradient` is
+    /// scratch space laid out like [`Network::params`].
+    pub(crate) fn backprop_step(
+        &mut self,
+        ws: &mut Workspace,
+        m: usize,
+        cost: &dyn Cost,
+        gradient: &mut [f32],
+        (eta, decay): (f32, f32),
+    ) {
+        self.forward(ws, m);
+        let target = Backward::Step {
+            params: &mut self.params,
+            gradient,
+            eta,
+            decay,
+        };
+        backward(&self.layers, &self.activations, target, ws, m, cost);
     }
 
     /// Total cost (without any regularization term) and number of correct classifications over
@@ -597,6 +566,165 @@ fn multiply_into(values: &[f32], mask: &[f32], out: &mut [f32]) {
         .for_each(|((o, v), k)| *o = v * k);
 }
 
+/// What [`backward`] does with each layer's gradient.
+enum Backward<'a> {
+    /// Writes it into `gradient`.
+    Gradient {
+        params: &'a [f32],
+        gradient: &'a mut [f32],
+    },
+    /// Takes an SGD step with weight decay on `params` ([`Network::backprop_step`]), through
+    /// `gradient` when the mini-batch is too wide for the fused kernel.
+    Step {
+        params: &'a mut [f32],
+        gradient: &'a mut [f32],
+        eta: f32,
+        decay: f32,
+    },
+}
+
+impl Backward<'_> {
+    fn params(&self) -> &[f32] {
+        match self {
+            Backward::Gradient { params, .. } => params,
+            Backward::Step { params, .. } => params,
+        }
+    }
+}
+
+/// The backward pass of [`Network::backprop`] and [`Network::backprop_step`] after the
+/// forward pass: BP1 to BP4 layer by layer from the output, each layer's error carried down
+/// through its weights before `target` takes the layer's gradient.
+fn backward(
+    layers: &[LayerShape],
+    activations: &[Arc<dyn Activation>],
+    mut target: Backward<'_>,
+    ws: &mut Workspace,
+    m: usize,
+    cost: &dyn Cost,
+) {
+    let last = layers.len() - 1;
+    let Workspace {
+        inputs,
+        targets,
+        zs,
+        acts,
+        masks,
+        masked,
+        mask_active,
+        delta,
+        back,
+        packed,
+        kernel,
+        ..
+    } = ws;
+    let small = m <= kernel::MAX_COLUMNS && !packed.is_empty();
+    let rows = layers[last].rows;
+    cost.delta(
+        &zs[last][..rows * m],
+        &acts[last][..rows * m],
+        &targets[..rows * m],
+        rows,
+        activations[last].as_ref(),
+        &mut delta[..rows * m],
+    );
+    let scale = 1.0 / m as f32;
+    for (index, shape) in layers.iter().enumerate().rev() {
+        let d = &delta[..shape.rows * m];
+        if index > 0 {
+            let below = &mut back[..shape.cols * m];
+            gemm(
+                shape.cols,
+                shape.rows,
+                m,
+                1.0,
+                &target.params()[shape.weights.clone()],
+                Op::T,
+                d,
+                Op::N,
+                0.0,
+                below,
+            );
+            if mask_active[index] {
+                below
+                    .iter_mut()
+                    .zip(&masks[index])
+                    .for_each(|(g, k)| *g *= k);
+            }
+            activations[index - 1].backward(
+                &zs[index - 1][..shape.cols * m],
+                &acts[index - 1][..shape.cols * m],
+                shape.cols,
+                below,
+            );
+        }
+        let bias_gradient =
+            |row: usize| scale * d.iter().skip(row).step_by(shape.rows).sum::<f32>();
+        let (weights, store) = match &mut target {
+            Backward::Step {
+                params, eta, decay, ..
+            } if small => {
+                let step = kernel::Outer::Step {
+                    eta: *eta,
+                    decay: *decay,
+                };
+                (&mut params[shape.weights.clone()], step)
+            }
+            Backward::Gradient { gradient, .. } | Backward::Step { gradient, .. } => {
+                (&mut gradient[shape.weights.clone()], kernel::Outer::Store)
+            }
+        };
+        if small {
+            let bt = &packed[index];
+            kernel::outer(
+                *kernel, shape.rows, shape.cols, m, scale, d, bt, weights, store,
+            );
+        } else {
+            let input = layer_input(index, inputs, acts, masked, mask_active);
+            gemm(
+                shape.rows,
+                m,
+                shape.cols,
+                scale,
+                d,
+                Op::N,
+                input,
+                Op::T,
+                0.0,
+                weights,
+            );
+        }
+        match &mut target {
+            Backward::Gradient { gradient, .. } => {
+                for (g, row) in gradient[shape.biases.clone()].iter_mut().zip(0..) {
+                    *g = bias_gradient(row);
+                }
+            }
+            Backward::Step {
+                params,
+                gradient,
+                eta,
+                decay,
+            } => {
+                if !small {
+                    let keep = 1.0 - *eta * *decay;
+                    let (w, g) = (
+                        &mut params[shape.weights.clone()],
+                        &gradient[shape.weights.clone()],
+                    );
+                    for (w, g) in w.iter_mut().zip(g) {
+                        *w = *w * keep - *eta * g;
+                    }
+                }
+                for (b, row) in params[shape.biases.clone()].iter_mut().zip(0..) {
+                    *b -= *eta * bias_gradient(row);
+                }
+            }
+        }
+        std::mem::swap(delta, back);
+    }
+}
+
 /// Cost and accuracy of a network on a data set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
@@ -640,6 +768,11 @@ pub struct Workspace {
     masked: Vec<Vec<f32>>,
     delta: Vec<f32>,
     back: Vec<f32>,
+    /// Each weighted layer's inputs interleaved for the small-batch kernels
+    /// ([`kernel::interleave`]); empty when the capacity is above [`kernel::MAX_COLUMNS`].
+    packed: Vec<Vec<f32>>,
+    /// The kernel of mini-batches of at most [`kernel::MAX_COLUMNS`] examples.
+    kernel: Kernel,
     /// The network's input standardization, applied to every column loaded.
     standardization: Standardization,
 }
@@ -675,6 +808,15 @@ impl Workspace {
                 .collect(),
             delta: vec![0.0; widest],
             back: vec![0.0; widest],
+            packed: if capacity <= kernel::MAX_COLUMNS {
+                hidden_and_input
+                    .iter()
+                    .map(|n| vec![0.0; n * capacity])
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            kernel: Kernel::active(),
             standardization: network.standardization.clone(),
         }
     }

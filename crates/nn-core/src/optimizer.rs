@@ -65,6 +65,13 @@ pub trait Optimizer: Send + Debug {
     /// Moves `params` one step, given the gradient at `params` and the learning rate `eta`.
     fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError>;
 
+    /// True for plain SGD, w → w − η∇C (eq. 93 without its decay): the trainer may then take the
+    /// step inside backpropagation, in the pass that computes each layer's gradient, instead of
+    /// calling [`Optimizer::step`].
+    fn is_plain_sgd(&self) -> bool {
+        false
+    }
+
     /// True for optimizers that measure the cost's curvature: the trainer then calls
     /// [`Optimizer::curvature_step`] instead of [`Optimizer::step`].
     fn needs_curvature(&self) -> bool {
@@ -222,6 +229,9 @@ pub struct Sgd;
 impl Optimizer for Sgd {
     fn describe(&self) -> String {
         "sgd".into()
+    }
+    fn is_plain_sgd(&self) -> bool {
+        true
     }
     fn prepare(&mut self, _parameter_count: usize) -> Result<(), TrainError> {
         Ok(())

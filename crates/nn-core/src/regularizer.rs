@@ -53,6 +53,16 @@ pub trait Regularizer: Send + Sync + Debug {
     /// optimizer then turns the sum into an update, which for plain SGD is eq. 93.
     fn add_weight_gradient(&self, _weights: &[f32], _n: usize, _gradient: &mut [f32]) {}
 
+    /// `Some(d)` when the term this strategy adds to each weight's gradient
+    /// ([`Regularizer::add_weight_gradient`]) is d·w for `n` examples: L2's d = λ/n (eq. 86),
+    /// or 0 for a strategy that adds none (dropout, max-norm). Plain SGD then applies it as the
+    /// decay w → (1 − ηd) w of eq. 93 in the pass that computes the gradient, without calling
+    /// [`Regularizer::add_weight_gradient`]; masks and constraints apply as usual. `None` (the
+    /// default) when the term is anything else or unknown.
+    fn weight_decay(&self, _n: usize) -> Option<f32> {
+        None
+    }
+
     /// During training only: multiplies `mask` (one value per neuron and example of `layer`,
     /// column-major, `layer` 0 being the input layer and `layer_count` the number of layers
     /// including input and output) by this strategy's mask for the current mini-batch and

@@ -968,6 +968,22 @@ fn add_penalty_gradients(
     }
 }
 
+/// The weight decay d of eq. 93 (the sum of every regularizer's [`Regularizer::weight_decay`]
+/// for `n` examples) when plain SGD with these regularizers can be taken inside
+/// backpropagation ([`Network::backprop_step`]), `None` when the step needs the whole gradient.
+fn fused_decay(
+    optimizer: &dyn Optimizer,
+    regularizers: &[Box<dyn Regularizer>],
+    n: usize,
+) -> Option<f32> {
+    if !optimizer.is_plain_sgd() {
+        return None;
+    }
+    regularizers
+        .iter()
+        .try_fold(0.0, |decay, r| Some(decay + r.weight_decay(n)?))
+}
+
 /// What one epoch's mini-batches need of the trainer, borrowed apart from the epoch transform
 /// that supplies their data.
 struct Batches<'t> {
@@ -1012,6 +1028,7 @@ impl Batches<'_> {
         order.shuffle(&mut rng);
         let total = n.div_ceil(batch_size);
         let layer_count = network.sizes().len();
+        let fused = fused_decay(&*optimizer, regularizers, n).filter(|_| probe.is_none());
         for (done, batch) in order.chunks(batch_size).enumerate() {
             let m = batch.len();
             workspace.load_indices(data, batch);
@@ -1031,21 +1048,30 @@ impl Batches<'_> {
                 }
                 workspace.mask_active[layer] = active;
             }
-            network.backprop(workspace, m, cost, gradient);
-            add_penalty_gradients(network, regularizers, n, gradient);
-            match probe.as_mut() {
-                Some(probe) => {
-                    let mut curvature = BatchCurvature {
-                        network: probe,
-                        workspace,
-                        cost,
-                        regularizers,
-                        m,
-                        n,
-                    };
-                    optimizer.curvature_step(network.params_mut(), gradient, eta, &mut curvature)?
+            if let Some(decay) = fused {
+                network.backprop_step(workspace, m, cost, gradient, (eta, decay));
+            } else {
+                network.backprop(workspace, m, cost, gradient);
+                add_penalty_gradients(network, regularizers, n, gradient);
+                match probe.as_mut() {
+                    Some(probe) => {
+                        let mut curvature = BatchCurvature {
+                            network: probe,
+                            workspace,
+                            cost,
+                            regularizers,
+                            m,
+                            n,
+                        };
+                        optimizer.curvature_step(
+                            network.params_mut(),
+                            gradient,
+                            eta,
+                            &mut curvature,
+                        )?
+                    }
+                    None => optimizer.step(network.params_mut(), gradient, eta)?,
                 }
-                None => optimizer.step(network.params_mut(), gradient, eta)?,
             }
             network.for_each_weights_mut(|shape, weights| {
                 regularizers

@@ -146,6 +146,11 @@ impl Regularizer for Dropout {
         text + ")"
     }
 
+    /// 0: dropout adds no term to the gradient (its masks and max-norm act apart).
+    fn weight_decay(&self, _n: usize) -> Option<f32> {
+        Some(0.0)
+    }
+
     /// Multiplies each entry of the mask by m = 0 with probability p and by m = 1/(1 − p)
     /// otherwise, so that E\[m\] = 1; returns false for layers with p = 0.
     fn apply_mask(

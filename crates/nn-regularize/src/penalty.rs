@@ -79,6 +79,11 @@ impl Regularizer for L2 {
             *g += scale * w;
         }
     }
+
+    /// λ/n: the L2 term of the gradient is (λ/n) w.
+    fn weight_decay(&self, n: usize) -> Option<f32> {
+        Some(self.lambda / n as f32)
+    }
 }
 
 /// L1 regularization: C = C₀ + (λ/n) Σ_w |w| (eq. 95).

@@ -1,0 +1,879 @@
+//! Matrix kernels for mini-batches of at most [`MAX_COLUMNS`] examples, in three instruction
+//! sets chosen at run time: AVX-512, AVX2 with FMA, and portable Rust.
+//!
+//! With ten examples per mini-batch a layer's products are thin: `z = w a` multiplies a
+//! `rows × cols` weight matrix by `cols × 10` inputs, and the weight gradient `δ aᵀ` (BP4) is a
+//! sum of ten outer products. A general matrix library packs and blocks for square products and
+//! reaches a fraction of the core's speed on these. Here a block of 16 or 32 rows (one or two
+//! vector registers per column, AVX-512) keeps all its columns' sums in registers while the
+//! weights are read once, column after column: the weight matrix is streamed once per
+//! mini-batch and every number of it is used for all the examples at once.
+//!
+//! The inputs are read through an interleaved copy ([`interleave`]): `bt[j·n + c]` is input `j`
+//! of example `c`, so the `n` numbers one weight column meets are adjacent.
+//!
+//! Every element of a result is the same sequence of operations (the sum over `j` in order,
+//! from zero or from the value given) whichever block of rows it falls in, so splitting the rows
+//! between threads gives bit-identical results. The kernels differ from each other only by
+//! rounding: AVX-512 and AVX2 fuse each multiply-add, the portable path rounds the product and
+//! the sum separately.
+//!
+//! `NN_KERNEL=avx512|avx2|portable` forces a kernel ([`Kernel::active`]); by default the best
+//! one the processor supports is used.
+
+use std::sync::OnceLock;
+
+/// Dispatches on the number of columns, which is a compile-time constant of the kernels so that
+/// their sums live in registers.
+macro_rules! by_columns {
+    ($n:expr, $f:ident, $S:ty, ($($arg:expr),*)) => {
+        match $n {
+            1 => $f::<$S, 1>($($arg),*),
+            2 => $f::<$S, 2>($($arg),*),
+            3 => $f::<$S, 3>($($arg),*),
+            4 => $f::<$S, 4>($($arg),*),
+            5 => $f::<$S, 5>($($arg),*),
+            6 => $f::<$S, 6>($($arg),*),
+            7 => $f::<$S, 7>($($arg),*),
+            8 => $f::<$S, 8>($($arg),*),
+            9 => $f::<$S, 9>($($arg),*),
+            10 => $f::<$S, 10>($($arg),*),
+            11 => $f::<$S, 11>($($arg),*),
+            12 => $f::<$S, 12>($($arg),*),
+            13 => $f::<$S, 13>($($arg),*),
+            14 => $f::<$S, 14>($($arg),*),
+            15 => $f::<$S, 15>($($arg),*),
+            16 => $f::<$S, 16>($($arg),*),
+            _ => panic!("the small-batch kernels take 1 to {MAX_COLUMNS} columns"),
+        }
+    };
+}
+
+/// The most columns (examples of a mini-batch) the kernels take.
+pub const MAX_COLUMNS: usize = 16;
+
+/// An implementation of the kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// 512-bit vectors and masks (x86-64 with AVX-512F).
+    Avx512,
+    /// 256-bit vectors with fused multiply-add (x86-64 with AVX2 and FMA).
+    Avx2,
+    /// Plain Rust, for any processor; multiply and add rounded separately.
+    Portable,
+}
+
+impl Kernel {
+    /// Every kernel, best first.
+    pub const ALL: [Kernel; 3] = [Kernel::Avx512, Kernel::Avx2, Kernel::Portable];
+
+    /// The name `NN_KERNEL` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Avx512 => "avx512",
+            Kernel::Avx2 => "avx2",
+            Kernel::Portable => "portable",
+        }
+    }
+
+    /// True when this processor can run the kernel.
+    pub fn is_supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx512 | Kernel::Avx2 => false,
+            Kernel::Portable => true,
+        }
+    }
+
+    /// The best kernel this processor supports.
+    pub fn best() -> Kernel {
+        Kernel::ALL
+            .into_iter()
+            .find(|k| k.is_supported())
+            .unwrap_or(Kernel::Portable)
+    }
+
+    /// The kernel training uses: the one `NN_KERNEL` names, else the best supported. A name
+    /// that is not a kernel, or a kernel this processor lacks, is reported once on standard
+    /// error and the best supported kernel is used instead.
+    pub fn active() -> Kernel {
+        static ACTIVE: OnceLock<Kernel> = OnceLock::new();
+        *ACTIVE.get_or_init(|| {
+            let Ok(value) = std::env::var("NN_KERNEL") else {
+                return Kernel::best();
+            };
+            match Kernel::from_name(&value) {
+                Ok(kernel) => kernel,
+                Err(why) => {
+                    eprintln!(
+                        "warning: NN_KERNEL={value}: {why}; using {}",
+                        Kernel::best().name()
+                    );
+                    Kernel::best()
+                }
+            }
+        })
+    }
+
+    /// The kernel called `name`, if this processor supports it.
+    pub fn from_name(name: &str) -> Result<Kernel, String> {
+        let kernel = Kernel::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| "not a kernel (use avx512, avx2 or portable)".to_string())?;
+        if kernel.is_supported() {
+            Ok(kernel)
+        } else {
+            Err(format!("this processor cannot run the {name} kernel"))
+        }
+    }
+}
+
+/// `bt[j·n + c] = x[c·k + j]`: the `k × n` column-major matrix `x` stored row after row, so that
+/// the `n` entries of each row are adjacent.
+pub fn interleave(k: usize, n: usize, x: &[f32], bt: &mut [f32]) {
+    assert!(
+        x.len() >= k * n && bt.len() >= k * n,
+        "interleave: slice too short"
+    );
+    // Row after row: the writes are sequential and the reads n sequential streams.
+    for (j, row) in bt[..k * n].chunks_exact_mut(n).enumerate() {
+        for (c, value) in row.iter_mut().enumerate() {
+            *value = x[c * k + j];
+        }
+    }
+}
+
+/// `C ← A B`, or `C ← C + A B` when `accumulate`: `A` is `m × k` and `C` is `m × n`, both
+/// column-major, and `B` (`k × n`) is given interleaved (see [`interleave`]). The forward pass's
+/// `z = w a + b` (eq. 25 of chapter 2) with C holding the biases. Products of at least
+/// [`PARALLEL_WORK`] multiply-adds are split by rows between two cores ([`split_rows`]).
+///
+/// # Panics
+/// When `n` is 0 or above [`MAX_COLUMNS`], a slice is too short, or `kernel` is not supported.
+#[allow(clippy::too_many_arguments)]
+pub fn multiply(
+    kernel: Kernel,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    bt: &[f32],
+    c: &mut [f32],
+    accumulate: bool,
+) {
+    check(
+        kernel,
+        n,
+        [(a.len(), m * k), (bt.len(), k * n), (c.len(), m * n)],
+    );
+    let (a, bt, c) = (
+        Ptr(a.as_ptr().cast_mut()),
+        Ptr(bt.as_ptr().cast_mut()),
+        Ptr(c.as_mut_ptr()),
+    );
+    split_rows(m, m * k * n, |rows| {
+        let (a, bt, c, (r0, r1)) = (
+            a.get().cast_const(),
+            bt.get().cast_const(),
+            c.get(),
+            (rows.start, rows.end),
+        );
+        // SAFETY: `check` proved every index the kernels reach (row < m, j < k, column < n)
+        // inside the slices and the kernel supported; the row ranges of the two halves are
+        // disjoint, so no element of C is written twice, and A and B are only read.
+        unsafe {
+            match kernel {
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx512 => x86::multiply_avx512(m, r0, r1, k, n, a, bt, c, accumulate),
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx2 => x86::multiply_avx2(m, r0, r1, k, n, a, bt, c, accumulate),
+                _ => by_columns!(
+                    n,
+                    multiply_rows,
+                    Portable,
+                    (m, r0, r1, k, a, bt, c, accumulate)
+                ),
+            }
+        }
+    });
+}
+
+/// What [`outer`] does with the product `α D Bᵀ`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outer {
+    /// Writes it into the output: `G ← α D Bᵀ`.
+    Store,
+    /// Takes a plain SGD step with weight decay on the output, which holds the weights:
+    /// `w ← (1 − η·decay) w − η α D Bᵀ`, eq. 93 with decay = λ/n, in the pass that computes the
+    /// gradient (the gradient itself is not kept).
+    Step {
+        /// The learning rate η.
+        eta: f32,
+        /// The decay rate (λ/n for L2, 0 without it).
+        decay: f32,
+    },
+}
+
+/// `G ← α D Bᵀ`, or an SGD step on `G` with that gradient ([`Outer::Step`]): `D` is `m × n`
+/// and `G` is `m × k`, both column-major, and `B` (`k × n`) is given interleaved (see
+/// [`interleave`]). The weight gradient of BP4, ∂C/∂w = (1/n) Σ_x δ_x (a_x)ᵀ, with `D` the
+/// errors δ, `B` the layer's inputs and α = 1/n. Split between two cores as [`multiply`].
+///
+/// # Panics
+/// As [`multiply`].
+#[allow(clippy::too_many_arguments)]
+pub fn outer(
+    kernel: Kernel,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    d: &[f32],
+    bt: &[f32],
+    g: &mut [f32],
+    what: Outer,
+) {
+    check(
+        kernel,
+        n,
+        [(d.len(), m * n), (bt.len(), k * n), (g.len(), m * k)],
+    );
+    let (d, bt, g) = (
+        Ptr(d.as_ptr().cast_mut()),
+        Ptr(bt.as_ptr().cast_mut()),
+        Ptr(g.as_mut_ptr()),
+    );
+    let step = match what {
+        Outer::Store => None,
+        Outer::Step { eta, decay } => Some((-eta, 1.0 - eta * decay)),
+    };
+    split_rows(m, m * k * n, |rows| {
+        let (d, bt, g) = (d.get().cast_const(), bt.get().cast_const(), g.get());
+        let (r0, r1) = (rows.start, rows.end);
+        // SAFETY: as in `multiply`, with D of m × n and G of m × k.
+        unsafe {
+            match (kernel, step) {
+                #[cfg(target_arch = "x86_64")]
+                (Kernel::Avx512, None) => x86::outer_avx512(m, r0, r1, k, n, alpha, d, bt, g),
+                #[cfg(target_arch = "x86_64")]
+                (Kernel::Avx2, None) => x86::outer_avx2(m, r0, r1, k, n, alpha, d, bt, g),
+                #[cfg(target_arch = "x86_64")]
+                (Kernel::Avx512, Some(s)) => x86::step_avx512(m, r0, r1, k, n, alpha, d, bt, g, s),
+                #[cfg(target_arch = "x86_64")]
+                (Kernel::Avx2, Some(s)) => x86::step_avx2(m, r0, r1, k, n, alpha, d, bt, g, s),
+                (_, None) => by_columns!(
+                    n,
+                    outer_rows,
+                    Portable,
+                    (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
+                ),
+                (_, Some(s)) => {
+                    by_columns!(n, step_rows, Portable, (m, r0, r1, k, alpha, d, bt, g, s))
+                }
+            }
+        }
+    });
+}
+
+/// Products of at least this many multiply-adds (a mini-batch of ten through 784 × 30
+/// weights makes 235,200) are split between two cores; smaller ones take less time than the
+/// two cores need to meet.
+pub const PARALLEL_WORK: usize = 1 << 16;
+
+/// The row where [`split_rows`] cuts a matrix of `m` rows: the multiple of 16 nearest `m / 2`
+/// (whole AVX-512 vectors), 0 when the matrix is not cut.
+pub fn split_point(m: usize, work: usize) -> usize {
+    let half = (m / 2 + 8) / 16 * 16;
+    if work < PARALLEL_WORK || half >= m {
+        0
+    } else {
+        half
+    }
+}
+
+/// Calls `f` on rows `0..s` and `s..m` with `s` = [`split_point`], on two cores when the
+/// current rayon pool has at least two threads, or on `0..m` when the product is not cut. The
+/// cut depends on the shape only and each element's sum is the same whatever rows it is
+/// computed with, so results are bit-identical whatever the thread count.
+fn split_rows(m: usize, work: usize, f: impl Fn(std::ops::Range<usize>) + Sync) {
+    match split_point(m, work) {
+        0 => f(0..m),
+        s => crate::pair::join(rayon::current_num_threads() > 1, || f(0..s), || f(s..m)),
+    }
+}
+
+/// A pointer the two halves of a product share; each half reads and writes only its rows.
+#[derive(Clone, Copy)]
+struct Ptr(*mut f32);
+
+// SAFETY: see `multiply` and `outer`: the halves write disjoint rows.
+unsafe impl Send for Ptr {}
+unsafe impl Sync for Ptr {}
+
+impl Ptr {
+    /// The pointer (a method, so that closures capture the `Sync` wrapper, not its field).
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Checks the arguments of [`multiply`] and [`outer`]: `lengths` are each slice's length and
+/// the length it needs.
+fn check(kernel: Kernel, n: usize, lengths: [(usize, usize); 3]) {
+    assert!(
+        kernel.is_supported(),
+        "the {} kernel is not supported here",
+        kernel.name()
+    );
+    assert!(
+        (1..=MAX_COLUMNS).contains(&n),
+        "the small-batch kernels take 1 to {MAX_COLUMNS} columns"
+    );
+    assert!(
+        lengths.iter().all(|&(length, needed)| length >= needed),
+        "kernel operand too short"
+    );
+}
+
+/// The vector operations the kernels are written in.
+trait Simd {
+    /// A vector of `WIDTH` floats.
+    type V: Copy;
+    /// Which lanes of a vector are in use.
+    type Mask: Copy;
+    /// Floats per vector.
+    const WIDTH: usize;
+    /// Vector registers: the kernels take two vectors per column when their sums fit.
+    const REGISTERS: usize;
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(x: f32) -> Self::V;
+    /// The first `count` (< WIDTH) lanes.
+    unsafe fn mask(count: usize) -> Self::Mask;
+    unsafe fn load(p: *const f32) -> Self::V;
+    unsafe fn load_masked(p: *const f32, mask: Self::Mask) -> Self::V;
+    unsafe fn store(p: *mut f32, v: Self::V);
+    unsafe fn store_masked(p: *mut f32, v: Self::V, mask: Self::Mask);
+    /// `a · b + c`.
+    unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+}
+
+/// Loads vector `v` of a block of `V` vectors, masked when it is the tail vector.
+#[inline(always)]
+unsafe fn load<S: Simd, const V: usize, const TAIL: bool>(
+    p: *const f32,
+    v: usize,
+    mask: S::Mask,
+) -> S::V {
+    unsafe {
+        if TAIL && v == V - 1 {
+            S::load_masked(p, mask)
+        } else {
+            S::load(p)
+        }
+    }
+}
+
+/// Stores vector `v` of a block of `V` vectors, masked when it is the tail vector.
+#[inline(always)]
+unsafe fn store<S: Simd, const V: usize, const TAIL: bool>(
+    p: *mut f32,
+    value: S::V,
+    v: usize,
+    mask: S::Mask,
+) {
+    unsafe {
+        if TAIL && v == V - 1 {
+            S::store_masked(p, value, mask)
+        } else {
+            S::store(p, value)
+        }
+    }
+}
+
+/// `multiply` for the `V · WIDTH` rows from `r` (fewer when `TAIL`: the last vector masked).
+// The sums are indexed by column and vector: arrays the compiler keeps in registers.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bool>(
+    m: usize,
+    r: usize,
+    k: usize,
+    a: *const f32,
+    bt: *const f32,
+    c: *mut f32,
+    accumulate: bool,
+    mask: S::Mask,
+) {
+    unsafe {
+        let mut sums = [[S::zero(); N]; V];
+        if accumulate {
+            for (col, column) in (0..N).zip(0..) {
+                for (v, sums_v) in sums.iter_mut().enumerate() {
+                    let p = c.add(column * m + r + v * S::WIDTH);
+                    sums_v[col] = load::<S, V, TAIL>(p, v, mask);
+                }
+            }
+        }
+        for j in 0..k {
+            let column = a.add(j * m + r);
+            let mut weights = [S::zero(); V];
+            for (v, w) in weights.iter_mut().enumerate() {
+                *w = load::<S, V, TAIL>(column.add(v * S::WIDTH), v, mask);
+            }
+            let inputs = bt.add(j * N);
+            for col in 0..N {
+                let x = S::splat(*inputs.add(col));
+                for v in 0..V {
+                    sums[v][col] = S::mul_add(weights[v], x, sums[v][col]);
+                }
+            }
+        }
+        for col in 0..N {
+            for (v, sums_v) in sums.iter().enumerate() {
+                let p = c.add(col * m + r + v * S::WIDTH);
+                store::<S, V, TAIL>(p, sums_v[col], v, mask);
+            }
+        }
+    }
+}
+
+/// `outer` for the `V · WIDTH` rows from `r` (fewer when `TAIL`); with `STEP`, an SGD step
+/// `g ← keep·g + minus_eta·sum` with `(minus_eta, keep)` = `step` instead of `g ← sum`.
+// The sums are indexed by column and vector: arrays the compiler keeps in registers.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn outer_block<
+    S: Simd,
+    const N: usize,
+    const V: usize,
+    const TAIL: bool,
+    const STEP: bool,
+>(
+    m: usize,
+    r: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    bt: *const f32,
+    g: *mut f32,
+    step: (f32, f32),
+    mask: S::Mask,
+) {
+    unsafe {
+        let scale = S::splat(alpha);
+        let (minus_eta, keep) = (S::splat(step.0), S::splat(step.1));
+        let mut errors = [[S::zero(); N]; V];
+        for col in 0..N {
+            for (v, errors_v) in errors.iter_mut().enumerate() {
+                let p = d.add(col * m + r + v * S::WIDTH);
+                errors_v[col] = S::mul(load::<S, V, TAIL>(p, v, mask), scale);
+            }
+        }
+        for j in 0..k {
+            let inputs = bt.add(j * N);
+            let mut sums = [S::zero(); V];
+            for col in 0..N {
+                let x = S::splat(*inputs.add(col));
+                for v in 0..V {
+                    sums[v] = S::mul_add(errors[v][col], x, sums[v]);
+                }
+            }
+            for (v, &sum) in sums.iter().enumerate() {
+                let p = g.add(j * m + r + v * S::WIDTH);
+                let value = if STEP {
+                    let old = load::<S, V, TAIL>(p, v, mask);
+                    S::mul_add(sum, minus_eta, S::mul(old, keep))
+                } else {
+                    sum
+                };
+                store::<S, V, TAIL>(p, value, v, mask);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn multiply_rows<S: Simd, const N: usize>(
+    m: usize,
+    r0: usize,
+    r1: usize,
+    k: usize,
+    a: *const f32,
+    bt: *const f32,
+    c: *mut f32,
+    accumulate: bool,
+) {
+    unsafe {
+        let width = S::WIDTH;
+        let unmasked = S::mask(0);
+        let mut r = r0;
+        if 2 * N + 3 <= S::REGISTERS {
+            while r + 2 * width <= r1 {
+                multiply_block::<S, N, 2, false>(m, r, k, a, bt, c, accumulate, unmasked);
+                r += 2 * width;
+            }
+        }
+        while r + width <= r1 {
+            multiply_block::<S, N, 1, false>(m, r, k, a, bt, c, accumulate, unmasked);
+            r += width;
+        }
+        if r < r1 {
+            let mask = S::mask(r1 - r);
+            multiply_block::<S, N, 1, true>(m, r, k, a, bt, c, accumulate, mask);
+        }
+    }
+}
+
+/// The `step` argument of [`outer_rows`] when it only stores.
+const NO_STEP: (f32, f32) = (0.0, 1.0);
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn outer_rows<S: Simd, const N: usize>(
+    m: usize,
+    r0: usize,
+    r1: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    bt: *const f32,
+    g: *mut f32,
+    step: (f32, f32),
+) {
+    unsafe { outer_or_step_rows::<S, N, false>(m, r0, r1, k, alpha, d, bt, g, step) }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn step_rows<S: Simd, const N: usize>(
+    m: usize,
+    r0: usize,
+    r1: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    bt: *const f32,
+    g: *mut f32,
+    step: (f32, f32),
+) {
+    unsafe { outer_or_step_rows::<S, N, true>(m, r0, r1, k, alpha, d, bt, g, step) }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn outer_or_step_rows<S: Simd, const N: usize, const STEP: bool>(
+    m: usize,
+    r0: usize,
+    r1: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    bt: *const f32,
+    g: *mut f32,
+    step: (f32, f32),
+) {
+    unsafe {
+        let width = S::WIDTH;
+        let unmasked = S::mask(0);
+        let mut r = r0;
+        if 2 * N + 5 <= S::REGISTERS {
+            while r + 2 * width <= r1 {
+                outer_block::<S, N, 2, false, STEP>(m, r, k, alpha, d, bt, g, step, unmasked);
+                r += 2 * width;
+            }
+        }
+        while r + width <= r1 {
+            outer_block::<S, N, 1, false, STEP>(m, r, k, alpha, d, bt, g, step, unmasked);
+            r += width;
+        }
+        if r < r1 {
+            let mask = S::mask(r1 - r);
+            outer_block::<S, N, 1, true, STEP>(m, r, k, alpha, d, bt, g, step, mask);
+        }
+    }
+}
+
+/// Eight floats in plain Rust; multiply and add rounded separately.
+struct Portable;
+
+impl Simd for Portable {
+    type V = [f32; 8];
+    type Mask = usize;
+    const WIDTH: usize = 8;
+    const REGISTERS: usize = 16;
+    #[inline(always)]
+    unsafe fn zero() -> [f32; 8] {
+        [0.0; 8]
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> [f32; 8] {
+        [x; 8]
+    }
+    #[inline(always)]
+    unsafe fn mask(count: usize) -> usize {
+        count
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> [f32; 8] {
+        unsafe { p.cast::<[f32; 8]>().read_unaligned() }
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, count: usize) -> [f32; 8] {
+        let mut v = [0.0; 8];
+        for (i, x) in v.iter_mut().enumerate().take(count) {
+            *x = unsafe { *p.add(i) };
+        }
+        v
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: [f32; 8]) {
+        unsafe { p.cast::<[f32; 8]>().write_unaligned(v) }
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, v: [f32; 8], count: usize) {
+        for (i, &x) in v.iter().enumerate().take(count) {
+            unsafe { *p.add(i) = x };
+        }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: [f32; 8], b: [f32; 8], c: [f32; 8]) -> [f32; 8] {
+        std::array::from_fn(|i| a[i] * b[i] + c[i])
+    }
+    #[inline(always)]
+    unsafe fn mul(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
+        std::array::from_fn(|i| a[i] * b[i])
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::{MAX_COLUMNS, NO_STEP, Simd, multiply_rows, outer_rows, step_rows};
+
+    /// Sixteen floats in a zmm register; tails through AVX-512 masks.
+    pub(super) struct Avx512;
+
+    impl Simd for Avx512 {
+        type V = __m512;
+        type Mask = __mmask16;
+        const WIDTH: usize = 16;
+        const REGISTERS: usize = 32;
+        #[inline(always)]
+        unsafe fn zero() -> __m512 {
+            unsafe { _mm512_setzero_ps() }
+        }
+        #[inline(always)]
+        unsafe fn splat(x: f32) -> __m512 {
+            unsafe { _mm512_set1_ps(x) }
+        }
+        #[inline(always)]
+        unsafe fn mask(count: usize) -> __mmask16 {
+            ((1u32 << count) - 1) as __mmask16
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> __m512 {
+            unsafe { _mm512_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn load_masked(p: *const f32, mask: __mmask16) -> __m512 {
+            unsafe { _mm512_maskz_loadu_ps(mask, p) }
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, v: __m512) {
+            unsafe { _mm512_storeu_ps(p, v) }
+        }
+        #[inline(always)]
+        unsafe fn store_masked(p: *mut f32, v: __m512, mask: __mmask16) {
+            unsafe { _mm512_mask_storeu_ps(p, mask, v) }
+        }
+        #[inline(always)]
+        unsafe fn mul_add(a: __m512, b: __m512, c: __m512) -> __m512 {
+            unsafe { _mm512_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        unsafe fn mul(a: __m512, b: __m512) -> __m512 {
+            unsafe { _mm512_mul_ps(a, b) }
+        }
+    }
+
+    /// Eight floats in a ymm register; tails through `vmaskmovps`.
+    pub(super) struct Avx2;
+
+    impl Simd for Avx2 {
+        type V = __m256;
+        type Mask = __m256i;
+        const WIDTH: usize = 8;
+        const REGISTERS: usize = 16;
+        #[inline(always)]
+        unsafe fn zero() -> __m256 {
+            unsafe { _mm256_setzero_ps() }
+        }
+        #[inline(always)]
+        unsafe fn splat(x: f32) -> __m256 {
+            unsafe { _mm256_set1_ps(x) }
+        }
+        #[inline(always)]
+        unsafe fn mask(count: usize) -> __m256i {
+            unsafe {
+                _mm256_cmpgt_epi32(
+                    _mm256_set1_epi32(count as i32),
+                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                )
+            }
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> __m256 {
+            unsafe { _mm256_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn load_masked(p: *const f32, mask: __m256i) -> __m256 {
+            unsafe { _mm256_maskload_ps(p, mask) }
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, v: __m256) {
+            unsafe { _mm256_storeu_ps(p, v) }
+        }
+        #[inline(always)]
+        unsafe fn store_masked(p: *mut f32, v: __m256, mask: __m256i) {
+            unsafe { _mm256_maskstore_ps(p, mask, v) }
+        }
+        #[inline(always)]
+        unsafe fn mul_add(a: __m256, b: __m256, c: __m256) -> __m256 {
+            unsafe { _mm256_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        unsafe fn mul(a: __m256, b: __m256) -> __m256 {
+            unsafe { _mm256_mul_ps(a, b) }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn multiply_avx512(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        a: *const f32,
+        bt: *const f32,
+        c: *mut f32,
+        accumulate: bool,
+    ) {
+        unsafe {
+            by_columns!(
+                n,
+                multiply_rows,
+                Avx512,
+                (m, r0, r1, k, a, bt, c, accumulate)
+            )
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn multiply_avx2(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        a: *const f32,
+        bt: *const f32,
+        c: *mut f32,
+        accumulate: bool,
+    ) {
+        unsafe { by_columns!(n, multiply_rows, Avx2, (m, r0, r1, k, a, bt, c, accumulate)) }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn outer_avx512(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        d: *const f32,
+        bt: *const f32,
+        g: *mut f32,
+    ) {
+        unsafe {
+            by_columns!(
+                n,
+                outer_rows,
+                Avx512,
+                (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
+            )
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn outer_avx2(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        d: *const f32,
+        bt: *const f32,
+        g: *mut f32,
+    ) {
+        unsafe {
+            by_columns!(
+                n,
+                outer_rows,
+                Avx2,
+                (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
+            )
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn step_avx512(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        d: *const f32,
+        bt: *const f32,
+        g: *mut f32,
+        step: (f32, f32),
+    ) {
+        unsafe { by_columns!(n, step_rows, Avx512, (m, r0, r1, k, alpha, d, bt, g, step)) }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn step_avx2(
+        m: usize,
+        r0: usize,
+        r1: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        d: *const f32,
+        bt: *const f32,
+        g: *mut f32,
+        step: (f32, f32),
+    ) {
+        unsafe { by_columns!(n, step_rows, Avx2, (m, r0, r1, k, alpha, d, bt, g, step)) }
+    }
+}

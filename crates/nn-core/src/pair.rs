@@ -1,0 +1,177 @@
+//! Two halves of a job on two cores, with a persistent second thread that meets the caller at
+//! a spin barrier.
+//!
+//! A mini-batch of ten examples makes products of a few microseconds, too short to hand to a
+//! thread pool (waking a sleeping thread costs about as much). Here one helper thread spins for
+//! a while waiting for the next half-job and sleeps only when none comes, so the caller posts a
+//! half-job with one atomic store and the helper picks it up within a fraction of a
+//! microsecond.
+//!
+//! The caller always finishes: after its own half it takes the second half back if the helper
+//! has not started it (the helper may be descheduled on a busy machine, or its slot held by
+//! another caller), so a job never waits for a thread that does not come. After
+//! [`MAX_MISSES`] such take-backs in a row the caller runs alone for a while ([`PAUSE`]), so
+//! that on a machine busy with other work the helper sleeps instead of spinning for nothing.
+//! Which thread runs a half never changes what it computes.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU32, Ordering::SeqCst};
+use std::thread::{self, Thread};
+
+/// No job posted.
+const IDLE: u8 = 0;
+/// A second half is waiting for the helper.
+const POSTED: u8 = 1;
+/// The helper is running the second half.
+const RUNNING: u8 = 2;
+/// The helper has finished the second half.
+const DONE: u8 = 3;
+
+/// Spins of the helper waiting for work before it sleeps (roughly 0.1 to 1 ms).
+const IDLE_SPINS: u32 = 1 << 16;
+
+/// Misses in a row (half-jobs the helper had not started when the caller finished its own)
+/// after which the caller stops posting for [`PAUSE`] joins. A helper that keeps missing has
+/// no core of its own (the machine is busy with other work), and its spinning would only take
+/// time from the caller; the pause lets it fall asleep.
+const MAX_MISSES: u32 = 8;
+
+/// Joins run on the caller alone after [`MAX_MISSES`] misses (a few hundredths of a second of
+/// training with mini-batches of ten), before the helper is tried again.
+const PAUSE: u32 = 2048;
+
+/// Spins of the caller waiting for the helper's half before it yields its core (a few
+/// microseconds: the halves are balanced, so the helper is usually about done).
+const WAIT_SPINS: u32 = 1 << 10;
+
+/// What the caller and the helper share.
+struct Slot {
+    /// Held by the one caller whose job is in the slot.
+    busy: AtomicBool,
+    /// IDLE, POSTED, RUNNING or DONE.
+    state: AtomicU8,
+    /// The posted half: a pointer to a `&(dyn Fn() + Sync)` on the caller's stack.
+    job: AtomicPtr<&'static (dyn Fn() + Sync)>,
+    /// Set while the helper sleeps.
+    sleeping: AtomicBool,
+    /// Half-jobs in a row the caller took back because the helper had not started them.
+    misses: AtomicU32,
+    /// Joins left to run on the caller alone after [`MAX_MISSES`] misses.
+    pause: AtomicU32,
+    helper: Thread,
+}
+
+fn slot() -> Option<&'static Slot> {
+    static SLOT: OnceLock<Option<&'static Slot>> = OnceLock::new();
+    *SLOT.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<&'static Slot>();
+        let spawned = thread::Builder::new()
+            .name("nn-pair".into())
+            .spawn(move || {
+                if let Ok(slot) = receiver.recv() {
+                    serve(slot);
+                }
+            })
+            .ok()?;
+        let slot: &'static Slot = Box::leak(Box::new(Slot {
+            busy: AtomicBool::new(false),
+            state: AtomicU8::new(IDLE),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            sleeping: AtomicBool::new(false),
+            misses: AtomicU32::new(0),
+            pause: AtomicU32::new(0),
+            helper: spawned.thread().clone(),
+        }));
+        sender.send(slot).ok()?;
+        Some(slot)
+    })
+}
+
+/// The helper's loop: wait for a posted half, claim it, run it, report it done.
+fn serve(slot: &'static Slot) {
+    loop {
+        let mut spins = 0;
+        while slot.state.load(SeqCst) != POSTED {
+            spins += 1;
+            if spins < IDLE_SPINS {
+                std::hint::spin_loop();
+                continue;
+            }
+            slot.sleeping.store(true, SeqCst);
+            if slot.state.load(SeqCst) != POSTED {
+                thread::park();
+            }
+            slot.sleeping.store(false, SeqCst);
+            spins = 0;
+        }
+        if slot
+            .state
+            .compare_exchange(POSTED, RUNNING, SeqCst, SeqCst)
+            .is_err()
+        {
+            continue;
+        }
+        // SAFETY: the caller keeps the job alive until it sees DONE (it cannot take the job
+        // back once the state is RUNNING).
+        let job = unsafe { *slot.job.load(SeqCst) };
+        job();
+        slot.state.store(DONE, SeqCst);
+    }
+}
+
+/// Runs `first` and `second`, on two cores when `parallel` and the helper is free, else in
+/// turn on this thread. Both are always run exactly once before this returns. Neither may
+/// panic: the helper may still be running `second` while `first` unwinds.
+pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + Sync) {
+    let slot = if parallel { slot() } else { None };
+    // During a pause, count it down and run alone.
+    let slot = slot.filter(|s| {
+        s.pause
+            .fetch_update(SeqCst, SeqCst, |p| p.checked_sub(1))
+            .is_err()
+    });
+    let Some(slot) = slot.filter(|s| s.busy.compare_exchange(false, true, SeqCst, SeqCst).is_ok())
+    else {
+        first();
+        second();
+        return;
+    };
+    let job: &(dyn Fn() + Sync) = &second;
+    // SAFETY of the lifetime extension: `job` outlives every use the helper makes of it, since
+    // this function returns only after taking the job back or seeing it DONE.
+    let job: &'static (dyn Fn() + Sync) = unsafe { std::mem::transmute(job) };
+    let mut job_ref = job;
+    slot.job.store(&mut job_ref, SeqCst);
+    slot.state.store(POSTED, SeqCst);
+    if slot.sleeping.load(SeqCst) {
+        slot.helper.unpark();
+    }
+    first();
+    if slot
+        .state
+        .compare_exchange(POSTED, IDLE, SeqCst, SeqCst)
+        .is_ok()
+    {
+        second();
+        if slot.misses.fetch_add(1, SeqCst) + 1 >= MAX_MISSES {
+            slot.misses.store(0, SeqCst);
+            slot.pause.store(PAUSE, SeqCst);
+        }
+    } else {
+        slot.misses.store(0, SeqCst);
+        // A short spin, then yield: on a machine with more runnable threads than cores the
+        // helper may be waiting for this very core.
+        let mut spins = 0u32;
+        while slot.state.load(SeqCst) != DONE {
+            spins = spins.saturating_add(1);
+            if spins < WAIT_SPINS {
+                std::hint::spin_loop();
+            } else {
+                thread::yield_now();
+            }
+        }
+        slot.state.store(IDLE, SeqCst);
+    }
+    slot.job.store(std::ptr::null_mut(), SeqCst);
+    slot.busy.store(false, SeqCst);
+}

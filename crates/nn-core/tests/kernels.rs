@@ -1,0 +1,326 @@
+//! The small-batch kernels: every kernel the processor supports agrees with a sum in f64, the
+//! best one is chosen, and the row split between two cores changes no bit of training.
+
+use nn_core::kernel::{self, Kernel, MAX_COLUMNS, Outer};
+use nn_core::{
+    DenseExamples, Initializer, Network, Optimizer, OptimizerState, Regularizer, Sgd, Silent,
+    TrainConfig, TrainError, Trainer,
+};
+use nn_costs::CrossEntropyCost;
+
+/// Deterministic numbers in [-1, 1).
+fn numbers(count: usize, seed: usize) -> Vec<f32> {
+    (0..count)
+        .map(|i| (((i + 1) * 7919 + seed * 104_729) % 2001) as f32 / 1000.0 - 1.0)
+        .collect()
+}
+
+/// Asserts `got` equals `exact` within float rounding: a sum of `terms` products rounded in
+/// f32 is off by at most about (terms + 1)·2⁻²⁴ times the sum of |terms| (`magnitude`), the
+/// classic bound of recursive summation; a term left out or counted twice is far beyond it.
+fn assert_close(got: &[f32], exact: &[f64], magnitude: &[f64], terms: usize, what: &str) {
+    let epsilon = f64::from(f32::EPSILON) / 2.0;
+    for (i, ((&g, &e), &size)) in got.iter().zip(exact).zip(magnitude).enumerate() {
+        let bound = (terms + 2) as f64 * epsilon * size.max(1e-30);
+        assert!(
+            (g as f64 - e).abs() <= bound,
+            "{what}: element {i} is {g}, exactly {e} (bound {bound})"
+        );
+    }
+}
+
+/// Runs `check` with every kernel the processor supports, and says by name on standard error
+/// which kernels it could not run.
+fn for_each_supported_kernel(mut check: impl FnMut(Kernel)) {
+    for kernel in Kernel::ALL {
+        if kernel.is_supported() {
+            check(kernel);
+        } else {
+            eprintln!(
+                "SKIPPED: the {} kernel, which this processor does not support",
+                kernel.name()
+            );
+        }
+    }
+}
+
+/// Row counts around the vector widths (8 and 16) and their pairs, and the chapter's layers.
+const ROWS: [usize; 9] = [1, 7, 8, 10, 16, 30, 33, 48, 100];
+
+#[test]
+fn every_supported_kernel_multiplies_within_rounding_of_an_exact_sum() {
+    for_each_supported_kernel(|kernel| {
+        for m in ROWS {
+            for k in [1, 37, 784] {
+                for n in 1..=MAX_COLUMNS {
+                    let (a, b, c0) = (numbers(m * k, 1), numbers(k * n, 2), numbers(m * n, 3));
+                    let mut bt = vec![0.0; k * n];
+                    kernel::interleave(k, n, &b, &mut bt);
+                    for accumulate in [false, true] {
+                        let mut c = c0.clone();
+                        kernel::multiply(kernel, m, k, n, &a, &bt, &mut c, accumulate);
+                        let (mut exact, mut size) = (vec![0.0; m * n], vec![0.0; m * n]);
+                        for (col, i) in (0..n).flat_map(|col| (0..m).map(move |i| (col, i))) {
+                            let start = if accumulate {
+                                c0[col * m + i] as f64
+                            } else {
+                                0.0
+                            };
+                            exact[col * m + i] = start;
+                            size[col * m + i] = start.abs();
+                            for j in 0..k {
+                                let term = a[j * m + i] as f64 * b[col * k + j] as f64;
+                                exact[col * m + i] += term;
+                                size[col * m + i] += term.abs();
+                            }
+                        }
+                        let what = format!("{} multiply {m}x{k}x{n} {accumulate}", kernel.name());
+                        assert_close(&c, &exact, &size, k + 1, &what);
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn every_supported_kernel_takes_outer_products_and_sgd_steps_within_rounding_of_an_exact_sum() {
+    let step = Outer::Step {
+        eta: 0.5,
+        decay: 1e-4,
+    };
+    for_each_supported_kernel(|kernel| {
+        for m in ROWS {
+            for k in [1, 37, 784] {
+                for n in 1..=MAX_COLUMNS {
+                    let (d, b, w) = (numbers(m * n, 4), numbers(k * n, 5), numbers(m * k, 6));
+                    let mut bt = vec![0.0; k * n];
+                    kernel::interleave(k, n, &b, &mut bt);
+                    let alpha = 1.0 / n as f32;
+                    for what in [Outer::Store, step] {
+                        let mut g = match what {
+                            Outer::Store => vec![f32::NAN; m * k],
+                            Outer::Step { .. } => w.clone(),
+                        };
+                        kernel::outer(kernel, m, k, n, alpha, &d, &bt, &mut g, what);
+                        let (mut exact, mut size) = (vec![0.0; m * k], vec![0.0; m * k]);
+                        for (j, i) in (0..k).flat_map(|j| (0..m).map(move |i| (j, i))) {
+                            let (factor, start) = match what {
+                                Outer::Store => (1.0, 0.0),
+                                Outer::Step { eta, decay } => (
+                                    -f64::from(eta),
+                                    (1.0 - f64::from(eta * decay)) * f64::from(w[j * m + i]),
+                                ),
+                            };
+                            exact[j * m + i] = start;
+                            size[j * m + i] = f64::abs(start);
+                            for col in 0..n {
+                                let term = factor
+                                    * f64::from(alpha)
+                                    * f64::from(d[col * m + i])
+                                    * f64::from(b[col * k + j]);
+                                exact[j * m + i] += term;
+                                size[j * m + i] += term.abs();
+                            }
+                        }
+                        let what = format!("{} {what:?} {m}x{k}x{n}", kernel.name());
+                        assert_close(&g, &exact, &size, n + 4, &what);
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn the_kernels_agree_with_each_other_within_rounding() {
+    let (m, k, n) = (100, 784, 10);
+    let (a, b) = (numbers(m * k, 6), numbers(k * n, 7));
+    let mut bt = vec![0.0; k * n];
+    kernel::interleave(k, n, &b, &mut bt);
+    let mut results = Vec::new();
+    for_each_supported_kernel(|kernel| {
+        let mut c = vec![0.0; m * n];
+        kernel::multiply(kernel, m, k, n, &a, &bt, &mut c, false);
+        results.push((kernel, c));
+    });
+    let (_, portable) = results.last().expect("the portable kernel always runs");
+    for (kernel, c) in &results {
+        for (x, y) in c.iter().zip(portable) {
+            assert!(
+                (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                "{} gives {x}, portable {y}",
+                kernel.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_best_kernel_is_the_widest_the_processor_supports() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let expected = if std::arch::is_x86_feature_detected!("avx512f") {
+            Kernel::Avx512
+        } else if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            Kernel::Avx2
+        } else {
+            Kernel::Portable
+        };
+        assert_eq!(Kernel::best(), expected);
+        eprintln!("the best kernel here is {}", expected.name());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    assert_eq!(Kernel::best(), Kernel::Portable);
+    match std::env::var("NN_KERNEL") {
+        Ok(name) => assert_eq!(Ok(Kernel::active()), Kernel::from_name(&name)),
+        Err(_) => assert_eq!(Kernel::active(), Kernel::best()),
+    }
+}
+
+#[test]
+fn nn_kernel_names_are_checked() {
+    assert_eq!(Kernel::from_name("portable"), Ok(Kernel::Portable));
+    for kernel in Kernel::ALL {
+        let named = Kernel::from_name(kernel.name());
+        assert_eq!(named.is_ok(), kernel.is_supported(), "{named:?}");
+    }
+    let error = Kernel::from_name("sse9").unwrap_err();
+    assert!(error.contains("avx512, avx2 or portable"), "{error}");
+}
+
+#[test]
+fn training_split_between_two_cores_is_bit_identical_to_one_core() {
+    let sizes = [784, 100, 10];
+    let batch = 10;
+    assert!(
+        kernel::split_point(100, 784 * 100 * batch) > 0,
+        "this shape must take the two-core path"
+    );
+    let inputs: Vec<Vec<f32>> = (0..300).map(|i| numbers(784, i + 10)).collect();
+    let classes = (0..300).map(|i| i % 10).collect();
+    let data = DenseExamples::classification(inputs, classes, 10);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let network = Network::sigmoid(&sizes, Initializer::Default, 5).unwrap();
+            let config = TrainConfig {
+                epochs: 2,
+                batch_size: batch,
+                eta: 0.1,
+                ..TrainConfig::default()
+            };
+            let trainer = Trainer::new(
+                network,
+                &CrossEntropyCost,
+                Box::new(Sgd),
+                Vec::new(),
+                config,
+            )
+            .unwrap();
+            let (network, _) = trainer.train(&data, None, &mut Silent).unwrap();
+            network
+                .params()
+                .iter()
+                .map(|p| p.to_bits())
+                .collect::<Vec<u32>>()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    let start = Network::sigmoid(&sizes, Initializer::Default, 5).unwrap();
+    assert_ne!(
+        one,
+        start
+            .params()
+            .iter()
+            .map(|p| p.to_bits())
+            .collect::<Vec<u32>>(),
+        "training must move the weights"
+    );
+}
+
+/// L2 regularization, (λ/2n) Σ w² (eq. 85), written here since nn-regularize depends on
+/// nn-core.
+#[derive(Debug)]
+struct Decay(f32);
+
+impl Regularizer for Decay {
+    fn describe(&self) -> String {
+        format!("decay({})", self.0)
+    }
+    fn add_weight_gradient(&self, weights: &[f32], n: usize, gradient: &mut [f32]) {
+        for (g, &w) in gradient.iter_mut().zip(weights) {
+            *g += self.0 / n as f32 * w;
+        }
+    }
+    fn weight_decay(&self, n: usize) -> Option<f32> {
+        Some(self.0 / n as f32)
+    }
+}
+
+/// Plain SGD that does not say so, so the trainer takes the step after backpropagation.
+#[derive(Debug)]
+struct UnfusedSgd;
+
+impl Optimizer for UnfusedSgd {
+    fn describe(&self) -> String {
+        "unfused sgd".into()
+    }
+    fn prepare(&mut self, count: usize) -> Result<(), TrainError> {
+        Sgd.prepare(count)
+    }
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
+        Sgd.step(params, gradient, eta)
+    }
+    fn state(&self) -> OptimizerState {
+        Sgd.state()
+    }
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError> {
+        Sgd.restore(state)
+    }
+}
+
+#[test]
+fn sgd_taken_inside_backpropagation_matches_the_separate_step_within_rounding() {
+    let inputs: Vec<Vec<f32>> = (0..200).map(|i| numbers(784, i + 20)).collect();
+    let classes = (0..200).map(|i| i % 10).collect();
+    let data = DenseExamples::classification(inputs, classes, 10);
+    // Mini-batches of 10 take the fused kernel, of 20 the general product.
+    for batch_size in [10, 20] {
+        let run = |optimizer: Box<dyn Optimizer>| {
+            let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 2).unwrap();
+            let config = TrainConfig {
+                epochs: 1,
+                batch_size,
+                eta: 0.5,
+                ..TrainConfig::default()
+            };
+            let decay: Vec<Box<dyn Regularizer>> = vec![Box::new(Decay(5.0))];
+            let trainer =
+                Trainer::new(network, &CrossEntropyCost, optimizer, decay, config).unwrap();
+            trainer.train(&data, None, &mut Silent).unwrap().0
+        };
+        let (fused, separate) = (run(Box::new(Sgd)), run(Box::new(UnfusedSgd)));
+        let start = Network::sigmoid(&[784, 30, 10], Initializer::Default, 2).unwrap();
+        let mut moved = 0;
+        for ((f, s), w0) in fused
+            .params()
+            .iter()
+            .zip(separate.params())
+            .zip(start.params())
+        {
+            assert!((f - s).abs() <= 1e-4 * (1.0 + s.abs()), "{f} against {s}");
+            moved += usize::from(f != w0);
+        }
+        assert!(
+            moved > fused.params().len() / 2,
+            "training must move the weights"
+        );
+    }
+}
