@@ -118,7 +118,7 @@ fn momentum_outside_zero_one_trains_only_through_the_opt_in_and_goes_wrong() {
             .to_string()
     };
     assert!(command("mu -0.9").contains("with_any_coefficient"));
-    assert!(command("mu 1.1").contains("--momentum 1.1"));
+    assert!(command("mu 1.1").contains("momentum mu = 1.1"));
     assert!(!command("mu 0.5").contains('#'), "{}", command("mu 0.5"));
     assert!(dir.path().join("out/momentum-range.png").is_file());
 }

@@ -27,10 +27,11 @@ use crate::error::{HyperParameterError, OptimizerError, ResumeError};
 /// }
 /// let mut newton = Newton::new(0.0)?;
 /// newton.prepare(2)?;
-/// let mut w = [1.0f32, 1.0];
+/// let mut w = [0.5f32, 0.5];
 /// let mut gradient = [0.0; 2];
 /// Bowl.gradient_at(&w, &mut gradient);
-/// // Δw = −H⁻¹∇C (eq. 106): on a quadratic cost one full step lands on the minimum.
+/// // Δw = −H⁻¹∇C (eq. 106): on a quadratic cost one full step lands on the minimum (here
+/// // within the first trust radius, 1, so the step is not shortened).
 /// newton.curvature_step(&mut w, &gradient, 1.0, &mut Bowl)?;
 /// assert!(w.iter().all(|w| w.abs() < 1e-3), "{w:?}");
 /// # Ok::<(), nn_core::TrainError>(())

@@ -544,7 +544,7 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 ///
 /// ```
 /// use nn_core::{DenseExamples, Examples, Initializer, Monitor, Network, Sgd, Silent};
-/// use nn_core::{TrainConfig, Trainer};
+/// use nn_core::{EarlyStopping, TrainConfig, Trainer};
 /// use nn_costs::CrossEntropyCost;
 ///
 /// // Is the first input larger than the second?
@@ -557,7 +557,7 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 /// let config = TrainConfig {
 ///     epochs: 8,
 ///     eta: 3.0,
-///     early_stopping: Some(3),
+///     early_stopping: Some(EarlyStopping::NoImprovement(3)),
 ///     monitor: Monitor { evaluation_accuracy: true, ..Monitor::default() },
 ///     ..TrainConfig::default()
 /// };

@@ -275,11 +275,10 @@ impl Rule {
     fn note(self) -> String {
         match self {
             Self::Flags => String::new(),
-            Self::AnyMomentum(_) => {
-                "  # momentum through Momentum::with_any_coefficient (nn train refuses mu outside \
-                 [0, 1))"
-                    .into()
-            }
+            Self::AnyMomentum(mu) => format!(
+                "  # momentum mu = {mu} through Momentum::with_any_coefficient (nn train refuses \
+                 mu outside [0, 1))"
+            ),
             Self::Stopping(rule) => format!("  # early stopping: {rule:?}"),
         }
     }
@@ -563,7 +562,9 @@ fn momentum_range(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
             eta: Some(0.1),
             epochs: Some(10),
             optimizer: Some(OptimizerName::Momentum),
-            momentum: Some(mu),
+            // Outside [0, 1) the options cannot hold mu (they check its range): the rule's
+            // optimizer carries it, and the command line's note says so.
+            momentum: matches!(rule, Rule::Flags).then_some(mu),
             ..TrainArgs::default()
         };
         let (result, _) = train_seeds(
