@@ -127,7 +127,9 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 sequence of settings",
         book: "784,30,10, eta 10, lambda 1000: chance (1030/10000 after epoch 1); 784,10: eta \
                10 lambda 1000 chance (10/100), lambda 20 a signal (12, 14, 25, 18 in epochs \
-               1-4), eta 100 chance (10/100), eta 1 better (62, 42, 43, 61)",
+               1-4), eta 100 chance (10/100), eta 1 better (62, 42, 43, 61); ours: eta 10 with \
+               lambda 1000 on 1,000 images diverges in epoch 1 (weight decay factor -9), so it \
+               is not trained here",
         body: Body::Runs {
             runs: broad_strategy,
             figures: &[FigureSpec {
@@ -135,7 +137,6 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 title: "Broad strategy: accuracy on 100 validation images",
                 curve: Curve::EvaluationAccuracy,
                 runs: &[
-                    "784,10, eta 10, lambda 1000",
                     "784,10, eta 10, lambda 20",
                     "784,10, eta 100, lambda 20",
                     "784,10, eta 1, lambda 20",
@@ -653,11 +654,10 @@ fn broad_strategy() -> Vec<RunSpec> {
                 ours(Metric::PeakEvaluationAccuracy),
             ],
         ),
-        seeded(
-            "784,10, eta 10, lambda 1000",
-            stripped(&[784, 10], 10.0, 1000.0),
-            measures(10.0, None),
-        ),
+        // eta 10 with lambda 1000 on 1,000 images scales the weights by 1 - eta lambda / n = -9
+        // before every step (eq. 93): they blow up in the first epoch, where `nn train` stops
+        // with an error and network2.py goes on with NaN weights and prints 10/100.
+        // tests/reproduce.rs checks that it diverges.
         seeded(
             "784,10, eta 10, lambda 20",
             stripped(&[784, 10], 10.0, 20.0),
@@ -1209,11 +1209,15 @@ fn init_checks(results: &[RunResult]) -> Vec<Check> {
 }
 
 fn learning_rate_checks(results: &[RunResult]) -> Vec<Check> {
-    // The upward movement of a cost curve: the sum of its rises, relative to its final value.
-    let climb = |label| {
+    // The size of a curve's oscillations: the mean of its rises from one epoch to the next.
+    let mean_rise = |label| {
         let costs = training_costs(results, label);
-        let rises: f64 = costs.windows(2).map(|w| (w[1] - w[0]).max(0.0)).sum();
-        rises / costs.last().copied().unwrap_or(f64::NAN)
+        let rises: Vec<f64> = costs
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .filter(|d| *d > 0.0)
+            .collect();
+        rises.iter().sum::<f64>() / rises.len().max(1) as f64
     };
     let rises_within = |label, epochs: usize| {
         training_costs(results, label)
@@ -1234,15 +1238,17 @@ fn learning_rate_checks(results: &[RunResult]) -> Vec<Check> {
     vec![
         Check {
             claim: "eta 2.5 makes large oscillations from the start: its cost rises within the \
-                    first 5 epochs, and its rises add up to over 10 times as much (relative to \
-                    the final cost) as those of eta 0.25"
+                    first 5 epochs while that of eta 0.25 falls in each of them, and its mean \
+                    rise is over 5 times that of eta 0.25"
                 .into(),
-            holds: rises_within("eta 2.5", 5) && climb("eta 2.5") > 10.0 * climb("eta 0.25"),
+            holds: rises_within("eta 2.5", 5)
+                && !rises_within("eta 0.25", 5)
+                && mean_rise("eta 2.5") > 5.0 * mean_rise("eta 0.25"),
             detail: format!(
-                "sum of the rises / final cost: eta 2.5 {:.3}, eta 0.25 {:.3}, eta 0.025 {:.3}",
-                climb("eta 2.5"),
-                climb("eta 0.25"),
-                climb("eta 0.025")
+                "mean rise of the training cost: eta 2.5 {:.4}, eta 0.25 {:.4}, eta 0.025 {:.4}",
+                mean_rise("eta 2.5"),
+                mean_rise("eta 0.25"),
+                mean_rise("eta 0.025")
             ),
         },
         Check {
@@ -1314,26 +1320,24 @@ fn training_size_checks(results: &[RunResult]) -> Vec<Check> {
 fn broad_strategy_checks(results: &[RunResult]) -> Vec<Check> {
     let peak = |label| value(results, label, Metric::PeakEvaluationAccuracy);
     let full = peak("784,30,10, eta 10, lambda 1000, 50,000 images");
-    let first = peak("784,10, eta 10, lambda 1000");
     let signal = peak("784,10, eta 10, lambda 20");
     let high = peak("784,10, eta 100, lambda 20");
     let low = peak("784,10, eta 1, lambda 20");
     vec![
         Check {
-            claim: "eta 10 with lambda 1000 learns nothing: the best accuracy over 30 epochs \
-                    stays at chance (at most 15%) on 50,000 images and (at most 20% of 100 \
-                    images) on 1,000"
+            claim: "eta 10 with lambda 1000 learns nothing on 50,000 images: the best accuracy \
+                    over 30 epochs stays at chance (at most 15%)"
                 .into(),
-            holds: full <= 15.0 && first <= 20.0,
-            detail: format!("peak accuracy: 784,30,10 {full:.2}%, 784,10 {first:.2}%"),
+            holds: full <= 15.0,
+            detail: format!("peak validation accuracy {full:.2}%"),
         },
         Check {
-            claim: "lambda 20 gives a signal (above 20%), eta 100 loses it again (at most 20%), \
-                    and eta 1 does better than eta 10"
+            claim: "on 1,000 images lambda 20 gives a signal (above 20% of 100 validation \
+                    images), eta 100 loses it (at most 20%), and eta 1 does better than eta 10"
                 .into(),
             holds: signal > 20.0 && high <= 20.0 && low > signal,
             detail: format!(
-                "peak accuracy on 100 validation images: lambda 20 {signal:.2}%, eta 100 \
+                "peak accuracy on 100 validation images: eta 10 {signal:.2}%, eta 100 \
                  {high:.2}%, eta 1 {low:.2}%"
             ),
         },
