@@ -137,6 +137,8 @@ pub enum Metric {
     /// Training seconds (summed over the epochs, monitoring excluded) until the accuracy on the
     /// monitored data first reaches this percentage.
     SecondsToEvaluationAccuracy(u8),
+    /// Training seconds per epoch (monitoring excluded), the mean over the epochs.
+    SecondsPerEpoch,
 }
 
 impl Metric {
@@ -155,6 +157,7 @@ impl Metric {
             Self::SecondsToEvaluationAccuracy(p) => {
                 format!("training seconds to {p}% evaluation accuracy")
             }
+            Self::SecondsPerEpoch => "seconds per epoch".into(),
         }
     }
 
@@ -206,6 +209,8 @@ impl Metric {
                     reached.then_some(seconds)
                 })
             }
+            Self::SecondsPerEpoch => (!epochs.is_empty())
+                .then(|| epochs.iter().map(|r| r.seconds).sum::<f64>() / epochs.len() as f64),
         })
     }
 }
