@@ -1505,3 +1505,124 @@ fn blog_more_checks(results: &[RunResult]) -> Vec<Check> {
         },
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use nn_core::EpochRecord;
+
+    use super::*;
+
+    /// A run labelled `label` whose per-epoch training costs and evaluation accuracies (as
+    /// fractions) are given.
+    fn run(label: &str, costs: &[f64], accuracies: &[f64]) -> RunResult {
+        let epochs = costs.len().max(accuracies.len());
+        RunResult {
+            label: label.into(),
+            series: String::new(),
+            x: None,
+            options: None,
+            command: String::new(),
+            seeds: vec![0],
+            measures: Vec::new(),
+            test_accuracy: Vec::new(),
+            seconds: Vec::new(),
+            history: (0..epochs)
+                .map(|i| EpochRecord {
+                    epoch: i + 1,
+                    eta: 0.5,
+                    seconds: 1.0,
+                    training_cost: costs.get(i).copied(),
+                    training_accuracy: None,
+                    evaluation_cost: None,
+                    evaluation_accuracy: accuracies.get(i).copied(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A cost curve falling smoothly from 0.9 towards 0.3.
+    fn smooth() -> Vec<f64> {
+        (0..30)
+            .map(|i| 0.3 + 0.6 * (-(i as f64) / 10.0).exp())
+            .collect()
+    }
+
+    /// A curve that falls for 20 epochs and then jitters by ±0.005.
+    fn saturating() -> Vec<f64> {
+        (0..30)
+            .map(|i| match i {
+                0..20 => 0.5 - 0.008 * i as f64,
+                _ => 0.35 + if i % 2 == 0 { 0.005 } else { -0.005 },
+            })
+            .collect()
+    }
+
+    /// A curve that jumps by ±0.1 from the start.
+    fn oscillating() -> Vec<f64> {
+        (0..30)
+            .map(|i| 0.8 + if i % 2 == 0 { -0.05 } else { 0.05 })
+            .collect()
+    }
+
+    fn verdicts(checks: &[Check]) -> Vec<bool> {
+        checks.iter().map(|c| c.holds).collect()
+    }
+
+    #[test]
+    fn the_learning_rate_claims_hold_for_the_books_curves_and_fail_when_they_are_swapped() {
+        let book = [
+            run("eta 0.025", &smooth(), &[]),
+            run("eta 0.25", &saturating(), &[]),
+            run("eta 2.5", &oscillating(), &[]),
+        ];
+        assert_eq!(verdicts(&learning_rate_checks(&book)), [true; 3]);
+        // 0.25's curve in place of 2.5's: the oscillation claim must fail (the old check, "the
+        // cost rises in some epoch", passed it).
+        let swapped = [
+            run("eta 0.025", &smooth(), &[]),
+            run("eta 0.25", &saturating(), &[]),
+            run("eta 2.5", &saturating(), &[]),
+        ];
+        assert!(!learning_rate_checks(&swapped)[0].holds);
+        // A single rise at 0.025 breaks "falls smoothly".
+        let mut bumpy = smooth();
+        bumpy[15] = bumpy[13];
+        let bumped = [
+            run("eta 0.025", &bumpy, &[]),
+            run("eta 0.25", &saturating(), &[]),
+            run("eta 2.5", &oscillating(), &[]),
+        ];
+        assert!(!learning_rate_checks(&bumped)[1].holds);
+    }
+
+    #[test]
+    fn the_regularized_claim_fails_when_the_accuracy_stops_rising() {
+        let rising: Vec<f64> = (0..400).map(|i| 0.8 + 0.07 * i as f64 / 400.0).collect();
+        // Flat from epoch 200 on.
+        let mut peaked = rising.clone();
+        let top = peaked[199];
+        for a in &mut peaked[200..] {
+            *a = top;
+        }
+        let label = "1,000 images, lambda 0.1";
+        assert!(regularized_checks(&[run(label, &[], &rising)])[0].holds);
+        assert!(!regularized_checks(&[run(label, &[], &peaked)])[0].holds);
+    }
+
+    #[test]
+    fn the_plateau_claim_fails_when_the_accuracy_keeps_rising_after_epoch_280() {
+        let label = "1,000 images, lambda 0";
+        let plateau: Vec<f64> = (0..400)
+            .map(|i| {
+                if i < 260 {
+                    0.7 + 0.12 * i as f64 / 260.0
+                } else {
+                    0.82
+                }
+            })
+            .collect();
+        let climbing: Vec<f64> = (0..400).map(|i| 0.7 + 0.15 * i as f64 / 400.0).collect();
+        assert!(overfitting_checks(&[run(label, &[], &plateau)])[0].holds);
+        assert!(!overfitting_checks(&[run(label, &[], &climbing)])[0].holds);
+    }
+}
