@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use nn_core::History;
 use nn_core::atomic::write_bytes;
+use nn_core::{Cost, History, Network};
 
 use crate::data_source::DataSource;
 use crate::metrics;
@@ -69,6 +69,9 @@ pub struct FinishedRun {
     pub test: TestResult,
     /// Wall-clock seconds of the training loop.
     pub seconds: f64,
+    /// The trained network and its cost, when the run was trained in this process (a metrics
+    /// file does not hold the network).
+    pub model: Option<(Network, &'static dyn Cost)>,
 }
 
 impl From<&RunOutcome> for FinishedRun {
@@ -81,6 +84,7 @@ impl From<&RunOutcome> for FinishedRun {
                 count: outcome.test.count,
             },
             seconds: outcome.seconds,
+            model: Some((outcome.network.clone(), outcome.cost)),
         }
     }
 }
@@ -204,6 +208,7 @@ pub fn collect(dir: &Path, runs: &[PlannedRun]) -> Result<Vec<FinishedRun>> {
                     count: file.test_count,
                 },
                 seconds: file.total_seconds,
+                model: None,
             })
         })
         .collect()

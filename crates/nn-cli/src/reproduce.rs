@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::batch_runs::{self, BatchFlags, FinishedRun, PlannedRun};
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
+use crate::digits;
 use crate::options::{self, RunOptions, TrainArgs, options_command};
 use crate::train;
 
@@ -143,6 +144,19 @@ pub enum Metric {
     LowestEvaluationCostEpoch,
     /// Accuracy on the monitored data after this epoch (%).
     EvaluationAccuracyAfter(usize),
+    /// The best accuracy on the training data over all epochs (%), as the book quotes.
+    PeakTrainingAccuracy,
+    /// The final model's accuracy on all 10,000 validation images (%), as the book's
+    /// `more_data.py` scores it (computed once, after training).
+    ValidationAccuracy,
+    /// The number of epochs trained (fewer than asked when early stopping or a schedule ends
+    /// the run).
+    EpochsTrained,
+    /// Training seconds (summed over the epochs, monitoring excluded) until the accuracy on the
+    /// monitored data first reaches this percentage.
+    SecondsToEvaluationAccuracy(u8),
+    /// Training seconds per epoch (monitoring excluded), the mean over the epochs.
+    SecondsPerEpoch,
 }
 
 impl Metric {
@@ -155,11 +169,42 @@ impl Metric {
             Self::FinalTrainingCost => "final training cost".into(),
             Self::LowestEvaluationCostEpoch => "epoch of lowest evaluation cost".into(),
             Self::EvaluationAccuracyAfter(e) => format!("evaluation accuracy after epoch {e} (%)"),
+            Self::PeakTrainingAccuracy => "peak training accuracy (%)".into(),
+            Self::ValidationAccuracy => "validation accuracy (%)".into(),
+            Self::EpochsTrained => "epochs trained".into(),
+            Self::SecondsToEvaluationAccuracy(p) => {
+                format!("training seconds to {p}% evaluation accuracy")
+            }
+            Self::SecondsPerEpoch => "seconds per epoch".into(),
         }
     }
 
     /// The value of the metric for a finished run; `None` when the run never reached it.
-    fn measure(self, outcome: &FinishedRun) -> Option<f64> {
+    /// [`Metric::ValidationAccuracy`] reads the validation images from `data`, and needs the
+    /// trained network (a run collected from its metrics file has none).
+    fn measure(self, outcome: &FinishedRun, data: &DataSource) -> Result<Option<f64>> {
+        if !matches!(self, Self::ValidationAccuracy) {
+            return Ok(self.of_figures(outcome));
+        }
+        let Some((network, cost)) = &outcome.model else {
+            bail!(
+                "the {} needs the trained network, which a metrics file does not hold: run \
+                 this experiment in one process, without --collect",
+                self.describe()
+            );
+        };
+        let validation = digits::load(data)?
+            .validation_images(None)?
+            .inverted(outcome.options.invert);
+        Ok(Some(
+            100.0 * network.evaluate(&validation, *cost).accuracy(),
+        ))
+    }
+
+    /// The value of the metric read from a finished run's figures; `None` when the run never
+    /// reached it, and for [`Metric::ValidationAccuracy`], which evaluates the network
+    /// ([`Metric::measure`]).
+    pub fn of_figures(self, outcome: &FinishedRun) -> Option<f64> {
         let epochs = &outcome.history.epochs;
         let percent = |v: Option<f64>| v.map(|a| 100.0 * a);
         match self {
@@ -170,16 +215,37 @@ impl Metric {
                     .filter_map(|r| r.evaluation_accuracy)
                     .reduce(f64::max),
             ),
-            Self::FinalTrainingAccuracy => percent(epochs.last()?.training_accuracy),
-            Self::FinalTrainingCost => epochs.last()?.training_cost,
+            Self::FinalTrainingAccuracy => percent(epochs.last().and_then(|r| r.training_accuracy)),
+            Self::FinalTrainingCost => epochs.last().and_then(|r| r.training_cost),
             Self::LowestEvaluationCostEpoch => epochs
                 .iter()
                 .filter_map(|r| r.evaluation_cost.map(|c| (r.epoch, c)))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(epoch, _)| epoch as f64),
-            Self::EvaluationAccuracyAfter(e) => {
-                percent(epochs.iter().find(|r| r.epoch == e)?.evaluation_accuracy)
+            Self::EvaluationAccuracyAfter(e) => percent(
+                epochs
+                    .iter()
+                    .find(|r| r.epoch == e)
+                    .and_then(|r| r.evaluation_accuracy),
+            ),
+            Self::PeakTrainingAccuracy => percent(
+                epochs
+                    .iter()
+                    .filter_map(|r| r.training_accuracy)
+                    .reduce(f64::max),
+            ),
+            Self::ValidationAccuracy => None,
+            Self::EpochsTrained => Some(epochs.len() as f64),
+            Self::SecondsToEvaluationAccuracy(p) => {
+                let mut seconds = 0.0;
+                epochs.iter().find_map(|r| {
+                    seconds += r.seconds;
+                    let reached = r.evaluation_accuracy? * 100.0 >= f64::from(p);
+                    reached.then_some(seconds)
+                })
             }
+            Self::SecondsPerEpoch => (!epochs.is_empty())
+                .then(|| epochs.iter().map(|r| r.seconds).sum::<f64>() / epochs.len() as f64),
         }
     }
 }
@@ -195,6 +261,9 @@ pub enum Curve {
     TrainingAccuracy,
     /// Accuracy on the monitored data per epoch (%).
     EvaluationAccuracy,
+    /// Accuracy on the monitored data (%) against the training seconds so far (the chapter's
+    /// way of choosing the mini-batch size).
+    EvaluationAccuracyAgainstTime,
     /// The first measure of each run against its [`RunSpec::x`], one line per series.
     MeasureAgainstX,
 }
@@ -481,10 +550,17 @@ fn train_all(
             .measures
             .iter()
             .map(|m| {
-                let per_seed = outcomes.iter().map(|o| m.metric.measure(o)).collect();
-                MeasureResult::from_seeds(m.metric.describe(), m.book, per_seed)
+                let per_seed = outcomes
+                    .iter()
+                    .map(|o| m.metric.measure(o, &args.data))
+                    .collect::<Result<Vec<Option<f64>>>>()?;
+                Ok(MeasureResult::from_seeds(
+                    m.metric.describe(),
+                    m.book,
+                    per_seed,
+                ))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let first = &outcomes[0];
         let shown = &runs[0].args;
         results.push(RunResult {
@@ -503,11 +579,16 @@ fn train_all(
     Ok(results)
 }
 
-/// Shrinks a run to a smoke test: at most 3 epochs, 1,000 training and validation images.
+/// Shrinks a run to a smoke test: at most 3 epochs, 1,000 training and validation images, and
+/// λ scaled with the training images so that the weight decay factor 1 − ηλ/n (eq. 92) stays
+/// the same, as the chapter does when it changes n.
 fn quicken(args: &mut TrainArgs) {
+    let size = args.train_size.unwrap_or(50_000);
+    let quick = size.min(1_000);
     args.epochs = Some(args.epochs.unwrap_or(30).min(3));
-    args.train_size = Some(args.train_size.unwrap_or(50_000).min(1_000));
+    args.train_size = Some(quick);
     args.validation_size = Some(args.validation_size.unwrap_or(10_000).min(1_000));
+    args.lambda = args.lambda.map(|l| l * quick as f32 / size as f32);
 }
 
 /// The `nn train` command line of a run: every training flag given explicitly.

@@ -363,7 +363,7 @@ fn metric(metric: Metric) -> impl Fn(&Trained) -> Option<f64> {
     move |t| {
         t.as_ref()
             .ok()
-            .and_then(|o| metric.measure(&FinishedRun::from(o)))
+            .and_then(|o| metric.of_figures(&FinishedRun::from(o)))
     }
 }
 

@@ -41,7 +41,9 @@ fn value(curve: Curve, record: &EpochRecord) -> Option<f64> {
         Curve::TrainingCost => record.training_cost,
         Curve::EvaluationCost => record.evaluation_cost,
         Curve::TrainingAccuracy => percent(record.training_accuracy),
-        Curve::EvaluationAccuracy => percent(record.evaluation_accuracy),
+        Curve::EvaluationAccuracy | Curve::EvaluationAccuracyAgainstTime => {
+            percent(record.evaluation_accuracy)
+        }
         Curve::MeasureAgainstX => None,
     }
 }
@@ -52,7 +54,9 @@ fn y_label(curve: Curve) -> &'static str {
         Curve::TrainingCost => "cost on the training data",
         Curve::EvaluationCost => "cost on the evaluation data",
         Curve::TrainingAccuracy => "accuracy on the training data (%)",
-        Curve::EvaluationAccuracy => "accuracy on the evaluation data (%)",
+        Curve::EvaluationAccuracy | Curve::EvaluationAccuracyAgainstTime => {
+            "accuracy on the evaluation data (%)"
+        }
         Curve::MeasureAgainstX => "accuracy (%)",
     }
 }
@@ -64,17 +68,25 @@ pub fn draw_runs(path: &Path, spec: &FigureSpec, results: &[RunResult]) -> Resul
         .filter(|r| spec.runs.is_empty() || spec.runs.contains(&r.label.as_str()))
         .collect();
     let lines: Vec<Line> = if spec.curve == Curve::MeasureAgainstX {
+        // Ours, and the book's figures where it gives them, one line per series.
         let mut series: Vec<Line> = Vec::new();
         for r in &chosen {
-            let (Some(x), Some(y)) = (r.x, r.measures.first().and_then(|m| m.ours)) else {
+            let (Some(x), Some(first)) = (r.x, r.measures.first()) else {
                 continue;
             };
-            match series.iter_mut().find(|l| l.name == r.series) {
-                Some(line) => line.points.push((x, y)),
-                None => series.push(Line {
-                    name: r.series.clone(),
-                    points: vec![(x, y)],
-                }),
+            let points = [
+                (r.series.clone(), first.ours),
+                (format!("book: {}", r.series), first.book),
+            ];
+            for (name, y) in points {
+                let Some(y) = y else { continue };
+                match series.iter_mut().find(|l| l.name == name) {
+                    Some(line) => line.points.push((x, y)),
+                    None => series.push(Line {
+                        name,
+                        points: vec![(x, y)],
+                    }),
+                }
             }
         }
         for line in &mut series {
@@ -82,24 +94,36 @@ pub fn draw_runs(path: &Path, spec: &FigureSpec, results: &[RunResult]) -> Resul
         }
         series
     } else {
+        let against_time = spec.curve == Curve::EvaluationAccuracyAgainstTime;
         chosen
             .iter()
-            .map(|r| Line {
-                name: r.label.clone(),
-                points: r
-                    .history
-                    .iter()
-                    .filter_map(|e| value(spec.curve, e).map(|v| (e.epoch as f64, v)))
-                    .filter(|p| p.1.is_finite())
-                    .collect(),
+            .map(|r| {
+                let mut seconds = 0.0;
+                Line {
+                    name: r.label.clone(),
+                    points: r
+                        .history
+                        .iter()
+                        .filter_map(|e| {
+                            seconds += e.seconds;
+                            let x = if against_time {
+                                seconds
+                            } else {
+                                e.epoch as f64
+                            };
+                            value(spec.curve, e).map(|v| (x, v))
+                        })
+                        .filter(|p| p.1.is_finite())
+                        .collect(),
+                }
             })
             .filter(|l| !l.points.is_empty())
             .collect()
     };
-    let x_label = if spec.curve == Curve::MeasureAgainstX {
-        spec.x_label
-    } else {
-        "epoch"
+    let x_label = match spec.curve {
+        Curve::MeasureAgainstX => spec.x_label,
+        Curve::EvaluationAccuracyAgainstTime => "training seconds",
+        _ => "epoch",
     };
     draw(
         path,
