@@ -86,8 +86,9 @@ fn reproduce_both_ways(runner: fn(&Path)) -> (serde_json::Value, serde_json::Val
     let lines = std::fs::read_to_string(&commands).unwrap();
     assert_eq!(
         lines.lines().count(),
-        2,
-        "one line per run and seed:\n{lines}"
+        4,
+        "one line per run and seed (30 and 100 hidden, with the cross-entropy and with chapter \
+         1's quadratic cost):\n{lines}"
     );
     assert!(
         lines
@@ -154,7 +155,7 @@ fn commands_run_outside_nn_and_collected_give_the_summary_of_one_process() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 4);
     let (a, b) = (
         std::fs::read(&files[0]).unwrap(),
         std::fs::read(&files[1]).unwrap(),
@@ -175,7 +176,7 @@ fn commands_run_outside_nn_and_collected_give_the_summary_of_one_process() {
     assert_refused(&run(&dir, &collect), &["another run", "options differ"]);
     std::fs::write(&files[0], a).unwrap();
     std::fs::remove_file(&files[1]).unwrap();
-    assert_refused(&run(&dir, &collect), &["1 of 2 runs have no metrics file"]);
+    assert_refused(&run(&dir, &collect), &["1 of 4 runs have no metrics file"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
