@@ -294,7 +294,8 @@ train_flags! {
         #[arg(long, value_name = "N")]
         optional early_stopping: Option<usize>,
         /// Learning-rate schedule: halve:N halves η after N epochs without improvement and stops at
-        /// η/128; exp:F multiplies η by F (0.001 <= F < 1) after every epoch [default: constant]
+        /// η/128; exp:F multiplies η by F (0.001 <= F < 1) after every epoch; steps:K=X,... sets
+        /// η = X from epoch K on (e.g. steps:21=0.025: --eta for epochs 1-20) [default: constant]
         #[arg(long, value_name = "SCHEDULE")]
         value lr_schedule: Option<LrSchedule>,
         /// Polyak averaging: monitor, early-stop and keep the average w̄ of the weights over the

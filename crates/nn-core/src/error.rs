@@ -294,6 +294,31 @@ pub enum HyperParameterError {
         /// An example of a good value, e.g. `", e.g. 0.97"`, or nothing.
         hint: &'static str,
     },
+    /// A step schedule without steps.
+    #[error(
+        "a step schedule needs at least one step K=X (from epoch K on, eta = X), e.g. steps:21=0.025"
+    )]
+    NoSteps,
+    /// A step whose epoch is not after the previous step's (or is epoch 1, which trains with
+    /// the initial η).
+    #[error(
+        "the step at epoch {epoch} must come after epoch {previous}: steps start at epoch 2 (epoch \
+         1 trains with --eta) and their epochs increase"
+    )]
+    StepEpoch {
+        /// The step's epoch.
+        epoch: usize,
+        /// The previous step's epoch, or 1.
+        previous: usize,
+    },
+    /// A step whose η is not a finite positive number.
+    #[error("the step at epoch {epoch} has eta = {eta}, which must be a finite positive number")]
+    StepEta {
+        /// The step's epoch.
+        epoch: usize,
+        /// The value given.
+        eta: f32,
+    },
     /// A weight-averaging β outside (0, 1).
     #[error(
         "the weight-averaging factor {beta} must lie in (0, 1), e.g. 0.9 (an average over about \

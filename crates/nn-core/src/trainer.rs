@@ -67,9 +67,19 @@ impl Monitor {
 /// assert!(Schedule::halving(10).check().is_ok());
 /// let never_lower = Schedule::OnPlateau { patience: 10, factor: 1.0, stop_fraction: 0.01 };
 /// assert!(never_lower.check().is_err());
+///
+/// // Steps: η₀ = 0.8 for epochs 1–2, then 0.2 from epoch 3 on, then 0.1 from epoch 4 on.
+/// let network = Network::sigmoid(&[1, 2], Initializer::Default, 1)?;
+/// let schedule = Schedule::Steps(vec![(3, 0.2), (4, 0.1)]);
+/// let config = TrainConfig { epochs: 4, batch_size: 2, eta: 0.8, schedule, ..TrainConfig::default() };
+/// let trainer = Trainer::new(network, &QuadraticCost, Box::new(Sgd), Vec::new(), config)?;
+/// let (_, history) = trainer.train(&data, None, &mut Silent)?;
+/// let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
+/// assert_eq!(etas, [0.8, 0.8, 0.2, 0.1]);
+/// assert!(Schedule::Steps(vec![(4, 0.1), (3, 0.2)]).check().is_err());
 /// # Ok::<(), nn_core::TrainError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub enum Schedule {
     /// η stays as given.
     #[default]
@@ -91,6 +101,11 @@ pub enum Schedule {
         /// The per-epoch multiplier, e.g. 0.97.
         factor: f32,
     },
+    /// Steps set in advance, as the chapter's "start at 0.25, train for 20 epochs, then switch
+    /// to 0.025": each `(k, x)` means "from epoch k (counted from 1) on, η = x", and epochs
+    /// before the first step train with η₀. Steps are in increasing order of epoch, every epoch
+    /// is at least 2 and every η a finite positive number ([`Schedule::check`]).
+    Steps(Vec<(usize, f32)>),
 }
 
 impl Schedule {
@@ -106,23 +121,51 @@ impl Schedule {
             stop_fraction: 1.0 / 128.0,
         }
     }
+
+    /// The steps of `K=X,K=X,...`, unchecked; `None` if one is not an epoch, `=` and a number.
+    fn parse_steps(steps: &str) -> Option<Self> {
+        steps
+            .split(',')
+            .map(|step| {
+                let (epoch, eta) = step.split_once('=')?;
+                Some((epoch.trim().parse().ok()?, eta.trim().parse().ok()?))
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(Self::Steps)
+    }
 }
 
 impl FromStr for Schedule {
     type Err = String;
 
-    /// Reads `constant`, `halve:N` (the chapter's [`Schedule::halving`], N ≥ 1) or `exp:F`
-    /// ([`Schedule::MIN_EXP_FACTOR`] ≤ F < 1), as `nn train --lr-schedule` spells them.
+    /// Reads `constant`, `halve:N` (the chapter's [`Schedule::halving`], N ≥ 1), `exp:F`
+    /// ([`Schedule::MIN_EXP_FACTOR`] ≤ F < 1) or `steps:K=X,K=X,...` ([`Schedule::Steps`], as
+    /// [`Schedule::check`] takes them), as `nn train --lr-schedule` spells them.
     ///
     /// ```
     /// use nn_core::Schedule;
     /// assert_eq!("halve:10".parse(), Ok(Schedule::halving(10)));
     /// assert_eq!("exp:0.97".parse(), Ok(Schedule::Exponential { factor: 0.97 }));
     /// assert!("exp:1e-9".parse::<Schedule>().is_err());
+    /// assert_eq!("steps:11=0.1,21=0.02".parse(), Ok(Schedule::Steps(vec![(11, 0.1), (21, 0.02)])));
+    /// assert!("steps:5=0.1,3=0.2".parse::<Schedule>().is_err());
     /// ```
     fn from_str(s: &str) -> Result<Self, String> {
         if s == "constant" {
             return Ok(Self::Constant);
+        }
+        if let Some(steps) = s.strip_prefix("steps:") {
+            return Self::parse_steps(steps)
+                .ok_or_else(|| {
+                    format!(
+                        "'{s}' is not a step schedule: use steps:K=X,K=X,... (from epoch K on, eta \
+                         = X), e.g. steps:21=0.025"
+                    )
+                })
+                .and_then(|schedule| {
+                    schedule.check().map_err(|e| format!("'{s}': {e}"))?;
+                    Ok(schedule)
+                });
         }
         if let Some(Ok(n)) = s.strip_prefix("halve:").map(str::parse::<usize>)
             && n > 0
@@ -136,7 +179,8 @@ impl FromStr for Schedule {
         }
         Err(format!(
             "'{s}' is not a schedule: use halve:N with N >= 1 (e.g. halve:10), exp:F with {} <= \
-             F < 1 (e.g. exp:0.97) or constant",
+             F < 1 (e.g. exp:0.97), steps:K=X,... (from epoch K on, eta = X; e.g. \
+             steps:21=0.025) or constant",
             Self::MIN_EXP_FACTOR
         ))
     }
@@ -307,7 +351,8 @@ fn check_factor(
 }
 
 impl Schedule {
-    /// Rejects a schedule whose patience, factor or stopping fraction makes no sense.
+    /// Rejects a schedule whose patience, factor or stopping fraction makes no sense, or steps
+    /// that are not in increasing order of epoch from epoch 2 on, each with a finite η > 0.
     pub fn check(&self) -> Result<(), HyperParameterError> {
         match *self {
             Schedule::Constant => Ok(()),
@@ -326,6 +371,22 @@ impl Schedule {
             }
             Schedule::Exponential { factor } => {
                 check_factor(factor, "the exponential schedule's factor", ", e.g. 0.97")
+            }
+            Schedule::Steps(ref steps) => {
+                if steps.is_empty() {
+                    return Err(HyperParameterError::NoSteps);
+                }
+                let mut previous = 1;
+                for &(epoch, eta) in steps {
+                    if epoch <= previous {
+                        return Err(HyperParameterError::StepEpoch { epoch, previous });
+                    }
+                    if !(eta.is_finite() && eta > 0.0) {
+                        return Err(HyperParameterError::StepEta { epoch, eta });
+                    }
+                    previous = epoch;
+                }
+                Ok(())
             }
         }
     }
@@ -891,8 +952,14 @@ impl<'c> Trainer<'c> {
     }
 
     fn update_schedule(&mut self, record: &EpochRecord, observer: &mut dyn Observer) {
-        if let Schedule::Exponential { factor } = self.config.schedule {
-            self.state.eta *= factor;
+        match &self.config.schedule {
+            Schedule::Exponential { factor } => self.state.eta *= factor,
+            Schedule::Steps(steps) => {
+                if let Some(&(_, eta)) = steps.iter().find(|(k, _)| *k == record.epoch + 1) {
+                    self.state.eta = eta;
+                }
+            }
+            Schedule::Constant | Schedule::OnPlateau { .. } => {}
         }
         let Some(accuracy) = record.evaluation_accuracy.or(record.training_accuracy) else {
             return;
@@ -1130,4 +1197,51 @@ pub fn cost_and_gradient(
         regularized_cost(network, regularizers, &evaluation, n),
         gradient,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_schedules_parse_from_their_command_line_spelling() {
+        assert_eq!(
+            "steps:21=0.025".parse(),
+            Ok(Schedule::Steps(vec![(21, 0.025)]))
+        );
+        assert_eq!(
+            "steps:11=0.1,21=0.02".parse(),
+            Ok(Schedule::Steps(vec![(11, 0.1), (21, 0.02)]))
+        );
+    }
+
+    #[test]
+    fn step_schedules_that_make_no_sense_are_refused_with_the_reason() {
+        for (text, reason) in [
+            ("steps:", "is not a step schedule"),
+            ("steps:5", "is not a step schedule"),
+            ("steps:5=x", "is not a step schedule"),
+            ("steps:0=0.1", "step at epoch 0 must come after epoch 1"),
+            ("steps:1=0.1", "step at epoch 1 must come after epoch 1"),
+            ("steps:5=-1", "step at epoch 5 has eta = -1"),
+            ("steps:5=0", "step at epoch 5 has eta = 0"),
+            ("steps:5=1e39", "step at epoch 5 has eta = inf"),
+            (
+                "steps:5=0.1,3=0.2",
+                "step at epoch 3 must come after epoch 5",
+            ),
+            (
+                "steps:5=0.1,5=0.2",
+                "step at epoch 5 must come after epoch 5",
+            ),
+        ] {
+            let error = text.parse::<Schedule>().unwrap_err();
+            assert!(error.contains(reason), "{text}: {error}");
+            assert!(!error.contains('\n'), "{text}: one line: {error}");
+        }
+        assert_eq!(
+            Schedule::Steps(Vec::new()).check(),
+            Err(HyperParameterError::NoSteps)
+        );
+    }
 }

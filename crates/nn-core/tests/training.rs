@@ -3,8 +3,8 @@
 
 use nn_core::{
     Adam, DenseExamples, EarlyStopping, EpochRecord, Examples, History, Initializer, Momentum,
-    Monitor, Network, Newton, Observer, Optimizer, Schedule, Sgd, Silent, StopReason, TrainConfig,
-    TrainError, Trainer,
+    Monitor, Network, Newton, Observer, Optimizer, OptimizerState, Schedule, Sgd, Silent,
+    StopReason, TrainConfig, TrainError, Trainer, TrainingState,
 };
 use nn_costs::{CrossEntropyCost, QuadraticCost};
 use nn_data::{ImageSet, MnistSplits, load_splits};
@@ -382,6 +382,55 @@ fn the_exponential_schedule_multiplies_eta_every_epoch_without_evaluation_data()
 }
 
 #[test]
+fn the_step_schedule_switches_eta_at_its_epochs_and_keeps_eta_before_the_first() {
+    let history = train_easy_problem(Schedule::Steps(vec![(3, 0.1), (5, 0.01)]), 6, false);
+    let etas: Vec<f32> = history.epochs.iter().map(|e| e.eta).collect();
+    assert_eq!(etas, [1.0, 1.0, 0.1, 0.1, 0.01, 0.01]);
+    assert_eq!(history.stopped, None);
+}
+
+#[test]
+fn a_run_resumed_across_a_step_ends_exactly_where_an_uninterrupted_one_does() {
+    let data = easy_problem();
+    let config = TrainConfig {
+        epochs: 5,
+        batch_size: 2,
+        eta: 1.0,
+        schedule: Schedule::Steps(vec![(3, 0.2), (4, 0.05)]),
+        monitor: Monitor::all(),
+        ..TrainConfig::default()
+    };
+    let fresh = || Network::sigmoid(&[2, 3, 2], Initializer::Default, 1).unwrap();
+    let trained = |trainer: Trainer<'static>| trainer.train(&data, Some(&data), &mut Silent);
+    let (straight, straight_history) = trained(cross_entropy_trainer(
+        fresh(),
+        Box::new(Sgd),
+        config.clone(),
+    ))
+    .unwrap();
+    let mut first = cross_entropy_trainer(fresh(), Box::new(Sgd), config.clone());
+    for _ in 0..2 {
+        first.run_epoch(&data, Some(&data), &mut Silent).unwrap();
+    }
+    let (state, network) = (first.state().clone(), first.network().clone());
+    assert_eq!(state.eta, 0.2, "the state carries the next epoch's eta");
+    let resume = |state: TrainingState| {
+        let mut second = cross_entropy_trainer(network.clone(), Box::new(Sgd), config.clone());
+        second.resume(state, OptimizerState::Stateless).unwrap();
+        trained(second).unwrap()
+    };
+    let (resumed, resumed_history) = resume(state.clone());
+    assert_eq!(bits(&resumed), bits(&straight));
+    assert_eq!(
+        without_times(&resumed_history.epochs),
+        without_times(&straight_history.epochs)
+    );
+    // The check can fail: a state that lost the step's eta trains epoch 3 at eta = 1.
+    let lost = TrainingState { eta: 1.0, ..state };
+    assert_ne!(bits(&resume(lost).0), bits(&straight));
+}
+
+#[test]
 fn divergence_stops_training_with_a_clear_error() {
     // Linear output neurons with the quadratic cost and far too large a step: each update
     // overshoots further than the last until the numbers overflow.
@@ -505,6 +554,20 @@ fn nonsensical_hyper_parameters_are_refused() {
                 ..TrainConfig::default()
             },
             "exponential schedule's factor 1.5",
+        ),
+        (
+            TrainConfig {
+                schedule: Schedule::Steps(vec![(1, 0.1)]),
+                ..TrainConfig::default()
+            },
+            "step at epoch 1 must come after epoch 1",
+        ),
+        (
+            TrainConfig {
+                schedule: Schedule::Steps(vec![(3, f32::NAN)]),
+                ..TrainConfig::default()
+            },
+            "step at epoch 3 has eta = NaN",
         ),
         (
             TrainConfig {

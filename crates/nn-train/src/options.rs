@@ -161,7 +161,7 @@ pub enum MonitorItem {
 }
 
 /// The learning-rate schedule (`--lr-schedule`).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LrSchedule {
     /// η stays fixed.
@@ -171,6 +171,8 @@ pub enum LrSchedule {
     Halve(usize),
     /// Multiply η by this factor after every epoch.
     Exponential(f32),
+    /// From epoch k on, η = x, for each (k, x) ([`Schedule::Steps`]).
+    Steps(Vec<(usize, f32)>),
 }
 
 /// Most epochs of a run (`--epochs`): the chapter's longest runs take a few hundred.
@@ -183,6 +185,10 @@ impl fmt::Display for LrSchedule {
             Self::Constant => write!(f, "constant"),
             Self::Halve(n) => write!(f, "halve:{n}"),
             Self::Exponential(factor) => write!(f, "exp:{factor}"),
+            Self::Steps(steps) => {
+                let steps: Vec<String> = steps.iter().map(|(k, x)| format!("{k}={x}")).collect();
+                write!(f, "steps:{}", steps.join(","))
+            }
         }
     }
 }
@@ -196,17 +202,19 @@ impl FromStr for LrSchedule {
             Schedule::Constant => Self::Constant,
             Schedule::OnPlateau { patience, .. } => Self::Halve(patience),
             Schedule::Exponential { factor } => Self::Exponential(factor),
+            Schedule::Steps(steps) => Self::Steps(steps),
         })
     }
 }
 
 impl LrSchedule {
     /// The schedule nn-core's trainer runs.
-    pub fn schedule(self) -> Schedule {
-        match self {
+    pub fn schedule(&self) -> Schedule {
+        match *self {
             Self::Constant => Schedule::Constant,
             Self::Halve(patience) => Schedule::halving(patience),
             Self::Exponential(factor) => Schedule::Exponential { factor },
+            Self::Steps(ref steps) => Schedule::Steps(steps.clone()),
         }
     }
 }

@@ -170,7 +170,8 @@ pub const EXPERIMENTS: &[Experiment] = &[
         name: "stopping",
         title: "Early stopping by no-improvement-in-10 and the chapter's schedule (halve eta \
                 after no improvement in 10 epochs, stop at 1/128 of it), from eta 0.25, against \
-                constant eta 0.25 and 0.025 for 30 epochs (784,30,10, lambda 5.0, validation)",
+                constant eta 0.25 and 0.025 for 30 epochs and the chapter's 0.25 for 20 epochs \
+                then 0.025 (784,30,10, lambda 5.0, validation)",
         book: "no-improvement-in-ten stops without giving up accuracy; a variable learning \
                rate can improve performance (start at 0.25, later 0.025); no figures",
         body: Body::Runs {
@@ -315,8 +316,8 @@ pub const EXPERIMENTS: &[Experiment] = &[
     Experiment {
         name: "blog-more",
         title: "The reader's later runs: 10 images with random shifts and rotations; 784,100,10 \
-                and 784,200,10 with the cross-entropy and eta falling from 0.5 to 0.02 over 30 \
-                epochs, with and without expansion; two hidden layers",
+                and 784,200,10 with the cross-entropy and eta 0.5, 0.1, 0.02 for 10 epochs each, \
+                with and without expansion; two hidden layers",
         book: "10 images: 51% -> about 58% with random transformations; 98.1% (100 hidden, \
                eta 0.5/0.1/0.02 for 10 epochs each), 98.1% (200 hidden), expansion took 98% \
                to 94%, two hidden layers 97.5%",
@@ -696,6 +697,7 @@ const CONSTANT_FAST: &str = "eta 0.25, 30 epochs";
 const CONSTANT_SLOW: &str = "eta 0.025, 30 epochs";
 const EARLY_STOPPING: &str = "eta 0.25, no-improvement-in-10";
 const HALVING: &str = "eta 0.25, halved after no improvement in 10, stop at 1/128";
+const STEPPED: &str = "eta 0.25 for 20 epochs, then 0.025";
 
 fn stopping() -> Vec<RunSpec> {
     let measures = || {
@@ -722,6 +724,16 @@ fn stopping() -> Vec<RunSpec> {
             TrainArgs {
                 lr_schedule: Some("halve:10".parse().expect("a valid schedule")),
                 ..validated(0.25, 400)
+            },
+            measures(),
+        ),
+        // The chapter's variable learning rate: "start at 0.25, train for 20 epochs, then
+        // switch to 0.025", within the 30 epochs of the constant runs.
+        seeded(
+            STEPPED,
+            TrainArgs {
+                lr_schedule: Some("steps:21=0.025".parse().expect("a valid schedule")),
+                ..validated(0.25, 30)
             },
             measures(),
         ),
@@ -1000,10 +1012,10 @@ fn blog() -> Vec<RunSpec> {
 
 const TEN_IMAGES: &str = "10 images, one per digit";
 const TEN_TRANSFORMED: &str = "10 images, one per digit, random shifts and rotations";
-const DECAYING_100: &str = "784,100,10, eta 0.5 -> 0.02";
-const DECAYING_200: &str = "784,200,10, eta 0.5 -> 0.02";
-const DECAYING_EXPANDED: &str = "784,100,10, eta 0.5 -> 0.02, shifts and rotations";
-const DECAYING_DEEP: &str = "784,100,100,10, eta 0.5 -> 0.02";
+const DECAYING_100: &str = "784,100,10, eta 0.5/0.1/0.02";
+const DECAYING_200: &str = "784,200,10, eta 0.5/0.1/0.02";
+const DECAYING_EXPANDED: &str = "784,100,10, eta 0.5/0.1/0.02, shifts and rotations";
+const DECAYING_DEEP: &str = "784,100,100,10, eta 0.5/0.1/0.02";
 
 fn blog_more() -> Vec<RunSpec> {
     let accuracy = [MonitorItem::EvaluationAccuracy];
@@ -1013,11 +1025,10 @@ fn blog_more() -> Vec<RunSpec> {
         ..on_test(net(&[784, 100, 10], 0.5, 0.0, 67), &accuracy)
     };
     let transforms = || Some(vec![TransformName::Shift, TransformName::Rotate]);
-    // The blog trains 10 epochs at each of eta 0.5, 0.1 and 0.02; `nn train` has no step
-    // schedule, so ours decays eta by 0.895 per epoch, from 0.5 to 0.02 in 30 epochs. The blog
-    // names L2 regularization without its lambda: the book's 5.0.
+    // The blog trains 10 epochs at each of eta 0.5, 0.1 and 0.02. It names L2 regularization
+    // without its lambda: the book's 5.0.
     let decaying = |layers: &[usize], expand| TrainArgs {
-        lr_schedule: Some("exp:0.895".parse().expect("a valid schedule")),
+        lr_schedule: Some("steps:11=0.1,21=0.02".parse().expect("a valid schedule")),
         expand,
         ..on_test(net(layers, 0.5, 5.0, 30), &accuracy)
     };

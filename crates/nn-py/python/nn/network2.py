@@ -28,8 +28,9 @@ Rust with the GIL released; it prints the book's lines after each epoch.
     keep the best weights; needs ``evaluation_data``. ``None`` trains every epoch.
 ``lr_schedule``
     ``"constant"``, ``"halve:N"`` (halve η after N epochs without a better evaluation accuracy,
-    stop at η/128: the chapter's schedule; needs ``evaluation_data``) or ``"exp:F"`` (multiply
-    η by F after every epoch), as ``nn train --lr-schedule``.
+    stop at η/128: the chapter's schedule; needs ``evaluation_data``), ``"exp:F"`` (multiply
+    η by F after every epoch) or ``"steps:K=X,..."`` (η = X from epoch K on, e.g.
+    ``"steps:21=0.025"``), as ``nn train --lr-schedule``.
 ``seed``
     Seeds the shuffles and dropout masks; ``None`` draws it from numpy's global generator, so
     ``np.random.seed`` makes a whole session repeatable.
