@@ -1,11 +1,12 @@
-//! Augmentation of the 50,000 MNIST training images: elastic distortion and random shifts
-//! through `augment_set`, and the book's shift expansion.
+//! Augmentation of the 50,000 MNIST training images: elastic distortion (alone and with
+//! Ciresan et al.'s rotation and scaling) and random shifts through `augment_set`, and the
+//! book's shift expansion.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nn_benches::mnist_training;
-use nn_data::{Elastic, ImageTransform, RandomShift, augment_set, expand_by_shifts};
+use nn_data::{AffineElastic, Elastic, ImageTransform, RandomShift, augment_set, expand_by_shifts};
 
 fn augmentation(c: &mut Criterion) {
     let training = mnist_training();
@@ -19,6 +20,14 @@ fn augmentation(c: &mut Criterion) {
         b.iter(|| {
             seed += 1;
             augment_set(black_box(&training), &elastic, 0.0, seed, &mut out);
+        })
+    });
+
+    let affine_elastic: Vec<Box<dyn ImageTransform>> = vec![Box::new(AffineElastic::default())];
+    group.bench_function("affine_elastic", |b| {
+        b.iter(|| {
+            seed += 1;
+            augment_set(black_box(&training), &affine_elastic, 0.0, seed, &mut out);
         })
     });
 
