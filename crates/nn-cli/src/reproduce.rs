@@ -13,6 +13,7 @@ mod figure;
 mod hessian;
 mod slowdown;
 
+use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -20,6 +21,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use nn_core::EpochRecord;
 use nn_core::atomic::write_bytes;
+use nn_data::ImageSet;
 use serde::Serialize;
 
 use crate::batch_runs::{self, BatchFlags, FinishedRun, PlannedRun};
@@ -180,9 +182,15 @@ impl Metric {
     }
 
     /// The value of the metric for a finished run; `None` when the run never reached it.
-    /// [`Metric::ValidationAccuracy`] reads the validation images from `data`, and needs the
-    /// trained network (a run collected from its metrics file has none).
-    fn measure(self, outcome: &FinishedRun, data: &DataSource) -> Result<Option<f64>> {
+    /// [`Metric::ValidationAccuracy`] needs the trained network (a run collected from its
+    /// metrics file has none) and the validation images, read from `data` at the first such
+    /// measure and kept in `validation` for the others.
+    fn measure(
+        self,
+        outcome: &FinishedRun,
+        data: &DataSource,
+        validation: &OnceCell<ImageSet>,
+    ) -> Result<Option<f64>> {
         if !matches!(self, Self::ValidationAccuracy) {
             return Ok(self.of_figures(outcome));
         }
@@ -193,12 +201,17 @@ impl Metric {
                 self.describe()
             );
         };
-        let validation = digits::load(data)?
-            .validation_images(None)?
-            .inverted(outcome.options.invert);
-        Ok(Some(
-            100.0 * network.evaluate(&validation, *cost).accuracy(),
-        ))
+        if validation.get().is_none() {
+            let images = digits::load(data)?.validation_images(None)?;
+            validation.set(images).ok();
+        }
+        let images = validation.get().expect("loaded above");
+        let evaluation = if outcome.options.invert {
+            network.evaluate(&images.clone().inverted(true), *cost)
+        } else {
+            network.evaluate(images, *cost)
+        };
+        Ok(Some(100.0 * evaluation.accuracy()))
     }
 
     /// The value of the metric read from a finished run's figures; `None` when the run never
@@ -515,6 +528,7 @@ fn train_all(
         None => None,
     };
     let mut results = Vec::new();
+    let validation = OnceCell::new();
     let count = specs.len();
     for (i, (spec, runs)) in specs.into_iter().zip(planned).enumerate() {
         let mut outcomes: Vec<FinishedRun> = Vec::new();
@@ -552,7 +566,7 @@ fn train_all(
             .map(|m| {
                 let per_seed = outcomes
                     .iter()
-                    .map(|o| m.metric.measure(o, &args.data))
+                    .map(|o| m.metric.measure(o, &args.data, &validation))
                     .collect::<Result<Vec<Option<f64>>>>()?;
                 Ok(MeasureResult::from_seeds(
                     m.metric.describe(),
