@@ -9,18 +9,21 @@
 //! weights are read once, column after column: the weight matrix is streamed once per
 //! mini-batch and every number of it is used for all the examples at once.
 //!
-//! The inputs are read through an interleaved copy ([`interleave`]): `bt[j·n + c]` is input `j`
-//! of example `c`, so the `n` numbers one weight column meets are adjacent.
+//! The inputs are read where they are, one column per example: the `n` numbers a weight column
+//! meets are input `j` of each example, `n` streams read in step, each broadcast from memory
+//! into a vector as the operand of its multiply-adds. No copy of the inputs is made.
 //!
-//! Every element of a result is the same sequence of operations (the sum over `j` in order,
-//! from zero or from the value given) whichever block of rows it falls in, so splitting the rows
-//! between threads gives bit-identical results. The kernels differ from each other only by
+//! Every element of a result is the same sequence of operations whichever block of rows it
+//! falls in and whichever thread computes it: products large enough to share between two cores
+//! are cut at a column of the weights that depends on the shape only (see [`multiply`]), so
+//! results are bit-identical on one and two threads. The kernels differ from each other only by
 //! rounding: AVX-512 and AVX2 fuse each multiply-add, the portable path rounds the product and
 //! the sum separately.
 //!
 //! `NN_KERNEL=avx512|avx2|portable` forces a kernel ([`Kernel::active`]); by default the best
 //! one the processor supports is used.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// Dispatches on the number of columns, which is a compile-time constant of the kernels so that
@@ -136,25 +139,26 @@ impl Kernel {
     }
 }
 
-/// `bt[j·n + c] = x[c·k + j]`: the `k × n` column-major matrix `x` stored row after row, so that
-/// the `n` entries of each row are adjacent.
-pub fn interleave(k: usize, n: usize, x: &[f32], bt: &mut [f32]) {
-    assert!(
-        x.len() >= k * n && bt.len() >= k * n,
-        "interleave: slice too short"
-    );
-    // Row after row: the writes are sequential and the reads n sequential streams.
-    for (j, row) in bt[..k * n].chunks_exact_mut(n).enumerate() {
-        for (c, value) in row.iter_mut().enumerate() {
-            *value = x[c * k + j];
-        }
-    }
+/// Columns `0..N` of a column-major matrix from a given row: column `c` starts at
+/// `start + c · stride`.
+#[derive(Clone, Copy)]
+struct Columns {
+    /// The first element of column 0.
+    start: *const f32,
+    /// Elements from one column to the next (the matrix's height).
+    stride: usize,
 }
 
-/// `C ← A B`, or `C ← C + A B` when `accumulate`: `A` is `m × k` and `C` is `m × n`, both
-/// column-major, and `B` (`k × n`) is given interleaved (see [`interleave`]). The forward pass's
-/// `z = w a + b` (eq. 25 of chapter 2) with C holding the biases. Products of at least
-/// [`PARALLEL_WORK`] multiply-adds are split by rows between two cores ([`split_rows`]).
+/// `C ← A B`, or `C ← C + A B` when `accumulate`: `A` is `m × k`, `B` is `k × n` and `C` is
+/// `m × n`, all column-major. The forward pass's
+/// `z = w a + b` (eq. 25 of chapter 2) with C holding the biases.
+///
+/// Products of at least [`PARALLEL_WORK`] multiply-adds are cut at column `s` =
+/// [`split_point`] of `A` and computed on two cores: `C ← (C + A₀ B₀) + A₁ B₁`, where `A₀ B₀`
+/// sums over `j < s` and `A₁ B₁`, written into `partial` (at least `m × n` long), over
+/// `j ≥ s`. Each core reads its own contiguous half of `A`, the half whose weights it also
+/// updates in [`outer`], so the weights stay in that core's cache. The cut depends on the shape
+/// only, so one thread computes the same sums in the same order.
 ///
 /// # Panics
 /// When `n` is 0 or above [`MAX_COLUMNS`], a slice is too short, or `kernel` is not supported.
@@ -165,45 +169,54 @@ pub fn multiply(
     k: usize,
     n: usize,
     a: &[f32],
-    bt: &[f32],
+    b: &[f32],
     c: &mut [f32],
     accumulate: bool,
+    partial: &mut [f32],
 ) {
+    let s = split_point(k, m * k * n);
     check(
         kernel,
         n,
-        [(a.len(), m * k), (bt.len(), k * n), (c.len(), m * n)],
+        [
+            (a.len(), m * k),
+            (b.len(), k * n),
+            (c.len(), m * n),
+            (partial.len(), if s == 0 { 0 } else { m * n }),
+        ],
     );
-    let (a, bt, c) = (
-        Ptr(a.as_ptr().cast_mut()),
-        Ptr(bt.as_ptr().cast_mut()),
-        Ptr(c.as_mut_ptr()),
-    );
-    split_rows(m, m * k * n, |rows| {
-        let (a, bt, c, (r0, r1)) = (
-            a.get().cast_const(),
-            bt.get().cast_const(),
-            c.get(),
-            (rows.start, rows.end),
-        );
-        // SAFETY: `check` proved every index the kernels reach (row < m, j < k, column < n)
-        // inside the slices and the kernel supported; the row ranges of the two halves are
-        // disjoint, so no element of C is written twice, and A and B are only read.
+    let (a, b_start) = (Ptr(a.as_ptr().cast_mut()), Ptr(b.as_ptr().cast_mut()));
+    let run = |columns: Range<usize>, c: Ptr, accumulate: bool| {
+        let (j, width) = (columns.start, columns.len());
+        // SAFETY: `check` proved every index the kernels reach (row < m, column j of A and row
+        // j of B inside `columns` ⊆ 0..k, column < n) inside the slices and the kernel
+        // supported. The two halves write different outputs (C and `partial`) and only read A
+        // and B.
         unsafe {
+            let a = a.get().add(j * m).cast_const();
+            let (b, c, k) = (b_start.columns(j, k), c.get(), width);
             match kernel {
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx512 => x86::multiply_avx512(m, r0, r1, k, n, a, bt, c, accumulate),
+                Kernel::Avx512 => x86::multiply_avx512(m, k, n, a, b, c, accumulate),
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2 => x86::multiply_avx2(m, r0, r1, k, n, a, bt, c, accumulate),
-                _ => by_columns!(
-                    n,
-                    multiply_rows,
-                    Portable,
-                    (m, r0, r1, k, a, bt, c, accumulate)
-                ),
+                Kernel::Avx2 => x86::multiply_avx2(m, k, n, a, b, c, accumulate),
+                _ => by_columns!(n, multiply_rows, Portable, (m, k, a, b, c, accumulate)),
             }
         }
-    });
+    };
+    if s == 0 {
+        run(0..k, Ptr(c.as_mut_ptr()), accumulate);
+        return;
+    }
+    let (whole, half) = (Ptr(c.as_mut_ptr()), Ptr(partial.as_mut_ptr()));
+    crate::pair::join(
+        rayon::current_num_threads() > 1,
+        || run(0..s, whole, accumulate),
+        || run(s..k, half, false),
+    );
+    for (c, p) in c[..m * n].iter_mut().zip(&partial[..m * n]) {
+        *c += p;
+    }
 }
 
 /// What [`outer`] does with the product `α D Bᵀ`.
@@ -222,10 +235,14 @@ pub enum Outer {
     },
 }
 
-/// `G ← α D Bᵀ`, or an SGD step on `G` with that gradient ([`Outer::Step`]): `D` is `m × n`
-/// and `G` is `m × k`, both column-major, and `B` (`k × n`) is given interleaved (see
-/// [`interleave`]). The weight gradient of BP4, ∂C/∂w = (1/n) Σ_x δ_x (a_x)ᵀ, with `D` the
-/// errors δ, `B` the layer's inputs and α = 1/n. Split between two cores as [`multiply`].
+/// `G ← α D Bᵀ`, or an SGD step on `G` with that gradient ([`Outer::Step`]): `D` is `m × n`,
+/// `B` is `k × n` and `G` is `m × k`, all column-major. The weight gradient of BP4, ∂C/∂w = (1/n) Σ_x δ_x (a_x)ᵀ, with `D` the
+/// errors δ, `B` the layer's inputs and α = 1/n.
+///
+/// Products of at least [`PARALLEL_WORK`] multiply-adds are cut at column [`split_point`] of
+/// `G`, as in [`multiply`], and each core computes (or updates) its own columns: every element
+/// is the same sum whichever core computes it, so results are bit-identical on one and two
+/// threads.
 ///
 /// # Panics
 /// As [`multiply`].
@@ -237,50 +254,49 @@ pub fn outer(
     n: usize,
     alpha: f32,
     d: &[f32],
-    bt: &[f32],
+    b: &[f32],
     g: &mut [f32],
     what: Outer,
 ) {
     check(
         kernel,
         n,
-        [(d.len(), m * n), (bt.len(), k * n), (g.len(), m * k)],
+        [(d.len(), m * n), (b.len(), k * n), (g.len(), m * k), (0, 0)],
     );
-    let (d, bt, g) = (
+    let (d, b_start, g) = (
         Ptr(d.as_ptr().cast_mut()),
-        Ptr(bt.as_ptr().cast_mut()),
+        Ptr(b.as_ptr().cast_mut()),
         Ptr(g.as_mut_ptr()),
     );
     let step = match what {
         Outer::Store => None,
         Outer::Step { eta, decay } => Some((-eta, 1.0 - eta * decay)),
     };
-    split_rows(m, m * k * n, |rows| {
-        let (d, bt, g) = (d.get().cast_const(), bt.get().cast_const(), g.get());
-        let (r0, r1) = (rows.start, rows.end);
-        // SAFETY: as in `multiply`, with D of m × n and G of m × k.
+    let run = |columns: Range<usize>| {
+        let (j, width) = (columns.start, columns.len());
+        // SAFETY: as in `multiply`, with D of m × n and G of m × k; the halves write disjoint
+        // columns of G.
         unsafe {
+            let d = d.get().cast_const();
+            let (b, g, k) = (b_start.columns(j, k), g.get().add(j * m), width);
             match (kernel, step) {
                 #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx512, None) => x86::outer_avx512(m, r0, r1, k, n, alpha, d, bt, g),
+                (Kernel::Avx512, None) => x86::outer_avx512(m, k, n, alpha, d, b, g),
                 #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx2, None) => x86::outer_avx2(m, r0, r1, k, n, alpha, d, bt, g),
+                (Kernel::Avx2, None) => x86::outer_avx2(m, k, n, alpha, d, b, g),
                 #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx512, Some(s)) => x86::step_avx512(m, r0, r1, k, n, alpha, d, bt, g, s),
+                (Kernel::Avx512, Some(s)) => x86::step_avx512(m, k, n, alpha, d, b, g, s),
                 #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx2, Some(s)) => x86::step_avx2(m, r0, r1, k, n, alpha, d, bt, g, s),
-                (_, None) => by_columns!(
-                    n,
-                    outer_rows,
-                    Portable,
-                    (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
-                ),
-                (_, Some(s)) => {
-                    by_columns!(n, step_rows, Portable, (m, r0, r1, k, alpha, d, bt, g, s))
-                }
+                (Kernel::Avx2, Some(s)) => x86::step_avx2(m, k, n, alpha, d, b, g, s),
+                (_, None) => by_columns!(n, outer_rows, Portable, (m, k, alpha, d, b, g, NO_STEP)),
+                (_, Some(s)) => by_columns!(n, step_rows, Portable, (m, k, alpha, d, b, g, s)),
             }
         }
-    });
+    };
+    match split_point(k, m * k * n) {
+        0 => run(0..k),
+        s => crate::pair::join(rayon::current_num_threads() > 1, || run(0..s), || run(s..k)),
+    }
 }
 
 /// Products of at least this many multiply-adds (a mini-batch of ten through 784 × 30
@@ -288,29 +304,19 @@ pub fn outer(
 /// two cores need to meet.
 pub const PARALLEL_WORK: usize = 1 << 16;
 
-/// The row where [`split_rows`] cuts a matrix of `m` rows: the multiple of 16 nearest `m / 2`
-/// (whole AVX-512 vectors), 0 when the matrix is not cut.
-pub fn split_point(m: usize, work: usize) -> usize {
-    let half = (m / 2 + 8) / 16 * 16;
-    if work < PARALLEL_WORK || half >= m {
+/// The column of the weights (out of `k`) where [`multiply`] and [`outer`] cut a product of
+/// `work` multiply-adds between two cores: the multiple of 8 nearest `k / 2`, 0 when the
+/// product is not cut.
+pub fn split_point(k: usize, work: usize) -> usize {
+    let half = (k / 2 + 4) / 8 * 8;
+    if work < PARALLEL_WORK || half == 0 || half >= k {
         0
     } else {
         half
     }
 }
 
-/// Calls `f` on rows `0..s` and `s..m` with `s` = [`split_point`], on two cores when the
-/// current rayon pool has at least two threads, or on `0..m` when the product is not cut. The
-/// cut depends on the shape only and each element's sum is the same whatever rows it is
-/// computed with, so results are bit-identical whatever the thread count.
-fn split_rows(m: usize, work: usize, f: impl Fn(std::ops::Range<usize>) + Sync) {
-    match split_point(m, work) {
-        0 => f(0..m),
-        s => crate::pair::join(rayon::current_num_threads() > 1, || f(0..s), || f(s..m)),
-    }
-}
-
-/// A pointer the two halves of a product share; each half reads and writes only its rows.
+/// A pointer the two halves of a product share; each half writes only its own outputs.
 #[derive(Clone, Copy)]
 struct Ptr(*mut f32);
 
@@ -323,11 +329,23 @@ impl Ptr {
     fn get(self) -> *mut f32 {
         self.0
     }
+
+    /// The columns of the `height × n` column-major matrix this points to, from row `row`.
+    ///
+    /// # Safety
+    /// `row` must be inside the matrix.
+    unsafe fn columns(self, row: usize, height: usize) -> Columns {
+        Columns {
+            // SAFETY: the caller keeps `row` inside the matrix.
+            start: unsafe { self.0.add(row).cast_const() },
+            stride: height,
+        }
+    }
 }
 
 /// Checks the arguments of [`multiply`] and [`outer`]: `lengths` are each slice's length and
 /// the length it needs.
-fn check(kernel: Kernel, n: usize, lengths: [(usize, usize); 3]) {
+fn check(kernel: Kernel, n: usize, lengths: [(usize, usize); 4]) {
     assert!(
         kernel.is_supported(),
         "the {} kernel is not supported here",
@@ -408,12 +426,13 @@ unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bo
     r: usize,
     k: usize,
     a: *const f32,
-    bt: *const f32,
+    b: Columns,
     c: *mut f32,
     accumulate: bool,
     mask: S::Mask,
 ) {
     unsafe {
+        let columns: [*const f32; N] = std::array::from_fn(|col| b.start.add(col * b.stride));
         let mut sums = [[S::zero(); N]; V];
         if accumulate {
             for (col, column) in (0..N).zip(0..) {
@@ -429,9 +448,8 @@ unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bo
             for (v, w) in weights.iter_mut().enumerate() {
                 *w = load::<S, V, TAIL>(column.add(v * S::WIDTH), v, mask);
             }
-            let inputs = bt.add(j * N);
             for col in 0..N {
-                let x = S::splat(*inputs.add(col));
+                let x = S::splat(*columns[col].add(j));
                 for v in 0..V {
                     sums[v][col] = S::mul_add(weights[v], x, sums[v][col]);
                 }
@@ -463,7 +481,7 @@ unsafe fn outer_block<
     k: usize,
     alpha: f32,
     d: *const f32,
-    bt: *const f32,
+    b: Columns,
     g: *mut f32,
     step: (f32, f32),
     mask: S::Mask,
@@ -471,6 +489,7 @@ unsafe fn outer_block<
     unsafe {
         let scale = S::splat(alpha);
         let (minus_eta, keep) = (S::splat(step.0), S::splat(step.1));
+        let columns: [*const f32; N] = std::array::from_fn(|col| b.start.add(col * b.stride));
         let mut errors = [[S::zero(); N]; V];
         for col in 0..N {
             for (v, errors_v) in errors.iter_mut().enumerate() {
@@ -479,10 +498,9 @@ unsafe fn outer_block<
             }
         }
         for j in 0..k {
-            let inputs = bt.add(j * N);
             let mut sums = [S::zero(); V];
             for col in 0..N {
-                let x = S::splat(*inputs.add(col));
+                let x = S::splat(*columns[col].add(j));
                 for v in 0..V {
                     sums[v] = S::mul_add(errors[v][col], x, sums[v]);
                 }
@@ -505,31 +523,34 @@ unsafe fn outer_block<
 #[inline(always)]
 unsafe fn multiply_rows<S: Simd, const N: usize>(
     m: usize,
-    r0: usize,
-    r1: usize,
     k: usize,
     a: *const f32,
-    bt: *const f32,
+    b: Columns,
     c: *mut f32,
     accumulate: bool,
 ) {
     unsafe {
         let width = S::WIDTH;
         let unmasked = S::mask(0);
-        let mut r = r0;
+        let mut r = 0;
         if 2 * N + 3 <= S::REGISTERS {
-            while r + 2 * width <= r1 {
-                multiply_block::<S, N, 2, false>(m, r, k, a, bt, c, accumulate, unmasked);
+            while r + 2 * width <= m {
+                multiply_block::<S, N, 2, false>(m, r, k, a, b, c, accumulate, unmasked);
                 r += 2 * width;
             }
+            if r + width < m {
+                let mask = S::mask(m - r - width);
+                multiply_block::<S, N, 2, true>(m, r, k, a, b, c, accumulate, mask);
+                return;
+            }
         }
-        while r + width <= r1 {
-            multiply_block::<S, N, 1, false>(m, r, k, a, bt, c, accumulate, unmasked);
+        while r + width <= m {
+            multiply_block::<S, N, 1, false>(m, r, k, a, b, c, accumulate, unmasked);
             r += width;
         }
-        if r < r1 {
-            let mask = S::mask(r1 - r);
-            multiply_block::<S, N, 1, true>(m, r, k, a, bt, c, accumulate, mask);
+        if r < m {
+            let mask = S::mask(m - r);
+            multiply_block::<S, N, 1, true>(m, r, k, a, b, c, accumulate, mask);
         }
     }
 }
@@ -541,64 +562,63 @@ const NO_STEP: (f32, f32) = (0.0, 1.0);
 #[inline(always)]
 unsafe fn outer_rows<S: Simd, const N: usize>(
     m: usize,
-    r0: usize,
-    r1: usize,
     k: usize,
     alpha: f32,
     d: *const f32,
-    bt: *const f32,
+    b: Columns,
     g: *mut f32,
     step: (f32, f32),
 ) {
-    unsafe { outer_or_step_rows::<S, N, false>(m, r0, r1, k, alpha, d, bt, g, step) }
+    unsafe { outer_or_step_rows::<S, N, false>(m, k, alpha, d, b, g, step) }
 }
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn step_rows<S: Simd, const N: usize>(
     m: usize,
-    r0: usize,
-    r1: usize,
     k: usize,
     alpha: f32,
     d: *const f32,
-    bt: *const f32,
+    b: Columns,
     g: *mut f32,
     step: (f32, f32),
 ) {
-    unsafe { outer_or_step_rows::<S, N, true>(m, r0, r1, k, alpha, d, bt, g, step) }
+    unsafe { outer_or_step_rows::<S, N, true>(m, k, alpha, d, b, g, step) }
 }
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn outer_or_step_rows<S: Simd, const N: usize, const STEP: bool>(
     m: usize,
-    r0: usize,
-    r1: usize,
     k: usize,
     alpha: f32,
     d: *const f32,
-    bt: *const f32,
+    b: Columns,
     g: *mut f32,
     step: (f32, f32),
 ) {
     unsafe {
         let width = S::WIDTH;
         let unmasked = S::mask(0);
-        let mut r = r0;
+        let mut r = 0;
         if 2 * N + 5 <= S::REGISTERS {
-            while r + 2 * width <= r1 {
-                outer_block::<S, N, 2, false, STEP>(m, r, k, alpha, d, bt, g, step, unmasked);
+            while r + 2 * width <= m {
+                outer_block::<S, N, 2, false, STEP>(m, r, k, alpha, d, b, g, step, unmasked);
                 r += 2 * width;
             }
+            if r + width < m {
+                let mask = S::mask(m - r - width);
+                outer_block::<S, N, 2, true, STEP>(m, r, k, alpha, d, b, g, step, mask);
+                return;
+            }
         }
-        while r + width <= r1 {
-            outer_block::<S, N, 1, false, STEP>(m, r, k, alpha, d, bt, g, step, unmasked);
+        while r + width <= m {
+            outer_block::<S, N, 1, false, STEP>(m, r, k, alpha, d, b, g, step, unmasked);
             r += width;
         }
-        if r < r1 {
-            let mask = S::mask(r1 - r);
-            outer_block::<S, N, 1, true, STEP>(m, r, k, alpha, d, bt, g, step, mask);
+        if r < m {
+            let mask = S::mask(m - r);
+            outer_block::<S, N, 1, true, STEP>(m, r, k, alpha, d, b, g, step, mask);
         }
     }
 }
@@ -659,7 +679,7 @@ impl Simd for Portable {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{MAX_COLUMNS, NO_STEP, Simd, multiply_rows, outer_rows, step_rows};
+    use super::{Columns, MAX_COLUMNS, NO_STEP, Simd, multiply_rows, outer_rows, step_rows};
 
     /// Sixteen floats in a zmm register; tails through AVX-512 masks.
     pub(super) struct Avx512;
@@ -762,118 +782,85 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn multiply_avx512(
         m: usize,
-        r0: usize,
-        r1: usize,
         k: usize,
         n: usize,
         a: *const f32,
-        bt: *const f32,
+        b: Columns,
         c: *mut f32,
         accumulate: bool,
     ) {
-        unsafe {
-            by_columns!(
-                n,
-                multiply_rows,
-                Avx512,
-                (m, r0, r1, k, a, bt, c, accumulate)
-            )
-        }
+        unsafe { by_columns!(n, multiply_rows, Avx512, (m, k, a, b, c, accumulate)) }
     }
 
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn multiply_avx2(
         m: usize,
-        r0: usize,
-        r1: usize,
         k: usize,
         n: usize,
         a: *const f32,
-        bt: *const f32,
+        b: Columns,
         c: *mut f32,
         accumulate: bool,
     ) {
-        unsafe { by_columns!(n, multiply_rows, Avx2, (m, r0, r1, k, a, bt, c, accumulate)) }
+        unsafe { by_columns!(n, multiply_rows, Avx2, (m, k, a, b, c, accumulate)) }
     }
 
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn outer_avx512(
         m: usize,
-        r0: usize,
-        r1: usize,
         k: usize,
         n: usize,
         alpha: f32,
         d: *const f32,
-        bt: *const f32,
+        b: Columns,
         g: *mut f32,
     ) {
-        unsafe {
-            by_columns!(
-                n,
-                outer_rows,
-                Avx512,
-                (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
-            )
-        }
+        unsafe { by_columns!(n, outer_rows, Avx512, (m, k, alpha, d, b, g, NO_STEP)) }
     }
 
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn outer_avx2(
         m: usize,
-        r0: usize,
-        r1: usize,
         k: usize,
         n: usize,
         alpha: f32,
         d: *const f32,
-        bt: *const f32,
+        b: Columns,
         g: *mut f32,
     ) {
-        unsafe {
-            by_columns!(
-                n,
-                outer_rows,
-                Avx2,
-                (m, r0, r1, k, alpha, d, bt, g, NO_STEP)
-            )
-        }
+        unsafe { by_columns!(n, outer_rows, Avx2, (m, k, alpha, d, b, g, NO_STEP)) }
     }
 
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn step_avx512(
         m: usize,
-        r0: usize,
-        r1: usize,
         k: usize,
         n: usize,
         alpha: f32,
         d: *const f32,
-        bt: *const f32,
+        b: Columns,
         g: *mut f32,
         step: (f32, f32),
     ) {
-        unsafe { by_columns!(n, step_rows, Avx512, (m, r0, r1, k, alpha, d, bt, g, step)) }
+        unsafe { by_columns!(n, step_rows, Avx512, (m, k, alpha, d, b, g, step)) }
     }
 
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn step_avx2(
         m: usize,
-        r0: usize,
-        r1: usize,
         k: usize,
         n: usize,
         alpha: f32,
         d: *const f32,
-        bt: *const f32,
+        b: Columns,
         g: *mut f32,
         step: (f32, f32),
     ) {
-        unsafe { by_columns!(n, step_rows, Avx2, (m, r0, r1, k, alpha, d, bt, g, step)) }
+        unsafe { by_columns!(n, step_rows, Avx2, (m, k, alpha, d, b, g, step)) }
     }
 }

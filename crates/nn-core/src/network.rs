@@ -344,11 +344,11 @@ impl Network {
             masks,
             masked,
             mask_active,
-            packed,
             kernel,
+            back,
             ..
         } = ws;
-        let small = m <= kernel::MAX_COLUMNS && !packed.is_empty();
+        let small = m <= kernel::MAX_COLUMNS;
         if mask_active[0] {
             multiply_into(&inputs[..self.sizes[0] * m], &masks[0], &mut masked[0]);
         }
@@ -361,9 +361,11 @@ impl Network {
             }
             let weights = &self.params[shape.weights.clone()];
             if small {
-                let bt = &mut packed[index][..shape.cols * m];
-                kernel::interleave(shape.cols, m, input, bt);
-                kernel::multiply(*kernel, shape.rows, shape.cols, m, weights, bt, z, true);
+                // `back` is free until the backward pass: the second core's partial sums.
+                let partial = &mut back[..];
+                kernel::multiply(
+                    *kernel, shape.rows, shape.cols, m, weights, input, z, true, partial,
+                );
             } else {
                 gemm(
                     shape.rows,
@@ -614,11 +616,10 @@ fn backward(
         mask_active,
         delta,
         back,
-        packed,
         kernel,
         ..
     } = ws;
-    let small = m <= kernel::MAX_COLUMNS && !packed.is_empty();
+    let small = m <= kernel::MAX_COLUMNS;
     let rows = layers[last].rows;
     cost.delta(
         &zs[last][..rows * m],
@@ -674,13 +675,12 @@ fn backward(
                 (&mut gradient[shape.weights.clone()], kernel::Outer::Store)
             }
         };
+        let input = layer_input(index, inputs, acts, masked, mask_active);
         if small {
-            let bt = &packed[index];
             kernel::outer(
-                *kernel, shape.rows, shape.cols, m, scale, d, bt, weights, store,
+                *kernel, shape.rows, shape.cols, m, scale, d, input, weights, store,
             );
         } else {
-            let input = layer_input(index, inputs, acts, masked, mask_active);
             gemm(
                 shape.rows,
                 m,
@@ -768,9 +768,6 @@ pub struct Workspace {
     masked: Vec<Vec<f32>>,
     delta: Vec<f32>,
     back: Vec<f32>,
-    /// Each weighted layer's inputs interleaved for the small-batch kernels
-    /// ([`kernel::interleave`]); empty when the capacity is above [`kernel::MAX_COLUMNS`].
-    packed: Vec<Vec<f32>>,
     /// The kernel of mini-batches of at most [`kernel::MAX_COLUMNS`] examples.
     kernel: Kernel,
     /// The network's input standardization, applied to every column loaded.
@@ -808,14 +805,6 @@ impl Workspace {
                 .collect(),
             delta: vec![0.0; widest],
             back: vec![0.0; widest],
-            packed: if capacity <= kernel::MAX_COLUMNS {
-                hidden_and_input
-                    .iter()
-                    .map(|n| vec![0.0; n * capacity])
-                    .collect()
-            } else {
-                Vec::new()
-            },
             kernel: Kernel::active(),
             standardization: network.standardization.clone(),
         }
