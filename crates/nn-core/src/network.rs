@@ -407,21 +407,19 @@ impl Network {
     /// Backpropagation as [`Network::backprop`] followed by plain SGD with weight decay, eq. 93:
     /// w → (1 − η·decay) w − η ∂C₀/∂w and b → b − η ∂C₀/∂b, with decay = λ/n for L2 and 0
     /// without it. Each layer is updated in the pass that computes its gradient, once its error
-    /// has been carried down through the old weights; on mini-batches of at most
-    /// [`kernel::MAX_COLUMNS`] examples the weight gradient is never stored. `gradient` is
-    /// scratch space laid out like [`Network::params`].
+    /// has been carried down through the old weights, and the weight gradient is never stored:
+    /// the step is taken inside the product that computes it (the small-batch kernel's
+    /// [`kernel::Outer::Step`], or the general product's α and β).
     pub(crate) fn backprop_step(
         &mut self,
         ws: &mut Workspace,
         m: usize,
         cost: &dyn Cost,
-        gradient: &mut [f32],
         (eta, decay): (f32, f32),
     ) {
         self.forward(ws, m);
         let target = Backward::Step {
             params: &mut self.params,
-            gradient,
             eta,
             decay,
         };
@@ -575,11 +573,10 @@ enum Backward<'a> {
         params: &'a [f32],
         gradient: &'a mut [f32],
     },
-    /// Takes an SGD step with weight decay on `params` ([`Network::backprop_step`]), through
-    /// `gradient` when the mini-batch is too wide for the fused kernel.
+    /// Takes an SGD step with weight decay on `params` ([`Network::backprop_step`]) in the
+    /// product that computes each layer's weight gradient.
     Step {
         params: &'a mut [f32],
-        gradient: &'a mut [f32],
         eta: f32,
         decay: f32,
     },
@@ -661,63 +658,37 @@ fn backward(
         }
         let bias_gradient =
             |row: usize| scale * d.iter().skip(row).step_by(shape.rows).sum::<f32>();
-        let (weights, store) = match &mut target {
-            Backward::Step {
-                params, eta, decay, ..
-            } if small => {
-                let step = kernel::Outer::Step {
-                    eta: *eta,
-                    decay: *decay,
-                };
-                (&mut params[shape.weights.clone()], step)
-            }
-            Backward::Gradient { gradient, .. } | Backward::Step { gradient, .. } => {
-                (&mut gradient[shape.weights.clone()], kernel::Outer::Store)
-            }
-        };
         let input = layer_input(index, inputs, acts, masked, mask_active);
-        if small {
-            kernel::outer(
-                *kernel, shape.rows, shape.cols, m, scale, d, input, weights, store,
-            );
-        } else {
-            gemm(
-                shape.rows,
-                m,
-                shape.cols,
-                scale,
-                d,
-                Op::N,
-                input,
-                Op::T,
-                0.0,
-                weights,
-            );
-        }
+        let (rows, cols) = (shape.rows, shape.cols);
         match &mut target {
             Backward::Gradient { gradient, .. } => {
+                let g = &mut gradient[shape.weights.clone()];
+                if small {
+                    let store = kernel::Outer::Store;
+                    kernel::outer(*kernel, rows, cols, m, scale, d, input, g, store);
+                } else {
+                    gemm(rows, m, cols, scale, d, Op::N, input, Op::T, 0.0, g);
+                }
                 for (g, row) in gradient[shape.biases.clone()].iter_mut().zip(0..) {
                     *g = bias_gradient(row);
                 }
             }
-            Backward::Step {
-                params,
-                gradient,
+            &mut Backward::Step {
+                ref mut params,
                 eta,
                 decay,
             } => {
-                if !small {
-                    let keep = 1.0 - *eta * *decay;
-                    let (w, g) = (
-                        &mut params[shape.weights.clone()],
-                        &gradient[shape.weights.clone()],
-                    );
-                    for (w, g) in w.iter_mut().zip(g) {
-                        *w = *w * keep - *eta * g;
-                    }
+                let w = &mut params[shape.weights.clone()];
+                if small {
+                    let step = kernel::Outer::Step { eta, decay };
+                    kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
+                } else {
+                    // w ← (1 − η·decay) w − η (1/m) δ aᵀ as the product's α and β.
+                    let keep = 1.0 - eta * decay;
+                    gemm(rows, m, cols, -eta * scale, d, Op::N, input, Op::T, keep, w);
                 }
                 for (b, row) in params[shape.biases.clone()].iter_mut().zip(0..) {
-                    *b -= *eta * bias_gradient(row);
+                    *b -= eta * bias_gradient(row);
                 }
             }
         }

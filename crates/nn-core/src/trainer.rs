@@ -1116,7 +1116,7 @@ impl Batches<'_> {
                 workspace.mask_active[layer] = active;
             }
             if let Some(decay) = fused {
-                network.backprop_step(workspace, m, cost, gradient, (eta, decay));
+                network.backprop_step(workspace, m, cost, (eta, decay));
             } else {
                 network.backprop(workspace, m, cost, gradient);
                 add_penalty_gradients(network, regularizers, n, gradient);
