@@ -160,10 +160,42 @@ struct Columns {
 /// updates in [`outer`], so the weights stay in that core's cache. The cut depends on the shape
 /// only, so one thread computes the same sums in the same order.
 ///
+/// A mini-batch of more than [`MAX_COLUMNS`] examples is taken in [`CHUNK`]s of at most 14
+/// columns of B and C, each a product as above.
+///
 /// # Panics
-/// When `n` is 0 or above [`MAX_COLUMNS`], a slice is too short, or `kernel` is not supported.
+/// When `n` is 0, a slice is too short, or `kernel` is not supported.
 #[allow(clippy::too_many_arguments)]
 pub fn multiply(
+    kernel: Kernel,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    accumulate: bool,
+    partial: &mut [f32],
+) {
+    if n <= MAX_COLUMNS {
+        multiply_narrow(kernel, m, k, n, a, b, c, accumulate, partial);
+        return;
+    }
+    let chunks = n.div_ceil(CHUNK);
+    for i in 0..chunks {
+        let (first, end) = (i * n / chunks, (i + 1) * n / chunks);
+        let (b, c) = (&b[first * k..], &mut c[first * m..]);
+        multiply_narrow(kernel, m, k, end - first, a, b, c, accumulate, partial);
+    }
+}
+
+/// Columns of a wide mini-batch that [`multiply`] keeps in registers at a time: 2 × 14 sums,
+/// two weight vectors and an input fit AVX-512's 32 registers.
+pub const CHUNK: usize = 14;
+
+/// [`multiply`] for at most [`MAX_COLUMNS`] columns.
+#[allow(clippy::too_many_arguments)]
+fn multiply_narrow(
     kernel: Kernel,
     m: usize,
     k: usize,
@@ -279,17 +311,12 @@ pub fn outer(
         unsafe {
             let d = d.get().cast_const();
             let (b, g, k) = (b_start.columns(j, k), g.get().add(j * m), width);
-            match (kernel, step) {
+            match kernel {
                 #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx512, None) => x86::outer_avx512(m, k, n, alpha, d, b, g),
+                Kernel::Avx512 => x86::outer_avx512(m, k, n, alpha, d, b, g, step),
                 #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx2, None) => x86::outer_avx2(m, k, n, alpha, d, b, g),
-                #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx512, Some(s)) => x86::step_avx512(m, k, n, alpha, d, b, g, s),
-                #[cfg(target_arch = "x86_64")]
-                (Kernel::Avx2, Some(s)) => x86::step_avx2(m, k, n, alpha, d, b, g, s),
-                (_, None) => by_columns!(n, outer_rows, Portable, (m, k, alpha, d, b, g, NO_STEP)),
-                (_, Some(s)) => by_columns!(n, step_rows, Portable, (m, k, alpha, d, b, g, s)),
+                Kernel::Avx2 => x86::outer_avx2(m, k, n, alpha, d, b, g, step),
+                _ => outer_any::<Portable>(m, k, n, alpha, d, b, g, step),
             }
         }
     };
@@ -351,10 +378,7 @@ fn check(kernel: Kernel, n: usize, lengths: [(usize, usize); 4]) {
         "the {} kernel is not supported here",
         kernel.name()
     );
-    assert!(
-        (1..=MAX_COLUMNS).contains(&n),
-        "the small-batch kernels take 1 to {MAX_COLUMNS} columns"
-    );
+    assert!(n >= 1, "a product of no columns");
     assert!(
         lengths.iter().all(|&(length, needed)| length >= needed),
         "kernel operand too short"
@@ -623,6 +647,162 @@ unsafe fn outer_or_step_rows<S: Simd, const N: usize, const STEP: bool>(
     }
 }
 
+/// [`outer`] on one thread: the kernels of [`outer_rows`] and [`step_rows`] for at most
+/// [`MAX_COLUMNS`] columns of D, [`outer_wide`] for more.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn outer_any<S: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    d: *const f32,
+    b: Columns,
+    g: *mut f32,
+    step: Option<(f32, f32)>,
+) {
+    unsafe {
+        match (n <= MAX_COLUMNS, step) {
+            (true, None) => by_columns!(n, outer_rows, S, (m, k, alpha, d, b, g, NO_STEP)),
+            (true, Some(s)) => by_columns!(n, step_rows, S, (m, k, alpha, d, b, g, s)),
+            (false, None) => outer_wide::<S, false>(m, k, n, alpha, d, b, g, NO_STEP),
+            (false, Some(s)) => outer_wide::<S, true>(m, k, n, alpha, d, b, g, s),
+        }
+    }
+}
+
+/// Columns of G a tile of [`outer_wide`] keeps in registers.
+const TILE: usize = 12;
+
+/// `outer` for a wide mini-batch (more than [`MAX_COLUMNS`] columns of D): G is computed in
+/// tiles of up to 32 rows × [`TILE`] columns whose sums over all `n` examples stay in registers,
+/// so each element of G is read and written once, then 4 and 1 columns at a time for the last.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn outer_wide<S: Simd, const STEP: bool>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    d: *const f32,
+    b: Columns,
+    g: *mut f32,
+    step: (f32, f32),
+) {
+    unsafe {
+        let mut j = 0;
+        while j + TILE <= k {
+            outer_wide_columns::<S, TILE, STEP>(m, j, n, alpha, d, b, g, step);
+            j += TILE;
+        }
+        while j + 4 <= k {
+            outer_wide_columns::<S, 4, STEP>(m, j, n, alpha, d, b, g, step);
+            j += 4;
+        }
+        while j < k {
+            outer_wide_columns::<S, 1, STEP>(m, j, n, alpha, d, b, g, step);
+            j += 1;
+        }
+    }
+}
+
+/// [`outer_wide`] for columns `j..j + J` of G, all rows.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn outer_wide_columns<S: Simd, const J: usize, const STEP: bool>(
+    m: usize,
+    j: usize,
+    n: usize,
+    alpha: f32,
+    d: *const f32,
+    b: Columns,
+    g: *mut f32,
+    step: (f32, f32),
+) {
+    unsafe {
+        let width = S::WIDTH;
+        let unmasked = S::mask(0);
+        let mut r = 0;
+        if 2 * J + 3 <= S::REGISTERS {
+            while r + 2 * width <= m {
+                outer_tile::<S, J, 2, false, STEP>(m, r, j, n, alpha, d, b, g, step, unmasked);
+                r += 2 * width;
+            }
+            if r + width < m {
+                let mask = S::mask(m - r - width);
+                outer_tile::<S, J, 2, true, STEP>(m, r, j, n, alpha, d, b, g, step, mask);
+                return;
+            }
+        }
+        while r + width <= m {
+            outer_tile::<S, J, 1, false, STEP>(m, r, j, n, alpha, d, b, g, step, unmasked);
+            r += width;
+        }
+        if r < m {
+            let mask = S::mask(m - r);
+            outer_tile::<S, J, 1, true, STEP>(m, r, j, n, alpha, d, b, g, step, mask);
+        }
+    }
+}
+
+/// One tile of [`outer_wide`]: rows `r..` (`V` vectors, the last masked when `TAIL`) of columns
+/// `j..j + J` of G, `Σ_c D[·, c] B[j.., c]` over all `n` examples in registers, then
+/// `g ← α·sum` or, with `STEP`, `g ← keep·g + minus_eta·α·sum`.
+// The sums are indexed by vector and column: arrays the compiler keeps in registers.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn outer_tile<
+    S: Simd,
+    const J: usize,
+    const V: usize,
+    const TAIL: bool,
+    const STEP: bool,
+>(
+    m: usize,
+    r: usize,
+    j: usize,
+    n: usize,
+    alpha: f32,
+    d: *const f32,
+    b: Columns,
+    g: *mut f32,
+    step: (f32, f32),
+    mask: S::Mask,
+) {
+    unsafe {
+        let mut sums = [[S::zero(); J]; V];
+        for c in 0..n {
+            let errors = d.add(c * m + r);
+            let mut error = [S::zero(); V];
+            for (v, e) in error.iter_mut().enumerate() {
+                *e = load::<S, V, TAIL>(errors.add(v * S::WIDTH), v, mask);
+            }
+            let inputs = b.start.add(c * b.stride + j);
+            for col in 0..J {
+                let x = S::splat(*inputs.add(col));
+                for v in 0..V {
+                    sums[v][col] = S::mul_add(error[v], x, sums[v][col]);
+                }
+            }
+        }
+        let scale = S::splat(alpha);
+        let (minus_eta, keep) = (S::splat(step.0), S::splat(step.1));
+        for col in 0..J {
+            for (v, sums_v) in sums.iter().enumerate() {
+                let p = g.add((j + col) * m + r + v * S::WIDTH);
+                let sum = S::mul(sums_v[col], scale);
+                let value = if STEP {
+                    let old = load::<S, V, TAIL>(p, v, mask);
+                    S::mul_add(sum, minus_eta, S::mul(old, keep))
+                } else {
+                    sum
+                };
+                store::<S, V, TAIL>(p, value, v, mask);
+            }
+        }
+    }
+}
+
 /// Eight floats in plain Rust; multiply and add rounded separately.
 struct Portable;
 
@@ -679,7 +859,7 @@ impl Simd for Portable {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Columns, MAX_COLUMNS, NO_STEP, Simd, multiply_rows, outer_rows, step_rows};
+    use super::{Columns, MAX_COLUMNS, Simd, multiply_rows, outer_any};
 
     /// Sixteen floats in a zmm register; tails through AVX-512 masks.
     pub(super) struct Avx512;
@@ -816,8 +996,9 @@ mod x86 {
         d: *const f32,
         b: Columns,
         g: *mut f32,
+        step: Option<(f32, f32)>,
     ) {
-        unsafe { by_columns!(n, outer_rows, Avx512, (m, k, alpha, d, b, g, NO_STEP)) }
+        unsafe { outer_any::<Avx512>(m, k, n, alpha, d, b, g, step) }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -830,37 +1011,8 @@ mod x86 {
         d: *const f32,
         b: Columns,
         g: *mut f32,
+        step: Option<(f32, f32)>,
     ) {
-        unsafe { by_columns!(n, outer_rows, Avx2, (m, k, alpha, d, b, g, NO_STEP)) }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn step_avx512(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        d: *const f32,
-        b: Columns,
-        g: *mut f32,
-        step: (f32, f32),
-    ) {
-        unsafe { by_columns!(n, step_rows, Avx512, (m, k, alpha, d, b, g, step)) }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn step_avx2(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        d: *const f32,
-        b: Columns,
-        g: *mut f32,
-        step: (f32, f32),
-    ) {
-        unsafe { by_columns!(n, step_rows, Avx2, (m, k, alpha, d, b, g, step)) }
+        unsafe { outer_any::<Avx2>(m, k, n, alpha, d, b, g, step) }
     }
 }

@@ -348,7 +348,6 @@ impl Network {
             back,
             ..
         } = ws;
-        let small = m <= kernel::MAX_COLUMNS;
         if mask_active[0] {
             multiply_into(&inputs[..self.sizes[0] * m], &masks[0], &mut masked[0]);
         }
@@ -360,26 +359,11 @@ impl Network {
                 column.copy_from_slice(&self.params[shape.biases.clone()]);
             }
             let weights = &self.params[shape.weights.clone()];
-            if small {
-                // `back` is free until the backward pass: the second core's partial sums.
-                let partial = &mut back[..];
-                kernel::multiply(
-                    *kernel, shape.rows, shape.cols, m, weights, input, z, true, partial,
-                );
-            } else {
-                gemm(
-                    shape.rows,
-                    shape.cols,
-                    m,
-                    1.0,
-                    weights,
-                    Op::N,
-                    input,
-                    Op::N,
-                    1.0,
-                    z,
-                );
-            }
+            // `back` is free until the backward pass: the second core's partial sums.
+            let partial = &mut back[..];
+            kernel::multiply(
+                *kernel, shape.rows, shape.cols, m, weights, input, z, true, partial,
+            );
             let a = &mut after[0][..shape.rows * m];
             self.activations[index].forward(z, a, shape.rows);
             if index + 1 < self.layers.len() && mask_active[index + 1] {
@@ -616,7 +600,6 @@ fn backward(
         kernel,
         ..
     } = ws;
-    let small = m <= kernel::MAX_COLUMNS;
     let rows = layers[last].rows;
     cost.delta(
         &zs[last][..rows * m],
@@ -663,12 +646,8 @@ fn backward(
         match &mut target {
             Backward::Gradient { gradient, .. } => {
                 let g = &mut gradient[shape.weights.clone()];
-                if small {
-                    let store = kernel::Outer::Store;
-                    kernel::outer(*kernel, rows, cols, m, scale, d, input, g, store);
-                } else {
-                    gemm(rows, m, cols, scale, d, Op::N, input, Op::T, 0.0, g);
-                }
+                let store = kernel::Outer::Store;
+                kernel::outer(*kernel, rows, cols, m, scale, d, input, g, store);
                 for (g, row) in gradient[shape.biases.clone()].iter_mut().zip(0..) {
                     *g = bias_gradient(row);
                 }
@@ -679,14 +658,8 @@ fn backward(
                 decay,
             } => {
                 let w = &mut params[shape.weights.clone()];
-                if small {
-                    let step = kernel::Outer::Step { eta, decay };
-                    kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
-                } else {
-                    // w ← (1 − η·decay) w − η (1/m) δ aᵀ as the product's α and β.
-                    let keep = 1.0 - eta * decay;
-                    gemm(rows, m, cols, -eta * scale, d, Op::N, input, Op::T, keep, w);
-                }
+                let step = kernel::Outer::Step { eta, decay };
+                kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
                 for (b, row) in params[shape.biases.clone()].iter_mut().zip(0..) {
                     *b -= eta * bias_gradient(row);
                 }

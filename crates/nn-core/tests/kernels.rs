@@ -44,6 +44,9 @@ fn for_each_supported_kernel(mut check: impl FnMut(Kernel)) {
     }
 }
 
+/// Mini-batches wider than the registers hold: in chunks (forward) or tiles (weight gradient).
+const WIDE: [usize; 3] = [17, 29, 100];
+
 /// Row counts around the vector widths (8 and 16) and their pairs, and the chapter's layers.
 const ROWS: [usize; 9] = [1, 7, 8, 10, 16, 30, 33, 48, 100];
 
@@ -52,7 +55,7 @@ fn every_supported_kernel_multiplies_within_rounding_of_an_exact_sum() {
     for_each_supported_kernel(|kernel| {
         for m in ROWS {
             for k in [1, 37, 784] {
-                for n in 1..=MAX_COLUMNS {
+                for n in (1..=MAX_COLUMNS).chain(WIDE) {
                     let (a, b, c0) = (numbers(m * k, 1), numbers(k * n, 2), numbers(m * n, 3));
                     let mut partial = vec![f32::NAN; m * n];
                     for accumulate in [false, true] {
@@ -91,7 +94,7 @@ fn every_supported_kernel_takes_outer_products_and_sgd_steps_within_rounding_of_
     for_each_supported_kernel(|kernel| {
         for m in ROWS {
             for k in [1, 37, 784] {
-                for n in 1..=MAX_COLUMNS {
+                for n in (1..=MAX_COLUMNS).chain(WIDE) {
                     let (d, b, w) = (numbers(m * n, 4), numbers(k * n, 5), numbers(m * k, 6));
                     let alpha = 1.0 / n as f32;
                     for what in [Outer::Store, step] {
