@@ -160,42 +160,14 @@ struct Columns {
 /// updates in [`outer`], so the weights stay in that core's cache. The cut depends on the shape
 /// only, so one thread computes the same sums in the same order.
 ///
-/// A mini-batch of more than [`MAX_COLUMNS`] examples is taken in [`CHUNK`]s of at most 14
-/// columns of B and C, each a product as above.
+/// A mini-batch of more than [`MAX_COLUMNS`] examples is taken in chunks of at most 14
+/// columns of B and C, all chunks for one panel of 32 rows of A (16 with AVX2) before the next,
+/// so that the panel's weights stay in the core's cache.
 ///
 /// # Panics
 /// When `n` is 0, a slice is too short, or `kernel` is not supported.
 #[allow(clippy::too_many_arguments)]
 pub fn multiply(
-    kernel: Kernel,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-    accumulate: bool,
-    partial: &mut [f32],
-) {
-    if n <= MAX_COLUMNS {
-        multiply_narrow(kernel, m, k, n, a, b, c, accumulate, partial);
-        return;
-    }
-    let chunks = n.div_ceil(CHUNK);
-    for i in 0..chunks {
-        let (first, end) = (i * n / chunks, (i + 1) * n / chunks);
-        let (b, c) = (&b[first * k..], &mut c[first * m..]);
-        multiply_narrow(kernel, m, k, end - first, a, b, c, accumulate, partial);
-    }
-}
-
-/// Columns of a wide mini-batch that [`multiply`] keeps in registers at a time: 2 × 14 sums,
-/// two weight vectors and an input fit AVX-512's 32 registers.
-pub const CHUNK: usize = 14;
-
-/// [`multiply`] for at most [`MAX_COLUMNS`] columns.
-#[allow(clippy::too_many_arguments)]
-fn multiply_narrow(
     kernel: Kernel,
     m: usize,
     k: usize,
@@ -232,7 +204,7 @@ fn multiply_narrow(
                 Kernel::Avx512 => x86::multiply_avx512(m, k, n, a, b, c, accumulate),
                 #[cfg(target_arch = "x86_64")]
                 Kernel::Avx2 => x86::multiply_avx2(m, k, n, a, b, c, accumulate),
-                _ => by_columns!(n, multiply_rows, Portable, (m, k, a, b, c, accumulate)),
+                _ => multiply_any::<Portable>(m, k, n, a, b, c, accumulate),
             }
         }
     };
@@ -547,6 +519,7 @@ unsafe fn outer_block<
 #[inline(always)]
 unsafe fn multiply_rows<S: Simd, const N: usize>(
     m: usize,
+    rows: Range<usize>,
     k: usize,
     a: *const f32,
     b: Columns,
@@ -556,25 +529,64 @@ unsafe fn multiply_rows<S: Simd, const N: usize>(
     unsafe {
         let width = S::WIDTH;
         let unmasked = S::mask(0);
-        let mut r = 0;
+        let (mut r, end) = (rows.start, rows.end);
         if 2 * N + 3 <= S::REGISTERS {
-            while r + 2 * width <= m {
+            while r + 2 * width <= end {
                 multiply_block::<S, N, 2, false>(m, r, k, a, b, c, accumulate, unmasked);
                 r += 2 * width;
             }
-            if r + width < m {
-                let mask = S::mask(m - r - width);
+            if r + width < end {
+                let mask = S::mask(end - r - width);
                 multiply_block::<S, N, 2, true>(m, r, k, a, b, c, accumulate, mask);
                 return;
             }
         }
-        while r + width <= m {
+        while r + width <= end {
             multiply_block::<S, N, 1, false>(m, r, k, a, b, c, accumulate, unmasked);
             r += width;
         }
-        if r < m {
-            let mask = S::mask(m - r);
+        if r < end {
+            let mask = S::mask(end - r);
             multiply_block::<S, N, 1, true>(m, r, k, a, b, c, accumulate, mask);
+        }
+    }
+}
+
+/// Columns of a wide mini-batch (more than [`MAX_COLUMNS`]) that [`multiply_any`] keeps in
+/// registers at a time: 2 × 14 sums, two weight vectors and an input fit AVX-512's 32.
+const CHUNK: usize = 14;
+
+/// [`multiply`] on one thread. A wide mini-batch is taken in chunks of at most [`CHUNK`]
+/// columns, all chunks for one panel of 2 vectors of rows before the next panel, so that the
+/// panel's weights are read from the core's cache rather than from memory for every chunk.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn multiply_any<S: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const f32,
+    b: Columns,
+    c: *mut f32,
+    accumulate: bool,
+) {
+    unsafe {
+        if n <= MAX_COLUMNS {
+            by_columns!(n, multiply_rows, S, (m, 0..m, k, a, b, c, accumulate));
+            return;
+        }
+        let chunks = n.div_ceil(CHUNK);
+        let panel = 2 * S::WIDTH;
+        for r in (0..m).step_by(panel) {
+            for i in 0..chunks {
+                let (first, end) = (i * n / chunks, (i + 1) * n / chunks);
+                let b = Columns {
+                    start: b.start.add(first * b.stride),
+                    ..b
+                };
+                let (c, rows) = (c.add(first * m), r..(r + panel).min(m));
+                by_columns!(end - first, multiply_rows, S, (m, rows, k, a, b, c, accumulate));
+            }
         }
     }
 }
@@ -859,7 +871,7 @@ impl Simd for Portable {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Columns, MAX_COLUMNS, Simd, multiply_rows, outer_any};
+    use super::{Columns, Simd, multiply_any, outer_any};
 
     /// Sixteen floats in a zmm register; tails through AVX-512 masks.
     pub(super) struct Avx512;
@@ -969,7 +981,7 @@ mod x86 {
         c: *mut f32,
         accumulate: bool,
     ) {
-        unsafe { by_columns!(n, multiply_rows, Avx512, (m, k, a, b, c, accumulate)) }
+        unsafe { multiply_any::<Avx512>(m, k, n, a, b, c, accumulate) }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -983,7 +995,7 @@ mod x86 {
         c: *mut f32,
         accumulate: bool,
     ) {
-        unsafe { by_columns!(n, multiply_rows, Avx2, (m, k, a, b, c, accumulate)) }
+        unsafe { multiply_any::<Avx2>(m, k, n, a, b, c, accumulate) }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -165,11 +165,16 @@ impl Regularizer for Dropout {
             return false;
         }
         let scale = 1.0 / (1.0 - p);
-        for m in mask.iter_mut() {
-            if rng.random::<f32>() < p {
-                *m = 0.0;
-            } else {
-                *m *= scale;
+        // The draws of `rng.random::<f32>()` (24 random bits each), made in blocks, and a select
+        // rather than a branch: which units drop is random, so a branch would be mispredicted
+        // for a fraction p of them.
+        let mut draws = [0u32; 256];
+        for block in mask.chunks_mut(draws.len()) {
+            let draws = &mut draws[..block.len()];
+            rng.fill(draws);
+            for (m, &bits) in block.iter_mut().zip(draws.iter()) {
+                let uniform = (bits >> 8) as f32 * (1.0 / 16_777_216.0);
+                *m *= if uniform < p { 0.0 } else { scale };
             }
         }
         true
@@ -205,6 +210,23 @@ impl Regularizer for Dropout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_drawn_in_blocks_are_those_of_one_draw_per_unit() {
+        use rand::SeedableRng;
+        let dropout = Dropout::new(0.3).unwrap();
+        for len in [1, 255, 256, 257, 1000] {
+            let mut mask = vec![1.0f32; len];
+            let mut rng = StdRng::seed_from_u64(len as u64);
+            assert!(dropout.apply_mask(1, 3, &mut rng, &mut mask));
+            let mut reference = StdRng::seed_from_u64(len as u64);
+            for &m in &mask {
+                let dropped = reference.random::<f32>() < 0.3;
+                assert_eq!(m, if dropped { 0.0 } else { 1.0 / 0.7 });
+            }
+            assert_eq!(rng.random::<u64>(), reference.random::<u64>(), "same stream after");
+        }
+    }
 
     #[test]
     fn rates_are_validated() {
