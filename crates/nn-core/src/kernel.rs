@@ -224,8 +224,8 @@ pub fn multiply(
 }
 
 /// What [`outer`] does with the product `α D Bᵀ`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Outer {
+#[derive(Debug, PartialEq)]
+pub enum Outer<'v> {
     /// Writes it into the output: `G ← α D Bᵀ`.
     Store,
     /// Takes a plain SGD step with weight decay on the output, which holds the weights:
@@ -237,6 +237,126 @@ pub enum Outer {
         /// The decay rate (λ/n for L2, 0 without it).
         decay: f32,
     },
+    /// Takes a momentum step on the output, which holds the weights, with the gradient
+    /// g = α D Bᵀ + decay·w: `v ← μ v − η g`, then `w ← w + v` (eqs. 107 and 108), or
+    /// Nesterov's `w ← w − μ v_old + (1 + μ) v`; each element is the same sequence of roundings
+    /// as [`crate::Momentum`]'s separate step after an L2 term, so the results are identical.
+    Momentum {
+        /// The learning rate η.
+        eta: f32,
+        /// The decay rate (λ/n for L2, 0 without it).
+        decay: f32,
+        /// The momentum coefficient μ.
+        mu: f32,
+        /// Nesterov's variant.
+        nesterov: bool,
+        /// The velocities of the weights, laid out like them (`m × k`).
+        velocity: &'v mut [f32],
+    },
+}
+
+/// [`Outer`] inside the kernels, with the velocity as a pointer each core offsets to its
+/// columns.
+#[derive(Clone, Copy)]
+enum Rule {
+    Store,
+    Step {
+        minus_eta: f32,
+        keep: f32,
+    },
+    Momentum {
+        eta: f32,
+        decay: f32,
+        mu: f32,
+        nesterov: bool,
+        velocity: *mut f32,
+    },
+}
+
+/// The kernels' [`Rule`]s as compile-time constants.
+const STORE: u8 = 0;
+const STEP: u8 = 1;
+const MOMENTUM: u8 = 2;
+
+impl Rule {
+    /// The rule for the columns from `j` of an `m`-row output.
+    ///
+    /// # Safety
+    /// Column `j` must be inside the velocity matrix.
+    unsafe fn at_column(self, j: usize, m: usize) -> Rule {
+        match self {
+            Rule::Momentum {
+                eta,
+                decay,
+                mu,
+                nesterov,
+                velocity,
+            } => Rule::Momentum {
+                eta,
+                decay,
+                mu,
+                nesterov,
+                // SAFETY: the caller keeps column j inside the matrix.
+                velocity: unsafe { velocity.add(j * m) },
+            },
+            other => other,
+        }
+    }
+}
+
+// SAFETY: the velocity pointer is used as G is: each core writes only its own columns.
+unsafe impl Send for Rule {}
+unsafe impl Sync for Rule {}
+
+/// Writes element vector `v` of a block at `offset` in G (and the velocity): `gradient` is
+/// α D Bᵀ there, and the [`Rule`] `MODE` says what becomes of it.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn update<S: Simd, const V: usize, const TAIL: bool, const MODE: u8>(
+    g: *mut f32,
+    offset: usize,
+    gradient: S::V,
+    v: usize,
+    mask: S::Mask,
+    rule: Rule,
+) {
+    unsafe {
+        let p = g.add(offset);
+        let value = match (MODE, rule) {
+            (STEP, Rule::Step { minus_eta, keep }) => {
+                let old = load::<S, V, TAIL>(p, v, mask);
+                S::mul_add(gradient, S::splat(minus_eta), S::mul(old, S::splat(keep)))
+            }
+            (
+                MOMENTUM,
+                Rule::Momentum {
+                    eta,
+                    decay,
+                    mu,
+                    nesterov,
+                    velocity,
+                },
+            ) => {
+                let w = load::<S, V, TAIL>(p, v, mask);
+                let q = velocity.add(offset);
+                let previous = load::<S, V, TAIL>(q, v, mask);
+                let g = S::add(gradient, S::mul(S::splat(decay), w));
+                let now = S::sub(S::mul(S::splat(mu), previous), S::mul(S::splat(eta), g));
+                store::<S, V, TAIL>(q, now, v, mask);
+                let moved = if nesterov {
+                    S::add(
+                        S::mul(S::splat(-mu), previous),
+                        S::mul(S::splat(1.0 + mu), now),
+                    )
+                } else {
+                    now
+                };
+                S::add(w, moved)
+            }
+            _ => gradient,
+        };
+        store::<S, V, TAIL>(p, value, v, mask);
+    }
 }
 
 /// `G ← α D Bᵀ`, or an SGD step on `G` with that gradient ([`Outer::Step`]): `D` is `m × n`,
@@ -260,21 +380,46 @@ pub fn outer(
     d: &[f32],
     b: &[f32],
     g: &mut [f32],
-    what: Outer,
+    what: Outer<'_>,
 ) {
+    let velocity = match &what {
+        Outer::Momentum { velocity, .. } => velocity.len(),
+        _ => m * k,
+    };
     check(
         kernel,
         n,
-        [(d.len(), m * n), (b.len(), k * n), (g.len(), m * k), (0, 0)],
+        [
+            (d.len(), m * n),
+            (b.len(), k * n),
+            (g.len(), m * k),
+            (velocity, m * k),
+        ],
     );
     let (d, b_start, g) = (
         Ptr(d.as_ptr().cast_mut()),
         Ptr(b.as_ptr().cast_mut()),
         Ptr(g.as_mut_ptr()),
     );
-    let step = match what {
-        Outer::Store => None,
-        Outer::Step { eta, decay } => Some((-eta, 1.0 - eta * decay)),
+    let rule = match what {
+        Outer::Store => Rule::Store,
+        Outer::Step { eta, decay } => Rule::Step {
+            minus_eta: -eta,
+            keep: 1.0 - eta * decay,
+        },
+        Outer::Momentum {
+            eta,
+            decay,
+            mu,
+            nesterov,
+            velocity,
+        } => Rule::Momentum {
+            eta,
+            decay,
+            mu,
+            nesterov,
+            velocity: velocity.as_mut_ptr(),
+        },
     };
     let run = |columns: Range<usize>| {
         let (j, width) = (columns.start, columns.len());
@@ -283,12 +428,13 @@ pub fn outer(
         unsafe {
             let d = d.get().cast_const();
             let (b, g, k) = (b_start.columns(j, k), g.get().add(j * m), width);
+            let rule = rule.at_column(j, m);
             match kernel {
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx512 => x86::outer_avx512(m, k, n, alpha, d, b, g, step),
+                Kernel::Avx512 => x86::outer_avx512(m, k, n, alpha, d, b, g, rule),
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2 => x86::outer_avx2(m, k, n, alpha, d, b, g, step),
-                _ => outer_any::<Portable>(m, k, n, alpha, d, b, g, step),
+                Kernel::Avx2 => x86::outer_avx2(m, k, n, alpha, d, b, g, rule),
+                _ => outer_any::<Portable>(m, k, n, alpha, d, b, g, rule),
             }
         }
     };
@@ -378,6 +524,8 @@ trait Simd {
     /// `a · b + c`.
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
 }
 
 /// Loads vector `v` of a block of `V` vectors, masked when it is the tail vector.
@@ -465,13 +613,7 @@ unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bo
 // The sums are indexed by column and vector: arrays the compiler keeps in registers.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline(always)]
-unsafe fn outer_block<
-    S: Simd,
-    const N: usize,
-    const V: usize,
-    const TAIL: bool,
-    const STEP: bool,
->(
+unsafe fn outer_block<S: Simd, const N: usize, const V: usize, const TAIL: bool, const MODE: u8>(
     m: usize,
     r: usize,
     k: usize,
@@ -479,12 +621,11 @@ unsafe fn outer_block<
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: (f32, f32),
+    rule: Rule,
     mask: S::Mask,
 ) {
     unsafe {
         let scale = S::splat(alpha);
-        let (minus_eta, keep) = (S::splat(step.0), S::splat(step.1));
         let columns: [*const f32; N] = std::array::from_fn(|col| b.start.add(col * b.stride));
         let mut errors = [[S::zero(); N]; V];
         for col in 0..N {
@@ -502,14 +643,7 @@ unsafe fn outer_block<
                 }
             }
             for (v, &sum) in sums.iter().enumerate() {
-                let p = g.add(j * m + r + v * S::WIDTH);
-                let value = if STEP {
-                    let old = load::<S, V, TAIL>(p, v, mask);
-                    S::mul_add(sum, minus_eta, S::mul(old, keep))
-                } else {
-                    sum
-                };
-                store::<S, V, TAIL>(p, value, v, mask);
+                update::<S, V, TAIL, MODE>(g, j * m + r + v * S::WIDTH, sum, v, mask, rule);
             }
         }
     }
@@ -585,29 +719,33 @@ unsafe fn multiply_any<S: Simd>(
                     ..b
                 };
                 let (c, rows) = (c.add(first * m), r..(r + panel).min(m));
-                by_columns!(end - first, multiply_rows, S, (m, rows, k, a, b, c, accumulate));
+                by_columns!(
+                    end - first,
+                    multiply_rows,
+                    S,
+                    (m, rows, k, a, b, c, accumulate)
+                );
             }
         }
     }
 }
 
-/// The `step` argument of [`outer_rows`] when it only stores.
-const NO_STEP: (f32, f32) = (0.0, 1.0);
-
+/// [`outer_rows_in_mode`] storing the product.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn outer_rows<S: Simd, const N: usize>(
+unsafe fn store_rows<S: Simd, const N: usize>(
     m: usize,
     k: usize,
     alpha: f32,
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: (f32, f32),
+    rule: Rule,
 ) {
-    unsafe { outer_or_step_rows::<S, N, false>(m, k, alpha, d, b, g, step) }
+    unsafe { outer_rows_in_mode::<S, N, STORE>(m, k, alpha, d, b, g, rule) }
 }
 
+/// [`outer_rows_in_mode`] taking an SGD step.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn step_rows<S: Simd, const N: usize>(
@@ -617,21 +755,36 @@ unsafe fn step_rows<S: Simd, const N: usize>(
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: (f32, f32),
+    rule: Rule,
 ) {
-    unsafe { outer_or_step_rows::<S, N, true>(m, k, alpha, d, b, g, step) }
+    unsafe { outer_rows_in_mode::<S, N, STEP>(m, k, alpha, d, b, g, rule) }
 }
 
+/// [`outer_rows_in_mode`] taking a momentum step.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn outer_or_step_rows<S: Simd, const N: usize, const STEP: bool>(
+unsafe fn momentum_rows<S: Simd, const N: usize>(
     m: usize,
     k: usize,
     alpha: f32,
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: (f32, f32),
+    rule: Rule,
+) {
+    unsafe { outer_rows_in_mode::<S, N, MOMENTUM>(m, k, alpha, d, b, g, rule) }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn outer_rows_in_mode<S: Simd, const N: usize, const MODE: u8>(
+    m: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    b: Columns,
+    g: *mut f32,
+    rule: Rule,
 ) {
     unsafe {
         let width = S::WIDTH;
@@ -639,27 +792,27 @@ unsafe fn outer_or_step_rows<S: Simd, const N: usize, const STEP: bool>(
         let mut r = 0;
         if 2 * N + 5 <= S::REGISTERS {
             while r + 2 * width <= m {
-                outer_block::<S, N, 2, false, STEP>(m, r, k, alpha, d, b, g, step, unmasked);
+                outer_block::<S, N, 2, false, MODE>(m, r, k, alpha, d, b, g, rule, unmasked);
                 r += 2 * width;
             }
             if r + width < m {
                 let mask = S::mask(m - r - width);
-                outer_block::<S, N, 2, true, STEP>(m, r, k, alpha, d, b, g, step, mask);
+                outer_block::<S, N, 2, true, MODE>(m, r, k, alpha, d, b, g, rule, mask);
                 return;
             }
         }
         while r + width <= m {
-            outer_block::<S, N, 1, false, STEP>(m, r, k, alpha, d, b, g, step, unmasked);
+            outer_block::<S, N, 1, false, MODE>(m, r, k, alpha, d, b, g, rule, unmasked);
             r += width;
         }
         if r < m {
             let mask = S::mask(m - r);
-            outer_block::<S, N, 1, true, STEP>(m, r, k, alpha, d, b, g, step, mask);
+            outer_block::<S, N, 1, true, MODE>(m, r, k, alpha, d, b, g, rule, mask);
         }
     }
 }
 
-/// [`outer`] on one thread: the kernels of [`outer_rows`] and [`step_rows`] for at most
+/// [`outer`] on one thread: the kernels of [`outer_rows_in_mode`] for at most
 /// [`MAX_COLUMNS`] columns of D, [`outer_wide`] for more.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -671,14 +824,21 @@ unsafe fn outer_any<S: Simd>(
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: Option<(f32, f32)>,
+    rule: Rule,
 ) {
     unsafe {
-        match (n <= MAX_COLUMNS, step) {
-            (true, None) => by_columns!(n, outer_rows, S, (m, k, alpha, d, b, g, NO_STEP)),
-            (true, Some(s)) => by_columns!(n, step_rows, S, (m, k, alpha, d, b, g, s)),
-            (false, None) => outer_wide::<S, false>(m, k, n, alpha, d, b, g, NO_STEP),
-            (false, Some(s)) => outer_wide::<S, true>(m, k, n, alpha, d, b, g, s),
+        let wide = n > MAX_COLUMNS;
+        match rule {
+            Rule::Store if wide => outer_wide::<S, STORE>(m, k, n, alpha, d, b, g, rule),
+            Rule::Step { .. } if wide => outer_wide::<S, STEP>(m, k, n, alpha, d, b, g, rule),
+            Rule::Momentum { .. } if wide => {
+                outer_wide::<S, MOMENTUM>(m, k, n, alpha, d, b, g, rule)
+            }
+            Rule::Store => by_columns!(n, store_rows, S, (m, k, alpha, d, b, g, rule)),
+            Rule::Step { .. } => by_columns!(n, step_rows, S, (m, k, alpha, d, b, g, rule)),
+            Rule::Momentum { .. } => {
+                by_columns!(n, momentum_rows, S, (m, k, alpha, d, b, g, rule))
+            }
         }
     }
 }
@@ -691,7 +851,7 @@ const TILE: usize = 12;
 /// so each element of G is read and written once, then 4 and 1 columns at a time for the last.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn outer_wide<S: Simd, const STEP: bool>(
+unsafe fn outer_wide<S: Simd, const MODE: u8>(
     m: usize,
     k: usize,
     n: usize,
@@ -699,20 +859,20 @@ unsafe fn outer_wide<S: Simd, const STEP: bool>(
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: (f32, f32),
+    rule: Rule,
 ) {
     unsafe {
         let mut j = 0;
         while j + TILE <= k {
-            outer_wide_columns::<S, TILE, STEP>(m, j, n, alpha, d, b, g, step);
+            outer_wide_columns::<S, TILE, MODE>(m, j, n, alpha, d, b, g, rule);
             j += TILE;
         }
         while j + 4 <= k {
-            outer_wide_columns::<S, 4, STEP>(m, j, n, alpha, d, b, g, step);
+            outer_wide_columns::<S, 4, MODE>(m, j, n, alpha, d, b, g, rule);
             j += 4;
         }
         while j < k {
-            outer_wide_columns::<S, 1, STEP>(m, j, n, alpha, d, b, g, step);
+            outer_wide_columns::<S, 1, MODE>(m, j, n, alpha, d, b, g, rule);
             j += 1;
         }
     }
@@ -721,7 +881,7 @@ unsafe fn outer_wide<S: Simd, const STEP: bool>(
 /// [`outer_wide`] for columns `j..j + J` of G, all rows.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn outer_wide_columns<S: Simd, const J: usize, const STEP: bool>(
+unsafe fn outer_wide_columns<S: Simd, const J: usize, const MODE: u8>(
     m: usize,
     j: usize,
     n: usize,
@@ -729,7 +889,7 @@ unsafe fn outer_wide_columns<S: Simd, const J: usize, const STEP: bool>(
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: (f32, f32),
+    rule: Rule,
 ) {
     unsafe {
         let width = S::WIDTH;
@@ -737,22 +897,22 @@ unsafe fn outer_wide_columns<S: Simd, const J: usize, const STEP: bool>(
         let mut r = 0;
         if 2 * J + 3 <= S::REGISTERS {
             while r + 2 * width <= m {
-                outer_tile::<S, J, 2, false, STEP>(m, r, j, n, alpha, d, b, g, step, unmasked);
+                outer_tile::<S, J, 2, false, MODE>(m, r, j, n, alpha, d, b, g, rule, unmasked);
                 r += 2 * width;
             }
             if r + width < m {
                 let mask = S::mask(m - r - width);
-                outer_tile::<S, J, 2, true, STEP>(m, r, j, n, alpha, d, b, g, step, mask);
+                outer_tile::<S, J, 2, true, MODE>(m, r, j, n, alpha, d, b, g, rule, mask);
                 return;
             }
         }
         while r + width <= m {
-            outer_tile::<S, J, 1, false, STEP>(m, r, j, n, alpha, d, b, g, step, unmasked);
+            outer_tile::<S, J, 1, false, MODE>(m, r, j, n, alpha, d, b, g, rule, unmasked);
             r += width;
         }
         if r < m {
             let mask = S::mask(m - r);
-            outer_tile::<S, J, 1, true, STEP>(m, r, j, n, alpha, d, b, g, step, mask);
+            outer_tile::<S, J, 1, true, MODE>(m, r, j, n, alpha, d, b, g, rule, mask);
         }
     }
 }
@@ -763,13 +923,7 @@ unsafe fn outer_wide_columns<S: Simd, const J: usize, const STEP: bool>(
 // The sums are indexed by vector and column: arrays the compiler keeps in registers.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline(always)]
-unsafe fn outer_tile<
-    S: Simd,
-    const J: usize,
-    const V: usize,
-    const TAIL: bool,
-    const STEP: bool,
->(
+unsafe fn outer_tile<S: Simd, const J: usize, const V: usize, const TAIL: bool, const MODE: u8>(
     m: usize,
     r: usize,
     j: usize,
@@ -778,7 +932,7 @@ unsafe fn outer_tile<
     d: *const f32,
     b: Columns,
     g: *mut f32,
-    step: (f32, f32),
+    rule: Rule,
     mask: S::Mask,
 ) {
     unsafe {
@@ -798,18 +952,11 @@ unsafe fn outer_tile<
             }
         }
         let scale = S::splat(alpha);
-        let (minus_eta, keep) = (S::splat(step.0), S::splat(step.1));
         for col in 0..J {
             for (v, sums_v) in sums.iter().enumerate() {
-                let p = g.add((j + col) * m + r + v * S::WIDTH);
-                let sum = S::mul(sums_v[col], scale);
-                let value = if STEP {
-                    let old = load::<S, V, TAIL>(p, v, mask);
-                    S::mul_add(sum, minus_eta, S::mul(old, keep))
-                } else {
-                    sum
-                };
-                store::<S, V, TAIL>(p, value, v, mask);
+                let offset = (j + col) * m + r + v * S::WIDTH;
+                let gradient = S::mul(sums_v[col], scale);
+                update::<S, V, TAIL, MODE>(g, offset, gradient, v, mask, rule);
             }
         }
     }
@@ -862,6 +1009,14 @@ impl Simd for Portable {
         std::array::from_fn(|i| a[i] * b[i] + c[i])
     }
     #[inline(always)]
+    unsafe fn add(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
+        std::array::from_fn(|i| a[i] + b[i])
+    }
+    #[inline(always)]
+    unsafe fn sub(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
+        std::array::from_fn(|i| a[i] - b[i])
+    }
+    #[inline(always)]
     unsafe fn mul(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
         std::array::from_fn(|i| a[i] * b[i])
     }
@@ -871,7 +1026,7 @@ impl Simd for Portable {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Columns, Simd, multiply_any, outer_any};
+    use super::{Columns, Rule, Simd, multiply_any, outer_any};
 
     /// Sixteen floats in a zmm register; tails through AVX-512 masks.
     pub(super) struct Avx512;
@@ -916,6 +1071,14 @@ mod x86 {
         #[inline(always)]
         unsafe fn mul(a: __m512, b: __m512) -> __m512 {
             unsafe { _mm512_mul_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn add(a: __m512, b: __m512) -> __m512 {
+            unsafe { _mm512_add_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn sub(a: __m512, b: __m512) -> __m512 {
+            unsafe { _mm512_sub_ps(a, b) }
         }
     }
 
@@ -968,6 +1131,14 @@ mod x86 {
         unsafe fn mul(a: __m256, b: __m256) -> __m256 {
             unsafe { _mm256_mul_ps(a, b) }
         }
+        #[inline(always)]
+        unsafe fn add(a: __m256, b: __m256) -> __m256 {
+            unsafe { _mm256_add_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn sub(a: __m256, b: __m256) -> __m256 {
+            unsafe { _mm256_sub_ps(a, b) }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1008,9 +1179,9 @@ mod x86 {
         d: *const f32,
         b: Columns,
         g: *mut f32,
-        step: Option<(f32, f32)>,
+        rule: Rule,
     ) {
-        unsafe { outer_any::<Avx512>(m, k, n, alpha, d, b, g, step) }
+        unsafe { outer_any::<Avx512>(m, k, n, alpha, d, b, g, rule) }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1023,8 +1194,8 @@ mod x86 {
         d: *const f32,
         b: Columns,
         g: *mut f32,
-        step: Option<(f32, f32)>,
+        rule: Rule,
     ) {
-        unsafe { outer_any::<Avx2>(m, k, n, alpha, d, b, g, step) }
+        unsafe { outer_any::<Avx2>(m, k, n, alpha, d, b, g, rule) }
     }
 }

@@ -73,7 +73,7 @@ pub use network::{
     Evaluation, Initializer, LayerShape, MAX_LAYERS, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network,
     Workspace, argmax, predicted_class,
 };
-pub use optimizer::{Adam, Curvature, Momentum, Newton, Optimizer, OptimizerState, Sgd};
+pub use optimizer::{Adam, Curvature, FusedStep, Momentum, Newton, Optimizer, OptimizerState, Sgd};
 pub use regularizer::{Regularizer, regularized_cost};
 pub use standardize::{PIXEL_STD_FLOOR, Standardization, StandardizationKind};
 pub use trainer::{

@@ -16,7 +16,9 @@ use rayon::prelude::*;
 
 use crate::kernel::{self, Kernel};
 use crate::linalg::{Op, gemm};
-use crate::{Activation, Cost, Examples, NetworkError, Sigmoid, Standardization, TrainError};
+use crate::{
+    Activation, Cost, Examples, FusedStep, NetworkError, Sigmoid, Standardization, TrainError,
+};
 
 /// The most weights and biases a network may have: 2²⁸, 1 GiB of 32-bit numbers.
 ///
@@ -388,24 +390,27 @@ impl Network {
         backward(&self.layers, &self.activations, target, ws, m, cost);
     }
 
-    /// Backpropagation as [`Network::backprop`] followed by plain SGD with weight decay, eq. 93:
-    /// w → (1 − η·decay) w − η ∂C₀/∂w and b → b − η ∂C₀/∂b, with decay = λ/n for L2 and 0
-    /// without it. Each layer is updated in the pass that computes its gradient, once its error
-    /// has been carried down through the old weights, and the weight gradient is never stored:
-    /// the step is taken inside the product that computes it (the small-batch kernel's
-    /// [`kernel::Outer::Step`], or the general product's α and β).
+    /// Backpropagation as [`Network::backprop`] followed by the optimizer's step `step` with
+    /// weight decay: for plain SGD, eq. 93, w → (1 − η·decay) w − η ∂C₀/∂w and
+    /// b → b − η ∂C₀/∂b; for momentum, the step of [`crate::Momentum`] on the gradient
+    /// ∂C₀/∂w + decay·w; decay = λ/n for L2 and 0 without it. Each layer is updated in the pass
+    /// that computes its gradient, once its error has been carried down through the old
+    /// weights, and the weight gradient is never stored ([`kernel::Outer`]).
     pub(crate) fn backprop_step(
         &mut self,
         ws: &mut Workspace,
         m: usize,
         cost: &dyn Cost,
-        (eta, decay): (f32, f32),
+        eta: f32,
+        decay: f32,
+        step: FusedStep<'_>,
     ) {
         self.forward(ws, m);
         let target = Backward::Step {
             params: &mut self.params,
             eta,
             decay,
+            step,
         };
         backward(&self.layers, &self.activations, target, ws, m, cost);
     }
@@ -557,12 +562,13 @@ enum Backward<'a> {
         params: &'a [f32],
         gradient: &'a mut [f32],
     },
-    /// Takes an SGD step with weight decay on `params` ([`Network::backprop_step`]) in the
-    /// product that computes each layer's weight gradient.
+    /// Takes the optimizer's step with weight decay on `params` ([`Network::backprop_step`])
+    /// in the product that computes each layer's weight gradient.
     Step {
         params: &'a mut [f32],
         eta: f32,
         decay: f32,
+        step: FusedStep<'a>,
     },
 }
 
@@ -652,16 +658,48 @@ fn backward(
                     *g = bias_gradient(row);
                 }
             }
-            &mut Backward::Step {
-                ref mut params,
+            Backward::Step {
+                params,
                 eta,
                 decay,
+                step,
             } => {
+                let (eta, decay) = (*eta, *decay);
                 let w = &mut params[shape.weights.clone()];
-                let step = kernel::Outer::Step { eta, decay };
-                kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
-                for (b, row) in params[shape.biases.clone()].iter_mut().zip(0..) {
-                    *b -= eta * bias_gradient(row);
+                match step {
+                    FusedStep::Sgd => {
+                        let step = kernel::Outer::Step { eta, decay };
+                        kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
+                        for (b, row) in params[shape.biases.clone()].iter_mut().zip(0..) {
+                            *b -= eta * bias_gradient(row);
+                        }
+                    }
+                    &mut FusedStep::Momentum {
+                        mu,
+                        nesterov,
+                        ref mut velocity,
+                    } => {
+                        let step = kernel::Outer::Momentum {
+                            eta,
+                            decay,
+                            mu,
+                            nesterov,
+                            velocity: &mut velocity[shape.weights.clone()],
+                        };
+                        kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
+                        let biases = &mut params[shape.biases.clone()];
+                        let bias_velocity = &mut velocity[shape.biases.clone()];
+                        for ((b, v), row) in biases.iter_mut().zip(bias_velocity).zip(0..) {
+                            // As `Momentum::step`, element by element.
+                            let previous = *v;
+                            *v = mu * previous - eta * bias_gradient(row);
+                            *b += if nesterov {
+                                -mu * previous + (1.0 + mu) * *v
+                            } else {
+                                *v
+                            };
+                        }
+                    }
                 }
             }
         }

@@ -66,11 +66,12 @@ pub trait Optimizer: Send + Debug {
     /// Moves `params` one step, given the gradient at `params` and the learning rate `eta`.
     fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError>;
 
-    /// True for plain SGD, w → w − η∇C (eq. 93 without its decay): the trainer may then take the
-    /// step inside backpropagation, in the pass that computes each layer's gradient, instead of
-    /// calling [`Optimizer::step`].
-    fn is_plain_sgd(&self) -> bool {
-        false
+    /// The step as a rule applied element by element, when it is one ([`FusedStep`]): the
+    /// trainer may then take it inside backpropagation, in the pass that computes each layer's
+    /// gradient, instead of storing the gradient and calling [`Optimizer::step`]. `None` (the
+    /// default) for any other optimizer.
+    fn fused(&mut self) -> Option<FusedStep<'_>> {
+        None
     }
 
     /// True for optimizers that measure the cost's curvature: the trainer then calls
@@ -97,6 +98,24 @@ pub trait Optimizer: Send + Debug {
     /// Restores a state returned by [`Optimizer::state`], refusing one of another optimizer or
     /// another network.
     fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError>;
+}
+
+/// An optimizer's step as an element-by-element rule ([`Optimizer::fused`]), each parameter p
+/// with its gradient g.
+#[derive(Debug, PartialEq)]
+pub enum FusedStep<'a> {
+    /// Plain SGD, p → p − η g (eq. 93).
+    Sgd,
+    /// Momentum, v → μ v − η g and p → p + v (eqs. 107-108), or with Nesterov's look-ahead
+    /// p → p − μ v_old + (1 + μ) v.
+    Momentum {
+        /// The coefficient μ.
+        mu: f32,
+        /// Nesterov's variant.
+        nesterov: bool,
+        /// The velocities, laid out like the parameters.
+        velocity: &'a mut [f32],
+    },
 }
 
 /// What an optimizer carries from one step to the next.
@@ -231,8 +250,8 @@ impl Optimizer for Sgd {
     fn describe(&self) -> String {
         "sgd".into()
     }
-    fn is_plain_sgd(&self) -> bool {
-        true
+    fn fused(&mut self) -> Option<FusedStep<'_>> {
+        Some(FusedStep::Sgd)
     }
     fn prepare(&mut self, _parameter_count: usize) -> Result<(), TrainError> {
         Ok(())
@@ -337,6 +356,13 @@ impl Optimizer for Momentum {
     fn prepare(&mut self, parameter_count: usize) -> Result<(), TrainError> {
         self.velocity = state_vector(parameter_count)?;
         Ok(())
+    }
+    fn fused(&mut self) -> Option<FusedStep<'_>> {
+        Some(FusedStep::Momentum {
+            mu: self.mu,
+            nesterov: self.nesterov,
+            velocity: &mut self.velocity,
+        })
     }
     fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
         let mu = self.mu;

@@ -1036,16 +1036,15 @@ fn add_penalty_gradients(
 }
 
 /// The weight decay d of eq. 93 (the sum of every regularizer's [`Regularizer::weight_decay`]
-/// for `n` examples) when plain SGD with these regularizers can be taken inside
-/// backpropagation ([`Network::backprop_step`]), `None` when the step needs the whole gradient.
+/// for `n` examples) when the optimizer's step with these regularizers can be taken inside
+/// backpropagation ([`Network::backprop_step`], [`Optimizer::fused`]), `None` when the step
+/// needs the whole gradient.
 fn fused_decay(
-    optimizer: &dyn Optimizer,
+    optimizer: &mut dyn Optimizer,
     regularizers: &[Box<dyn Regularizer>],
     n: usize,
 ) -> Option<f32> {
-    if !optimizer.is_plain_sgd() {
-        return None;
-    }
+    optimizer.fused()?;
     regularizers
         .iter()
         .try_fold(0.0, |decay, r| Some(decay + r.weight_decay(n)?))
@@ -1095,7 +1094,7 @@ impl Batches<'_> {
         order.shuffle(&mut rng);
         let total = n.div_ceil(batch_size);
         let layer_count = network.sizes().len();
-        let fused = fused_decay(&*optimizer, regularizers, n).filter(|_| probe.is_none());
+        let fused = fused_decay(&mut *optimizer, regularizers, n).filter(|_| probe.is_none());
         for (done, batch) in order.chunks(batch_size).enumerate() {
             let m = batch.len();
             workspace.load_indices(data, batch);
@@ -1115,8 +1114,8 @@ impl Batches<'_> {
                 }
                 workspace.mask_active[layer] = active;
             }
-            if let Some(decay) = fused {
-                network.backprop_step(workspace, m, cost, (eta, decay));
+            if let Some((decay, step)) = fused.zip(optimizer.fused()) {
+                network.backprop_step(workspace, m, cost, eta, decay, step);
             } else {
                 network.backprop(workspace, m, cost, gradient);
                 add_penalty_gradients(network, regularizers, n, gradient);

@@ -3,8 +3,8 @@
 
 use nn_core::kernel::{self, Kernel, MAX_COLUMNS, Outer};
 use nn_core::{
-    DenseExamples, Initializer, Network, Optimizer, OptimizerState, Regularizer, Sgd, Silent,
-    TrainConfig, TrainError, Trainer,
+    DenseExamples, FusedStep, Initializer, Momentum, Network, Optimizer, OptimizerState,
+    Regularizer, Sgd, Silent, TrainConfig, TrainError, Trainer,
 };
 use nn_costs::CrossEntropyCost;
 
@@ -85,46 +85,101 @@ fn every_supported_kernel_multiplies_within_rounding_of_an_exact_sum() {
     });
 }
 
+/// What the outer-product tests ask of [`kernel::outer`].
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Store,
+    Step,
+    Momentum { nesterov: bool },
+}
+
 #[test]
-fn every_supported_kernel_takes_outer_products_and_sgd_steps_within_rounding_of_an_exact_sum() {
-    let step = Outer::Step {
-        eta: 0.5,
-        decay: 1e-4,
-    };
+fn every_supported_kernel_takes_outer_products_and_sgd_and_momentum_steps_within_rounding() {
+    let (eta, decay, mu) = (0.5f32, 1e-4f32, 0.9f32);
+    let modes = [
+        Mode::Store,
+        Mode::Step,
+        Mode::Momentum { nesterov: false },
+        Mode::Momentum { nesterov: true },
+    ];
     for_each_supported_kernel(|kernel| {
         for m in ROWS {
             for k in [1, 37, 784] {
                 for n in (1..=MAX_COLUMNS).chain(WIDE) {
                     let (d, b, w) = (numbers(m * n, 4), numbers(k * n, 5), numbers(m * k, 6));
+                    let v0 = numbers(m * k, 7);
                     let alpha = 1.0 / n as f32;
-                    for what in [Outer::Store, step] {
-                        let mut g = match what {
-                            Outer::Store => vec![f32::NAN; m * k],
-                            Outer::Step { .. } => w.clone(),
+                    for mode in modes {
+                        let mut g = match mode {
+                            Mode::Store => vec![f32::NAN; m * k],
+                            _ => w.clone(),
+                        };
+                        let mut velocity = v0.clone();
+                        let what = match mode {
+                            Mode::Store => Outer::Store,
+                            Mode::Step => Outer::Step { eta, decay },
+                            Mode::Momentum { nesterov } => Outer::Momentum {
+                                eta,
+                                decay,
+                                mu,
+                                nesterov,
+                                velocity: &mut velocity,
+                            },
                         };
                         kernel::outer(kernel, m, k, n, alpha, &d, &b, &mut g, what);
-                        let (mut exact, mut size) = (vec![0.0; m * k], vec![0.0; m * k]);
+                        let mut exact = vec![(0.0, 0.0); m * k];
+                        let mut exact_velocity = vec![(0.0, 0.0); m * k];
                         for (j, i) in (0..k).flat_map(|j| (0..m).map(move |i| (j, i))) {
-                            let (factor, start) = match what {
-                                Outer::Store => (1.0, 0.0),
-                                Outer::Step { eta, decay } => (
-                                    -f64::from(eta),
-                                    (1.0 - f64::from(eta * decay)) * f64::from(w[j * m + i]),
-                                ),
-                            };
-                            exact[j * m + i] = start;
-                            size[j * m + i] = f64::abs(start);
+                            let e = j * m + i;
+                            // The gradient α Σ d b and the sum of its terms' sizes.
+                            let (mut sum, mut size) = (0.0f64, 0.0f64);
                             for col in 0..n {
-                                let term = factor
-                                    * f64::from(alpha)
+                                let term = f64::from(alpha)
                                     * f64::from(d[col * m + i])
                                     * f64::from(b[col * k + j]);
-                                exact[j * m + i] += term;
-                                size[j * m + i] += term.abs();
+                                sum += term;
+                                size += term.abs();
                             }
+                            let (w0, eta, decay, mu) = (
+                                f64::from(w[e]),
+                                f64::from(eta),
+                                f64::from(decay),
+                                f64::from(mu),
+                            );
+                            let previous = f64::from(v0[e]);
+                            exact[e] = match mode {
+                                Mode::Store => (sum, size),
+                                Mode::Step => {
+                                    let keep = (1.0 - eta * decay) * w0;
+                                    (keep - eta * sum, keep.abs() + eta * size)
+                                }
+                                Mode::Momentum { nesterov } => {
+                                    let g = sum + decay * w0;
+                                    let now = mu * previous - eta * g;
+                                    let now_size =
+                                        mu * previous.abs() + eta * (size + decay * w0.abs());
+                                    exact_velocity[e] = (now, now_size);
+                                    if nesterov {
+                                        (
+                                            w0 - mu * previous + (1.0 + mu) * now,
+                                            w0.abs() + mu * previous.abs() + (1.0 + mu) * now_size,
+                                        )
+                                    } else {
+                                        (w0 + now, w0.abs() + now_size)
+                                    }
+                                }
+                            };
                         }
-                        let what = format!("{} {what:?} {m}x{k}x{n}", kernel.name());
-                        assert_close(&g, &exact, &size, n + 4, &what);
+                        let name = format!("{} {mode:?} {m}x{k}x{n}", kernel.name());
+                        let (value, size): (Vec<f64>, Vec<f64>) = exact.into_iter().unzip();
+                        assert_close(&g, &value, &size, n + 8, &name);
+                        if let Mode::Momentum { .. } = mode {
+                            let (value, size): (Vec<f64>, Vec<f64>) =
+                                exact_velocity.into_iter().unzip();
+                            assert_close(&velocity, &value, &size, n + 8, &name);
+                        } else {
+                            assert_eq!(velocity, v0, "{name}: only momentum moves velocities");
+                        }
                     }
                 }
             }
@@ -330,5 +385,82 @@ fn sgd_taken_inside_backpropagation_matches_the_separate_step_within_rounding() 
             moved > fused.params().len() / 2,
             "training must move the weights"
         );
+    }
+}
+
+/// Momentum that does not offer its step element by element, so the trainer stores the
+/// gradient, adds the L2 term and calls `step`.
+#[derive(Debug)]
+struct UnfusedMomentum(Momentum);
+
+impl Optimizer for UnfusedMomentum {
+    fn describe(&self) -> String {
+        "unfused momentum".into()
+    }
+    fn prepare(&mut self, count: usize) -> Result<(), TrainError> {
+        self.0.prepare(count)
+    }
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
+        self.0.step(params, gradient, eta)
+    }
+    fn state(&self) -> OptimizerState {
+        self.0.state()
+    }
+    fn restore(&mut self, state: OptimizerState) -> Result<(), TrainError> {
+        self.0.restore(state)
+    }
+}
+
+#[test]
+fn momentum_taken_inside_backpropagation_is_the_separate_step_bit_for_bit() {
+    let inputs: Vec<Vec<f32>> = (0..200).map(|i| numbers(784, i + 30)).collect();
+    let classes = (0..200).map(|i| i % 10).collect();
+    let data = DenseExamples::classification(inputs, classes, 10);
+    let momentum = |nesterov: bool| {
+        if nesterov {
+            Momentum::nesterov(0.9).unwrap()
+        } else {
+            Momentum::new(0.9).unwrap()
+        }
+    };
+    assert!(matches!(
+        momentum(false).fused(),
+        Some(FusedStep::Momentum { .. })
+    ));
+    // Mini-batches of 10 take the small-batch kernel, of 20 the wide one.
+    for (batch_size, nesterov) in [(10, false), (20, false), (10, true), (20, true)] {
+        let run = |optimizer: Box<dyn Optimizer>| {
+            let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 3).unwrap();
+            let config = TrainConfig {
+                epochs: 2,
+                batch_size,
+                eta: 0.1,
+                ..TrainConfig::default()
+            };
+            let decay: Vec<Box<dyn Regularizer>> = vec![Box::new(Decay(5.0))];
+            let trainer =
+                Trainer::new(network, &CrossEntropyCost, optimizer, decay, config).unwrap();
+            trainer.train(&data, None, &mut Silent).unwrap().0
+        };
+        let fused = run(Box::new(momentum(nesterov)));
+        let separate = run(Box::new(UnfusedMomentum(momentum(nesterov))));
+        let start = Network::sigmoid(&[784, 30, 10], Initializer::Default, 3).unwrap();
+        let moved = fused
+            .params()
+            .iter()
+            .zip(start.params())
+            .filter(|(f, w0)| f != w0)
+            .count();
+        assert!(
+            moved > fused.params().len() / 2,
+            "training must move the weights"
+        );
+        for (f, s) in fused.params().iter().zip(separate.params()) {
+            assert_eq!(
+                f.to_bits(),
+                s.to_bits(),
+                "{f} against {s} (batch {batch_size})"
+            );
+        }
     }
 }

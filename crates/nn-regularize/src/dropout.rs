@@ -224,7 +224,11 @@ mod tests {
                 let dropped = reference.random::<f32>() < 0.3;
                 assert_eq!(m, if dropped { 0.0 } else { 1.0 / 0.7 });
             }
-            assert_eq!(rng.random::<u64>(), reference.random::<u64>(), "same stream after");
+            assert_eq!(
+                rng.random::<u64>(),
+                reference.random::<u64>(),
+                "same stream after"
+            );
         }
     }
 
