@@ -113,10 +113,11 @@ fn element_wise(z: &[f32], a: &mut [f32], f: impl Fn(f32) -> f32) {
     each(z, a, f)
 }
 
-/// e^x within 2 units in the last place for x in [−87, 88] (returns e^−87 below and e^88
-/// above, and NaN for NaN), in operations a loop over a slice runs as vector instructions:
-/// x = n ln 2 + r with n an integer and |r| ≤ ln 2 / 2, e^r by Cephes' polynomial of degree 7,
-/// and 2^n put into the exponent bits. The standard library's `exp` is a call per element.
+/// e^x within 2 units in the last place for x in [−87, 88] (0 below −87, near the smallest
+/// normal f32; e^88 above 88; NaN for NaN), in operations a loop over a slice runs as vector
+/// instructions: x = n ln 2 + r with n an integer and |r| ≤ ln 2 / 2, e^r by Cephes'
+/// polynomial of degree 7, and 2^n put into the exponent bits. The standard library's `exp` is
+/// a call per element.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
     // Round to the nearest integer by adding and subtracting 1.5 · 2^23.
@@ -124,6 +125,7 @@ fn exp(x: f32) -> f32 {
     // ln 2 in two parts, the first exact in a few bits, so that n · LN2_HIGH is exact.
     const LN2_HIGH: f32 = 0.693_359_4;
     const LN2_LOW: f32 = -2.121_944_4e-4;
+    let x_in = x;
     let x = x.clamp(-87.0, 88.0);
     let shifted = x * std::f32::consts::LOG2_E + ROUND;
     let n = shifted - ROUND;
@@ -137,7 +139,8 @@ fn exp(x: f32) -> f32 {
     let e_r = p * r * r + r + 1.0;
     // n, an integer in [−126, 127], is the low bits of `shifted`; 2^n has n + 127 as exponent.
     let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
-    e_r * f32::from_bits(n_bits.wrapping_add(127) << 23)
+    let value = e_r * f32::from_bits(n_bits.wrapping_add(127) << 23);
+    if x_in < -87.0 { 0.0 } else { value }
 }
 
 /// The logistic sigmoid σ(z) = 1 / (1 + e^(−z)) (eq. 3 of chapter 1); σ'(z) = σ(z)(1 − σ(z)).
@@ -409,7 +412,8 @@ mod tests {
         }
         assert!(worst <= 2.0, "{worst} units in the last place");
         assert_eq!(exp(0.0), 1.0);
-        assert_eq!(exp(-1000.0), exp(-87.0));
+        assert_eq!(exp(-87.5), 0.0);
+        assert_eq!(exp(88.0), exp(1000.0));
         assert!(exp(f32::NAN).is_nan());
     }
 

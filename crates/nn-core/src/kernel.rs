@@ -444,6 +444,97 @@ pub fn outer(
     }
 }
 
+/// `E ← Aᵀ D`: `A` is `m × k`, `D` is `m × n` and `E` is `k × n`, all column-major. The error
+/// carried down through a layer's weights, `(wˡ⁺¹)ᵀ δˡ⁺¹` of BP2 (chapter 2), before the
+/// activation's derivative.
+///
+/// Each element is a dot product of a column of A with a column of D, summed in vector lanes
+/// over the rows, for tiles of 4 columns of A × 4 of D (2 × 4 with AVX2) in registers.
+/// Products of at least [`PARALLEL_WORK`] multiply-adds are cut at column [`split_point`] of
+/// A (row of E), the same cut as [`multiply`] and [`outer`], and each core computes its rows
+/// of E: bit-identical on one and two threads.
+///
+/// With fewer than [`FEW_ROWS`] rows (an output layer of ten neurons) the lanes would be added
+/// after a single step, so A is instead transposed into `scratch` (at least `m × k` long) and
+/// multiplied by D as in [`multiply`], on one core.
+///
+/// # Panics
+/// When a slice is too short or `kernel` is not supported.
+#[allow(clippy::too_many_arguments)]
+pub fn transposed(
+    kernel: Kernel,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    d: &[f32],
+    e: &mut [f32],
+    scratch: &mut [f32],
+) {
+    let few = m < FEW_ROWS;
+    check(
+        kernel,
+        n,
+        [
+            (a.len(), m * k),
+            (d.len(), m * n),
+            (e.len(), k * n),
+            (scratch.len(), if few { m * k } else { 0 }),
+        ],
+    );
+    if few {
+        for (j, column) in a[..m * k].chunks_exact(m).enumerate() {
+            for (i, &value) in column.iter().enumerate() {
+                scratch[i * k + j] = value;
+            }
+        }
+        let d = Columns {
+            start: d.as_ptr(),
+            stride: m,
+        };
+        let (flipped, e) = (scratch.as_ptr(), e.as_mut_ptr());
+        // SAFETY: `check` proved the slices long enough for a k × m matrix, m × n inputs and
+        // a k × n output, and the kernel supported.
+        unsafe {
+            match kernel {
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx512 => x86::multiply_avx512(k, m, n, flipped, d, e, false),
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx2 => x86::multiply_avx2(k, m, n, flipped, d, e, false),
+                _ => multiply_any::<Portable>(k, m, n, flipped, d, e, false),
+            }
+        }
+        return;
+    }
+    let (a, d, e) = (
+        Ptr(a.as_ptr().cast_mut()),
+        Ptr(d.as_ptr().cast_mut()),
+        Ptr(e.as_mut_ptr()),
+    );
+    let run = |columns: Range<usize>| {
+        // SAFETY: `check` proved every index the kernels reach (row < m, column of A inside
+        // `columns` ⊆ 0..k, column < n) inside the slices and the kernel supported; the halves
+        // write disjoint rows of E, and A and D are only read.
+        unsafe {
+            let (a, d, e) = (a.get().cast_const(), d.get().cast_const(), e.get());
+            match kernel {
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx512 => x86::transposed_avx512(m, k, n, columns, a, d, e),
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx2 => x86::transposed_avx2(m, k, n, columns, a, d, e),
+                _ => transposed_any::<Portable>(m, k, n, columns, a, d, e),
+            }
+        }
+    };
+    match split_point(k, m * k * n) {
+        0 => run(0..k),
+        s => crate::pair::join(rayon::current_num_threads() > 1, || run(0..s), || run(s..k)),
+    }
+}
+
+/// Below this many rows [`transposed`] transposes A rather than adding vector lanes.
+pub const FEW_ROWS: usize = 32;
+
 /// Products of at least this many multiply-adds (a mini-batch of ten through 784 × 30
 /// weights makes 235,200) are split between two cores; smaller ones take less time than the
 /// two cores need to meet.
@@ -526,6 +617,8 @@ trait Simd {
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
+    /// The sum of the lanes, in a fixed order.
+    unsafe fn sum(a: Self::V) -> f32;
 }
 
 /// Loads vector `v` of a block of `V` vectors, masked when it is the tail vector.
@@ -962,6 +1055,123 @@ unsafe fn outer_tile<S: Simd, const J: usize, const V: usize, const TAIL: bool, 
     }
 }
 
+/// [`transposed`] on one thread, for the columns `columns` of A (rows of E).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn transposed_any<S: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    columns: Range<usize>,
+    a: *const f32,
+    d: *const f32,
+    e: *mut f32,
+) {
+    unsafe {
+        if S::REGISTERS >= 32 {
+            transposed_tiles::<S, 4, 4>(m, k, n, columns, a, d, e)
+        } else {
+            transposed_tiles::<S, 2, 4>(m, k, n, columns, a, d, e)
+        }
+    }
+}
+
+/// [`transposed_any`] in tiles of `J` columns of A × `C` columns of D, then narrower ones for
+/// the remainders; the columns of A outside, so that a tile's columns of A stay in the first
+/// level of cache while D is read from the second.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn transposed_tiles<S: Simd, const J: usize, const C: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+    columns: Range<usize>,
+    a: *const f32,
+    d: *const f32,
+    e: *mut f32,
+) {
+    unsafe {
+        let mut j = columns.start;
+        while j < columns.end {
+            if j + J <= columns.end {
+                let mut c = 0;
+                while c + C <= n {
+                    dot_tile::<S, J, C>(m, k, j, c, a, d, e);
+                    c += C;
+                }
+                for c in c..n {
+                    dot_tile::<S, J, 1>(m, k, j, c, a, d, e);
+                }
+                j += J;
+            } else {
+                let mut c = 0;
+                while c + C <= n {
+                    dot_tile::<S, 1, C>(m, k, j, c, a, d, e);
+                    c += C;
+                }
+                for c in c..n {
+                    dot_tile::<S, 1, 1>(m, k, j, c, a, d, e);
+                }
+                j += 1;
+            }
+        }
+    }
+}
+
+/// `E[j + jj, c + cc] = Σ_i A[i, j + jj] D[i, c + cc]` for `jj < J`, `cc < C`: the sums of
+/// each lane over the rows in registers, then the lanes added.
+// The sums are indexed by column of A and of D: arrays the compiler keeps in registers.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn dot_tile<S: Simd, const J: usize, const C: usize>(
+    m: usize,
+    k: usize,
+    j: usize,
+    c: usize,
+    a: *const f32,
+    d: *const f32,
+    e: *mut f32,
+) {
+    unsafe {
+        let mut sums = [[S::zero(); C]; J];
+        let columns_a: [*const f32; J] = std::array::from_fn(|jj| a.add((j + jj) * m));
+        let columns_d: [*const f32; C] = std::array::from_fn(|cc| d.add((c + cc) * m));
+        let width = S::WIDTH;
+        let mut i = 0;
+        while i + width <= m {
+            let mut weights = [S::zero(); J];
+            for jj in 0..J {
+                weights[jj] = S::load(columns_a[jj].add(i));
+            }
+            for cc in 0..C {
+                let error = S::load(columns_d[cc].add(i));
+                for jj in 0..J {
+                    sums[jj][cc] = S::mul_add(weights[jj], error, sums[jj][cc]);
+                }
+            }
+            i += width;
+        }
+        if i < m {
+            let mask = S::mask(m - i);
+            let mut weights = [S::zero(); J];
+            for jj in 0..J {
+                weights[jj] = S::load_masked(columns_a[jj].add(i), mask);
+            }
+            for cc in 0..C {
+                let error = S::load_masked(columns_d[cc].add(i), mask);
+                for jj in 0..J {
+                    sums[jj][cc] = S::mul_add(weights[jj], error, sums[jj][cc]);
+                }
+            }
+        }
+        for jj in 0..J {
+            for cc in 0..C {
+                *e.add((c + cc) * k + j + jj) = S::sum(sums[jj][cc]);
+            }
+        }
+    }
+}
+
 /// Eight floats in plain Rust; multiply and add rounded separately.
 struct Portable;
 
@@ -1009,6 +1219,10 @@ impl Simd for Portable {
         std::array::from_fn(|i| a[i] * b[i] + c[i])
     }
     #[inline(always)]
+    unsafe fn sum(a: [f32; 8]) -> f32 {
+        ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
+    }
+    #[inline(always)]
     unsafe fn add(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
         std::array::from_fn(|i| a[i] + b[i])
     }
@@ -1026,7 +1240,9 @@ impl Simd for Portable {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Columns, Rule, Simd, multiply_any, outer_any};
+    use std::ops::Range;
+
+    use super::{Columns, Rule, Simd, multiply_any, outer_any, transposed_any};
 
     /// Sixteen floats in a zmm register; tails through AVX-512 masks.
     pub(super) struct Avx512;
@@ -1071,6 +1287,10 @@ mod x86 {
         #[inline(always)]
         unsafe fn mul(a: __m512, b: __m512) -> __m512 {
             unsafe { _mm512_mul_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn sum(a: __m512) -> f32 {
+            unsafe { _mm512_reduce_add_ps(a) }
         }
         #[inline(always)]
         unsafe fn add(a: __m512, b: __m512) -> __m512 {
@@ -1130,6 +1350,14 @@ mod x86 {
         #[inline(always)]
         unsafe fn mul(a: __m256, b: __m256) -> __m256 {
             unsafe { _mm256_mul_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn sum(a: __m256) -> f32 {
+            unsafe {
+                let half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+                let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
+                _mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)))
+            }
         }
         #[inline(always)]
         unsafe fn add(a: __m256, b: __m256) -> __m256 {
@@ -1197,5 +1425,33 @@ mod x86 {
         rule: Rule,
     ) {
         unsafe { outer_any::<Avx2>(m, k, n, alpha, d, b, g, rule) }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn transposed_avx512(
+        m: usize,
+        k: usize,
+        n: usize,
+        columns: Range<usize>,
+        a: *const f32,
+        d: *const f32,
+        e: *mut f32,
+    ) {
+        unsafe { transposed_any::<Avx512>(m, k, n, columns, a, d, e) }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn transposed_avx2(
+        m: usize,
+        k: usize,
+        n: usize,
+        columns: Range<usize>,
+        a: *const f32,
+        d: *const f32,
+        e: *mut f32,
+    ) {
+        unsafe { transposed_any::<Avx2>(m, k, n, columns, a, d, e) }
     }
 }

@@ -48,7 +48,6 @@ pub mod error;
 pub mod examples;
 pub mod gradient_check;
 pub mod kernel;
-mod linalg;
 pub mod model;
 pub mod network;
 pub mod optimizer;

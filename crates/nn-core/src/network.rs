@@ -15,7 +15,6 @@ use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
 use crate::kernel::{self, Kernel};
-use crate::linalg::{Op, gemm};
 use crate::{
     Activation, Cost, Examples, FusedStep, NetworkError, Sigmoid, Standardization, TrainError,
 };
@@ -603,6 +602,7 @@ fn backward(
         mask_active,
         delta,
         back,
+        flipped,
         kernel,
         ..
     } = ws;
@@ -620,18 +620,9 @@ fn backward(
         let d = &delta[..shape.rows * m];
         if index > 0 {
             let below = &mut back[..shape.cols * m];
-            gemm(
-                shape.cols,
-                shape.rows,
-                m,
-                1.0,
-                &target.params()[shape.weights.clone()],
-                Op::T,
-                d,
-                Op::N,
-                0.0,
-                below,
-            );
+            let weights = &target.params()[shape.weights.clone()];
+            let (rows, cols) = (shape.rows, shape.cols);
+            kernel::transposed(*kernel, rows, cols, m, weights, d, below, flipped);
             if mask_active[index] {
                 below
                     .iter_mut()
@@ -750,7 +741,10 @@ pub struct Workspace {
     masked: Vec<Vec<f32>>,
     delta: Vec<f32>,
     back: Vec<f32>,
-    /// The kernel of mini-batches of at most [`kernel::MAX_COLUMNS`] examples.
+    /// The weights of a layer of fewer than [`kernel::FEW_ROWS`] neurons, transposed for
+    /// [`kernel::transposed`]; empty when there is no such layer below another.
+    flipped: Vec<f32>,
+    /// The kernels' instruction set.
     kernel: Kernel,
     /// The network's input standardization, applied to every column loaded.
     standardization: Standardization,
@@ -787,6 +781,17 @@ impl Workspace {
                 .collect(),
             delta: vec![0.0; widest],
             back: vec![0.0; widest],
+            flipped: vec![
+                0.0;
+                network
+                    .layers
+                    .iter()
+                    .skip(1)
+                    .filter(|shape| shape.rows < kernel::FEW_ROWS)
+                    .map(|shape| shape.rows * shape.cols)
+                    .max()
+                    .unwrap_or(0)
+            ],
             kernel: Kernel::active(),
             standardization: network.standardization.clone(),
         }

@@ -188,6 +188,33 @@ fn every_supported_kernel_takes_outer_products_and_sgd_and_momentum_steps_within
 }
 
 #[test]
+fn every_supported_kernel_carries_errors_down_through_transposed_weights_within_rounding() {
+    for_each_supported_kernel(|kernel| {
+        // Rows below and above FEW_ROWS (transposed copy or lane sums), tails of every kind.
+        for m in [1, 10, 31, 32, 33, 100, 800] {
+            for k in [1, 5, 37, 784] {
+                for n in [1, 3, 10, 17, 100] {
+                    let (a, d) = (numbers(m * k, 8), numbers(m * n, 9));
+                    let mut e = vec![f32::NAN; k * n];
+                    let mut scratch = vec![f32::NAN; m * k];
+                    kernel::transposed(kernel, m, k, n, &a, &d, &mut e, &mut scratch);
+                    let (mut exact, mut size) = (vec![0.0; k * n], vec![0.0; k * n]);
+                    for (c, j) in (0..n).flat_map(|c| (0..k).map(move |j| (c, j))) {
+                        for i in 0..m {
+                            let term = f64::from(a[j * m + i]) * f64::from(d[c * m + i]);
+                            exact[c * k + j] += term;
+                            size[c * k + j] += term.abs();
+                        }
+                    }
+                    let what = format!("{} transposed {m}x{k}x{n}", kernel.name());
+                    assert_close(&e, &exact, &size, m + 1, &what);
+                }
+            }
+        }
+    });
+}
+
+#[test]
 fn the_kernels_agree_with_each_other_within_rounding() {
     let (m, k, n) = (100, 784, 10);
     let (a, b) = (numbers(m * k, 6), numbers(k * n, 7));
