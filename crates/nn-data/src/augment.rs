@@ -116,9 +116,9 @@ pub fn distort(
             elastic,
         } = &mut *scratch.borrow_mut();
         let simd = Simd::detect();
-        points.prepare(rows, cols);
         source.load(src, rows, cols, simd);
         let fields = elastic.prepare(rows, cols, sigma);
+        points.prepare(rows, cols, fields.basis.stride);
         let mut fast = SmallRng::seed_from_u64(rng.next_u64());
         let job = ElasticJob {
             source,
@@ -162,10 +162,13 @@ impl Simd {
             if std::arch::is_x86_feature_detected!("avx512f")
                 && std::arch::is_x86_feature_detected!("avx512bw")
                 && std::arch::is_x86_feature_detected!("avx512vl")
+                && std::arch::is_x86_feature_detected!("fma")
             {
                 return Simd::Avx512;
             }
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
                 return Simd::Avx2;
             }
         }
@@ -196,7 +199,7 @@ struct ElasticJob<'a> {
 /// # Safety
 /// The processor must support AVX-512F, BW and VL.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,fma")]
 unsafe fn elastic_avx512(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng) {
     elastic_core(job, fields, rng, Simd::Avx512);
 }
@@ -206,7 +209,7 @@ unsafe fn elastic_avx512(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut Smal
 /// # Safety
 /// The processor must support AVX2.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn elastic_avx2(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng) {
     elastic_core(job, fields, rng, Simd::Avx2);
 }
@@ -224,7 +227,6 @@ fn elastic_core(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng, sim
         alpha,
         dst,
     } = job;
-    debug_assert_eq!(points.x.len(), rows * cols);
     let Fields {
         basis,
         noise,
@@ -232,12 +234,12 @@ fn elastic_core(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng, sim
         dx,
         dy,
     } = fields;
+    debug_assert_eq!(points.shape, (rows, cols, basis.stride));
     fill_uniform(rng, noise, alpha);
     let (noise_x, noise_y) = noise.split_at(basis.noise_len());
-    basis.field(noise_x, between, dx);
-    basis.field(noise_y, between, dy);
-    let n = rows * cols;
-    points.place(m, Some((&dx[..n], &dy[..n])));
+    basis.field(noise_x, between, dx, simd);
+    basis.field(noise_y, between, dy, simd);
+    points.place(m, Some((dx, dy)));
     source.sample(points, dst, simd);
 }
 
@@ -251,9 +253,9 @@ struct ElasticScratch {
     noise: Vec<f32>,
     /// Scratch of [`FieldBasis::field`].
     between: Vec<f32>,
-    /// Horizontal displacement field (`rows x cols`, and room for a last block).
+    /// Horizontal displacement field (`rows x stride`).
     dx: Vec<f32>,
-    /// Vertical displacement field (`rows x cols`, and room for a last block).
+    /// Vertical displacement field (`rows x stride`).
     dy: Vec<f32>,
 }
 
@@ -287,7 +289,7 @@ impl ElasticScratch {
             }
         }
         let basis = &self.bases[0];
-        let field = (rows - 1) * cols + basis.stride;
+        let field = rows * basis.stride;
         let fit = |buffer: &mut Vec<f32>, len: usize| {
             if buffer.len() < len {
                 buffer.resize(len, 0.0);
@@ -331,7 +333,7 @@ fn affine(src: &[u8], rows: usize, cols: usize, m: [f32; 4], dst: &mut [u8]) {
         let Scratch { source, points, .. } = &mut *scratch.borrow_mut();
         let simd = Simd::detect();
         source.load(src, rows, cols, simd);
-        points.prepare(rows, cols);
+        points.prepare(rows, cols, cols);
         points.place(m, None);
         source.sample(points, dst, simd);
     });
@@ -347,16 +349,14 @@ fn to_u8(v: f32) -> u8 {
 const BORDER: usize = 2;
 
 /// An image inside a border of zeros, for branch-free bilinear sampling: as `f32` for the
-/// portable sampler, as bytes and their 2 x 2 neighbourhoods for the AVX-512 one.
+/// portable sampler, as the 2 x 2 neighbourhoods of its bytes for the AVX-512 one.
 #[derive(Default)]
 struct Padded {
     /// `(rows + 2 BORDER) x (cols + 2 BORDER)` values, row-major (portable sampler).
     data: Vec<f32>,
-    /// The same as bytes, and [`LANES`] zeros beyond (AVX-512 sampler).
-    bytes: Vec<u8>,
-    /// At each position `i` of `bytes` that a sample can start from, its four neighbours
-    /// `i`, `i + 1`, `i + width`, `i + width + 1` as the bytes of one `u32`, low to high
-    /// (AVX-512 sampler).
+    /// At each position `i` of the padded image (`width = cols + 2 BORDER` a row) that a
+    /// sample can start from, the bytes at `i`, `i + 1`, `i + width`, `i + width + 1` as one
+    /// `u32`, low to high (AVX-512 sampler), and a block of room beyond.
     quads: Vec<u32>,
     /// Rows of the image inside the border.
     rows: usize,
@@ -367,32 +367,27 @@ struct Padded {
 impl Padded {
     /// Copies `src` (`rows x cols`) inside the border, in the form `simd`'s sampler reads.
     fn load(&mut self, src: &[u8], rows: usize, cols: usize, simd: Simd) {
+        assert_eq!(src.len(), rows * cols);
         let width = cols + 2 * BORDER;
-        let len = (rows + 2 * BORDER) * width;
         if (self.rows, self.cols) != (rows, cols) {
             self.rows = rows;
             self.cols = cols;
             self.data.clear();
-            self.bytes.clear();
             self.quads.clear();
         }
         match simd {
             #[cfg(target_arch = "x86_64")]
             Simd::Avx512 => {
-                if self.bytes.is_empty() {
-                    self.bytes.resize(len + LANES, 0);
-                    self.quads.resize(len - width, 0);
+                if self.quads.is_empty() {
+                    self.quads
+                        .resize((rows + 2 * BORDER - 1) * width + LANES, 0);
                 }
-                for (r, row) in src.chunks_exact(cols).enumerate() {
-                    let start = (r + BORDER) * width + BORDER;
-                    self.bytes[start..start + cols].copy_from_slice(row);
-                }
-                // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F.
-                unsafe { self.neighbourhoods_avx512() };
+                // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW, VL.
+                unsafe { self.neighbourhoods_avx512(src) };
             }
             _ => {
                 if self.data.is_empty() {
-                    self.data.resize(len, 0.0);
+                    self.data.resize((rows + 2 * BORDER) * width, 0.0);
                 }
                 for (r, row) in src.chunks_exact(cols).enumerate() {
                     let start = (r + BORDER) * width + BORDER;
@@ -404,75 +399,108 @@ impl Padded {
         }
     }
 
-    /// Fills `quads` from `bytes`, 16 at a time.
+    /// Fills `quads` from `src` (`rows x cols`), 16 positions at a time: each neighbour is a
+    /// masked load of 16 bytes of a row of `src`, the lanes outside the image being zero.
     ///
     /// # Safety
-    /// The processor must support AVX-512F.
+    /// The processor must support AVX-512F, BW and VL.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn neighbourhoods_avx512(&mut self) {
-        let width = self.cols + 2 * BORDER;
-        let bytes = &self.bytes[..];
-        for (b, block) in self.quads.chunks_mut(LANES).enumerate() {
-            let at = |offset: usize| -> &[u8; LANES] {
-                bytes[b * LANES + offset..][..LANES]
-                    .try_into()
-                    .expect("LANES bytes past the end")
-            };
-            let (a, r, c, d) = (at(0), at(1), at(width), at(width + 1));
-            let mut out = [0u32; LANES];
-            for j in 0..LANES {
-                out[j] = u32::from(a[j])
-                    | u32::from(r[j]) << 8
-                    | u32::from(c[j]) << 16
-                    | u32::from(d[j]) << 24;
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    fn neighbourhoods_avx512(&mut self, src: &[u8]) {
+        use std::arch::x86_64::*;
+        let (rows, cols) = (self.rows, self.cols);
+        let width = cols + 2 * BORDER;
+        assert!(src.len() == rows * cols && self.quads.len() >= (rows + 3) * width + LANES);
+        // Lanes `j` of the block starting at padded column `start`, read `dc` columns to the
+        // right, whose source column `start + j + dc - BORDER` is inside the image.
+        let columns = |start: usize, dc: usize| -> __mmask16 {
+            (0..LANES).fold(0, |mask, j| {
+                let c = (start + j + dc).wrapping_sub(BORDER);
+                if c < cols { mask | 1 << j } else { mask }
+            })
+        };
+        let out = self.quads.as_mut_ptr();
+        for start in (0..width).step_by(LANES) {
+            let masks = [columns(start, 0), columns(start, 1)];
+            for padded_row in 0..rows + 3 {
+                let mut quad = _mm512_setzero_si512();
+                for (k, (dr, dc)) in [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().enumerate() {
+                    let r = (padded_row + dr).wrapping_sub(BORDER);
+                    if r >= rows {
+                        continue;
+                    }
+                    let from = (r * cols + start + dc).wrapping_sub(BORDER);
+                    // SAFETY: the lanes loaded are those of `masks[dc]`, whose bytes are at
+                    // `r * cols + c` for a column `c < cols` of a row `r < rows`: inside `src`.
+                    // Masked-off lanes are not read, so `from` may point before `src` or past
+                    // it (a wrapping offset, never dereferenced outside the mask).
+                    let bytes = unsafe {
+                        _mm_maskz_loadu_epi8(masks[dc], src.as_ptr().wrapping_add(from).cast())
+                    };
+                    let shifted = _mm512_slli_epi32::<0>(_mm512_cvtepu8_epi32(bytes));
+                    let shifted = _mm512_sllv_epi32(shifted, _mm512_set1_epi32(8 * k as i32));
+                    quad = _mm512_or_si512(quad, shifted);
+                }
+                // SAFETY: `padded_row * width + start + LANES <= (rows + 3) * width + LANES`,
+                // within `quads` (asserted above). A block running past the end of its row is
+                // overwritten by the next row's, written later.
+                unsafe { _mm512_storeu_si512(out.add(padded_row * width + start).cast(), quad) };
             }
-            let len = block.len();
-            block.copy_from_slice(&out[..len]);
         }
     }
 
-    /// Writes into `dst` the bilinear interpolation at each point (`points.x[i]`,
-    /// `points.y[i]`) in image coordinates, zero outside the image, with `simd`'s sampler
-    /// (the image must have been loaded for it); the points are overwritten. Every sampler
-    /// gives the same bytes.
+    /// Writes into `dst` (`rows x cols`) the bilinear interpolation at each point, zero outside
+    /// the image, with `simd`'s sampler (the image must have been loaded for it). The point of
+    /// pixel (r, c) is (`points.x[r * stride + c]`, `points.y[...]`) in image coordinates,
+    /// `stride` being `points`'; the points are overwritten. Every sampler gives the same bytes.
     #[inline(always)]
     fn sample(&self, points: &mut Points, dst: &mut [u8], simd: Simd) {
+        let stride = points.stride;
         match simd {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW and VL.
-            Simd::Avx512 => unsafe { self.sample_avx512(&points.x, &points.y, dst) },
-            _ => self.sample_points(&mut points.x, &mut points.y, &mut points.index, dst),
+            Simd::Avx512 => unsafe { self.sample_avx512(&points.x, &points.y, stride, dst) },
+            _ => self.sample_points(points, dst),
         }
     }
 
-    /// The portable sampler: `x` and `y` are overwritten, `index` is scratch.
+    /// The portable sampler (see [`Padded::sample`]).
     ///
     /// Coordinates are clamped to one pixel beyond the image, where the border is zero, so no
-    /// branch is needed; positions are computed in one loop (vector instructions) and values
-    /// loaded and interpolated in a second.
+    /// branch is needed; in each row, positions are computed in one loop (vector
+    /// instructions) and values loaded and interpolated in a second.
     #[inline(always)]
-    fn sample_points(&self, x: &mut [f32], y: &mut [f32], index: &mut [u32], dst: &mut [u8]) {
-        let width = self.cols + 2 * BORDER;
+    fn sample_points(&self, points: &mut Points, dst: &mut [u8]) {
+        let (cols, stride) = (self.cols, points.stride);
+        let width = cols + 2 * BORDER;
         let (x_max, y_max) = (self.cols as f32, self.rows as f32);
-        for ((x, y), i) in x.iter_mut().zip(y.iter_mut()).zip(index.iter_mut()) {
-            let xs = x.max(-1.0).min(x_max) + BORDER as f32;
-            let ys = y.max(-1.0).min(y_max) + BORDER as f32;
-            // SAFETY: `xs` and `ys` are clamped to [BORDER - 1, size + BORDER] (`max` turns NaN
-            // into -1), so they are finite and their integer parts fit an `i32`.
-            let (xi, yi) = unsafe { (xs.to_int_unchecked::<i32>(), ys.to_int_unchecked::<i32>()) };
-            *x = xs - xi as f32;
-            *y = ys - yi as f32;
-            *i = yi as u32 * width as u32 + xi as u32;
-        }
         let data = &self.data[..];
-        for (((o, &i), &fx), &fy) in dst.iter_mut().zip(index.iter()).zip(x.iter()).zip(y.iter()) {
-            let i = i as usize;
-            let (a, b) = (data[i], data[i + 1]);
-            let (c, d) = (data[i + width], data[i + width + 1]);
-            let top = a + fx * (b - a);
-            let bottom = c + fx * (d - c);
-            *o = to_u8(top + fy * (bottom - top));
+        let rows = points
+            .x
+            .chunks_exact_mut(stride)
+            .zip(points.y.chunks_exact_mut(stride));
+        for ((x, y), dst) in rows.zip(dst.chunks_exact_mut(cols)) {
+            let (x, y, index) = (&mut x[..cols], &mut y[..cols], &mut points.index[..cols]);
+            for ((x, y), i) in x.iter_mut().zip(y.iter_mut()).zip(index.iter_mut()) {
+                let xs = x.max(-1.0).min(x_max) + BORDER as f32;
+                let ys = y.max(-1.0).min(y_max) + BORDER as f32;
+                // SAFETY: `xs` and `ys` are clamped to [BORDER - 1, size + BORDER] (`max` turns
+                // NaN into -1), so they are finite and their integer parts fit an `i32`.
+                let (xi, yi) =
+                    unsafe { (xs.to_int_unchecked::<i32>(), ys.to_int_unchecked::<i32>()) };
+                *x = xs - xi as f32;
+                *y = ys - yi as f32;
+                *i = yi as u32 * width as u32 + xi as u32;
+            }
+            let samples = dst.iter_mut().zip(index.iter()).zip(x.iter().zip(y.iter()));
+            for ((o, &i), (&fx, &fy)) in samples {
+                let i = i as usize;
+                let (a, b) = (data[i], data[i + 1]);
+                let (c, d) = (data[i + width], data[i + width + 1]);
+                let top = a + fx * (b - a);
+                let bottom = c + fx * (d - c);
+                *o = to_u8(top + fy * (bottom - top));
+            }
         }
     }
 
@@ -483,54 +511,62 @@ impl Padded {
     /// The processor must support AVX-512F, BW and VL.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    fn sample_avx512(&self, x: &[f32], y: &[f32], dst: &mut [u8]) {
+    fn sample_avx512(&self, x: &[f32], y: &[f32], stride: usize, dst: &mut [u8]) {
         use std::arch::x86_64::*;
-        let n = dst.len();
-        assert!(x.len() >= n && y.len() >= n);
-        let width = self.cols + 2 * BORDER;
+        let (rows, cols) = (self.rows, self.cols);
+        assert!(dst.len() == rows * cols && cols <= stride);
+        assert!(x.len() >= rows * stride && y.len() >= rows * stride);
+        let width = cols + 2 * BORDER;
         // The farthest a clamped point reaches.
-        let last = (self.rows + BORDER) * width + self.cols + BORDER;
+        let last = (rows + BORDER) * width + cols + BORDER;
         assert!(self.quads.len() > last && last < i32::MAX as usize);
         let low = _mm512_set1_ps(-1.0);
-        let (x_max, y_max) = (
-            _mm512_set1_ps(self.cols as f32),
-            _mm512_set1_ps(self.rows as f32),
-        );
+        let (x_max, y_max) = (_mm512_set1_ps(cols as f32), _mm512_set1_ps(rows as f32));
         let border = _mm512_set1_ps(BORDER as f32);
         let half = _mm512_set1_ps(0.5);
-        let stride = _mm512_set1_epi32(width as i32);
+        let row_length = _mm512_set1_epi32(width as i32);
         let byte = _mm512_set1_epi32(0xFF);
         let quads = self.quads.as_ptr();
-        let mut i = 0;
-        while i < n {
-            let todo = (n - i).min(LANES);
-            let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
-            // SAFETY: the masked loads and store touch `x`, `y` and `dst` at `i..i + todo`,
-            // within `n`; the gather reads `quads` at most at `last` (asserted above), as every
-            // coordinate, the masked-off lanes' zeros included, is clamped into the border.
-            // `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
-            unsafe {
-                let xs = _mm512_maskz_loadu_ps(mask, x.as_ptr().add(i));
-                let ys = _mm512_maskz_loadu_ps(mask, y.as_ptr().add(i));
-                let xs = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(xs, low), x_max), border);
-                let ys = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(ys, low), y_max), border);
-                let (xi, yi) = (_mm512_cvttps_epi32(xs), _mm512_cvttps_epi32(ys));
-                let fx = _mm512_sub_ps(xs, _mm512_cvtepi32_ps(xi));
-                let fy = _mm512_sub_ps(ys, _mm512_cvtepi32_ps(yi));
-                let index = _mm512_add_epi32(_mm512_mullo_epi32(yi, stride), xi);
-                let q = _mm512_i32gather_epi32::<4>(index, quads.cast());
-                let value = |shift: u32| {
-                    let v = _mm512_srlv_epi32(q, _mm512_set1_epi32(shift as i32));
-                    _mm512_cvtepi32_ps(_mm512_and_si512(v, byte))
-                };
-                let (a, b, c, d) = (value(0), value(8), value(16), value(24));
-                let top = _mm512_add_ps(a, _mm512_mul_ps(fx, _mm512_sub_ps(b, a)));
-                let bottom = _mm512_add_ps(c, _mm512_mul_ps(fx, _mm512_sub_ps(d, c)));
-                let v = _mm512_add_ps(top, _mm512_mul_ps(fy, _mm512_sub_ps(bottom, top)));
-                let bytes = _mm512_cvtusepi32_epi8(_mm512_cvttps_epi32(_mm512_add_ps(v, half)));
-                _mm_mask_storeu_epi8(dst.as_mut_ptr().add(i).cast(), mask, bytes);
+        for r in 0..rows {
+            let mut c = 0;
+            while c < cols {
+                let todo = (cols - c).min(LANES);
+                let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
+                let (from, to) = (r * stride + c, r * cols + c);
+                // SAFETY: the masked loads and store touch `x`, `y` at `from..from + todo` and
+                // `dst` at `to..to + todo`, within the lengths asserted above; the gather reads
+                // `quads` at most at `last` (asserted above), as every coordinate, the
+                // masked-off lanes' zeros included, is clamped into the border.
+                // `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
+                unsafe {
+                    let xs = _mm512_maskz_loadu_ps(mask, x.as_ptr().add(from));
+                    let ys = _mm512_maskz_loadu_ps(mask, y.as_ptr().add(from));
+                    let xs = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(xs, low), x_max), border);
+                    let ys = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(ys, low), y_max), border);
+                    let (xi, yi) = (_mm512_cvttps_epi32(xs), _mm512_cvttps_epi32(ys));
+                    let fx = _mm512_sub_ps(xs, _mm512_cvtepi32_ps(xi));
+                    let fy = _mm512_sub_ps(ys, _mm512_cvtepi32_ps(yi));
+                    let index = _mm512_add_epi32(_mm512_mullo_epi32(yi, row_length), xi);
+                    let q = _mm512_i32gather_epi32::<4>(index, quads.cast());
+                    let value = |shift: u32| {
+                        let v = _mm512_srlv_epi32(q, _mm512_set1_epi32(shift as i32));
+                        _mm512_cvtepi32_ps(_mm512_and_si512(v, byte))
+                    };
+                    let (a, b, c, d) = (value(0), value(8), value(16), value(24));
+                    let top = _mm512_add_ps(a, _mm512_mul_ps(fx, _mm512_sub_ps(b, a)));
+                    let bottom = _mm512_add_ps(c, _mm512_mul_ps(fx, _mm512_sub_ps(d, c)));
+                    let v = _mm512_add_ps(top, _mm512_mul_ps(fy, _mm512_sub_ps(bottom, top)));
+                    let v = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
+                    let bytes = _mm512_cvtusepi32_epi8(v);
+                    let to = dst.as_mut_ptr().add(to);
+                    if todo == LANES {
+                        _mm_storeu_si128(to.cast(), bytes);
+                    } else {
+                        _mm_mask_storeu_epi8(to.cast(), mask, bytes);
+                    }
+                }
+                c += todo;
             }
-            i += todo;
         }
     }
 }
@@ -538,44 +574,48 @@ impl Padded {
 /// Sampling positions and their scratch, reused per thread.
 #[derive(Default)]
 struct Points {
-    /// Horizontal coordinates.
+    /// Horizontal coordinates, `rows x stride`.
     x: Vec<f32>,
-    /// Vertical coordinates.
+    /// Vertical coordinates, `rows x stride`.
     y: Vec<f32>,
-    /// Offsets into the padded image.
+    /// Offsets into the padded image (one row's).
     index: Vec<u32>,
-    /// The image shape the tables are for.
-    shape: (usize, usize),
-    /// `c - cx` for the point in column `c` (`cx` the centre's column).
+    /// The image shape and row length the tables are for.
+    shape: (usize, usize, usize),
+    /// Row length of the tables (at least `cols`).
+    stride: usize,
+    /// `c - cx` for the point in column `c` (`cx` the centre's column), `rows x stride`.
     u: Vec<f32>,
-    /// `r - cy` for the point in row `r` (`cy` the centre's row).
+    /// `r - cy` for the point in row `r` (`cy` the centre's row), `rows x stride`.
     v: Vec<f32>,
 }
 
 impl Points {
-    /// Sizes the buffers for the pixels of `rows x cols` images, and tabulates their
-    /// coordinates about the centre.
-    fn prepare(&mut self, rows: usize, cols: usize) {
-        if self.shape == (rows, cols) && self.u.len() == rows * cols {
+    /// Sizes the buffers for the pixels of `rows x cols` images, rows `stride` apart, and
+    /// tabulates their coordinates about the centre.
+    fn prepare(&mut self, rows: usize, cols: usize, stride: usize) {
+        if self.shape == (rows, cols, stride) && !self.u.is_empty() {
             return;
         }
-        let n = rows * cols;
-        self.shape = (rows, cols);
+        let n = rows * stride;
+        self.shape = (rows, cols, stride);
+        self.stride = stride;
         self.x.resize(n, 0.0);
         self.y.resize(n, 0.0);
-        self.index.resize(n, 0);
+        self.index.resize(cols, 0);
         let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
         self.u.clear();
-        self.u.extend((0..n).map(|i| (i % cols) as f32 - cx));
+        self.u.extend((0..n).map(|i| (i % stride) as f32 - cx));
         self.v.clear();
-        self.v.extend((0..n).map(|i| (i / cols) as f32 - cy));
+        self.v.extend((0..n).map(|i| (i / stride) as f32 - cy));
     }
 
     /// Places each pixel's point at `centre + m · (u, v)` (`m` row-major 2x2), plus its
-    /// displacement when `displacement` (horizontal and vertical, a value per pixel) is given.
+    /// displacement when `displacement` (horizontal and vertical, laid out as the points) is
+    /// given.
     #[inline(always)]
     fn place(&mut self, m: [f32; 4], displacement: Option<(&[f32], &[f32])>) {
-        let (rows, cols) = self.shape;
+        let (rows, cols, _) = self.shape;
         let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
         let table = self.u.iter().zip(&self.v);
         let points = self.x.iter_mut().zip(self.y.iter_mut());
@@ -1048,8 +1088,9 @@ mod tests {
             source.load(&src, rows, cols, simd);
             let mut scratch = ElasticScratch::default();
             let mut points = Points::default();
-            points.prepare(rows, cols);
             let mut dst = vec![0; rows * cols];
+            let fields = scratch.prepare(rows, cols, 4.0);
+            points.prepare(rows, cols, fields.basis.stride);
             let job = ElasticJob {
                 source: &source,
                 points: &mut points,
@@ -1059,7 +1100,6 @@ mod tests {
                 alpha,
                 dst: &mut dst,
             };
-            let fields = scratch.prepare(rows, cols, 4.0);
             let mut rng = SmallRng::seed_from_u64(5);
             match simd {
                 #[cfg(target_arch = "x86_64")]
@@ -1084,31 +1124,33 @@ mod tests {
 
     #[test]
     fn every_sampler_gives_the_same_bytes_at_nan_and_far_points() {
-        let (rows, cols) = (5, 6);
-        let src: Vec<u8> = (0..rows * cols).map(|i| (i * 41 % 256) as u8).collect();
-        let xs = [
+        // One point per pixel of an 11 x 11 image; the eleven x and y are these.
+        let at = [
             f32::NAN,
             -1e9,
             -1.5,
             -0.25,
             0.0,
-            2.5,
-            4.75,
-            5.0,
-            5.5,
+            4.5,
+            9.75,
+            10.0,
+            10.5,
             1e9,
             f32::INFINITY,
         ];
-        let n = xs.len() * xs.len();
+        let (rows, cols) = (at.len(), at.len());
+        let src: Vec<u8> = (0..rows * cols).map(|i| (i * 41 % 256) as u8).collect();
         let sample = |simd: Simd| {
             let mut source = Padded::default();
             source.load(&src, rows, cols, simd);
             let mut points = Points::default();
-            points.prepare(1, n);
-            for (i, (x, y)) in points.x.iter_mut().zip(points.y.iter_mut()).enumerate() {
-                (*x, *y) = (xs[i % xs.len()], xs[i / xs.len()] * 0.8);
+            points.prepare(rows, cols, 16);
+            for r in 0..rows {
+                for c in 0..cols {
+                    (points.x[r * 16 + c], points.y[r * 16 + c]) = (at[c], at[r] * 0.8);
+                }
             }
-            let mut dst = vec![0; n];
+            let mut dst = vec![0; rows * cols];
             source.sample(&mut points, &mut dst, simd);
             dst
         };

@@ -30,6 +30,8 @@
 
 use rand::rngs::SmallRng;
 
+use super::Simd;
+
 /// The fraction of each pixel's variance along one axis that the kept eigenvalues must carry.
 pub(super) const KEPT_VARIANCE: f64 = 0.9995;
 
@@ -48,8 +50,13 @@ pub(super) struct FieldBasis {
     pub(super) k_rows: usize,
     /// Kept eigenvalues along the columns (`k_c`).
     pub(super) k_cols: usize,
-    /// `A_r`, `rows x k_r`, row-major.
+    /// `A_r`, `rows x k_r`, row-major, the eigenvectors symmetric about the middle row first
+    /// (`symmetric` of them), then the antisymmetric ones.
     left: Vec<f32>,
+    /// How many columns of `left` are symmetric, when every kept eigenvector is symmetric or
+    /// antisymmetric (as for a Gaussian, whose `C` is symmetric about both diagonals and has
+    /// distinct eigenvalues); `None` otherwise.
+    symmetric: Option<usize>,
     /// `A_cᵀ`, `k_c x stride`, row-major, zero beyond `cols`.
     right: Vec<f32>,
     /// Row length of `right` and of the fields: `cols` rounded up to [`LANES`].
@@ -60,8 +67,8 @@ impl FieldBasis {
     /// The factors for `rows x cols` images and `sigma`.
     pub(super) fn new(rows: usize, cols: usize, sigma: f32) -> Self {
         let kernel = super::gaussian_kernel(sigma);
-        let (left, k_rows) = covariance_factor(rows, &kernel);
-        let (right_rows, k_cols) = covariance_factor(cols, &kernel);
+        let (left, k_rows, symmetric) = covariance_factor(rows, &kernel);
+        let (right_rows, k_cols, _) = covariance_factor(cols, &kernel);
         let stride = cols.div_ceil(LANES) * LANES;
         let mut right = vec![0.0; k_cols * stride];
         for c in 0..cols {
@@ -76,6 +83,7 @@ impl FieldBasis {
             k_rows,
             k_cols,
             left,
+            symmetric,
             right,
             stride,
         }
@@ -91,55 +99,203 @@ impl FieldBasis {
         self.k_rows * self.k_cols
     }
 
-    /// Writes `F' = A_r M A_cᵀ` into `field` (`rows x cols`, row-major, followed by room for
-    /// `stride - cols` more values), with `M` read row-major from `noise` (`k_r x k_c`) and
-    /// `between` (`k_r x stride`) as scratch.
+    /// Writes `F' = A_r M A_cᵀ` into `field` (`rows x stride`, row-major, zero beyond `cols`),
+    /// with `M` read row-major from `noise` (`k_r x k_c`) and `between` (`k_r x stride`) as
+    /// scratch.
     ///
     /// Each output row is a sum of rows of the next factor, accumulated in blocks of
-    /// [`LANES`] values (one or two vector registers); a row is written whole, its last block
-    /// running into the next row, which is written after it. The multiplications and additions
-    /// are separate and in the same order on every processor, so results are bit-identical.
+    /// [`LANES`] values by fused multiply-adds (`f32::mul_add`, exactly rounded everywhere, so
+    /// results are bit-identical on every processor). When the eigenvectors along the rows
+    /// are symmetric or antisymmetric, row `r` and row `rows - 1 - r` are `E + O` and `E - O`,
+    /// with `E` and `O` the sums over the symmetric and the antisymmetric ones: half the work.
     #[inline(always)]
-    pub(super) fn field(&self, noise: &[f32], between: &mut [f32], field: &mut [f32]) {
+    pub(super) fn field(&self, noise: &[f32], between: &mut [f32], field: &mut [f32], simd: Simd) {
         let stride = self.stride;
-        assert_eq!(field.len(), (self.rows - 1) * self.cols + stride);
+        assert_eq!(field.len(), self.rows * stride);
         // between = M A_cᵀ
         for (weights, out) in noise
             .chunks_exact(self.k_cols)
             .zip(between.chunks_exact_mut(stride))
         {
-            combine_rows(weights, &self.right, stride, out);
+            combine_rows(
+                weights,
+                self.k_cols / 2,
+                &self.right,
+                stride,
+                out,
+                None,
+                simd,
+            );
         }
         // field = A_r between
-        for (r, weights) in self.left.chunks_exact(self.k_rows).enumerate() {
-            let out = &mut field[r * self.cols..r * self.cols + stride];
-            combine_rows(weights, between, stride, out);
+        let rows_of_left = self.left.chunks_exact(self.k_rows);
+        match self.symmetric {
+            Some(split) => {
+                let (top, bottom) = field.split_at_mut(self.rows.div_ceil(2) * stride);
+                let mirrored = bottom.chunks_exact_mut(stride).rev().map(Some);
+                let pairs = top.chunks_exact_mut(stride).zip(mirrored.chain([None]));
+                for (weights, (near, far)) in rows_of_left.zip(pairs) {
+                    combine_rows(weights, split, between, stride, near, far, simd);
+                }
+            }
+            None => {
+                for (weights, out) in rows_of_left.zip(field.chunks_exact_mut(stride)) {
+                    combine_rows(weights, self.k_rows / 2, between, stride, out, None, simd);
+                }
+            }
         }
     }
 }
 
-/// `out = Σ_i weights[i] · rows[i * stride..][..stride]`, `stride` a multiple of [`LANES`].
+/// `acc[j] = w · row[j] + acc[j]`, rounded once, with `simd`'s instructions (the compiler
+/// does not vectorise `f32::mul_add`).
 #[inline(always)]
-fn combine_rows(weights: &[f32], rows: &[f32], stride: usize, out: &mut [f32]) {
-    for (b, block) in out.chunks_exact_mut(LANES).enumerate() {
-        let mut acc = [0.0f32; LANES];
-        for (i, &w) in weights.iter().enumerate() {
-            let row: &[f32; LANES] = rows[i * stride + b * LANES..][..LANES]
-                .try_into()
-                .expect("a block of LANES values");
+fn fused_multiply_add(acc: &mut [f32; LANES], w: f32, row: &[f32; LANES], simd: Simd) {
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Simd::Avx2` and `Simd::Avx512` are only chosen on processors with AVX2 and
+        // FMA; the loads and stores are of 8 values at offsets 0 and 8 of LANES = 16.
+        Simd::Avx2 | Simd::Avx512 => unsafe {
+            use std::arch::x86_64::*;
+            let w = _mm256_set1_ps(w);
+            for half in [0, 8] {
+                let (a, r) = (acc.as_mut_ptr().add(half), row.as_ptr().add(half));
+                let sum = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), _mm256_loadu_ps(a));
+                _mm256_storeu_ps(a, sum);
+            }
+        },
+        Simd::Portable => {
             for (a, &v) in acc.iter_mut().zip(row) {
-                *a += w * v;
+                *a = w.mul_add(v, *a);
             }
         }
-        block.copy_from_slice(&acc);
+    }
+}
+
+/// [`combine_rows`] with AVX-512: the same operations in the same order, the four sums in
+/// registers.
+///
+/// # Safety
+/// The processor must support AVX-512F and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+fn combine_rows_avx512(
+    weights: &[f32],
+    split: usize,
+    rows: &[f32],
+    stride: usize,
+    near: &mut [f32],
+    far: Option<&mut [f32]>,
+) {
+    use std::arch::x86_64::*;
+    assert!(split <= weights.len() && rows.len() >= weights.len() * stride);
+    assert!(near.len() == stride && stride.is_multiple_of(LANES));
+    let far = far.map(|far| {
+        assert_eq!(far.len(), stride);
+        far.as_mut_ptr()
+    });
+    let (from, to) = (rows.as_ptr(), near.as_mut_ptr());
+    let mut start = 0;
+    while start < stride {
+        let two = start + 2 * LANES <= stride;
+        let second = if two { start + LANES } else { start };
+        // SAFETY: every load is of LANES values at `i * stride + start` or `+ second`, with
+        // `i < weights.len()` and `second + LANES <= stride`: inside `rows` (asserted above);
+        // the stores are of LANES values at `start` and `second` of `near` and `far`, whose
+        // lengths are `stride`.
+        unsafe {
+            let sum = |range: std::ops::Range<usize>| {
+                let (mut first, mut next) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+                for i in range {
+                    let w = _mm512_set1_ps(weights[i]);
+                    let row = from.add(i * stride);
+                    first = _mm512_fmadd_ps(w, _mm512_loadu_ps(row.add(start)), first);
+                    next = _mm512_fmadd_ps(w, _mm512_loadu_ps(row.add(second)), next);
+                }
+                (first, next)
+            };
+            let ((e0, e1), (o0, o1)) = (sum(0..split), sum(split..weights.len()));
+            _mm512_storeu_ps(to.add(start), _mm512_add_ps(e0, o0));
+            if let Some(far) = far {
+                _mm512_storeu_ps(far.add(start), _mm512_sub_ps(e0, o0));
+            }
+            if two {
+                _mm512_storeu_ps(to.add(second), _mm512_add_ps(e1, o1));
+                if let Some(far) = far {
+                    _mm512_storeu_ps(far.add(second), _mm512_sub_ps(e1, o1));
+                }
+            }
+        }
+        start += if two { 2 * LANES } else { LANES };
+    }
+}
+
+/// With `E = Σ_{i < split} weights[i] · rows[i]` and `O` the same sum over `i >= split`
+/// (`rows[i]` being `rows[i * stride..][..stride]`, `stride` a multiple of [`LANES`]): `near =
+/// E + O`, and `far = E - O` when given.
+///
+/// Two blocks of [`LANES`] values at a time, so that `E` and `O` make four independent chains
+/// of fused multiply-adds.
+#[inline(always)]
+fn combine_rows(
+    weights: &[f32],
+    split: usize,
+    rows: &[f32],
+    stride: usize,
+    near: &mut [f32],
+    mut far: Option<&mut [f32]>,
+    simd: Simd,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd == Simd::Avx512 {
+        // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F and FMA.
+        unsafe { combine_rows_avx512(weights, split, rows, stride, near, far) };
+        return;
+    }
+    type Block = [f32; LANES];
+    let at = |i: usize, start: usize| -> &Block {
+        rows[i * stride + start..][..LANES]
+            .try_into()
+            .expect("a block of LANES values")
+    };
+    let add = |acc: &mut Block, w: f32, row: &Block| fused_multiply_add(acc, w, row, simd);
+    let mut start = 0;
+    while start < near.len() {
+        let two = start + 2 * LANES <= near.len();
+        let second = if two { start + LANES } else { start };
+        let (mut even, mut odd) = (([0.0; LANES], [0.0; LANES]), ([0.0; LANES], [0.0; LANES]));
+        for (i, &w) in weights[..split].iter().enumerate() {
+            add(&mut even.0, w, at(i, start));
+            add(&mut even.1, w, at(i, second));
+        }
+        for (i, &w) in weights.iter().enumerate().skip(split) {
+            add(&mut odd.0, w, at(i, start));
+            add(&mut odd.1, w, at(i, second));
+        }
+        let blocks = [(start, &even.0, &odd.0), (second, &even.1, &odd.1)];
+        for &(from, e, o) in &blocks[..if two { 2 } else { 1 }] {
+            let out: &mut Block = (&mut near[from..from + LANES]).try_into().expect("a block");
+            for j in 0..LANES {
+                out[j] = e[j] + o[j];
+            }
+            if let Some(far) = far.as_deref_mut() {
+                let out: &mut Block = (&mut far[from..from + LANES]).try_into().expect("a block");
+                for j in 0..LANES {
+                    out[j] = e[j] - o[j];
+                }
+            }
+        }
+        start += if two { 2 * LANES } else { LANES };
     }
 }
 
 /// The factor `A` (`n x k`, row-major) of the `n x n` covariance `C = K Kᵀ` of the smoothing
-/// by `kernel` (noise only inside the image), and `k`: the eigenvectors of the `k` largest
-/// eigenvalues of `C`, each scaled by the square root of its eigenvalue, `k` the fewest that
-/// keep at least [`KEPT_VARIANCE`] of every diagonal element of `C`.
-fn covariance_factor(n: usize, kernel: &[f32]) -> (Vec<f32>, usize) {
+/// by `kernel` (noise only inside the image), `k`, and how many of `A`'s columns are symmetric
+/// (see [`FieldBasis::symmetric`]): the eigenvectors of the `k` largest eigenvalues of `C`,
+/// each scaled by the square root of its eigenvalue, `k` the fewest that keep at least
+/// [`KEPT_VARIANCE`] of every diagonal element of `C`; symmetric ones first when all are
+/// symmetric or antisymmetric.
+fn covariance_factor(n: usize, kernel: &[f32]) -> (Vec<f32>, usize, Option<usize>) {
     let radius = kernel.len() / 2;
     let tap = |i: usize, j: usize| -> f64 {
         let d = j as isize - i as isize + radius as isize;
@@ -173,13 +329,31 @@ fn covariance_factor(n: usize, kernel: &[f32]) -> (Vec<f32>, usize) {
             break;
         }
     }
+    let mut chosen = order[..k].to_vec();
+    // +1 for a symmetric eigenvector, -1 for an antisymmetric one, 0 for neither.
+    let parity = |e: usize| {
+        let mirror = |sign: f64| {
+            (0..n).all(|r| (vectors[r * n + e] - sign * vectors[(n - 1 - r) * n + e]).abs() < 1e-9)
+        };
+        if mirror(1.0) {
+            1
+        } else if mirror(-1.0) {
+            -1
+        } else {
+            0
+        }
+    };
+    let symmetric = chosen.iter().all(|&e| parity(e) != 0).then(|| {
+        chosen.sort_by_key(|&e| -parity(e));
+        chosen.iter().filter(|&&e| parity(e) == 1).count()
+    });
     let mut factor = vec![0.0f32; n * k];
     for r in 0..n {
-        for (j, &e) in order[..k].iter().enumerate() {
+        for (j, &e) in chosen.iter().enumerate() {
             factor[r * k + j] = (values[e].max(0.0).sqrt() * vectors[r * n + e]) as f32;
         }
     }
-    (factor, k)
+    (factor, k, symmetric)
 }
 
 /// Eigenvalues and eigenvectors of the symmetric `n x n` matrix `a` (row-major), by cyclic
@@ -282,11 +456,12 @@ mod tests {
     fn few_eigenvalues_carry_the_smoothed_variance_of_mnist_images() {
         let at = |sigma| {
             let b = FieldBasis::new(28, 28, sigma);
-            (b.k_rows, b.k_cols, b.stride)
+            (b.k_rows, b.k_cols, b.stride, b.symmetric)
         };
-        assert_eq!(at(4.0), (7, 7, 32));
-        assert_eq!(at(6.0), (5, 5, 32));
-        // Without smoothing every eigenvalue is needed.
+        // Symmetric and antisymmetric eigenvectors alternate.
+        assert_eq!(at(4.0), (7, 7, 32, Some(4)));
+        assert_eq!(at(6.0), (5, 5, 32, Some(3)));
+        // Without smoothing every eigenvalue is needed, and all are equal.
         assert_eq!(at(0.0).0, 28);
     }
 
@@ -421,13 +596,16 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(12);
         let mut noise = vec![0.0; basis.noise_len()];
         let mut between = vec![0.0; basis.k_rows * basis.stride];
-        let mut field = vec![0.0; (rows - 1) * cols + basis.stride];
+        let mut field = vec![0.0; rows * basis.stride];
         let mut moments = Moments::new(rows, cols);
         for _ in 0..fields {
             fill_uniform(&mut rng, &mut noise, 1.0);
-            basis.field(&noise, &mut between, &mut field);
-            assert!(field[rows * cols..].iter().all(|&v| v == 0.0));
-            moments.add(|r, c| f64::from(field[r * cols + c]));
+            basis.field(&noise, &mut between, &mut field, Simd::detect());
+            let padding = field
+                .chunks_exact(basis.stride)
+                .flat_map(|row| &row[cols..]);
+            assert!(padding.into_iter().all(|&v| v == 0.0));
+            moments.add(|r, c| f64::from(field[r * basis.stride + c]));
         }
         moments
     }
