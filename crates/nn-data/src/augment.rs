@@ -239,8 +239,7 @@ fn elastic_core(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng, sim
     let (noise_x, noise_y) = noise.split_at(basis.noise_len());
     basis.field(noise_x, between, dx, simd);
     basis.field(noise_y, between, dy, simd);
-    points.place(m, Some((dx, dy)));
-    source.sample(points, dst, simd);
+    source.sample(points, m, Some((dx, dy)), dst, simd);
 }
 
 /// Reusable buffers of [`distort`].
@@ -334,8 +333,7 @@ fn affine(src: &[u8], rows: usize, cols: usize, m: [f32; 4], dst: &mut [u8]) {
         let simd = Simd::detect();
         source.load(src, rows, cols, simd);
         points.prepare(rows, cols, cols);
-        points.place(m, None);
-        source.sample(points, dst, simd);
+        source.sample(points, m, None, dst, simd);
     });
 }
 
@@ -354,9 +352,11 @@ const BORDER: usize = 2;
 struct Padded {
     /// `(rows + 2 BORDER) x (cols + 2 BORDER)` values, row-major (portable sampler).
     data: Vec<f32>,
-    /// At each position `i` of the padded image (`width = cols + 2 BORDER` a row) that a
-    /// sample can start from, the bytes at `i`, `i + 1`, `i + width`, `i + width + 1` as one
-    /// `u32`, low to high (AVX-512 sampler), and a block of room beyond.
+    /// The same as bytes, and room beyond for the blocks read and written (AVX-512 sampler).
+    bytes: Vec<u8>,
+    /// At each position `i` of `bytes` (`width = cols + 2 BORDER` a row), the bytes at `i`,
+    /// `i + 1`, `i + width` and `i + width + 1` as one `u32`, low to high, up to the last
+    /// position a sample starts from (AVX-512 sampler).
     quads: Vec<u32>,
     /// Rows of the image inside the border.
     rows: usize,
@@ -369,25 +369,32 @@ impl Padded {
     fn load(&mut self, src: &[u8], rows: usize, cols: usize, simd: Simd) {
         assert_eq!(src.len(), rows * cols);
         let width = cols + 2 * BORDER;
+        let len = (rows + 2 * BORDER) * width;
         if (self.rows, self.cols) != (rows, cols) {
             self.rows = rows;
             self.cols = cols;
             self.data.clear();
+            self.bytes.clear();
             self.quads.clear();
         }
         match simd {
             #[cfg(target_arch = "x86_64")]
             Simd::Avx512 => {
-                if self.quads.is_empty() {
-                    self.quads
-                        .resize((rows + 2 * BORDER - 1) * width + LANES, 0);
+                if self.bytes.is_empty() {
+                    // Positions up to (rows + BORDER) * width + cols + BORDER, in blocks.
+                    let quads = ((rows + BORDER + 1) * width).div_ceil(LANES) * LANES;
+                    self.quads.resize(quads, 0);
+                    self.bytes.resize(len.max(quads + width + 1) + LANES, 0);
                 }
                 // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW, VL.
-                unsafe { self.neighbourhoods_avx512(src) };
+                unsafe {
+                    self.copy_bytes_avx512(src);
+                    self.neighbourhoods_avx512();
+                }
             }
             _ => {
                 if self.data.is_empty() {
-                    self.data.resize((rows + 2 * BORDER) * width, 0.0);
+                    self.data.resize(len, 0.0);
                 }
                 for (r, row) in src.chunks_exact(cols).enumerate() {
                     let start = (r + BORDER) * width + BORDER;
@@ -399,68 +406,87 @@ impl Padded {
         }
     }
 
-    /// Fills `quads` from `src` (`rows x cols`), 16 positions at a time: each neighbour is a
-    /// masked load of 16 bytes of a row of `src`, the lanes outside the image being zero.
+    /// Copies the rows of `src` inside the border of `bytes`, 16 bytes at a time: masked
+    /// loads, whose lanes beyond the row are zero, and whole stores, so that a block running
+    /// past its row writes zeros over the border or over the next row, written later.
     ///
     /// # Safety
     /// The processor must support AVX-512F, BW and VL.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    fn neighbourhoods_avx512(&mut self, src: &[u8]) {
+    fn copy_bytes_avx512(&mut self, src: &[u8]) {
         use std::arch::x86_64::*;
         let (rows, cols) = (self.rows, self.cols);
         let width = cols + 2 * BORDER;
-        assert!(src.len() == rows * cols && self.quads.len() >= (rows + 3) * width + LANES);
-        // Lanes `j` of the block starting at padded column `start`, read `dc` columns to the
-        // right, whose source column `start + j + dc - BORDER` is inside the image.
-        let columns = |start: usize, dc: usize| -> __mmask16 {
-            (0..LANES).fold(0, |mask, j| {
-                let c = (start + j + dc).wrapping_sub(BORDER);
-                if c < cols { mask | 1 << j } else { mask }
-            })
-        };
-        let out = self.quads.as_mut_ptr();
-        for start in (0..width).step_by(LANES) {
-            let masks = [columns(start, 0), columns(start, 1)];
-            for padded_row in 0..rows + 3 {
-                let mut quad = _mm512_setzero_si512();
-                for (k, (dr, dc)) in [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().enumerate() {
-                    let r = (padded_row + dr).wrapping_sub(BORDER);
-                    if r >= rows {
-                        continue;
-                    }
-                    let from = (r * cols + start + dc).wrapping_sub(BORDER);
-                    // SAFETY: the lanes loaded are those of `masks[dc]`, whose bytes are at
-                    // `r * cols + c` for a column `c < cols` of a row `r < rows`: inside `src`.
-                    // Masked-off lanes are not read, so `from` may point before `src` or past
-                    // it (a wrapping offset, never dereferenced outside the mask).
-                    let bytes = unsafe {
-                        _mm_maskz_loadu_epi8(masks[dc], src.as_ptr().wrapping_add(from).cast())
-                    };
-                    let shifted = _mm512_slli_epi32::<0>(_mm512_cvtepu8_epi32(bytes));
-                    let shifted = _mm512_sllv_epi32(shifted, _mm512_set1_epi32(8 * k as i32));
-                    quad = _mm512_or_si512(quad, shifted);
+        let blocks = cols.div_ceil(LANES) * LANES;
+        assert!(src.len() == rows * cols);
+        assert!(self.bytes.len() >= (rows + BORDER - 1) * width + BORDER + blocks);
+        let to = self.bytes.as_mut_ptr();
+        for r in 0..rows {
+            let (from, start) = (r * cols, (r + BORDER) * width + BORDER);
+            for c in (0..cols).step_by(LANES) {
+                let todo = (cols - c).min(LANES);
+                let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
+                // SAFETY: the load reads `src[from + c..][..todo]`, inside `src`; the store
+                // writes 16 bytes at `start + c`, at most `(rows + BORDER - 1) * width +
+                // BORDER + blocks` (asserted above).
+                unsafe {
+                    let v = _mm_maskz_loadu_epi8(mask, src.as_ptr().add(from + c).cast());
+                    _mm_storeu_si128(to.add(start + c).cast(), v);
                 }
-                // SAFETY: `padded_row * width + start + LANES <= (rows + 3) * width + LANES`,
-                // within `quads` (asserted above). A block running past the end of its row is
-                // overwritten by the next row's, written later.
-                unsafe { _mm512_storeu_si512(out.add(padded_row * width + start).cast(), quad) };
             }
         }
     }
 
-    /// Writes into `dst` (`rows x cols`) the bilinear interpolation at each point, zero outside
-    /// the image, with `simd`'s sampler (the image must have been loaded for it). The point of
-    /// pixel (r, c) is (`points.x[r * stride + c]`, `points.y[...]`) in image coordinates,
-    /// `stride` being `points`'; the points are overwritten. Every sampler gives the same bytes.
+    /// Fills `quads` from `bytes`, 16 positions at a time.
+    ///
+    /// # Safety
+    /// The processor must support AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn neighbourhoods_avx512(&mut self) {
+        use std::arch::x86_64::*;
+        let width = self.cols + 2 * BORDER;
+        let n = self.quads.len();
+        assert!(n.is_multiple_of(LANES) && self.bytes.len() >= n + width + 1 + LANES);
+        let (from, to) = (self.bytes.as_ptr(), self.quads.as_mut_ptr());
+        for i in (0..n).step_by(LANES) {
+            // SAFETY: the loads read 16 bytes at `i + width + 1` at most, the store writes 16
+            // values at `i`: within the lengths asserted above.
+            unsafe {
+                let at = |offset: usize| {
+                    _mm512_cvtepu8_epi32(_mm_loadu_si128(from.add(i + offset).cast()))
+                };
+                let upper = _mm512_or_si512(at(0), _mm512_slli_epi32::<8>(at(1)));
+                let lower = _mm512_or_si512(at(width), _mm512_slli_epi32::<8>(at(width + 1)));
+                let quad = _mm512_or_si512(upper, _mm512_slli_epi32::<16>(lower));
+                _mm512_storeu_si512(to.add(i).cast(), quad);
+            }
+        }
+    }
+
+    /// Writes into `dst` (`rows x cols`) the bilinear interpolation at the point of each pixel,
+    /// zero outside the image, with `simd`'s sampler (the image must have been loaded for it).
+    /// The point of pixel (r, c) is `centre + m · (u, v)` plus its displacement when
+    /// `displacement` is given (see [`Points::place`]); `points` is scratch. Every sampler
+    /// gives the same bytes.
     #[inline(always)]
-    fn sample(&self, points: &mut Points, dst: &mut [u8], simd: Simd) {
-        let stride = points.stride;
+    fn sample(
+        &self,
+        points: &mut Points,
+        m: [f32; 4],
+        displacement: Option<(&[f32], &[f32])>,
+        dst: &mut [u8],
+        simd: Simd,
+    ) {
         match simd {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW and VL.
-            Simd::Avx512 => unsafe { self.sample_avx512(&points.x, &points.y, stride, dst) },
-            _ => self.sample_points(points, dst),
+            Simd::Avx512 => unsafe { self.sample_avx512(points, m, displacement, dst) },
+            _ => {
+                points.place(m, displacement);
+                self.sample_points(points, dst);
+            }
         }
     }
 
@@ -504,22 +530,35 @@ impl Padded {
         }
     }
 
-    /// [`Padded::sample_points`] 16 points at a time with AVX-512: the same operations in the
-    /// same order, the four neighbours of each point fetched by one gather from `quads`.
+    /// [`Padded::sample_points`] of the points [`Points::place`] places, 16 at a time with
+    /// AVX-512: the same operations in the same order, the four neighbours of each point
+    /// fetched by one gather from `quads`.
     ///
     /// # Safety
     /// The processor must support AVX-512F, BW and VL.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    fn sample_avx512(&self, x: &[f32], y: &[f32], stride: usize, dst: &mut [u8]) {
+    fn sample_avx512(
+        &self,
+        points: &Points,
+        m: [f32; 4],
+        displacement: Option<(&[f32], &[f32])>,
+        dst: &mut [u8],
+    ) {
         use std::arch::x86_64::*;
-        let (rows, cols) = (self.rows, self.cols);
-        assert!(dst.len() == rows * cols && cols <= stride);
-        assert!(x.len() >= rows * stride && y.len() >= rows * stride);
+        let (rows, cols, stride) = points.shape;
+        assert!((rows, cols) == (self.rows, self.cols) && dst.len() == rows * cols);
+        assert!(points.u.len() >= rows * stride && points.v.len() >= rows * stride);
+        if let Some((dx, dy)) = displacement {
+            assert!(dx.len() >= rows * stride && dy.len() >= rows * stride);
+        }
         let width = cols + 2 * BORDER;
         // The farthest a clamped point reaches.
         let last = (rows + BORDER) * width + cols + BORDER;
         assert!(self.quads.len() > last && last < i32::MAX as usize);
+        let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
+        let (cx, cy) = (_mm512_set1_ps(cx), _mm512_set1_ps(cy));
+        let m = m.map(|v| _mm512_set1_ps(v));
         let low = _mm512_set1_ps(-1.0);
         let (x_max, y_max) = (_mm512_set1_ps(cols as f32), _mm512_set1_ps(rows as f32));
         let border = _mm512_set1_ps(BORDER as f32);
@@ -528,31 +567,40 @@ impl Padded {
         let byte = _mm512_set1_epi32(0xFF);
         let quads = self.quads.as_ptr();
         for r in 0..rows {
-            let mut c = 0;
-            while c < cols {
+            for c in (0..cols).step_by(LANES) {
                 let todo = (cols - c).min(LANES);
                 let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
                 let (from, to) = (r * stride + c, r * cols + c);
-                // SAFETY: the masked loads and store touch `x`, `y` at `from..from + todo` and
-                // `dst` at `to..to + todo`, within the lengths asserted above; the gather reads
-                // `quads` at most at `last` (asserted above), as every coordinate, the
-                // masked-off lanes' zeros included, is clamped into the border.
-                // `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
+                // SAFETY: the masked loads and store touch the tables and displacements at
+                // `from..from + todo` and `dst` at `to..to + todo`, within the lengths asserted
+                // above; the gather reads `quads` at most at `last` (asserted above), as
+                // every coordinate, the masked-off lanes' included, is clamped into the
+                // border. `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
                 unsafe {
-                    let xs = _mm512_maskz_loadu_ps(mask, x.as_ptr().add(from));
-                    let ys = _mm512_maskz_loadu_ps(mask, y.as_ptr().add(from));
-                    let xs = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(xs, low), x_max), border);
-                    let ys = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(ys, low), y_max), border);
+                    let u = _mm512_maskz_loadu_ps(mask, points.u.as_ptr().add(from));
+                    let v = _mm512_maskz_loadu_ps(mask, points.v.as_ptr().add(from));
+                    let linear = |centre, a, b| {
+                        _mm512_add_ps(
+                            _mm512_add_ps(centre, _mm512_mul_ps(a, u)),
+                            _mm512_mul_ps(b, v),
+                        )
+                    };
+                    let (mut x, mut y) = (linear(cx, m[0], m[1]), linear(cy, m[2], m[3]));
+                    if let Some((dx, dy)) = displacement {
+                        x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, dx.as_ptr().add(from)));
+                        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, dy.as_ptr().add(from)));
+                    }
+                    let xs = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(x, low), x_max), border);
+                    let ys = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(y, low), y_max), border);
                     let (xi, yi) = (_mm512_cvttps_epi32(xs), _mm512_cvttps_epi32(ys));
                     let fx = _mm512_sub_ps(xs, _mm512_cvtepi32_ps(xi));
                     let fy = _mm512_sub_ps(ys, _mm512_cvtepi32_ps(yi));
                     let index = _mm512_add_epi32(_mm512_mullo_epi32(yi, row_length), xi);
-                    let q = _mm512_i32gather_epi32::<4>(index, quads.cast());
-                    let value = |shift: u32| {
-                        let v = _mm512_srlv_epi32(q, _mm512_set1_epi32(shift as i32));
-                        _mm512_cvtepi32_ps(_mm512_and_si512(v, byte))
-                    };
-                    let (a, b, c, d) = (value(0), value(8), value(16), value(24));
+                    let quad = _mm512_i32gather_epi32::<4>(index, quads.cast());
+                    let low_byte = |w| _mm512_cvtepi32_ps(_mm512_and_si512(w, byte));
+                    let (a, b) = (low_byte(quad), low_byte(_mm512_srli_epi32::<8>(quad)));
+                    let c = low_byte(_mm512_srli_epi32::<16>(quad));
+                    let d = _mm512_cvtepi32_ps(_mm512_srli_epi32::<24>(quad));
                     let top = _mm512_add_ps(a, _mm512_mul_ps(fx, _mm512_sub_ps(b, a)));
                     let bottom = _mm512_add_ps(c, _mm512_mul_ps(fx, _mm512_sub_ps(d, c)));
                     let v = _mm512_add_ps(top, _mm512_mul_ps(fy, _mm512_sub_ps(bottom, top)));
@@ -565,7 +613,6 @@ impl Padded {
                         _mm_mask_storeu_epi8(to.cast(), mask, bytes);
                     }
                 }
-                c += todo;
             }
         }
     }
@@ -1140,18 +1187,19 @@ mod tests {
         ];
         let (rows, cols) = (at.len(), at.len());
         let src: Vec<u8> = (0..rows * cols).map(|i| (i * 41 % 256) as u8).collect();
+        // No linear part: each point is its displacement from the centre.
+        let centre = (cols as f32 - 1.0) / 2.0;
+        let dx: Vec<f32> = (0..rows * 16)
+            .map(|i| at[(i % 16).min(cols - 1)] - centre)
+            .collect();
+        let dy: Vec<f32> = (0..rows * 16).map(|i| at[i / 16] * 0.8 - centre).collect();
         let sample = |simd: Simd| {
             let mut source = Padded::default();
             source.load(&src, rows, cols, simd);
             let mut points = Points::default();
             points.prepare(rows, cols, 16);
-            for r in 0..rows {
-                for c in 0..cols {
-                    (points.x[r * 16 + c], points.y[r * 16 + c]) = (at[c], at[r] * 0.8);
-                }
-            }
             let mut dst = vec![0; rows * cols];
-            source.sample(&mut points, &mut dst, simd);
+            source.sample(&mut points, [0.0; 4], Some((&dx, &dy)), &mut dst, simd);
             dst
         };
         let portable = sample(Simd::Portable);
