@@ -20,7 +20,7 @@ use crate::{DataError, ImageSet};
 
 mod field;
 
-use field::{FieldBasis, LANES, fill_uniform};
+use field::{FieldBasis, LANES, fill_normal};
 
 /// Moves the image by whole pixels: `dx` to the right and `dy` down; vacated pixels are 0.
 pub fn shift(src: &[u8], rows: usize, cols: usize, dx: i32, dy: i32, dst: &mut [u8]) {
@@ -66,15 +66,19 @@ pub fn scale(src: &[u8], rows: usize, cols: usize, factor: f32, dst: &mut [u8]) 
 /// border) and scaled by `alpha` pixels; each output pixel is sampled bilinearly at its
 /// displaced position.
 ///
-/// The fields are drawn with the covariance of that smoothing from a low-rank factor of it
-/// (49 random numbers per field at sigma 4 on 28 x 28 images instead of 784 smoothed ones);
-/// every pixel keeps at least 99.9% of its variance. The construction, and why it is faithful,
-/// is described in the `field` module's source.
+/// The fields are drawn with the covariance of that smoothing from a low-rank factor of it,
+/// `F = A_r M A_cᵀ` with `M` a small matrix of uniform noise (49 random numbers per field at
+/// sigma 4 on 28 x 28 images, 25 at sigma 6, instead of 784 smoothed ones); every pixel keeps
+/// at least 99.9% of the variance of the smoothed noise, and the fields' correlations are the
+/// smoothing's (tested against it within a few percent, and shown to tell sigma 4 from 4.3).
+/// The construction, and why it is faithful, is described in the `field` module's source.
 ///
 /// Scratch buffers live in a per-thread cache: after a thread's first call with an image size
-/// and a `sigma`, no heap allocation happens. The result is bit-identical on every x86-64
-/// processor: the AVX-512 and AVX2 paths do the same multiplications and additions, in the
-/// same order, as the portable one (no fused multiply-add).
+/// and a `sigma`, no heap allocation happens. The result is bit-identical on every processor:
+/// the AVX-512 and AVX2 paths do the same operations in the same order as the portable one
+/// (the fields by fused multiply-adds, exactly rounded everywhere: FMA instructions, or
+/// `f32::mul_add`, which is slow on x86-64 processors without FMA; the sampling by separate
+/// multiplications and additions).
 pub fn elastic(
     src: &[u8],
     rows: usize,
@@ -131,10 +135,10 @@ pub fn distort(
         };
         match simd {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: the processor supports AVX-512F, BW and VL, checked by `detect`.
+            // SAFETY: the processor supports AVX-512F, BW, VL and FMA, checked by `detect`.
             Simd::Avx512 => unsafe { elastic_avx512(job, fields, &mut fast) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: the processor supports AVX2, checked by `detect`.
+            // SAFETY: the processor supports AVX2 and FMA, checked by `detect`.
             Simd::Avx2 => unsafe { elastic_avx2(job, fields, &mut fast) },
             Simd::Portable => elastic_core(job, fields, &mut fast, Simd::Portable),
         }
@@ -147,7 +151,7 @@ enum Simd {
     /// AVX-512F, BW and VL: 16 lanes, a gather for the bilinear sampling.
     #[cfg(target_arch = "x86_64")]
     Avx512,
-    /// AVX2: 8 lanes (the same code as `Portable`, compiled for AVX2).
+    /// AVX2 and FMA: 8 lanes (the portable sampler, compiled for AVX2).
     #[cfg(target_arch = "x86_64")]
     Avx2,
     /// Whatever the compiler makes of plain Rust.
@@ -197,7 +201,7 @@ struct ElasticJob<'a> {
 /// [`elastic_core`] compiled for AVX-512.
 ///
 /// # Safety
-/// The processor must support AVX-512F, BW and VL.
+/// The processor must support AVX-512F, BW, VL and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,fma")]
 unsafe fn elastic_avx512(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng) {
@@ -207,7 +211,7 @@ unsafe fn elastic_avx512(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut Smal
 /// [`elastic_core`] compiled for AVX2.
 ///
 /// # Safety
-/// The processor must support AVX2.
+/// The processor must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn elastic_avx2(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng) {
@@ -235,7 +239,7 @@ fn elastic_core(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng, sim
         dy,
     } = fields;
     debug_assert_eq!(points.shape, (rows, cols, basis.stride));
-    fill_uniform(rng, noise, alpha);
+    fill_normal(rng, noise, alpha);
     let (noise_x, noise_y) = noise.split_at(basis.noise_len());
     basis.field(noise_x, between, dx, simd);
     basis.field(noise_y, between, dy, simd);
@@ -497,7 +501,7 @@ impl Padded {
     /// instructions) and values loaded and interpolated in a second.
     #[inline(always)]
     fn sample_points(&self, points: &mut Points, dst: &mut [u8]) {
-        let (cols, stride) = (self.cols, points.stride);
+        let (cols, stride) = (self.cols, points.shape.2);
         let width = cols + 2 * BORDER;
         let (x_max, y_max) = (self.cols as f32, self.rows as f32);
         let data = &self.data[..];
@@ -627,10 +631,8 @@ struct Points {
     y: Vec<f32>,
     /// Offsets into the padded image (one row's).
     index: Vec<u32>,
-    /// The image shape and row length the tables are for.
+    /// The image's rows and columns, and the row length of the tables (at least `cols`).
     shape: (usize, usize, usize),
-    /// Row length of the tables (at least `cols`).
-    stride: usize,
     /// `c - cx` for the point in column `c` (`cx` the centre's column), `rows x stride`.
     u: Vec<f32>,
     /// `r - cy` for the point in row `r` (`cy` the centre's row), `rows x stride`.
@@ -646,7 +648,6 @@ impl Points {
         }
         let n = rows * stride;
         self.shape = (rows, cols, stride);
-        self.stride = stride;
         self.x.resize(n, 0.0);
         self.y.resize(n, 0.0);
         self.index.resize(cols, 0);
