@@ -101,9 +101,8 @@ impl FieldBasis {
         self.k_rows * self.k_cols
     }
 
-    /// Writes `F' = A_r M A_cᵀ` into `field` (`rows x stride`, row-major, zero beyond `cols`),
-    /// with `M` read row-major from `noise` (`k_r x k_c`) and `between` (`k_r x stride`) as
-    /// scratch.
+    /// Writes `F' = A_r M A_cᵀ` into `field` (`rows x cols`, row-major), with `M` read
+    /// row-major from `noise` (`k_r x k_c`) and `between` (`k_r x stride`) as scratch.
     ///
     /// Each output row is a sum of rows of the next factor, accumulated in blocks of
     /// [`LANES`] values by fused multiply-adds (`f32::mul_add`, exactly rounded everywhere, so
@@ -112,8 +111,8 @@ impl FieldBasis {
     /// with `E` and `O` the sums over the symmetric and the antisymmetric ones: half the work.
     #[inline(always)]
     pub(super) fn field(&self, noise: &[f32], between: &mut [f32], field: &mut [f32], simd: Simd) {
-        let stride = self.stride;
-        assert_eq!(field.len(), self.rows * stride);
+        let (stride, cols) = (self.stride, self.cols);
+        assert_eq!(field.len(), self.rows * cols);
         // between = M A_cᵀ
         for (weights, out) in noise
             .chunks_exact(self.k_cols)
@@ -133,15 +132,15 @@ impl FieldBasis {
         let rows_of_left = self.left.chunks_exact(self.k_rows);
         match self.symmetric {
             Some(split) => {
-                let (top, bottom) = field.split_at_mut(self.rows.div_ceil(2) * stride);
-                let mirrored = bottom.chunks_exact_mut(stride).rev().map(Some);
-                let pairs = top.chunks_exact_mut(stride).zip(mirrored.chain([None]));
+                let (top, bottom) = field.split_at_mut(self.rows.div_ceil(2) * cols);
+                let mirrored = bottom.chunks_exact_mut(cols).rev().map(Some);
+                let pairs = top.chunks_exact_mut(cols).zip(mirrored.chain([None]));
                 for (weights, (near, far)) in rows_of_left.zip(pairs) {
                     combine_rows(weights, split, between, stride, near, far, simd);
                 }
             }
             None => {
-                for (weights, out) in rows_of_left.zip(field.chunks_exact_mut(stride)) {
+                for (weights, out) in rows_of_left.zip(field.chunks_exact_mut(cols)) {
                     combine_rows(weights, self.k_rows / 2, between, stride, out, None, simd);
                 }
             }
@@ -191,21 +190,30 @@ fn combine_rows_avx512(
     far: Option<&mut [f32]>,
 ) {
     use std::arch::x86_64::*;
+    let len = near.len();
     assert!(split <= weights.len() && rows.len() >= weights.len() * stride);
-    assert!(near.len() == stride && stride.is_multiple_of(LANES));
+    assert!(len <= stride && stride.is_multiple_of(LANES));
     let far = far.map(|far| {
-        assert_eq!(far.len(), stride);
+        assert_eq!(far.len(), len);
         far.as_mut_ptr()
     });
     let (from, to) = (rows.as_ptr(), near.as_mut_ptr());
+    // The lanes of the block at `at` inside the output.
+    let lanes = |at: usize| -> __mmask16 {
+        if at + LANES <= len {
+            !0
+        } else {
+            (1 << (len - at)) - 1
+        }
+    };
     let mut start = 0;
-    while start < stride {
-        let two = start + 2 * LANES <= stride;
+    while start < len {
+        let two = start + LANES < len;
         let second = if two { start + LANES } else { start };
         // SAFETY: every load is of LANES values at `i * stride + start` or `+ second`, with
-        // `i < weights.len()` and `second + LANES <= stride`: inside `rows` (asserted above);
-        // the stores are of LANES values at `start` and `second` of `near` and `far`, whose
-        // lengths are `stride`.
+        // `i < weights.len()` and `second + LANES <= stride` (`second < len <= stride`, both
+        // multiples of LANES): inside `rows` (asserted above); the stores are masked to the
+        // lanes below `len`, the length of `near` and `far`.
         unsafe {
             let sum = |range: std::ops::Range<usize>| {
                 let (mut first, mut next) = (_mm512_setzero_ps(), _mm512_setzero_ps());
@@ -218,14 +226,15 @@ fn combine_rows_avx512(
                 (first, next)
             };
             let ((e0, e1), (o0, o1)) = (sum(0..split), sum(split..weights.len()));
-            _mm512_storeu_ps(to.add(start), _mm512_add_ps(e0, o0));
+            let (first, next) = (lanes(start), lanes(second));
+            _mm512_mask_storeu_ps(to.add(start), first, _mm512_add_ps(e0, o0));
             if let Some(far) = far {
-                _mm512_storeu_ps(far.add(start), _mm512_sub_ps(e0, o0));
+                _mm512_mask_storeu_ps(far.add(start), first, _mm512_sub_ps(e0, o0));
             }
             if two {
-                _mm512_storeu_ps(to.add(second), _mm512_add_ps(e1, o1));
+                _mm512_mask_storeu_ps(to.add(second), next, _mm512_add_ps(e1, o1));
                 if let Some(far) = far {
-                    _mm512_storeu_ps(far.add(second), _mm512_sub_ps(e1, o1));
+                    _mm512_mask_storeu_ps(far.add(second), next, _mm512_sub_ps(e1, o1));
                 }
             }
         }
@@ -235,7 +244,7 @@ fn combine_rows_avx512(
 
 /// With `E = Σ_{i < split} weights[i] · rows[i]` and `O` the same sum over `i >= split`
 /// (`rows[i]` being `rows[i * stride..][..stride]`, `stride` a multiple of [`LANES`]): `near =
-/// E + O`, and `far = E - O` when given.
+/// E + O`, and `far = E - O` when given, both as long as `near` (at most `stride`).
 ///
 /// Two blocks of [`LANES`] values at a time, so that `E` and `O` make four independent chains
 /// of fused multiply-adds.
@@ -262,9 +271,11 @@ fn combine_rows(
             .expect("a block of LANES values")
     };
     let add = |acc: &mut Block, w: f32, row: &Block| fused_multiply_add(acc, w, row, simd);
+    let len = near.len();
+    assert!(len <= stride && stride.is_multiple_of(LANES));
     let mut start = 0;
-    while start < near.len() {
-        let two = start + 2 * LANES <= near.len();
+    while start < len {
+        let two = start + LANES < len;
         let second = if two { start + LANES } else { start };
         let (mut even, mut odd) = (([0.0; LANES], [0.0; LANES]), ([0.0; LANES], [0.0; LANES]));
         for (i, &w) in weights[..split].iter().enumerate() {
@@ -277,15 +288,12 @@ fn combine_rows(
         }
         let blocks = [(start, &even.0, &odd.0), (second, &even.1, &odd.1)];
         for &(from, e, o) in &blocks[..if two { 2 } else { 1 }] {
-            let out: &mut Block = (&mut near[from..from + LANES]).try_into().expect("a block");
-            for j in 0..LANES {
-                out[j] = e[j] + o[j];
-            }
+            let end = len.min(from + LANES);
+            let sums = near[from..end].iter_mut().zip(e.iter().zip(o));
+            sums.for_each(|(out, (e, o))| *out = e + o);
             if let Some(far) = far.as_deref_mut() {
-                let out: &mut Block = (&mut far[from..from + LANES]).try_into().expect("a block");
-                for j in 0..LANES {
-                    out[j] = e[j] - o[j];
-                }
+                let differences = far[from..end].iter_mut().zip(e.iter().zip(o));
+                differences.for_each(|(out, (e, o))| *out = e - o);
             }
         }
         start += if two { 2 * LANES } else { LANES };
@@ -710,7 +718,7 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(12);
         let mut noise = vec![0.0; basis.noise_len()];
         let mut between = vec![0.0; basis.k_rows * basis.stride];
-        let mut field = vec![0.0; rows * basis.stride];
+        let mut field = vec![0.0; rows * cols];
         let mut moments = Moments::new(rows, cols);
         for _ in 0..fields {
             if normal {
@@ -719,11 +727,7 @@ mod tests {
                 uniform(&mut rng, &mut noise);
             }
             basis.field(&noise, &mut between, &mut field, Simd::detect());
-            let padding = field
-                .chunks_exact(basis.stride)
-                .flat_map(|row| &row[cols..]);
-            assert!(padding.into_iter().all(|&v| v == 0.0));
-            moments.add(|r, c| f64::from(field[r * basis.stride + c]));
+            moments.add(|r, c| f64::from(field[r * cols + c]));
         }
         moments
     }
