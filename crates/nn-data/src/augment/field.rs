@@ -174,14 +174,14 @@ fn fused_multiply_add(acc: &mut [f32; LANES], w: f32, row: &[f32; LANES], simd: 
 }
 
 /// [`combine_rows`] with AVX-512: the same operations in the same order, the four sums in
-/// registers.
+/// registers. Always inlined, so that inside a function compiled for AVX-512 (the
+/// distortion's) the intrinsics become single instructions, with no call per row.
 ///
 /// # Safety
 /// The processor must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-#[inline]
-fn combine_rows_avx512(
+#[inline(always)]
+unsafe fn combine_rows_avx512(
     weights: &[f32],
     split: usize,
     rows: &[f32],
