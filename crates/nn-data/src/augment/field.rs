@@ -11,17 +11,17 @@
 //!
 //! **Construction.** With the eigen-decomposition `C_n = Σ_i μ_i q_i q_iᵀ` (μ decreasing) and
 //! `A_n = [√μ_1 q_1, ..., √μ_k q_k]` (`n x k`), the field `F' = A_r M A_cᵀ`, `M` a `k_r x k_c`
-//! matrix of independent normal values of variance 1/3, is normal with covariance `(1/3)
-//! (A_r A_rᵀ) ⊗ (A_c A_cᵀ)`: exactly that of `F` without the eigenvalues beyond `k`. (With all
-//! of them and normal noise in the definition the two constructions have the same
-//! distribution: `Q_nᵀ N Q_m` is again independent noise when `Q` is orthogonal.) The
-//! definition's uniform noise makes `F` a sum of hundreds of independent terms, normal to
-//! within an excess kurtosis of -0.01 to -0.04. A Gaussian of sigma 4 pixels passes almost
-//! nothing above a few cycles per image, so few eigenvalues matter: `k` is the smallest number
-//! that keeps at least [`KEPT_VARIANCE`] of every pixel's variance along each axis (so at least
-//! 99.9% of every pixel's variance in all). For 28 x 28 images that is `k = 7` at sigma 4 and
-//! `k = 5` at sigma 6: 49 or 25 random numbers per field instead of 784, and two small matrix
-//! products instead of a 25-tap convolution over the padded image.
+//! matrix of independent normal values of variance 1/3 (from a table of 4096 quantiles), is
+//! normal with covariance `(1/3) (A_r A_rᵀ) ⊗ (A_c A_cᵀ)`: exactly that of `F` without the
+//! eigenvalues beyond `k`. (With all of them and normal noise in the definition the two
+//! constructions have the same distribution: `Q_nᵀ N Q_m` is again independent noise when `Q`
+//! is orthogonal.) The definition's uniform noise makes `F` a sum of hundreds of independent
+//! terms, normal to within an excess kurtosis of -0.01 to -0.04. A Gaussian of sigma 4 pixels
+//! passes almost nothing above a few cycles per image, so few eigenvalues matter: `k` is the
+//! smallest number that keeps at least [`KEPT_VARIANCE`] of every pixel's variance along each
+//! axis (so at least 99.9% of every pixel's variance in all). For 28 x 28 images that is
+//! `k = 7` at sigma 4 and `k = 5` at sigma 6: 49 or 25 random numbers per field instead of
+//! 784, and two small matrix products instead of a 25-tap convolution over the padded image.
 //!
 //! **What differs.** Per-pixel variances are at most 0.1% below the definition's (the dropped
 //! eigenvalues), all covariances are the definition's up to those same terms, and the values
@@ -37,7 +37,8 @@ use super::Simd;
 /// The fraction of each pixel's variance along one axis that the kept eigenvalues must carry.
 pub(super) const KEPT_VARIANCE: f64 = 0.9995;
 
-/// Values per vector block: rows of the fields are padded to a multiple of this.
+/// Values per vector block: the rows of `A_cᵀ` and of `M A_cᵀ` are padded to a multiple of
+/// this; the AVX-512 sampler takes this many points at a time.
 pub(super) const LANES: usize = 16;
 
 /// The low-rank factors of one image shape and one sigma.
