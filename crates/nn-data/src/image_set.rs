@@ -10,17 +10,38 @@ use rand::seq::SliceRandom;
 use crate::DataError;
 use crate::idx::IdxArray;
 
-/// x/255 for every byte x: a table lookup is several times faster than a division per pixel,
-/// and the mini-batch loader converts 784 pixels per example.
-static PIXEL_VALUES: [f32; 256] = {
-    let mut table = [0.0; 256];
-    let mut x = 0;
-    while x < 256 {
-        table[x] = x as f32 / 255.0;
-        x += 1;
+/// `column[i] = x/255` for each byte x of `image` (of 255 − x when `inverted`), compiled for
+/// AVX-512 or AVX2 when the processor has them: 16 or 8 pixels per correctly rounded vector
+/// division, the same value on every path.
+fn to_unit_interval(image: &[u8], inverted: bool, column: &mut [f32]) {
+    #[inline(always)]
+    fn convert(image: &[u8], inverted: bool, column: &mut [f32]) {
+        let flip = if inverted { 255 } else { 0 };
+        for (c, &p) in column.iter_mut().zip(image) {
+            *c = f32::from(p ^ flip) / 255.0;
+        }
     }
-    table
-};
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512bw")]
+        fn avx512(image: &[u8], inverted: bool, column: &mut [f32]) {
+            convert(image, inverted, column)
+        }
+        #[target_feature(enable = "avx2")]
+        fn avx2(image: &[u8], inverted: bool, column: &mut [f32]) {
+            convert(image, inverted, column)
+        }
+        if std::arch::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the processor supports AVX-512F and BW, checked just above.
+            return unsafe { avx512(image, inverted, column) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { avx2(image, inverted, column) };
+        }
+    }
+    convert(image, inverted, column)
+}
 
 /// Labelled images of `rows x cols` bytes each (0 = background, 255 = ink for MNIST).
 ///
@@ -284,16 +305,7 @@ impl Examples for ImageSet {
     }
 
     fn write_input(&self, index: usize, column: &mut [f32]) {
-        let image = self.image(index);
-        if self.inverted {
-            for (c, &p) in column.iter_mut().zip(image) {
-                *c = PIXEL_VALUES[usize::from(255 - p)];
-            }
-        } else {
-            for (c, &p) in column.iter_mut().zip(image) {
-                *c = PIXEL_VALUES[usize::from(p)];
-            }
-        }
+        to_unit_interval(self.image(index), self.inverted, column);
     }
 
     /// Asks the processor to start loading the image's cache lines (x86-64 only; elsewhere the
