@@ -1,5 +1,6 @@
-//! Matrix kernels for mini-batches of at most [`MAX_COLUMNS`] examples, in three instruction
-//! sets chosen at run time: AVX-512, AVX2 with FMA, and portable Rust.
+//! The matrix products of the forward and backward passes ([`multiply`], [`outer`],
+//! [`transposed`]), in three instruction sets chosen at run time: AVX-512, AVX2 with FMA, and
+//! portable Rust.
 //!
 //! With ten examples per mini-batch a layer's products are thin: `z = w a` multiplies a
 //! `rows × cols` weight matrix by `cols × 10` inputs, and the weight gradient `δ aᵀ` (BP4) is a
@@ -7,7 +8,10 @@
 //! reaches a fraction of the core's speed on these. Here a block of 16 or 32 rows (one or two
 //! vector registers per column, AVX-512) keeps all its columns' sums in registers while the
 //! weights are read once, column after column: the weight matrix is streamed once per
-//! mini-batch and every number of it is used for all the examples at once.
+//! mini-batch and every number of it is used for all the examples at once. Wider mini-batches
+//! (up to [`MAX_COLUMNS`] examples at a time in registers) are taken in chunks or tiles of the
+//! same kind, and the weight gradient can take the optimizer's step as it is computed
+//! ([`Outer`]).
 //!
 //! The inputs are read where they are, one column per example: the `n` numbers a weight column
 //! meets are input `j` of each example, `n` streams read in step, each broadcast from memory
@@ -52,7 +56,9 @@ macro_rules! by_columns {
     };
 }
 
-/// The most columns (examples of a mini-batch) the kernels take.
+/// The most columns (examples of a mini-batch) the kernels keep in registers at once; wider
+/// mini-batches are taken in chunks (forward) or in tiles summed over every example (weight
+/// gradient).
 pub const MAX_COLUMNS: usize = 16;
 
 /// An implementation of the kernels.
@@ -654,6 +660,120 @@ unsafe fn store<S: Simd, const V: usize, const TAIL: bool>(
     }
 }
 
+/// A kernel's work on the block of `V` vectors of rows from `r`, the last vector masked by
+/// `mask` when `TAIL`.
+trait RowBlocks<S: Simd> {
+    unsafe fn block<const V: usize, const TAIL: bool>(&self, r: usize, mask: S::Mask);
+}
+
+/// Runs `kernel` over `rows` in blocks of two vectors when `two` (their sums fit the
+/// registers), the last of them masked when fewer rows are left, else of one.
+#[inline(always)]
+unsafe fn row_blocks<S: Simd, K: RowBlocks<S>>(rows: Range<usize>, two: bool, kernel: &K) {
+    unsafe {
+        let width = S::WIDTH;
+        let (mut r, end) = (rows.start, rows.end);
+        if two {
+            while r + 2 * width <= end {
+                kernel.block::<2, false>(r, S::mask(0));
+                r += 2 * width;
+            }
+            if r + width < end {
+                kernel.block::<2, true>(r, S::mask(end - r - width));
+                return;
+            }
+        }
+        while r + width <= end {
+            kernel.block::<1, false>(r, S::mask(0));
+            r += width;
+        }
+        if r < end {
+            kernel.block::<1, true>(r, S::mask(end - r));
+        }
+    }
+}
+
+/// The arguments of [`multiply_block`].
+struct MultiplyBlocks<const N: usize> {
+    m: usize,
+    k: usize,
+    a: *const f32,
+    b: Columns,
+    c: *mut f32,
+    accumulate: bool,
+}
+
+impl<S: Simd, const N: usize> RowBlocks<S> for MultiplyBlocks<N> {
+    #[inline(always)]
+    unsafe fn block<const V: usize, const TAIL: bool>(&self, r: usize, mask: S::Mask) {
+        let Self {
+            m,
+            k,
+            a,
+            b,
+            c,
+            accumulate,
+        } = *self;
+        unsafe { multiply_block::<S, N, V, TAIL>(m, r, k, a, b, c, accumulate, mask) }
+    }
+}
+
+/// The arguments of [`outer_block`].
+struct OuterBlocks<const N: usize, const MODE: u8> {
+    m: usize,
+    k: usize,
+    alpha: f32,
+    d: *const f32,
+    b: Columns,
+    g: *mut f32,
+    rule: Rule,
+}
+
+impl<S: Simd, const N: usize, const MODE: u8> RowBlocks<S> for OuterBlocks<N, MODE> {
+    #[inline(always)]
+    unsafe fn block<const V: usize, const TAIL: bool>(&self, r: usize, mask: S::Mask) {
+        let Self {
+            m,
+            k,
+            alpha,
+            d,
+            b,
+            g,
+            rule,
+        } = *self;
+        unsafe { outer_block::<S, N, V, TAIL, MODE>(m, r, k, alpha, d, b, g, rule, mask) }
+    }
+}
+
+/// The arguments of [`outer_tile`].
+struct OuterTiles<const J: usize, const MODE: u8> {
+    m: usize,
+    j: usize,
+    n: usize,
+    alpha: f32,
+    d: *const f32,
+    b: Columns,
+    g: *mut f32,
+    rule: Rule,
+}
+
+impl<S: Simd, const J: usize, const MODE: u8> RowBlocks<S> for OuterTiles<J, MODE> {
+    #[inline(always)]
+    unsafe fn block<const V: usize, const TAIL: bool>(&self, r: usize, mask: S::Mask) {
+        let Self {
+            m,
+            j,
+            n,
+            alpha,
+            d,
+            b,
+            g,
+            rule,
+        } = *self;
+        unsafe { outer_tile::<S, J, V, TAIL, MODE>(m, r, j, n, alpha, d, b, g, rule, mask) }
+    }
+}
+
 /// `multiply` for the `V · WIDTH` rows from `r` (fewer when `TAIL`: the last vector masked).
 // The sums are indexed by column and vector: arrays the compiler keeps in registers.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
@@ -753,30 +873,15 @@ unsafe fn multiply_rows<S: Simd, const N: usize>(
     c: *mut f32,
     accumulate: bool,
 ) {
-    unsafe {
-        let width = S::WIDTH;
-        let unmasked = S::mask(0);
-        let (mut r, end) = (rows.start, rows.end);
-        if 2 * N + 3 <= S::REGISTERS {
-            while r + 2 * width <= end {
-                multiply_block::<S, N, 2, false>(m, r, k, a, b, c, accumulate, unmasked);
-                r += 2 * width;
-            }
-            if r + width < end {
-                let mask = S::mask(end - r - width);
-                multiply_block::<S, N, 2, true>(m, r, k, a, b, c, accumulate, mask);
-                return;
-            }
-        }
-        while r + width <= end {
-            multiply_block::<S, N, 1, false>(m, r, k, a, b, c, accumulate, unmasked);
-            r += width;
-        }
-        if r < end {
-            let mask = S::mask(end - r);
-            multiply_block::<S, N, 1, true>(m, r, k, a, b, c, accumulate, mask);
-        }
-    }
+    let blocks = MultiplyBlocks::<N> {
+        m,
+        k,
+        a,
+        b,
+        c,
+        accumulate,
+    };
+    unsafe { row_blocks::<S, _>(rows, 2 * N + 3 <= S::REGISTERS, &blocks) }
 }
 
 /// Columns of a wide mini-batch (more than [`MAX_COLUMNS`]) that [`multiply_any`] keeps in
@@ -879,30 +984,16 @@ unsafe fn outer_rows_in_mode<S: Simd, const N: usize, const MODE: u8>(
     g: *mut f32,
     rule: Rule,
 ) {
-    unsafe {
-        let width = S::WIDTH;
-        let unmasked = S::mask(0);
-        let mut r = 0;
-        if 2 * N + 5 <= S::REGISTERS {
-            while r + 2 * width <= m {
-                outer_block::<S, N, 2, false, MODE>(m, r, k, alpha, d, b, g, rule, unmasked);
-                r += 2 * width;
-            }
-            if r + width < m {
-                let mask = S::mask(m - r - width);
-                outer_block::<S, N, 2, true, MODE>(m, r, k, alpha, d, b, g, rule, mask);
-                return;
-            }
-        }
-        while r + width <= m {
-            outer_block::<S, N, 1, false, MODE>(m, r, k, alpha, d, b, g, rule, unmasked);
-            r += width;
-        }
-        if r < m {
-            let mask = S::mask(m - r);
-            outer_block::<S, N, 1, true, MODE>(m, r, k, alpha, d, b, g, rule, mask);
-        }
-    }
+    let blocks = OuterBlocks::<N, MODE> {
+        m,
+        k,
+        alpha,
+        d,
+        b,
+        g,
+        rule,
+    };
+    unsafe { row_blocks::<S, _>(0..m, 2 * N + 5 <= S::REGISTERS, &blocks) }
 }
 
 /// [`outer`] on one thread: the kernels of [`outer_rows_in_mode`] for at most
@@ -984,30 +1075,17 @@ unsafe fn outer_wide_columns<S: Simd, const J: usize, const MODE: u8>(
     g: *mut f32,
     rule: Rule,
 ) {
-    unsafe {
-        let width = S::WIDTH;
-        let unmasked = S::mask(0);
-        let mut r = 0;
-        if 2 * J + 3 <= S::REGISTERS {
-            while r + 2 * width <= m {
-                outer_tile::<S, J, 2, false, MODE>(m, r, j, n, alpha, d, b, g, rule, unmasked);
-                r += 2 * width;
-            }
-            if r + width < m {
-                let mask = S::mask(m - r - width);
-                outer_tile::<S, J, 2, true, MODE>(m, r, j, n, alpha, d, b, g, rule, mask);
-                return;
-            }
-        }
-        while r + width <= m {
-            outer_tile::<S, J, 1, false, MODE>(m, r, j, n, alpha, d, b, g, rule, unmasked);
-            r += width;
-        }
-        if r < m {
-            let mask = S::mask(m - r);
-            outer_tile::<S, J, 1, true, MODE>(m, r, j, n, alpha, d, b, g, rule, mask);
-        }
-    }
+    let tiles = OuterTiles::<J, MODE> {
+        m,
+        j,
+        n,
+        alpha,
+        d,
+        b,
+        g,
+        rule,
+    };
+    unsafe { row_blocks::<S, _>(0..m, 2 * J + 3 <= S::REGISTERS, &tiles) }
 }
 
 /// One tile of [`outer_wide`]: rows `r..` (`V` vectors, the last masked when `TAIL`) of columns

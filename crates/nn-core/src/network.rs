@@ -424,36 +424,44 @@ impl Network {
             .step_by(chunk)
             .map(|start| start..(start + chunk).min(data.len()))
             .collect();
+        // One group of chunks, and one workspace, per thread: a workspace of a wide network
+        // is tens of megabytes, and a fresh one per chunk cost more in page faults than the
+        // evaluation itself.
+        let groups = rayon::current_num_threads().clamp(1, chunks.len().max(1));
+        let per_group = chunks.len().div_ceil(groups).max(1);
         let partial: Vec<(f64, usize, usize)> = chunks
-            .into_par_iter()
-            .map_init(
-                || Workspace::allocate(self, chunk),
-                |ws, range| {
-                    let m = range.len();
-                    ws.load(data, range.clone());
-                    self.forward(ws, m);
-                    let rows = self.output_size();
-                    let (z, a) = (
-                        &ws.zs.last().unwrap()[..rows * m],
-                        &ws.acts.last().unwrap()[..rows * m],
-                    );
-                    let total = cost.total(
-                        z,
-                        a,
-                        &ws.targets[..rows * m],
-                        rows,
-                        self.activations.last().unwrap().as_ref(),
-                    );
-                    let (mut correct, mut non_finite) = (0, 0);
-                    for (i, column) in range.zip(a.chunks_exact(rows)) {
-                        match predicted_class(column) {
-                            None => non_finite += 1,
-                            Some(class) => correct += usize::from(data.class(i) == Some(class)),
+            .par_chunks(per_group)
+            .flat_map_iter(|group| {
+                let mut ws = Workspace::allocate(self, chunk);
+                group
+                    .iter()
+                    .map(|range| {
+                        let m = range.len();
+                        ws.load(data, range.clone());
+                        self.forward(&mut ws, m);
+                        let rows = self.output_size();
+                        let (z, a) = (
+                            &ws.zs.last().unwrap()[..rows * m],
+                            &ws.acts.last().unwrap()[..rows * m],
+                        );
+                        let total = cost.total(
+                            z,
+                            a,
+                            &ws.targets[..rows * m],
+                            rows,
+                            self.activations.last().unwrap().as_ref(),
+                        );
+                        let (mut correct, mut non_finite) = (0, 0);
+                        for (i, column) in range.clone().zip(a.chunks_exact(rows)) {
+                            match predicted_class(column) {
+                                None => non_finite += 1,
+                                Some(class) => correct += usize::from(data.class(i) == Some(class)),
+                            }
                         }
-                    }
-                    (total, correct, non_finite)
-                },
-            )
+                        (total, correct, non_finite)
+                    })
+                    .collect::<Vec<_>>()
+            })
             .collect();
         Evaluation {
             cost_sum: partial.iter().map(|p| p.0).sum(),
