@@ -37,6 +37,8 @@ fi
 python=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$venv/bin/python")
 cargo build --release --quiet -p nn-cli
 nn="$root/target/release/nn"
+metrics="$(mktemp --suffix=.json)"
+trap 'rm -f "$metrics"' EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -45,8 +47,11 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-12s %6s %12s %12s %8s\n' network batch "nn s/epoch" "numpy s/ep" "ratio"
 for config in "784,30,10 10" "784,100,10 10" "784,800,10 100"; do
     read -r layers batch <<<"$config"
-    nn_s=$("$nn" train --layers "$layers" --batch-size "$batch" --epochs "$epochs" \
-        | sed -n 's/^Epoch [0-9]*:.*(\([0-9.]*\) s)$/\1/p' | median)
+    "$nn" train --layers "$layers" --batch-size "$batch" --epochs "$epochs" \
+        --metrics "$metrics" >/dev/null
+    nn_s=$("${python[@]}" -c 'import json, sys
+for epoch in json.load(open(sys.argv[1]))["history"]:
+    print("%.4f" % epoch["seconds"])' "$metrics" | median)
     np_s=$("${python[@]}" benches/numpy/train_numpy.py "$mnist" --layers "$layers" \
         --batch-size "$batch" --epochs "$epochs" | sed -n 's/^epoch [0-9]*: \([0-9.]*\) s$/\1/p' | median)
     ratio=$(awk -v a="$np_s" -v b="$nn_s" 'BEGIN { printf "%.2fx", a / b }')
