@@ -34,23 +34,26 @@ use std::sync::OnceLock;
 /// their sums live in registers.
 macro_rules! by_columns {
     ($n:expr, $f:ident, $S:ty, ($($arg:expr),*)) => {
+        by_columns!($n, $f, $S, [], ($($arg),*))
+    };
+    ($n:expr, $f:ident, $S:ty, [$($g:ident),*], ($($arg:expr),*)) => {
         match $n {
-            1 => $f::<$S, 1>($($arg),*),
-            2 => $f::<$S, 2>($($arg),*),
-            3 => $f::<$S, 3>($($arg),*),
-            4 => $f::<$S, 4>($($arg),*),
-            5 => $f::<$S, 5>($($arg),*),
-            6 => $f::<$S, 6>($($arg),*),
-            7 => $f::<$S, 7>($($arg),*),
-            8 => $f::<$S, 8>($($arg),*),
-            9 => $f::<$S, 9>($($arg),*),
-            10 => $f::<$S, 10>($($arg),*),
-            11 => $f::<$S, 11>($($arg),*),
-            12 => $f::<$S, 12>($($arg),*),
-            13 => $f::<$S, 13>($($arg),*),
-            14 => $f::<$S, 14>($($arg),*),
-            15 => $f::<$S, 15>($($arg),*),
-            16 => $f::<$S, 16>($($arg),*),
+            1 => $f::<$S, 1 $(, $g)*>($($arg),*),
+            2 => $f::<$S, 2 $(, $g)*>($($arg),*),
+            3 => $f::<$S, 3 $(, $g)*>($($arg),*),
+            4 => $f::<$S, 4 $(, $g)*>($($arg),*),
+            5 => $f::<$S, 5 $(, $g)*>($($arg),*),
+            6 => $f::<$S, 6 $(, $g)*>($($arg),*),
+            7 => $f::<$S, 7 $(, $g)*>($($arg),*),
+            8 => $f::<$S, 8 $(, $g)*>($($arg),*),
+            9 => $f::<$S, 9 $(, $g)*>($($arg),*),
+            10 => $f::<$S, 10 $(, $g)*>($($arg),*),
+            11 => $f::<$S, 11 $(, $g)*>($($arg),*),
+            12 => $f::<$S, 12 $(, $g)*>($($arg),*),
+            13 => $f::<$S, 13 $(, $g)*>($($arg),*),
+            14 => $f::<$S, 14 $(, $g)*>($($arg),*),
+            15 => $f::<$S, 15 $(, $g)*>($($arg),*),
+            16 => $f::<$S, 16 $(, $g)*>($($arg),*),
             _ => panic!("the small-batch kernels take 1 to {MAX_COLUMNS} columns"),
         }
     };
@@ -928,51 +931,6 @@ unsafe fn multiply_any<S: Simd>(
     }
 }
 
-/// [`outer_rows_in_mode`] storing the product.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn store_rows<S: Simd, const N: usize>(
-    m: usize,
-    k: usize,
-    alpha: f32,
-    d: *const f32,
-    b: Columns,
-    g: *mut f32,
-    rule: Rule,
-) {
-    unsafe { outer_rows_in_mode::<S, N, STORE>(m, k, alpha, d, b, g, rule) }
-}
-
-/// [`outer_rows_in_mode`] taking an SGD step.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn step_rows<S: Simd, const N: usize>(
-    m: usize,
-    k: usize,
-    alpha: f32,
-    d: *const f32,
-    b: Columns,
-    g: *mut f32,
-    rule: Rule,
-) {
-    unsafe { outer_rows_in_mode::<S, N, STEP>(m, k, alpha, d, b, g, rule) }
-}
-
-/// [`outer_rows_in_mode`] taking a momentum step.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn momentum_rows<S: Simd, const N: usize>(
-    m: usize,
-    k: usize,
-    alpha: f32,
-    d: *const f32,
-    b: Columns,
-    g: *mut f32,
-    rule: Rule,
-) {
-    unsafe { outer_rows_in_mode::<S, N, MOMENTUM>(m, k, alpha, d, b, g, rule) }
-}
-
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn outer_rows_in_mode<S: Simd, const N: usize, const MODE: u8>(
@@ -1018,10 +976,32 @@ unsafe fn outer_any<S: Simd>(
             Rule::Momentum { .. } if wide => {
                 outer_wide::<S, MOMENTUM>(m, k, n, alpha, d, b, g, rule)
             }
-            Rule::Store => by_columns!(n, store_rows, S, (m, k, alpha, d, b, g, rule)),
-            Rule::Step { .. } => by_columns!(n, step_rows, S, (m, k, alpha, d, b, g, rule)),
+            Rule::Store => {
+                by_columns!(
+                    n,
+                    outer_rows_in_mode,
+                    S,
+                    [STORE],
+                    (m, k, alpha, d, b, g, rule)
+                )
+            }
+            Rule::Step { .. } => {
+                by_columns!(
+                    n,
+                    outer_rows_in_mode,
+                    S,
+                    [STEP],
+                    (m, k, alpha, d, b, g, rule)
+                )
+            }
             Rule::Momentum { .. } => {
-                by_columns!(n, momentum_rows, S, (m, k, alpha, d, b, g, rule))
+                by_columns!(
+                    n,
+                    outer_rows_in_mode,
+                    S,
+                    [MOMENTUM],
+                    (m, k, alpha, d, b, g, rule)
+                )
             }
         }
     }
