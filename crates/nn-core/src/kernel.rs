@@ -1150,28 +1150,37 @@ unsafe fn transposed_tiles<S: Simd, const J: usize, const C: usize>(
 ) {
     unsafe {
         let mut j = columns.start;
-        while j < columns.end {
-            if j + J <= columns.end {
-                let mut c = 0;
-                while c + C <= n {
-                    dot_tile::<S, J, C>(m, k, j, c, a, d, e);
-                    c += C;
-                }
-                for c in c..n {
-                    dot_tile::<S, J, 1>(m, k, j, c, a, d, e);
-                }
-                j += J;
-            } else {
-                let mut c = 0;
-                while c + C <= n {
-                    dot_tile::<S, 1, C>(m, k, j, c, a, d, e);
-                    c += C;
-                }
-                for c in c..n {
-                    dot_tile::<S, 1, 1>(m, k, j, c, a, d, e);
-                }
-                j += 1;
-            }
+        while j + J <= columns.end {
+            column_tiles::<S, J, C>(m, k, n, j, a, d, e);
+            j += J;
+        }
+        for j in j..columns.end {
+            column_tiles::<S, 1, C>(m, k, n, j, a, d, e);
+        }
+    }
+}
+
+/// Columns `j..j + J` of A against every column of D: tiles of `C` columns of D, then one at a
+/// time for the remainder.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn column_tiles<S: Simd, const J: usize, const C: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+    j: usize,
+    a: *const f32,
+    d: *const f32,
+    e: *mut f32,
+) {
+    unsafe {
+        let mut c = 0;
+        while c + C <= n {
+            dot_tile::<S, J, C>(m, k, j, c, a, d, e);
+            c += C;
+        }
+        for c in c..n {
+            dot_tile::<S, J, 1>(m, k, j, c, a, d, e);
         }
     }
 }

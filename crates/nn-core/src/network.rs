@@ -435,31 +435,7 @@ impl Network {
                 let mut ws = Workspace::allocate(self, chunk);
                 group
                     .iter()
-                    .map(|range| {
-                        let m = range.len();
-                        ws.load(data, range.clone());
-                        self.forward(&mut ws, m);
-                        let rows = self.output_size();
-                        let (z, a) = (
-                            &ws.zs.last().unwrap()[..rows * m],
-                            &ws.acts.last().unwrap()[..rows * m],
-                        );
-                        let total = cost.total(
-                            z,
-                            a,
-                            &ws.targets[..rows * m],
-                            rows,
-                            self.activations.last().unwrap().as_ref(),
-                        );
-                        let (mut correct, mut non_finite) = (0, 0);
-                        for (i, column) in range.clone().zip(a.chunks_exact(rows)) {
-                            match predicted_class(column) {
-                                None => non_finite += 1,
-                                Some(class) => correct += usize::from(data.class(i) == Some(class)),
-                            }
-                        }
-                        (total, correct, non_finite)
-                    })
+                    .map(|range| self.evaluate_columns(&mut ws, data, cost, range.clone()))
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -469,6 +445,35 @@ impl Network {
             count: data.len(),
             non_finite: partial.iter().map(|p| p.2).sum(),
         }
+    }
+
+    /// The cost summed over the examples `range` of `data`, and how many of them are classified
+    /// right and how many have outputs that are not all finite; one forward pass of `ws`.
+    fn evaluate_columns(
+        &self,
+        ws: &mut Workspace,
+        data: &dyn Examples,
+        cost: &dyn Cost,
+        range: Range<usize>,
+    ) -> (f64, usize, usize) {
+        let m = range.len();
+        ws.load(data, range.clone());
+        self.forward(ws, m);
+        let rows = self.output_size();
+        let (z, a) = (
+            &ws.zs.last().unwrap()[..rows * m],
+            &ws.acts.last().unwrap()[..rows * m],
+        );
+        let output = self.activations.last().unwrap().as_ref();
+        let total = cost.total(z, a, &ws.targets[..rows * m], rows, output);
+        let (mut correct, mut non_finite) = (0, 0);
+        for (i, column) in range.zip(a.chunks_exact(rows)) {
+            match predicted_class(column) {
+                None => non_finite += 1,
+                Some(class) => correct += usize::from(data.class(i) == Some(class)),
+            }
+        }
+        (total, correct, non_finite)
     }
 
     /// The predicted class of one input (see [`predicted_class`]): `None` when the network's
