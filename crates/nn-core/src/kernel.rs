@@ -30,6 +30,8 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use crate::pair::ColumnWork;
+
 /// Dispatches on the number of columns, which is a compile-time constant of the kernels so that
 /// their sums live in registers.
 macro_rules! by_columns {
@@ -165,8 +167,9 @@ struct Columns {
 /// Products of at least [`PARALLEL_WORK`] multiply-adds are cut at column `s` =
 /// [`split_point`] of `A` and computed on two cores: `C ← (C + A₀ B₀) + A₁ B₁`, where `A₀ B₀`
 /// sums over `j < s` and `A₁ B₁`, written into `partial` (at least `m × n` long), over
-/// `j ≥ s`. Each core reads its own contiguous half of `A`, the half whose weights it also
-/// updates in [`outer`], so the weights stay in that core's cache. The cut depends on the shape
+/// `j ≥ s`; then each core adds the partial sums to its own half of the columns of C. Each
+/// core reads its own contiguous half of `A`, the half whose weights it also updates in
+/// [`outer`], so the weights stay in that core's cache. The cut depends on the shape
 /// only, so one thread computes the same sums in the same order.
 ///
 /// A mini-batch of more than [`MAX_COLUMNS`] examples is taken in chunks of at most 14
@@ -227,8 +230,34 @@ pub fn multiply(
         || run(0..s, whole, accumulate),
         || run(s..k, half, false),
     );
-    for (c, p) in c[..m * n].iter_mut().zip(&partial[..m * n]) {
-        *c += p;
+    let sums = PartialSums {
+        c: &mut c[..m * n],
+        partial: &partial[..m * n],
+        rows: m,
+    };
+    crate::pair::by_column_halves(sums, m, n);
+}
+
+/// The second core's partial sums of [`multiply`] added to the first's: `C ← C + partial`.
+struct PartialSums<'a> {
+    c: &'a mut [f32],
+    partial: &'a [f32],
+    rows: usize,
+}
+
+impl ColumnWork for PartialSums<'_> {
+    fn split_at(self, column: usize) -> (Self, Self) {
+        let (c0, c1) = self.c.split_at_mut(column * self.rows);
+        let (p0, p1) = self.partial.split_at(column * self.rows);
+        let rows = self.rows;
+        let half = |c, partial| PartialSums { c, partial, rows };
+        (half(c0, p0), half(c1, p1))
+    }
+
+    fn run(self) {
+        for (c, p) in self.c.iter_mut().zip(self.partial) {
+            *c += p;
+        }
     }
 }
 

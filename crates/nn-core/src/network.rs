@@ -15,6 +15,7 @@ use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
 use crate::kernel::{self, Kernel};
+use crate::pair::{self, ColumnWork};
 use crate::{
     Activation, Cost, Examples, FusedStep, NetworkError, Sigmoid, Standardization, TrainError,
 };
@@ -317,7 +318,10 @@ impl Network {
     pub fn feedforward(&self, input: &[f32]) -> Vec<f32> {
         let mut workspace = Workspace::allocate(self, 1);
         workspace.inputs.copy_from_slice(input);
-        workspace.standardize(input.len(), 1);
+        let rows = input.len();
+        workspace
+            .standardization
+            .apply(&mut workspace.inputs[..rows], rows);
         self.forward(&mut workspace, 1);
         workspace.acts.last().expect("output layer").clone()
     }
@@ -350,26 +354,41 @@ impl Network {
             ..
         } = ws;
         if mask_active[0] {
-            multiply_into(&inputs[..self.sizes[0] * m], &masks[0], &mut masked[0]);
+            let size = self.sizes[0] * m;
+            let masking = Masking {
+                values: &inputs[..size],
+                mask: &masks[0][..size],
+                out: &mut masked[0][..size],
+                rows: self.sizes[0],
+            };
+            pair::by_column_halves(masking, self.sizes[0], m);
         }
         for (index, shape) in self.layers.iter().enumerate() {
+            let (rows, size) = (shape.rows, shape.rows * m);
             let (before, after) = acts.split_at_mut(index);
             let input = layer_input(index, inputs, before, masked, mask_active);
-            let z = &mut zs[index][..shape.rows * m];
-            for column in z.chunks_exact_mut(shape.rows) {
-                column.copy_from_slice(&self.params[shape.biases.clone()]);
-            }
+            let z = &mut zs[index][..size];
+            let biases = Biases {
+                z: &mut *z,
+                biases: &self.params[shape.biases.clone()],
+            };
+            pair::by_column_halves(biases, rows, m);
             let weights = &self.params[shape.weights.clone()];
             // `back` is free until the backward pass: the second core's partial sums.
             let partial = &mut back[..];
             kernel::multiply(
-                *kernel, shape.rows, shape.cols, m, weights, input, z, true, partial,
+                *kernel, rows, shape.cols, m, weights, input, z, true, partial,
             );
-            let a = &mut after[0][..shape.rows * m];
-            self.activations[index].forward(z, a, shape.rows);
-            if index + 1 < self.layers.len() && mask_active[index + 1] {
-                multiply_into(a, &masks[index + 1], &mut masked[index + 1]);
-            }
+            let dropout = (index + 1 < self.layers.len() && mask_active[index + 1])
+                .then(|| (&masks[index + 1][..size], &mut masked[index + 1][..size]));
+            let activate = Activate {
+                activation: self.activations[index].as_ref(),
+                z,
+                a: &mut after[0][..size],
+                dropout,
+                rows,
+            };
+            pair::by_column_halves(activate, rows, m);
         }
     }
 
@@ -560,11 +579,150 @@ fn layer_input<'a>(
     }
 }
 
-fn multiply_into(values: &[f32], mask: &[f32], out: &mut [f32]) {
-    out.iter_mut()
-        .zip(values)
-        .zip(mask)
-        .for_each(|((o, v), k)| *o = v * k);
+/// `out = values ⊙ mask` over the columns of a mini-batch: the inputs of a layer through its
+/// dropout mask.
+struct Masking<'a> {
+    values: &'a [f32],
+    mask: &'a [f32],
+    out: &'a mut [f32],
+    rows: usize,
+}
+
+impl ColumnWork for Masking<'_> {
+    fn split_at(self, column: usize) -> (Self, Self) {
+        let at = column * self.rows;
+        let (v0, v1) = self.values.split_at(at);
+        let (k0, k1) = self.mask.split_at(at);
+        let (o0, o1) = self.out.split_at_mut(at);
+        let rows = self.rows;
+        let half = |values, mask, out| Masking {
+            values,
+            mask,
+            out,
+            rows,
+        };
+        (half(v0, k0, o0), half(v1, k1, o1))
+    }
+
+    fn run(self) {
+        self.out
+            .iter_mut()
+            .zip(self.values)
+            .zip(self.mask)
+            .for_each(|((o, v), k)| *o = v * k);
+    }
+}
+
+/// Each column of a layer's `z` set to its biases, before `w a` is added (eq. 25 of chapter 2).
+struct Biases<'a> {
+    z: &'a mut [f32],
+    biases: &'a [f32],
+}
+
+impl ColumnWork for Biases<'_> {
+    fn split_at(self, column: usize) -> (Self, Self) {
+        let (z0, z1) = self.z.split_at_mut(column * self.biases.len());
+        let biases = self.biases;
+        (Biases { z: z0, biases }, Biases { z: z1, biases })
+    }
+
+    fn run(self) {
+        for column in self.z.chunks_exact_mut(self.biases.len()) {
+            column.copy_from_slice(self.biases);
+        }
+    }
+}
+
+/// `a = σ(z)` over the columns of a mini-batch, then `a ⊙ mask` into `out` when the next
+/// layer takes its inputs through a dropout mask (`dropout` = `(mask, out)`).
+struct Activate<'a> {
+    activation: &'a dyn Activation,
+    z: &'a [f32],
+    a: &'a mut [f32],
+    dropout: Option<(&'a [f32], &'a mut [f32])>,
+    rows: usize,
+}
+
+impl ColumnWork for Activate<'_> {
+    fn split_at(self, column: usize) -> (Self, Self) {
+        let at = column * self.rows;
+        let (z0, z1) = self.z.split_at(at);
+        let (a0, a1) = self.a.split_at_mut(at);
+        let (d0, d1) = match self.dropout {
+            Some((mask, out)) => {
+                let ((k0, k1), (o0, o1)) = (mask.split_at(at), out.split_at_mut(at));
+                (Some((k0, o0)), Some((k1, o1)))
+            }
+            None => (None, None),
+        };
+        let (activation, rows) = (self.activation, self.rows);
+        let half = |z, a, dropout| Activate {
+            activation,
+            z,
+            a,
+            dropout,
+            rows,
+        };
+        (half(z0, a0, d0), half(z1, a1, d1))
+    }
+
+    fn run(self) {
+        self.activation.forward(self.z, self.a, self.rows);
+        if let Some((mask, out)) = self.dropout {
+            let rows = self.rows;
+            Masking {
+                values: self.a,
+                mask,
+                out,
+                rows,
+            }
+            .run();
+        }
+    }
+}
+
+/// BP2 after `wᵀ δ`: `below` (the error carried down into the layer below, `rows` neurons) times
+/// the dropout mask the layer's outputs went through, then times σ'(z) of that layer.
+struct CarryDown<'a> {
+    activation: &'a dyn Activation,
+    z: &'a [f32],
+    a: &'a [f32],
+    mask: Option<&'a [f32]>,
+    below: &'a mut [f32],
+    rows: usize,
+}
+
+impl ColumnWork for CarryDown<'_> {
+    fn split_at(self, column: usize) -> (Self, Self) {
+        let at = column * self.rows;
+        let ((z0, z1), (a0, a1)) = (self.z.split_at(at), self.a.split_at(at));
+        let (b0, b1) = self.below.split_at_mut(at);
+        let (k0, k1) = match self.mask {
+            Some(mask) => {
+                let (k0, k1) = mask.split_at(at);
+                (Some(k0), Some(k1))
+            }
+            None => (None, None),
+        };
+        let (activation, rows) = (self.activation, self.rows);
+        let half = |z, a, mask, below| CarryDown {
+            activation,
+            z,
+            a,
+            mask,
+            below,
+            rows,
+        };
+        (half(z0, a0, k0, b0), half(z1, a1, k1, b1))
+    }
+
+    fn run(self) {
+        if let Some(mask) = self.mask {
+            self.below.iter_mut().zip(mask).for_each(|(g, k)| *g *= k);
+        }
+        self.activation
+            .backward(self.z, self.a, self.rows, self.below);
+    }
 }
 
 /// What [`backward`] does with each layer's gradient.
@@ -616,6 +774,7 @@ fn backward(
         delta,
         back,
         flipped,
+        bias_sums,
         kernel,
         ..
     } = ws;
@@ -636,21 +795,24 @@ fn backward(
             let weights = &target.params()[shape.weights.clone()];
             let (rows, cols) = (shape.rows, shape.cols);
             kernel::transposed(*kernel, rows, cols, m, weights, d, below, flipped);
-            if mask_active[index] {
-                below
-                    .iter_mut()
-                    .zip(&masks[index])
-                    .for_each(|(g, k)| *g *= k);
-            }
-            activations[index - 1].backward(
-                &zs[index - 1][..shape.cols * m],
-                &acts[index - 1][..shape.cols * m],
-                shape.cols,
+            let carry = CarryDown {
+                activation: activations[index - 1].as_ref(),
+                z: &zs[index - 1][..cols * m],
+                a: &acts[index - 1][..cols * m],
+                mask: mask_active[index].then(|| &masks[index][..cols * m]),
                 below,
-            );
+                rows: cols,
+            };
+            pair::by_column_halves(carry, cols, m);
         }
-        let bias_gradient =
-            |row: usize| scale * d.iter().skip(row).step_by(shape.rows).sum::<f32>();
+        // BP3, Σₓ δ over the mini-batch's columns, added column after column in the order of
+        // the examples.
+        let sums = &mut bias_sums[..shape.rows];
+        sums.fill(-0.0);
+        for column in d.chunks_exact(shape.rows) {
+            sums.iter_mut().zip(column).for_each(|(s, &x)| *s += x);
+        }
+        let bias_gradient = |row: usize| scale * sums[row];
         let input = layer_input(index, inputs, acts, masked, mask_active);
         let (rows, cols) = (shape.rows, shape.cols);
         match &mut target {
@@ -757,6 +919,8 @@ pub struct Workspace {
     /// The weights of a layer of fewer than [`kernel::FEW_ROWS`] neurons, transposed for
     /// [`kernel::transposed`]; empty when there is no such layer below another.
     flipped: Vec<f32>,
+    /// BP3's sums of a layer's errors over the mini-batch, one per neuron.
+    bias_sums: Vec<f32>,
     /// The kernels' instruction set.
     kernel: Kernel,
     /// The network's input standardization, applied to every column loaded.
@@ -805,15 +969,10 @@ impl Workspace {
                     .max()
                     .unwrap_or(0)
             ],
+            bias_sums: vec![0.0; sizes[1..].iter().copied().max().unwrap_or(0)],
             kernel: Kernel::active(),
             standardization: network.standardization.clone(),
         }
-    }
-
-    /// Standardizes the first `m` input columns, of `rows` inputs each.
-    fn standardize(&mut self, rows: usize, m: usize) {
-        self.standardization
-            .apply(&mut self.inputs[..rows * m], rows);
     }
 
     /// Copies the examples `indices` into the input and target columns, standardizing the
@@ -824,12 +983,61 @@ impl Workspace {
 
     /// Loads the examples `indices` yields, in order, as columns 0, 1, … of the batch.
     fn load(&mut self, data: &dyn Examples, indices: impl ExactSizeIterator<Item = usize>) {
-        let (n_in, n_out, m) = (data.input_len(), data.output_len(), indices.len());
-        debug_assert!(m <= self.capacity);
-        for (column, i) in indices.enumerate() {
-            data.write_input(i, &mut self.inputs[column * n_in..(column + 1) * n_in]);
-            data.write_target(i, &mut self.targets[column * n_out..(column + 1) * n_out]);
-        }
-        self.standardize(n_in, m);
+        debug_assert!(indices.len() <= self.capacity);
+        let Self {
+            inputs,
+            targets,
+            standardization,
+            ..
+        } = self;
+        load_columns(data, indices, inputs, targets, standardization);
     }
+
+    /// [`Workspace::load_indices`] on one core while `draw` sets the dropout masks of the input
+    /// and hidden layers (the masks, and whether each is in force) on the other, when the
+    /// mini-batch is large enough to pay for the second core. `draw` sees the same masks
+    /// either way.
+    pub(crate) fn load_and_draw_masks(
+        &mut self,
+        data: &dyn Examples,
+        indices: &[usize],
+        draw: impl FnOnce(&mut [Vec<f32>], &mut [bool]) + Send,
+    ) {
+        debug_assert!(indices.len() <= self.capacity);
+        let Self {
+            inputs,
+            targets,
+            standardization,
+            masks,
+            mask_active,
+            ..
+        } = self;
+        let parallel = rayon::current_num_threads() > 1
+            && indices.len() * data.input_len() >= pair::PARALLEL_NUMBERS;
+        pair::join_once(
+            parallel,
+            || {
+                let indices = indices.iter().copied();
+                load_columns(data, indices, inputs, targets, standardization);
+            },
+            || draw(masks, mask_active),
+        );
+    }
+}
+
+/// Writes the examples `indices` yields, in order, as columns 0, 1, … of `inputs` and
+/// `targets`, and standardizes the inputs.
+fn load_columns(
+    data: &dyn Examples,
+    indices: impl ExactSizeIterator<Item = usize>,
+    inputs: &mut [f32],
+    targets: &mut [f32],
+    standardization: &Standardization,
+) {
+    let (n_in, n_out, m) = (data.input_len(), data.output_len(), indices.len());
+    for (column, i) in indices.enumerate() {
+        data.write_input(i, &mut inputs[column * n_in..(column + 1) * n_in]);
+        data.write_target(i, &mut targets[column * n_out..(column + 1) * n_out]);
+    }
+    standardization.apply(&mut inputs[..n_in * m], n_in);
 }

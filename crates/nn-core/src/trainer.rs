@@ -1097,22 +1097,23 @@ impl Batches<'_> {
         let fused = fused_decay(&mut *optimizer, regularizers, n).filter(|_| probe.is_none());
         for (done, batch) in order.chunks(batch_size).enumerate() {
             let m = batch.len();
-            workspace.load_indices(data, batch);
+            let sizes = network.sizes();
+            workspace.load_and_draw_masks(data, batch, |masks, mask_active| {
+                for (layer, (mask, active)) in masks.iter_mut().zip(mask_active).enumerate() {
+                    let mask = &mut mask[..sizes[layer] * m];
+                    mask.fill(1.0);
+                    *active = false;
+                    for regularizer in regularizers {
+                        *active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
+                    }
+                }
+            });
             let next = (done + 1) * batch_size;
             for &index in order
                 .get(next..(next + batch_size).min(n))
                 .unwrap_or_default()
             {
                 data.prefetch(index);
-            }
-            for layer in 0..layer_count - 1 {
-                let mask = &mut workspace.masks[layer][..network.sizes()[layer] * m];
-                mask.fill(1.0);
-                let mut active = false;
-                for regularizer in regularizers {
-                    active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
-                }
-                workspace.mask_active[layer] = active;
             }
             if let Some((decay, step)) = fused.zip(optimizer.fused()) {
                 network.backprop_step(workspace, m, cost, eta, decay, step);

@@ -4,7 +4,7 @@
 use nn_core::kernel::{self, Kernel, MAX_COLUMNS, Outer};
 use nn_core::{
     DenseExamples, FusedStep, Initializer, Momentum, Network, Optimizer, OptimizerState,
-    Regularizer, Sgd, Silent, TrainConfig, TrainError, Trainer,
+    Regularizer, Sgd, Silent, TrainConfig, TrainError, Trainer, Workspace,
 };
 use nn_costs::CrossEntropyCost;
 
@@ -333,6 +333,37 @@ fn training_split_between_two_cores_is_bit_identical_to_one_core() {
             .collect::<Vec<u32>>(),
         "training must move the weights"
     );
+}
+
+/// A mini-batch of 100 through 400 hidden neurons (40,000 numbers per pass) has its biases,
+/// activations and σ' computed in two halves of columns on the two cores; two mini-batches
+/// of 50 (20,000) are not cut. The cut batch's gradient must be the mean of the halves'.
+#[test]
+fn a_mini_batch_cut_between_the_cores_has_the_mean_gradient_of_its_halves() {
+    let sizes = [784, 400, 10];
+    let inputs: Vec<Vec<f32>> = (0..100).map(|i| numbers(784, i + 20)).collect();
+    let data = DenseExamples::classification(inputs, (0..100).map(|i| i % 10).collect(), 10);
+    let network = Network::sigmoid(&sizes, Initializer::Default, 9).unwrap();
+    let count = network.params().len();
+    let gradient = |indices: &[usize]| {
+        let mut ws = Workspace::new(&network, indices.len()).unwrap();
+        ws.load_indices(&data, indices);
+        let mut gradient = vec![0.0; count];
+        network.backprop(&mut ws, indices.len(), &CrossEntropyCost, &mut gradient);
+        gradient
+    };
+    let all: Vec<usize> = (0..100).collect();
+    let whole = gradient(&all);
+    let (first, second) = (gradient(&all[..50]), gradient(&all[50..]));
+    let largest = whole.iter().fold(0f32, |m, g| m.max(g.abs()));
+    assert!(largest > 1e-3, "the gradient must not vanish");
+    for (i, ((&w, &a), &b)) in whole.iter().zip(&first).zip(&second).enumerate() {
+        let mean = (a + b) / 2.0;
+        assert!(
+            (w - mean).abs() <= 1e-4 * largest,
+            "parameter {i}: {w} for the whole batch, {mean} from its halves"
+        );
+    }
 }
 
 /// L2 regularization, (λ/2n) Σ w² (eq. 85), written here since nn-regularize depends on

@@ -81,11 +81,11 @@ fn bits(network: &Network) -> Vec<u32> {
     network.params().iter().map(|p| p.to_bits()).collect()
 }
 
-/// Layer sizes and mini-batch sizes on both sides of the matrix product's split into two
-/// blocks computed on rayon's threads: 784-30-10 at batch 10 stays whole (at most
-/// 784·30·10 = 235,200 multiply-adds per product); 784-800-10 at batch 100 puts
-/// 784·800·100 ≈ 6.3·10⁷ multiply-adds in each product of the first layer, fifteen times the
-/// split's threshold of 2²² in nn-core's kernel, so training itself runs on two threads.
+/// Layer sizes and mini-batch sizes on both sides of the thresholds of the work cut between
+/// two cores: 784-30-10 at batch 10 has its first layer's products (235,200 multiply-adds) cut
+/// at a column of the weights (nn-core's kernel cuts from 2¹⁶), but not its element-wise passes
+/// (300 numbers); 784-800-10 at batch 100 cuts both (6.3·10⁷ multiply-adds per product of the
+/// first layer, 80,000 numbers per pass over the hidden layer, above `pair`'s 2¹⁵).
 const SERIAL_AND_PARALLEL: [(&[usize], usize); 2] = [(&[784, 30, 10], 10), (&[784, 800, 10], 100)];
 
 #[test]
