@@ -1101,7 +1101,10 @@ impl Batches<'_> {
             workspace.load_and_draw_masks(data, batch, |masks, mask_active| {
                 for (layer, (mask, active)) in masks.iter_mut().zip(mask_active).enumerate() {
                     let mask = &mut mask[..sizes[layer] * m];
-                    mask.fill(1.0);
+                    // A mask no regularizer drew into is still all ones (as allocated).
+                    if *active {
+                        mask.fill(1.0);
+                    }
                     *active = false;
                     for regularizer in regularizers {
                         *active |= regularizer.apply_mask(layer, layer_count, &mut rng, mask);
