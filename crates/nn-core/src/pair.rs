@@ -143,7 +143,8 @@ pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + 
     let mut job_ref = job;
     slot.job.store(&mut job_ref, SeqCst);
     slot.state.store(POSTED, SeqCst);
-    if slot.sleeping.load(SeqCst) {
+    let woken = slot.sleeping.load(SeqCst);
+    if woken {
         slot.helper.unpark();
     }
     first();
@@ -153,7 +154,9 @@ pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + 
         .is_ok()
     {
         second();
-        if slot.misses.fetch_add(1, SeqCst) + 1 >= MAX_MISSES {
+        // A helper that was asleep is only waking up (tens of microseconds, longer than a
+        // short half-job): that is no sign of a busy machine.
+        if !woken && slot.misses.fetch_add(1, SeqCst) + 1 >= MAX_MISSES {
             slot.misses.store(0, SeqCst);
             slot.pause.store(PAUSE, SeqCst);
         }
