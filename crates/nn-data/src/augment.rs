@@ -232,9 +232,7 @@ fn elastic_core(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng, sim
         dy,
     } = fields;
     fill_normal(rng, noise, alpha);
-    let (noise_x, noise_y) = noise.split_at(basis.noise_len());
-    basis.field(noise_x, between, dx, simd);
-    basis.field(noise_y, between, dy, simd);
+    basis.fields(noise, between, dx, dy, simd);
     source.sample(points, m, Some((dx, dy)), dst, simd);
 }
 
