@@ -340,6 +340,13 @@ fn to_u8(v: f32) -> u8 {
 /// Width of the zero border of [`Padded`].
 const BORDER: usize = 2;
 
+/// The centre of a `rows x cols` image in the coordinates of the padded image: `((cols - 1)
+/// / 2 + BORDER, (rows - 1) / 2 + BORDER)`, exact.
+fn padded_centre((rows, cols): (usize, usize)) -> (f32, f32) {
+    let centre = |n: usize| (n as f32 - 1.0) / 2.0 + BORDER as f32;
+    (centre(cols), centre(rows))
+}
+
 /// An image inside a border of zeros, for branch-free bilinear sampling: as `f32` for the
 /// portable sampler, as the 2 x 2 neighbourhoods of its bytes for the AVX-512 one.
 #[derive(Default)]
@@ -475,28 +482,51 @@ impl Padded {
     ) {
         match simd {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW and VL.
+            // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW, VL and FMA.
             Simd::Avx512 => unsafe { self.sample_avx512(points, m, displacement, dst) },
-            _ => {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::Avx2` is only chosen on processors with AVX2 and FMA.
+            Simd::Avx2 => unsafe { self.sample_avx2(points, m, displacement, dst) },
+            Simd::Portable => {
                 points.place(m, displacement);
                 self.sample_points(points, dst);
             }
         }
     }
 
+    /// The portable sampler compiled for AVX2 and FMA (whose `f32::mul_add` is then one
+    /// instruction).
+    ///
+    /// # Safety
+    /// The processor must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn sample_avx2(
+        &self,
+        points: &mut Points,
+        m: [f32; 4],
+        displacement: Option<(&[f32], &[f32])>,
+        dst: &mut [u8],
+    ) {
+        points.place(m, displacement);
+        self.sample_points(points, dst);
+    }
+
     /// The portable sampler (see [`Padded::sample`]).
     ///
     /// Coordinates are clamped to one pixel beyond the image, where the border is zero, so no
     /// branch is needed; positions are computed in one loop (vector instructions) and values
-    /// loaded and interpolated in a second.
+    /// loaded and interpolated in a second, by fused multiply-adds (`top = fma(fx, b - a, a)`,
+    /// `bottom` alike, the value `fma(fy, bottom - top, top)`).
     #[inline(always)]
     fn sample_points(&self, points: &mut Points, dst: &mut [u8]) {
         let width = self.cols + 2 * BORDER;
-        let (x_max, y_max) = (self.cols as f32, self.rows as f32);
+        let low = BORDER as f32 - 1.0;
+        let (x_max, y_max) = ((self.cols + BORDER) as f32, (self.rows + BORDER) as f32);
         let (x, y, index) = (&mut points.x, &mut points.y, &mut points.index);
         for ((x, y), i) in x.iter_mut().zip(y.iter_mut()).zip(index.iter_mut()) {
-            let xs = x.max(-1.0).min(x_max) + BORDER as f32;
-            let ys = y.max(-1.0).min(y_max) + BORDER as f32;
+            let xs = x.max(low).min(x_max);
+            let ys = y.max(low).min(y_max);
             // SAFETY: `xs` and `ys` are clamped to [BORDER - 1, size + BORDER] (`max` turns NaN
             // into -1), so they are finite and their integer parts fit an `i32`.
             let (xi, yi) = unsafe { (xs.to_int_unchecked::<i32>(), ys.to_int_unchecked::<i32>()) };
@@ -509,9 +539,9 @@ impl Padded {
             let i = i as usize;
             let (a, b) = (data[i], data[i + 1]);
             let (c, d) = (data[i + width], data[i + width + 1]);
-            let top = a + fx * (b - a);
-            let bottom = c + fx * (d - c);
-            *o = to_u8(top + fy * (bottom - top));
+            let top = fx.mul_add(b - a, a);
+            let bottom = fx.mul_add(d - c, c);
+            *o = to_u8(fy.mul_add(bottom - top, top));
         }
     }
 
@@ -520,9 +550,9 @@ impl Padded {
     /// fetched by one gather from `quads`.
     ///
     /// # Safety
-    /// The processor must support AVX-512F, BW and VL.
+    /// The processor must support AVX-512F, BW, VL and FMA.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,fma")]
     fn sample_avx512(
         &self,
         points: &Points,
@@ -542,14 +572,14 @@ impl Padded {
         // The farthest a clamped point reaches.
         let last = (rows + BORDER) * width + cols + BORDER;
         assert!(self.quads.len() > last && last < i32::MAX as usize);
-        let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
+        let (cx, cy) = padded_centre((rows, cols));
         let (cx, cy) = (_mm512_set1_ps(cx), _mm512_set1_ps(cy));
         let m = m.map(|v| _mm512_set1_ps(v));
-        let low = _mm512_set1_ps(-1.0);
-        let (x_max, y_max) = (_mm512_set1_ps(cols as f32), _mm512_set1_ps(rows as f32));
-        let border = _mm512_set1_ps(BORDER as f32);
+        let low = _mm512_set1_ps(BORDER as f32 - 1.0);
+        let x_max = _mm512_set1_ps((cols + BORDER) as f32);
+        let y_max = _mm512_set1_ps((rows + BORDER) as f32);
         let half = _mm512_set1_ps(0.5);
-        let row_length = _mm512_set1_epi32(width as i32);
+        let row_length = _mm512_set1_ps(width as f32);
         let byte = _mm512_set1_epi32(0xFF);
         let quads = self.quads.as_ptr();
         for from in (0..n).step_by(LANES) {
@@ -565,31 +595,31 @@ impl Padded {
                 unsafe {
                     let u = _mm512_maskz_loadu_ps(mask, points.u.as_ptr().add(from));
                     let v = _mm512_maskz_loadu_ps(mask, points.v.as_ptr().add(from));
-                    let linear = |centre, a, b| {
-                        _mm512_add_ps(
-                            _mm512_add_ps(centre, _mm512_mul_ps(a, u)),
-                            _mm512_mul_ps(b, v),
-                        )
-                    };
+                    let linear =
+                        |centre, a, b| _mm512_fmadd_ps(b, v, _mm512_fmadd_ps(a, u, centre));
                     let (mut x, mut y) = (linear(cx, m[0], m[1]), linear(cy, m[2], m[3]));
                     if let Some((dx, dy)) = displacement {
                         x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, dx.as_ptr().add(from)));
                         y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, dy.as_ptr().add(from)));
                     }
-                    let xs = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(x, low), x_max), border);
-                    let ys = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(y, low), y_max), border);
-                    let (xi, yi) = (_mm512_cvttps_epi32(xs), _mm512_cvttps_epi32(ys));
-                    let fx = _mm512_sub_ps(xs, _mm512_cvtepi32_ps(xi));
-                    let fy = _mm512_sub_ps(ys, _mm512_cvtepi32_ps(yi));
-                    let index = _mm512_add_epi32(_mm512_mullo_epi32(yi, row_length), xi);
+                    let xs = _mm512_min_ps(_mm512_max_ps(x, low), x_max);
+                    let ys = _mm512_min_ps(_mm512_max_ps(y, low), y_max);
+                    // Positive: the floor is the integer part, exact, as is the index.
+                    const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+                    let (xf, yf) = (
+                        _mm512_roundscale_ps::<FLOOR>(xs),
+                        _mm512_roundscale_ps::<FLOOR>(ys),
+                    );
+                    let (fx, fy) = (_mm512_sub_ps(xs, xf), _mm512_sub_ps(ys, yf));
+                    let index = _mm512_cvttps_epi32(_mm512_fmadd_ps(yf, row_length, xf));
                     let quad = _mm512_i32gather_epi32::<4>(index, quads.cast());
                     let low_byte = |w| _mm512_cvtepi32_ps(_mm512_and_si512(w, byte));
                     let (a, b) = (low_byte(quad), low_byte(_mm512_srli_epi32::<8>(quad)));
                     let c = low_byte(_mm512_srli_epi32::<16>(quad));
                     let d = _mm512_cvtepi32_ps(_mm512_srli_epi32::<24>(quad));
-                    let top = _mm512_add_ps(a, _mm512_mul_ps(fx, _mm512_sub_ps(b, a)));
-                    let bottom = _mm512_add_ps(c, _mm512_mul_ps(fx, _mm512_sub_ps(d, c)));
-                    let v = _mm512_add_ps(top, _mm512_mul_ps(fy, _mm512_sub_ps(bottom, top)));
+                    let top = _mm512_fmadd_ps(fx, _mm512_sub_ps(b, a), a);
+                    let bottom = _mm512_fmadd_ps(fx, _mm512_sub_ps(d, c), c);
+                    let v = _mm512_fmadd_ps(fy, _mm512_sub_ps(bottom, top), top);
                     let v = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
                     let bytes = _mm512_cvtusepi32_epi8(v);
                     let to = dst.as_mut_ptr().add(to);
@@ -642,24 +672,24 @@ impl Points {
 
     /// Places each pixel's point at `centre + m · (u, v)` (`m` row-major 2x2), plus its
     /// displacement when `displacement` (horizontal and vertical, laid out as the points) is
-    /// given.
+    /// given, in the coordinates of the padded image (`centre` from [`padded_centre`]): `x =
+    /// fma(m01, v, fma(m00, u, cx)) + dx`, `y` alike, each `fma` rounded once.
     #[inline(always)]
     fn place(&mut self, m: [f32; 4], displacement: Option<(&[f32], &[f32])>) {
-        let (rows, cols) = self.shape;
-        let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
+        let (cx, cy) = padded_centre(self.shape);
         let table = self.u.iter().zip(&self.v);
         let points = self.x.iter_mut().zip(self.y.iter_mut());
         match displacement {
             Some((dx, dy)) => {
                 for (((x, y), (u, v)), (dx, dy)) in points.zip(table).zip(dx.iter().zip(dy)) {
-                    *x = cx + m[0] * u + m[1] * v + dx;
-                    *y = cy + m[2] * u + m[3] * v + dy;
+                    *x = m[1].mul_add(*v, m[0].mul_add(*u, cx)) + dx;
+                    *y = m[3].mul_add(*v, m[2].mul_add(*u, cy)) + dy;
                 }
             }
             None => {
                 for ((x, y), (u, v)) in points.zip(table) {
-                    *x = cx + m[0] * u + m[1] * v;
-                    *y = cy + m[2] * u + m[3] * v;
+                    *x = m[1].mul_add(*v, m[0].mul_add(*u, cx));
+                    *y = m[3].mul_add(*v, m[2].mul_add(*u, cy));
                 }
             }
         }
