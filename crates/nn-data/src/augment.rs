@@ -582,55 +582,60 @@ impl Padded {
         let row_length = _mm512_set1_ps(width as f32);
         let byte = _mm512_set1_epi32(0xFF);
         let quads = self.quads.as_ptr();
-        for from in (0..n).step_by(LANES) {
-            {
-                let todo = (n - from).min(LANES);
-                let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
-                let to = from;
-                // SAFETY: the masked loads and store touch the tables, the displacements and
-                // `dst` at `from..from + todo`, within the lengths asserted above; the gather
-                // reads `quads` at most at `last` (asserted above), as every coordinate, the
-                // masked-off lanes' included, is clamped into the border.
-                // `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
-                unsafe {
-                    let u = _mm512_maskz_loadu_ps(mask, points.u.as_ptr().add(from));
-                    let v = _mm512_maskz_loadu_ps(mask, points.v.as_ptr().add(from));
-                    let linear =
-                        |centre, a, b| _mm512_fmadd_ps(b, v, _mm512_fmadd_ps(a, u, centre));
-                    let (mut x, mut y) = (linear(cx, m[0], m[1]), linear(cy, m[2], m[3]));
-                    if let Some((dx, dy)) = displacement {
-                        x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, dx.as_ptr().add(from)));
-                        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, dy.as_ptr().add(from)));
-                    }
-                    let xs = _mm512_min_ps(_mm512_max_ps(x, low), x_max);
-                    let ys = _mm512_min_ps(_mm512_max_ps(y, low), y_max);
-                    // Positive: the floor is the integer part, exact, as is the index.
-                    const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
-                    let (xf, yf) = (
-                        _mm512_roundscale_ps::<FLOOR>(xs),
-                        _mm512_roundscale_ps::<FLOOR>(ys),
-                    );
-                    let (fx, fy) = (_mm512_sub_ps(xs, xf), _mm512_sub_ps(ys, yf));
-                    let index = _mm512_cvttps_epi32(_mm512_fmadd_ps(yf, row_length, xf));
-                    let quad = _mm512_i32gather_epi32::<4>(index, quads.cast());
-                    let low_byte = |w| _mm512_cvtepi32_ps(_mm512_and_si512(w, byte));
-                    let (a, b) = (low_byte(quad), low_byte(_mm512_srli_epi32::<8>(quad)));
-                    let c = low_byte(_mm512_srli_epi32::<16>(quad));
-                    let d = _mm512_cvtepi32_ps(_mm512_srli_epi32::<24>(quad));
-                    let top = _mm512_fmadd_ps(fx, _mm512_sub_ps(b, a), a);
-                    let bottom = _mm512_fmadd_ps(fx, _mm512_sub_ps(d, c), c);
-                    let v = _mm512_fmadd_ps(fy, _mm512_sub_ps(bottom, top), top);
-                    let v = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
-                    let bytes = _mm512_cvtusepi32_epi8(v);
-                    let to = dst.as_mut_ptr().add(to);
-                    if todo == LANES {
-                        _mm_storeu_si128(to.cast(), bytes);
-                    } else {
-                        _mm_mask_storeu_epi8(to.cast(), mask, bytes);
-                    }
-                }
+        let lanes = |from: usize| -> __mmask16 {
+            let todo = (n - from).min(LANES);
+            if todo == LANES { !0 } else { (1 << todo) - 1 }
+        };
+        // The neighbourhoods and the fractions of the block of points from `from`.
+        // SAFETY: the masked loads touch the tables and the displacements at `from..from +
+        // todo`, within the lengths asserted above; the gather reads `quads` at most at `last`
+        // (asserted above), as every coordinate, the masked-off lanes' included, is clamped
+        // into the border. `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
+        let fetch = |from: usize| unsafe {
+            let mask = lanes(from);
+            let u = _mm512_maskz_loadu_ps(mask, points.u.as_ptr().add(from));
+            let v = _mm512_maskz_loadu_ps(mask, points.v.as_ptr().add(from));
+            let linear = |centre, a, b| _mm512_fmadd_ps(b, v, _mm512_fmadd_ps(a, u, centre));
+            let (mut x, mut y) = (linear(cx, m[0], m[1]), linear(cy, m[2], m[3]));
+            if let Some((dx, dy)) = displacement {
+                x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, dx.as_ptr().add(from)));
+                y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, dy.as_ptr().add(from)));
             }
+            let xs = _mm512_min_ps(_mm512_max_ps(x, low), x_max);
+            let ys = _mm512_min_ps(_mm512_max_ps(y, low), y_max);
+            // Positive: the floor is the integer part, exact, as is the index.
+            const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+            let (xf, yf) = (
+                _mm512_roundscale_ps::<FLOOR>(xs),
+                _mm512_roundscale_ps::<FLOOR>(ys),
+            );
+            let (fx, fy) = (_mm512_sub_ps(xs, xf), _mm512_sub_ps(ys, yf));
+            let index = _mm512_cvttps_epi32(_mm512_fmadd_ps(yf, row_length, xf));
+            (_mm512_i32gather_epi32::<4>(index, quads.cast()), fx, fy)
+        };
+        // Interpolates the block from `from` and writes it.
+        // SAFETY: the store writes `dst` at `from..from + todo`, within its length.
+        let mut finish = |from: usize, (quad, fx, fy): (__m512i, __m512, __m512)| unsafe {
+            let low_byte = |w| _mm512_cvtepi32_ps(_mm512_and_si512(w, byte));
+            let (a, b) = (low_byte(quad), low_byte(_mm512_srli_epi32::<8>(quad)));
+            let c = low_byte(_mm512_srli_epi32::<16>(quad));
+            let d = _mm512_cvtepi32_ps(_mm512_srli_epi32::<24>(quad));
+            let top = _mm512_fmadd_ps(fx, _mm512_sub_ps(b, a), a);
+            let bottom = _mm512_fmadd_ps(fx, _mm512_sub_ps(d, c), c);
+            let v = _mm512_fmadd_ps(fy, _mm512_sub_ps(bottom, top), top);
+            let v = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
+            let bytes = _mm512_cvtusepi32_epi8(v);
+            _mm_mask_storeu_epi8(dst.as_mut_ptr().add(from).cast(), lanes(from), bytes);
+        };
+        // Each block's gather is issued before the previous block is interpolated, so that
+        // its latency overlaps that work.
+        let mut pending = fetch(0);
+        for from in (LANES..n).step_by(LANES) {
+            let next = fetch(from);
+            finish(from - LANES, pending);
+            pending = next;
         }
+        finish((n - 1) / LANES * LANES, pending);
     }
 }
 
