@@ -221,30 +221,44 @@ impl FieldBasis {
         assert!(noise_x.len() == K * K && noise_y.len() == K * K);
         assert!(dx.len() == rows * cols && dy.len() == rows * cols);
         assert!(self.left.len() == rows * K && self.right.len() == K * 2 * LANES);
-        // SAFETY (every load): `right` holds K rows of 2 LANES values (asserted above).
-        let right: [Row; K] = std::array::from_fn(|j| unsafe {
-            let at = self.right.as_ptr().add(j * 2 * LANES);
-            [_mm512_loadu_ps(at), _mm512_loadu_ps(at.add(LANES))]
-        });
+        let mut right = [[_mm512_setzero_ps(); 2]; K];
+        for (row, values) in right.iter_mut().zip(self.right.chunks_exact(2 * LANES)) {
+            // SAFETY: `values` holds 2 LANES values.
+            unsafe {
+                *row = [
+                    _mm512_loadu_ps(values.as_ptr()),
+                    _mm512_loadu_ps(values.as_ptr().add(LANES)),
+                ];
+            }
+        }
         // E + O with E the sum of `weights[i] · rows[i]` over `i < split`, O over the rest,
         // each a chain of fused multiply-adds from zero in the order of `i`; and E - O.
+        #[inline(always)]
+        fn chain(weights: &[f32], rows: &[Row], mut sum: Row) -> Row {
+            for (&w, row) in weights.iter().zip(rows) {
+                // SAFETY: `fields_avx512`, the only caller, requires AVX-512F and FMA.
+                unsafe {
+                    let w = _mm512_set1_ps(w);
+                    sum[0] = _mm512_fmadd_ps(w, row[0], sum[0]);
+                    sum[1] = _mm512_fmadd_ps(w, row[1], sum[1]);
+                }
+            }
+            sum
+        }
         let combine = |weights: &[f32], split: usize, rows: &[Row; K]| -> (Row, Row) {
-            let zero = _mm512_setzero_ps();
-            let (mut e, mut o) = ([zero; 2], [zero; 2]);
-            for i in 0..split {
-                let w = _mm512_set1_ps(weights[i]);
-                e = [0, 1].map(|b| _mm512_fmadd_ps(w, rows[i][b], e[b]));
-            }
-            for i in split..K {
-                let w = _mm512_set1_ps(weights[i]);
-                o = [0, 1].map(|b| _mm512_fmadd_ps(w, rows[i][b], o[b]));
-            }
+            let zero = [_mm512_setzero_ps(); 2];
+            let e = chain(&weights[..split], &rows[..split], zero);
+            let o = chain(&weights[split..K], &rows[split..], zero);
             let plus = [_mm512_add_ps(e[0], o[0]), _mm512_add_ps(e[1], o[1])];
             let minus = [_mm512_sub_ps(e[0], o[0]), _mm512_sub_ps(e[1], o[1])];
             (plus, minus)
         };
         let between = |noise: &[f32]| -> [Row; K] {
-            std::array::from_fn(|i| combine(&noise[i * K..][..K], K / 2, &right).0)
+            let mut rows = [[_mm512_setzero_ps(); 2]; K];
+            for (row, weights) in rows.iter_mut().zip(noise.chunks_exact(K)) {
+                *row = combine(weights, K / 2, &right).0;
+            }
+            rows
         };
         let (between_x, between_y) = (between(noise_x), between(noise_y));
         let tail: __mmask16 = ((1u32 << (cols - LANES)) - 1) as __mmask16;
