@@ -353,11 +353,9 @@ fn padded_centre((rows, cols): (usize, usize)) -> (f32, f32) {
 struct Padded {
     /// `(rows + 2 BORDER) x (cols + 2 BORDER)` values, row-major (portable sampler).
     data: Vec<f32>,
-    /// The same as bytes, and room beyond for the blocks read and written (AVX-512 sampler).
-    bytes: Vec<u8>,
-    /// At each position `i` of `bytes` (`width = cols + 2 BORDER` a row), the bytes at `i`,
-    /// `i + 1`, `i + width` and `i + width + 1` as one `u32`, low to high, up to the last
-    /// position a sample starts from (AVX-512 sampler).
+    /// At each position `i` of the padded image (`width = cols + 2 BORDER` a row) up to the
+    /// last a sample starts from, its byte and those at `i + 1`, `i + width` and `i + width +
+    /// 1` as one `u32`, low to high (AVX-512 sampler).
     quads: Vec<u32>,
     /// Rows of the image inside the border.
     rows: usize,
@@ -375,23 +373,15 @@ impl Padded {
             self.rows = rows;
             self.cols = cols;
             self.data.clear();
-            self.bytes.clear();
             self.quads.clear();
         }
         match simd {
             #[cfg(target_arch = "x86_64")]
             Simd::Avx512 => {
-                if self.bytes.is_empty() {
-                    // Positions up to (rows + BORDER) * width + cols + BORDER, in blocks.
-                    let quads = ((rows + BORDER + 1) * width).div_ceil(LANES) * LANES;
-                    self.quads.resize(quads, 0);
-                    self.bytes.resize(len.max(quads + width + 1) + LANES, 0);
-                }
+                // Rows up to rows + BORDER, where clamped points start.
+                self.quads.resize((rows + BORDER + 1) * width, 0);
                 // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW, VL.
-                unsafe {
-                    self.copy_bytes_avx512(src);
-                    self.neighbourhoods_avx512();
-                }
+                unsafe { self.neighbourhoods_avx512(src) };
             }
             _ => {
                 if self.data.is_empty() {
@@ -407,61 +397,68 @@ impl Padded {
         }
     }
 
-    /// Copies the rows of `src` inside the border of `bytes`, 16 bytes at a time: masked
-    /// loads, whose lanes beyond the row are zero, and whole stores, so that a block running
-    /// past its row writes zeros over the border or over the next row, written later.
+    /// Fills `quads` straight from the image `src` (`rows x cols`), 32 positions of a row at a
+    /// time: the bytes of a row of the padded image and their right-hand neighbours as 32
+    /// pairs of 16 bits, `(p(R, C), p(R, C + 1))`, then the quads of row `R` as the pairs of
+    /// rows `R` and `R + 1` side by side (each row's pairs computed once). Masked loads read
+    /// the image's bytes only (no copy into a padded buffer); masked stores write each row's
+    /// positions only.
     ///
     /// # Safety
     /// The processor must support AVX-512F, BW and VL.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    fn copy_bytes_avx512(&mut self, src: &[u8]) {
+    fn neighbourhoods_avx512(&mut self, src: &[u8]) {
         use std::arch::x86_64::*;
+        const CHUNK: usize = 2 * LANES;
         let (rows, cols) = (self.rows, self.cols);
         let width = cols + 2 * BORDER;
-        let blocks = cols.div_ceil(LANES) * LANES;
-        assert!(src.len() == rows * cols);
-        assert!(self.bytes.len() >= (rows + BORDER - 1) * width + BORDER + blocks);
-        let to = self.bytes.as_mut_ptr();
-        for r in 0..rows {
-            let (from, start) = (r * cols, (r + BORDER) * width + BORDER);
-            for c in (0..cols).step_by(LANES) {
-                let todo = (cols - c).min(LANES);
-                let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
-                // SAFETY: the load reads `src[from + c..][..todo]`, inside `src`; the store
-                // writes 16 bytes at `start + c`, at most `(rows + BORDER - 1) * width +
-                // BORDER + blocks` (asserted above).
-                unsafe {
-                    let v = _mm_maskz_loadu_epi8(mask, src.as_ptr().add(from + c).cast());
-                    _mm_storeu_si128(to.add(start + c).cast(), v);
-                }
-            }
-        }
-    }
-
-    /// Fills `quads` from `bytes`, 16 positions at a time.
-    ///
-    /// # Safety
-    /// The processor must support AVX-512F.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn neighbourhoods_avx512(&mut self) {
-        use std::arch::x86_64::*;
-        let width = self.cols + 2 * BORDER;
-        let n = self.quads.len();
-        assert!(n.is_multiple_of(LANES) && self.bytes.len() >= n + width + 1 + LANES);
-        let (from, to) = (self.bytes.as_ptr(), self.quads.as_mut_ptr());
-        for i in (0..n).step_by(LANES) {
-            // SAFETY: the loads read 16 bytes at `i + width + 1` at most, the store writes 16
-            // values at `i`: within the lengths asserted above.
-            unsafe {
-                let at = |offset: usize| {
-                    _mm512_cvtepu8_epi32(_mm_loadu_si128(from.add(i + offset).cast()))
+        assert!(src.len() == rows * cols && self.quads.len() == (rows + BORDER + 1) * width);
+        // The pairs of row `padded` of the padded image at its columns `first..first + CHUNK`.
+        let pairs = |padded: usize, first: usize| -> __m512i {
+            let Some(r) = padded.checked_sub(BORDER).filter(|&r| r < rows) else {
+                return _mm512_setzero_si512();
+            };
+            // Lane j: the image's byte in column `first + j + shift - BORDER`, 0 outside.
+            let bytes = |shift: usize| {
+                let column = (first + shift) as isize - BORDER as isize;
+                let from = (-column).clamp(0, CHUNK as isize) as u32;
+                let to = (cols as isize - column).clamp(0, CHUNK as isize) as u32;
+                let lanes = (((1u64 << to) - 1) & !((1u64 << from) - 1)) as __mmask32;
+                let at = src.as_ptr().wrapping_offset((r * cols) as isize + column);
+                // SAFETY: the lanes read are those of columns `0..cols` of row `r`, inside
+                // `src`; masked-off lanes are not read.
+                unsafe { _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(lanes, at.cast())) }
+            };
+            _mm512_or_si512(bytes(0), _mm512_slli_epi16::<8>(bytes(1)))
+        };
+        let to = self.quads.as_mut_ptr();
+        for first in (0..width).step_by(CHUNK) {
+            let todo = (width - first).min(CHUNK);
+            let lanes = |half: usize| -> __mmask16 {
+                let n = todo.saturating_sub(half * LANES).min(LANES);
+                ((1u32 << n) - 1) as __mmask16
+            };
+            let mut upper = pairs(0, first);
+            for r in 0..=rows + BORDER {
+                let lower = pairs(r + 1, first);
+                let quads = |half: __m256i, below: __m256i| {
+                    let below = _mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(below));
+                    _mm512_or_si512(_mm512_cvtepu16_epi32(half), below)
                 };
-                let upper = _mm512_or_si512(at(0), _mm512_slli_epi32::<8>(at(1)));
-                let lower = _mm512_or_si512(at(width), _mm512_slli_epi32::<8>(at(width + 1)));
-                let quad = _mm512_or_si512(upper, _mm512_slli_epi32::<16>(lower));
-                _mm512_storeu_si512(to.add(i).cast(), quad);
+                let low = quads(_mm512_castsi512_si256(upper), _mm512_castsi512_si256(lower));
+                let high = quads(
+                    _mm512_extracti64x4_epi64::<1>(upper),
+                    _mm512_extracti64x4_epi64::<1>(lower),
+                );
+                // SAFETY: the stores write the positions `first..first + todo` of row `r`,
+                // inside `quads` (asserted above).
+                unsafe {
+                    let at = to.add(r * width + first);
+                    _mm512_mask_storeu_epi32(at.cast(), lanes(0), low);
+                    _mm512_mask_storeu_epi32(at.add(LANES).cast(), lanes(1), high);
+                }
+                upper = lower;
             }
         }
     }
