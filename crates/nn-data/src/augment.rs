@@ -77,9 +77,9 @@ pub fn scale(src: &[u8], rows: usize, cols: usize, factor: f32, dst: &mut [u8]) 
 /// Scratch buffers live in a per-thread cache: after a thread's first call with an image size
 /// and a `sigma`, no heap allocation happens. The result is bit-identical on every processor:
 /// the AVX-512 and AVX2 paths do the same operations in the same order as the portable one
-/// (the fields by fused multiply-adds, exactly rounded everywhere: FMA instructions, or
-/// `f32::mul_add`, which is slow on x86-64 processors without FMA; the sampling by separate
-/// multiplications and additions).
+/// (the fields, the sampling positions and the interpolation by fused multiply-adds, exactly
+/// rounded everywhere: FMA instructions, or `f32::mul_add`, which is slow on x86-64
+/// processors without FMA).
 pub fn elastic(
     src: &[u8],
     rows: usize,
