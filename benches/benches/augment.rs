@@ -1,6 +1,6 @@
 //! Augmentation of the 50,000 MNIST training images: elastic distortion (alone and with
-//! Ciresan et al.'s rotation and scaling) and random shifts through `augment_set`, the two
-//! elastic distortions on one thread, and the book's shift expansion.
+//! Ciresan et al.'s rotation and scaling) and random shifts through `augment_set`, and the
+//! book's shift expansion.
 //!
 //! How many images each distortion went through is printed at the end, so that the processor
 //! time per image can be read off `perf stat` (the time of a run filtered to one benchmark,
@@ -11,7 +11,6 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nn_benches::mnist_training;
-use nn_data::augment::image_rng;
 use nn_data::{AffineElastic, Elastic, ImageTransform, RandomShift, augment_set, expand_by_shifts};
 
 fn augmentation(c: &mut Criterion) {
@@ -38,32 +37,6 @@ fn augmentation(c: &mut Criterion) {
             })
         });
         counts.push((name, sets * training.len()));
-    }
-
-    // The same distortions on one thread, one image after the other: the processor time per
-    // image without rayon's threads waiting for each other.
-    out.pixels.resize(training.pixels.len(), 0);
-    let (rows, cols, n) = (training.rows, training.cols, training.image_len());
-    let one_thread: [(&str, Box<dyn ImageTransform>); 2] = [
-        ("elastic_one_thread", Box::new(Elastic::default())),
-        (
-            "affine_elastic_one_thread",
-            Box::new(AffineElastic::default()),
-        ),
-    ];
-    for (name, transform) in one_thread {
-        let mut images = 0usize;
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                seed += 1;
-                images += training.len();
-                for (i, dst) in out.pixels.chunks_exact_mut(n).enumerate() {
-                    let mut rng = image_rng(seed, i);
-                    transform.apply(black_box(training.image(i)), rows, cols, &mut rng, dst);
-                }
-            })
-        });
-        counts.push((name, images));
     }
 
     group.bench_function("expand_by_shifts", |b| {
