@@ -525,7 +525,7 @@ impl Padded {
             let xs = x.max(low).min(x_max);
             let ys = y.max(low).min(y_max);
             // SAFETY: `xs` and `ys` are clamped to [BORDER - 1, size + BORDER] (`max` turns NaN
-            // into -1), so they are finite and their integer parts fit an `i32`.
+            // into BORDER - 1), so they are finite and their integer parts fit an `i32`.
             let (xi, yi) = unsafe { (xs.to_int_unchecked::<i32>(), ys.to_int_unchecked::<i32>()) };
             *x = xs - xi as f32;
             *y = ys - yi as f32;
