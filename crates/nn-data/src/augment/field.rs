@@ -147,9 +147,7 @@ impl FieldBasis {
             }
         }
     }
-}
 
-impl FieldBasis {
     /// Writes the two fields of [`FieldBasis::field`] with the two random matrices of `noise`
     /// (`2 k_r k_c` values, the horizontal one first) into `dx` and `dy`; `between` (`k_r x
     /// stride`) is scratch.
@@ -190,6 +188,7 @@ impl FieldBasis {
     /// The rank `k` when [`FieldBasis::fields_avx512`] applies: the same rank, from 4 to 8,
     /// along both axes, the first `ceil(k / 2)` eigenvectors along the rows symmetric and the
     /// others antisymmetric, and rows of more than [`LANES`] and at most 2 [`LANES`] values.
+    #[cfg(any(target_arch = "x86_64", test))]
     fn in_registers(&self) -> Option<usize> {
         let k = self.k_rows;
         let fits = self.k_cols == k
