@@ -77,9 +77,9 @@ pub fn scale(src: &[u8], rows: usize, cols: usize, factor: f32, dst: &mut [u8]) 
 /// Scratch buffers live in a per-thread cache: after a thread's first call with an image size
 /// and a `sigma`, no heap allocation happens. The result is bit-identical on every processor:
 /// the AVX-512 and AVX2 paths do the same operations in the same order as the portable one
-/// (the fields by fused multiply-adds, exactly rounded everywhere: FMA instructions, or
-/// `f32::mul_add`, which is slow on x86-64 processors without FMA; the sampling by separate
-/// multiplications and additions).
+/// (the fields, the sampling positions and the interpolation by fused multiply-adds, exactly
+/// rounded everywhere: FMA instructions, or `f32::mul_add`, which is slow on x86-64
+/// processors without FMA).
 pub fn elastic(
     src: &[u8],
     rows: usize,
@@ -232,9 +232,7 @@ fn elastic_core(job: ElasticJob<'_>, fields: Fields<'_>, rng: &mut SmallRng, sim
         dy,
     } = fields;
     fill_normal(rng, noise, alpha);
-    let (noise_x, noise_y) = noise.split_at(basis.noise_len());
-    basis.field(noise_x, between, dx, simd);
-    basis.field(noise_y, between, dy, simd);
+    basis.fields(noise, between, dx, dy, simd);
     source.sample(points, m, Some((dx, dy)), dst, simd);
 }
 
@@ -342,17 +340,22 @@ fn to_u8(v: f32) -> u8 {
 /// Width of the zero border of [`Padded`].
 const BORDER: usize = 2;
 
+/// The centre of a `rows x cols` image in the coordinates of the padded image: `((cols - 1)
+/// / 2 + BORDER, (rows - 1) / 2 + BORDER)`, exact.
+fn padded_centre((rows, cols): (usize, usize)) -> (f32, f32) {
+    let centre = |n: usize| (n as f32 - 1.0) / 2.0 + BORDER as f32;
+    (centre(cols), centre(rows))
+}
+
 /// An image inside a border of zeros, for branch-free bilinear sampling: as `f32` for the
 /// portable sampler, as the 2 x 2 neighbourhoods of its bytes for the AVX-512 one.
 #[derive(Default)]
 struct Padded {
     /// `(rows + 2 BORDER) x (cols + 2 BORDER)` values, row-major (portable sampler).
     data: Vec<f32>,
-    /// The same as bytes, and room beyond for the blocks read and written (AVX-512 sampler).
-    bytes: Vec<u8>,
-    /// At each position `i` of `bytes` (`width = cols + 2 BORDER` a row), the bytes at `i`,
-    /// `i + 1`, `i + width` and `i + width + 1` as one `u32`, low to high, up to the last
-    /// position a sample starts from (AVX-512 sampler).
+    /// At each position `i` of the padded image (`width = cols + 2 BORDER` a row) up to the
+    /// last a sample starts from, its byte and those at `i + 1`, `i + width` and `i + width +
+    /// 1` as one `u32`, low to high (AVX-512 sampler).
     quads: Vec<u32>,
     /// Rows of the image inside the border.
     rows: usize,
@@ -370,23 +373,15 @@ impl Padded {
             self.rows = rows;
             self.cols = cols;
             self.data.clear();
-            self.bytes.clear();
             self.quads.clear();
         }
         match simd {
             #[cfg(target_arch = "x86_64")]
             Simd::Avx512 => {
-                if self.bytes.is_empty() {
-                    // Positions up to (rows + BORDER) * width + cols + BORDER, in blocks.
-                    let quads = ((rows + BORDER + 1) * width).div_ceil(LANES) * LANES;
-                    self.quads.resize(quads, 0);
-                    self.bytes.resize(len.max(quads + width + 1) + LANES, 0);
-                }
+                // Rows up to rows + BORDER, where clamped points start.
+                self.quads.resize((rows + BORDER + 1) * width, 0);
                 // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW, VL.
-                unsafe {
-                    self.copy_bytes_avx512(src);
-                    self.neighbourhoods_avx512();
-                }
+                unsafe { self.neighbourhoods_avx512(src) };
             }
             _ => {
                 if self.data.is_empty() {
@@ -402,61 +397,68 @@ impl Padded {
         }
     }
 
-    /// Copies the rows of `src` inside the border of `bytes`, 16 bytes at a time: masked
-    /// loads, whose lanes beyond the row are zero, and whole stores, so that a block running
-    /// past its row writes zeros over the border or over the next row, written later.
+    /// Fills `quads` straight from the image `src` (`rows x cols`), 32 positions of a row at a
+    /// time: the bytes of a row of the padded image and their right-hand neighbours as 32
+    /// pairs of 16 bits, `(p(R, C), p(R, C + 1))`, then the quads of row `R` as the pairs of
+    /// rows `R` and `R + 1` side by side (each row's pairs computed once). Masked loads read
+    /// the image's bytes only (no copy into a padded buffer); masked stores write each row's
+    /// positions only.
     ///
     /// # Safety
     /// The processor must support AVX-512F, BW and VL.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    fn copy_bytes_avx512(&mut self, src: &[u8]) {
+    fn neighbourhoods_avx512(&mut self, src: &[u8]) {
         use std::arch::x86_64::*;
+        const CHUNK: usize = 2 * LANES;
         let (rows, cols) = (self.rows, self.cols);
         let width = cols + 2 * BORDER;
-        let blocks = cols.div_ceil(LANES) * LANES;
-        assert!(src.len() == rows * cols);
-        assert!(self.bytes.len() >= (rows + BORDER - 1) * width + BORDER + blocks);
-        let to = self.bytes.as_mut_ptr();
-        for r in 0..rows {
-            let (from, start) = (r * cols, (r + BORDER) * width + BORDER);
-            for c in (0..cols).step_by(LANES) {
-                let todo = (cols - c).min(LANES);
-                let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
-                // SAFETY: the load reads `src[from + c..][..todo]`, inside `src`; the store
-                // writes 16 bytes at `start + c`, at most `(rows + BORDER - 1) * width +
-                // BORDER + blocks` (asserted above).
-                unsafe {
-                    let v = _mm_maskz_loadu_epi8(mask, src.as_ptr().add(from + c).cast());
-                    _mm_storeu_si128(to.add(start + c).cast(), v);
-                }
-            }
-        }
-    }
-
-    /// Fills `quads` from `bytes`, 16 positions at a time.
-    ///
-    /// # Safety
-    /// The processor must support AVX-512F.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn neighbourhoods_avx512(&mut self) {
-        use std::arch::x86_64::*;
-        let width = self.cols + 2 * BORDER;
-        let n = self.quads.len();
-        assert!(n.is_multiple_of(LANES) && self.bytes.len() >= n + width + 1 + LANES);
-        let (from, to) = (self.bytes.as_ptr(), self.quads.as_mut_ptr());
-        for i in (0..n).step_by(LANES) {
-            // SAFETY: the loads read 16 bytes at `i + width + 1` at most, the store writes 16
-            // values at `i`: within the lengths asserted above.
-            unsafe {
-                let at = |offset: usize| {
-                    _mm512_cvtepu8_epi32(_mm_loadu_si128(from.add(i + offset).cast()))
+        assert!(src.len() == rows * cols && self.quads.len() == (rows + BORDER + 1) * width);
+        // The pairs of row `padded` of the padded image at its columns `first..first + CHUNK`.
+        let pairs = |padded: usize, first: usize| -> __m512i {
+            let Some(r) = padded.checked_sub(BORDER).filter(|&r| r < rows) else {
+                return _mm512_setzero_si512();
+            };
+            // Lane j: the image's byte in column `first + j + shift - BORDER`, 0 outside.
+            let bytes = |shift: usize| {
+                let column = (first + shift) as isize - BORDER as isize;
+                let from = (-column).clamp(0, CHUNK as isize) as u32;
+                let to = (cols as isize - column).clamp(0, CHUNK as isize) as u32;
+                let lanes = (((1u64 << to) - 1) & !((1u64 << from) - 1)) as __mmask32;
+                let at = src.as_ptr().wrapping_offset((r * cols) as isize + column);
+                // SAFETY: the lanes read are those of columns `0..cols` of row `r`, inside
+                // `src`; masked-off lanes are not read.
+                unsafe { _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(lanes, at.cast())) }
+            };
+            _mm512_or_si512(bytes(0), _mm512_slli_epi16::<8>(bytes(1)))
+        };
+        let to = self.quads.as_mut_ptr();
+        for first in (0..width).step_by(CHUNK) {
+            let todo = (width - first).min(CHUNK);
+            let lanes = |half: usize| -> __mmask16 {
+                let n = todo.saturating_sub(half * LANES).min(LANES);
+                ((1u32 << n) - 1) as __mmask16
+            };
+            let mut upper = pairs(0, first);
+            for r in 0..=rows + BORDER {
+                let lower = pairs(r + 1, first);
+                let quads = |half: __m256i, below: __m256i| {
+                    let below = _mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(below));
+                    _mm512_or_si512(_mm512_cvtepu16_epi32(half), below)
                 };
-                let upper = _mm512_or_si512(at(0), _mm512_slli_epi32::<8>(at(1)));
-                let lower = _mm512_or_si512(at(width), _mm512_slli_epi32::<8>(at(width + 1)));
-                let quad = _mm512_or_si512(upper, _mm512_slli_epi32::<16>(lower));
-                _mm512_storeu_si512(to.add(i).cast(), quad);
+                let low = quads(_mm512_castsi512_si256(upper), _mm512_castsi512_si256(lower));
+                let high = quads(
+                    _mm512_extracti64x4_epi64::<1>(upper),
+                    _mm512_extracti64x4_epi64::<1>(lower),
+                );
+                // SAFETY: the stores write the positions `first..first + todo` of row `r`,
+                // inside `quads` (asserted above).
+                unsafe {
+                    let at = to.add(r * width + first);
+                    _mm512_mask_storeu_epi32(at.cast(), lanes(0), low);
+                    _mm512_mask_storeu_epi32(at.add(LANES).cast(), lanes(1), high);
+                }
+                upper = lower;
             }
         }
     }
@@ -477,30 +479,53 @@ impl Padded {
     ) {
         match simd {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW and VL.
+            // SAFETY: `Simd::Avx512` is only chosen on processors with AVX-512F, BW, VL and FMA.
             Simd::Avx512 => unsafe { self.sample_avx512(points, m, displacement, dst) },
-            _ => {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::Avx2` is only chosen on processors with AVX2 and FMA.
+            Simd::Avx2 => unsafe { self.sample_avx2(points, m, displacement, dst) },
+            Simd::Portable => {
                 points.place(m, displacement);
                 self.sample_points(points, dst);
             }
         }
     }
 
+    /// The portable sampler compiled for AVX2 and FMA (whose `f32::mul_add` is then one
+    /// instruction).
+    ///
+    /// # Safety
+    /// The processor must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn sample_avx2(
+        &self,
+        points: &mut Points,
+        m: [f32; 4],
+        displacement: Option<(&[f32], &[f32])>,
+        dst: &mut [u8],
+    ) {
+        points.place(m, displacement);
+        self.sample_points(points, dst);
+    }
+
     /// The portable sampler (see [`Padded::sample`]).
     ///
     /// Coordinates are clamped to one pixel beyond the image, where the border is zero, so no
     /// branch is needed; positions are computed in one loop (vector instructions) and values
-    /// loaded and interpolated in a second.
+    /// loaded and interpolated in a second, by fused multiply-adds (`top = fma(fx, b - a, a)`,
+    /// `bottom` alike, the value `fma(fy, bottom - top, top)`).
     #[inline(always)]
     fn sample_points(&self, points: &mut Points, dst: &mut [u8]) {
         let width = self.cols + 2 * BORDER;
-        let (x_max, y_max) = (self.cols as f32, self.rows as f32);
+        let low = BORDER as f32 - 1.0;
+        let (x_max, y_max) = ((self.cols + BORDER) as f32, (self.rows + BORDER) as f32);
         let (x, y, index) = (&mut points.x, &mut points.y, &mut points.index);
         for ((x, y), i) in x.iter_mut().zip(y.iter_mut()).zip(index.iter_mut()) {
-            let xs = x.max(-1.0).min(x_max) + BORDER as f32;
-            let ys = y.max(-1.0).min(y_max) + BORDER as f32;
+            let xs = x.max(low).min(x_max);
+            let ys = y.max(low).min(y_max);
             // SAFETY: `xs` and `ys` are clamped to [BORDER - 1, size + BORDER] (`max` turns NaN
-            // into -1), so they are finite and their integer parts fit an `i32`.
+            // into BORDER - 1), so they are finite and their integer parts fit an `i32`.
             let (xi, yi) = unsafe { (xs.to_int_unchecked::<i32>(), ys.to_int_unchecked::<i32>()) };
             *x = xs - xi as f32;
             *y = ys - yi as f32;
@@ -511,9 +536,9 @@ impl Padded {
             let i = i as usize;
             let (a, b) = (data[i], data[i + 1]);
             let (c, d) = (data[i + width], data[i + width + 1]);
-            let top = a + fx * (b - a);
-            let bottom = c + fx * (d - c);
-            *o = to_u8(top + fy * (bottom - top));
+            let top = fx.mul_add(b - a, a);
+            let bottom = fx.mul_add(d - c, c);
+            *o = to_u8(fy.mul_add(bottom - top, top));
         }
     }
 
@@ -522,9 +547,9 @@ impl Padded {
     /// fetched by one gather from `quads`.
     ///
     /// # Safety
-    /// The processor must support AVX-512F, BW and VL.
+    /// The processor must support AVX-512F, BW, VL and FMA.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,fma")]
     fn sample_avx512(
         &self,
         points: &Points,
@@ -544,65 +569,70 @@ impl Padded {
         // The farthest a clamped point reaches.
         let last = (rows + BORDER) * width + cols + BORDER;
         assert!(self.quads.len() > last && last < i32::MAX as usize);
-        let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
+        let (cx, cy) = padded_centre((rows, cols));
         let (cx, cy) = (_mm512_set1_ps(cx), _mm512_set1_ps(cy));
         let m = m.map(|v| _mm512_set1_ps(v));
-        let low = _mm512_set1_ps(-1.0);
-        let (x_max, y_max) = (_mm512_set1_ps(cols as f32), _mm512_set1_ps(rows as f32));
-        let border = _mm512_set1_ps(BORDER as f32);
+        let low = _mm512_set1_ps(BORDER as f32 - 1.0);
+        let x_max = _mm512_set1_ps((cols + BORDER) as f32);
+        let y_max = _mm512_set1_ps((rows + BORDER) as f32);
         let half = _mm512_set1_ps(0.5);
-        let row_length = _mm512_set1_epi32(width as i32);
+        let row_length = _mm512_set1_ps(width as f32);
         let byte = _mm512_set1_epi32(0xFF);
         let quads = self.quads.as_ptr();
-        for from in (0..n).step_by(LANES) {
-            {
-                let todo = (n - from).min(LANES);
-                let mask: __mmask16 = if todo == LANES { !0 } else { (1 << todo) - 1 };
-                let to = from;
-                // SAFETY: the masked loads and store touch the tables, the displacements and
-                // `dst` at `from..from + todo`, within the lengths asserted above; the gather
-                // reads `quads` at most at `last` (asserted above), as every coordinate, the
-                // masked-off lanes' included, is clamped into the border.
-                // `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
-                unsafe {
-                    let u = _mm512_maskz_loadu_ps(mask, points.u.as_ptr().add(from));
-                    let v = _mm512_maskz_loadu_ps(mask, points.v.as_ptr().add(from));
-                    let linear = |centre, a, b| {
-                        _mm512_add_ps(
-                            _mm512_add_ps(centre, _mm512_mul_ps(a, u)),
-                            _mm512_mul_ps(b, v),
-                        )
-                    };
-                    let (mut x, mut y) = (linear(cx, m[0], m[1]), linear(cy, m[2], m[3]));
-                    if let Some((dx, dy)) = displacement {
-                        x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, dx.as_ptr().add(from)));
-                        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, dy.as_ptr().add(from)));
-                    }
-                    let xs = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(x, low), x_max), border);
-                    let ys = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(y, low), y_max), border);
-                    let (xi, yi) = (_mm512_cvttps_epi32(xs), _mm512_cvttps_epi32(ys));
-                    let fx = _mm512_sub_ps(xs, _mm512_cvtepi32_ps(xi));
-                    let fy = _mm512_sub_ps(ys, _mm512_cvtepi32_ps(yi));
-                    let index = _mm512_add_epi32(_mm512_mullo_epi32(yi, row_length), xi);
-                    let quad = _mm512_i32gather_epi32::<4>(index, quads.cast());
-                    let low_byte = |w| _mm512_cvtepi32_ps(_mm512_and_si512(w, byte));
-                    let (a, b) = (low_byte(quad), low_byte(_mm512_srli_epi32::<8>(quad)));
-                    let c = low_byte(_mm512_srli_epi32::<16>(quad));
-                    let d = _mm512_cvtepi32_ps(_mm512_srli_epi32::<24>(quad));
-                    let top = _mm512_add_ps(a, _mm512_mul_ps(fx, _mm512_sub_ps(b, a)));
-                    let bottom = _mm512_add_ps(c, _mm512_mul_ps(fx, _mm512_sub_ps(d, c)));
-                    let v = _mm512_add_ps(top, _mm512_mul_ps(fy, _mm512_sub_ps(bottom, top)));
-                    let v = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
-                    let bytes = _mm512_cvtusepi32_epi8(v);
-                    let to = dst.as_mut_ptr().add(to);
-                    if todo == LANES {
-                        _mm_storeu_si128(to.cast(), bytes);
-                    } else {
-                        _mm_mask_storeu_epi8(to.cast(), mask, bytes);
-                    }
-                }
+        let lanes = |from: usize| -> __mmask16 {
+            let todo = (n - from).min(LANES);
+            if todo == LANES { !0 } else { (1 << todo) - 1 }
+        };
+        // The neighbourhoods and the fractions of the block of points from `from`.
+        // SAFETY: the masked loads touch the tables and the displacements at `from..from +
+        // todo`, within the lengths asserted above; the gather reads `quads` at most at `last`
+        // (asserted above), as every coordinate, the masked-off lanes' included, is clamped
+        // into the border. `_mm512_max_ps(v, low)` returns `low` for NaN, as `f32::max` does.
+        let fetch = |from: usize| unsafe {
+            let mask = lanes(from);
+            let u = _mm512_maskz_loadu_ps(mask, points.u.as_ptr().add(from));
+            let v = _mm512_maskz_loadu_ps(mask, points.v.as_ptr().add(from));
+            let linear = |centre, a, b| _mm512_fmadd_ps(b, v, _mm512_fmadd_ps(a, u, centre));
+            let (mut x, mut y) = (linear(cx, m[0], m[1]), linear(cy, m[2], m[3]));
+            if let Some((dx, dy)) = displacement {
+                x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, dx.as_ptr().add(from)));
+                y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, dy.as_ptr().add(from)));
             }
+            let xs = _mm512_min_ps(_mm512_max_ps(x, low), x_max);
+            let ys = _mm512_min_ps(_mm512_max_ps(y, low), y_max);
+            // Positive: the floor is the integer part, exact, as is the index.
+            const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+            let (xf, yf) = (
+                _mm512_roundscale_ps::<FLOOR>(xs),
+                _mm512_roundscale_ps::<FLOOR>(ys),
+            );
+            let (fx, fy) = (_mm512_sub_ps(xs, xf), _mm512_sub_ps(ys, yf));
+            let index = _mm512_cvttps_epi32(_mm512_fmadd_ps(yf, row_length, xf));
+            (_mm512_i32gather_epi32::<4>(index, quads.cast()), fx, fy)
+        };
+        // Interpolates the block from `from` and writes it.
+        // SAFETY: the store writes `dst` at `from..from + todo`, within its length.
+        let mut finish = |from: usize, (quad, fx, fy): (__m512i, __m512, __m512)| unsafe {
+            let low_byte = |w| _mm512_cvtepi32_ps(_mm512_and_si512(w, byte));
+            let (a, b) = (low_byte(quad), low_byte(_mm512_srli_epi32::<8>(quad)));
+            let c = low_byte(_mm512_srli_epi32::<16>(quad));
+            let d = _mm512_cvtepi32_ps(_mm512_srli_epi32::<24>(quad));
+            let top = _mm512_fmadd_ps(fx, _mm512_sub_ps(b, a), a);
+            let bottom = _mm512_fmadd_ps(fx, _mm512_sub_ps(d, c), c);
+            let v = _mm512_fmadd_ps(fy, _mm512_sub_ps(bottom, top), top);
+            let v = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
+            let bytes = _mm512_cvtusepi32_epi8(v);
+            _mm_mask_storeu_epi8(dst.as_mut_ptr().add(from).cast(), lanes(from), bytes);
+        };
+        // Each block's gather is issued before the previous block is interpolated, so that
+        // its latency overlaps that work.
+        let mut pending = fetch(0);
+        for from in (LANES..n).step_by(LANES) {
+            let next = fetch(from);
+            finish(from - LANES, pending);
+            pending = next;
         }
+        finish((n - 1) / LANES * LANES, pending);
     }
 }
 
@@ -644,24 +674,24 @@ impl Points {
 
     /// Places each pixel's point at `centre + m · (u, v)` (`m` row-major 2x2), plus its
     /// displacement when `displacement` (horizontal and vertical, laid out as the points) is
-    /// given.
+    /// given, in the coordinates of the padded image (`centre` from [`padded_centre`]): `x =
+    /// fma(m01, v, fma(m00, u, cx)) + dx`, `y` alike, each `fma` rounded once.
     #[inline(always)]
     fn place(&mut self, m: [f32; 4], displacement: Option<(&[f32], &[f32])>) {
-        let (rows, cols) = self.shape;
-        let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
+        let (cx, cy) = padded_centre(self.shape);
         let table = self.u.iter().zip(&self.v);
         let points = self.x.iter_mut().zip(self.y.iter_mut());
         match displacement {
             Some((dx, dy)) => {
                 for (((x, y), (u, v)), (dx, dy)) in points.zip(table).zip(dx.iter().zip(dy)) {
-                    *x = cx + m[0] * u + m[1] * v + dx;
-                    *y = cy + m[2] * u + m[3] * v + dy;
+                    *x = m[1].mul_add(*v, m[0].mul_add(*u, cx)) + dx;
+                    *y = m[3].mul_add(*v, m[2].mul_add(*u, cy)) + dy;
                 }
             }
             None => {
                 for ((x, y), (u, v)) in points.zip(table) {
-                    *x = cx + m[0] * u + m[1] * v;
-                    *y = cy + m[2] * u + m[3] * v;
+                    *x = m[1].mul_add(*v, m[0].mul_add(*u, cx));
+                    *y = m[3].mul_add(*v, m[2].mul_add(*u, cy));
                 }
             }
         }
