@@ -55,7 +55,7 @@ pub fn write(
         .with_context(|| format!("cannot write metrics file {}", path.display()))
 }
 
-/// Reads a file [`write`] wrote.
+/// Reads a file [`write()`] wrote.
 pub fn read(path: &Path) -> Result<MetricsFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read metrics file {}", path.display()))?;

@@ -4,7 +4,7 @@
 //! run can tell the flags given now from those its checkpoint fixed. The complete, serializable
 //! description of a run is nn-train's [`RunOptions`] (the book's main run filling the gaps),
 //! and its presets are nn-train's [`Recipe`]s. Each training flag is one line of the
-//! [`train_flags!`] invocation below, which derives from it the clap field, the mapping onto
+//! `train_flags!` invocation below, which derives from it the clap field, the mapping onto
 //! [`RunOptions`] ([`from_args`]), the comparison with a checkpoint's options
 //! ([`check_resume_flags`]) and the command line that reproduces a run ([`options_command`]). A
 //! new hyper-parameter is a field of [`RunOptions`] used by nn-train's composition, plus one line

@@ -147,7 +147,8 @@ fn exp(x: f32) -> f32 {
 ///
 /// z is clamped to [−80, 80] before the exponential. That changes no output that matters: in
 /// f32, σ(z) is exactly 1 from z ≈ 17 on, and below −80 it is under 2·10⁻³⁵. The
-/// exponential is [`exp`], so a layer's sigmoids run as vector instructions.
+/// exponential is this module's vectorizable `exp`, so a layer's sigmoids run as vector
+/// instructions.
 ///
 /// ```
 /// use nn_core::{Activation, Sigmoid};
