@@ -14,6 +14,8 @@
 //! that on a machine busy with other work the helper sleeps instead of spinning for nothing.
 //! Which thread runs a half never changes what it computes.
 
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU32, Ordering::SeqCst};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::thread::{self, Thread};
@@ -56,6 +58,8 @@ struct Slot {
     sleeping: AtomicBool,
     /// Half-jobs in a row the caller took back because the helper had not started them.
     misses: AtomicU32,
+    /// The panic of the helper's last half-job, for the caller to resume.
+    panic: Mutex<Option<Payload>>,
     /// Joins left to run on the caller alone after [`MAX_MISSES`] misses.
     pause: AtomicU32,
     helper: Thread,
@@ -79,6 +83,7 @@ fn slot() -> Option<&'static Slot> {
             job: AtomicPtr::new(std::ptr::null_mut()),
             sleeping: AtomicBool::new(false),
             misses: AtomicU32::new(0),
+            panic: Mutex::new(None),
             pause: AtomicU32::new(0),
             helper: spawned.thread().clone(),
         }));
@@ -114,14 +119,20 @@ fn serve(slot: &'static Slot) {
         // SAFETY: the caller keeps the job alive until it sees DONE (it cannot take the job
         // back once the state is RUNNING).
         let job = unsafe { *slot.job.load(SeqCst) };
-        job();
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(job)) {
+            *slot.panic.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
+        }
         slot.state.store(DONE, SeqCst);
     }
 }
 
+/// A panic caught on one thread, to be resumed on another.
+type Payload = Box<dyn Any + Send>;
+
 /// Runs `first` and `second`, on two cores when `parallel` and the helper is free, else in
-/// turn on this thread. Both are always run exactly once before this returns. Neither may
-/// panic: the helper may still be running `second` while `first` unwinds.
+/// turn on this thread. Both are always run exactly once before this returns. A panic of
+/// either (a user's `Activation` or `Regularizer`, say) is resumed on this thread once both
+/// halves are over, and the helper stays ready for the next job.
 pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + Sync) {
     let slot = if parallel { slot() } else { None };
     // During a pause, count it down and run alone.
@@ -147,19 +158,20 @@ pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + 
     if woken {
         slot.helper.unpark();
     }
-    first();
-    if slot
+    let first_panic = panic::catch_unwind(AssertUnwindSafe(&first)).err();
+    let second_panic = if slot
         .state
         .compare_exchange(POSTED, IDLE, SeqCst, SeqCst)
         .is_ok()
     {
-        second();
+        let second_panic = panic::catch_unwind(AssertUnwindSafe(&second)).err();
         // A helper that was asleep is only waking up (tens of microseconds, longer than a
         // short half-job): that is no sign of a busy machine.
         if !woken && slot.misses.fetch_add(1, SeqCst) + 1 >= MAX_MISSES {
             slot.misses.store(0, SeqCst);
             slot.pause.store(PAUSE, SeqCst);
         }
+        second_panic
     } else {
         slot.misses.store(0, SeqCst);
         // A short spin, then yield: on a machine with more runnable threads than cores the
@@ -174,9 +186,16 @@ pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + 
             }
         }
         slot.state.store(IDLE, SeqCst);
-    }
+        slot.panic
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    };
     slot.job.store(std::ptr::null_mut(), SeqCst);
     slot.busy.store(false, SeqCst);
+    if let Some(payload) = first_panic.or(second_panic) {
+        panic::resume_unwind(payload);
+    }
 }
 
 /// [`join`] for halves that take mutable borrows of their own (two disjoint halves of a
@@ -223,4 +242,60 @@ pub(crate) fn by_column_halves(work: impl ColumnWork, rows: usize, m: usize) {
         || first.run(),
         || second.run(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// Waits, for at most a second, until `started` is set: the caller's half waits so that
+    /// the helper takes the other half.
+    fn wait_for(started: &AtomicBool) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !started.load(SeqCst) && Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+    }
+
+    #[test]
+    fn a_panic_of_either_half_reaches_the_caller_after_both_ran_and_the_helper_serves_on() {
+        for panicking in ["first", "second"] {
+            let (started, ran) = (AtomicBool::new(false), AtomicU32::new(0));
+            let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+                join(
+                    true,
+                    || {
+                        wait_for(&started);
+                        ran.fetch_add(1, SeqCst);
+                        assert_ne!(panicking, "first", "first");
+                    },
+                    || {
+                        started.store(true, SeqCst);
+                        ran.fetch_add(1, SeqCst);
+                        assert_ne!(panicking, "second", "second");
+                    },
+                )
+            }));
+            let payload = caught.expect_err("the half's panic must reach the caller");
+            let message = payload.downcast_ref::<String>().map(String::as_str);
+            assert!(
+                message.is_some_and(|m| m.contains(panicking)),
+                "{message:?}"
+            );
+            assert_eq!(ran.load(SeqCst), 2, "both halves must have run");
+        }
+        let sum = AtomicU32::new(0);
+        join(
+            true,
+            || {
+                sum.fetch_add(1, SeqCst);
+            },
+            || {
+                sum.fetch_add(2, SeqCst);
+            },
+        );
+        assert_eq!(sum.load(SeqCst), 3, "the next join runs both halves");
+    }
 }
