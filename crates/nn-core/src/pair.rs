@@ -12,7 +12,9 @@
 //! another caller), so a job never waits for a thread that does not come. After
 //! [`MAX_MISSES`] such take-backs in a row the caller runs alone for a while ([`PAUSE`]), so
 //! that on a machine busy with other work the helper sleeps instead of spinning for nothing.
-//! Which thread runs a half never changes what it computes.
+//! Which thread runs a half never changes what it computes. A panic in either half (the halves
+//! run user code too: an `Activation`, a `Regularizer`'s masks, an `Examples`' images) is caught,
+//! and resumed on the caller once both halves are over, as `rayon::join` does.
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
