@@ -226,7 +226,7 @@ pub fn multiply(
     }
     let (whole, half) = (Ptr(c.as_mut_ptr()), Ptr(partial.as_mut_ptr()));
     crate::pair::join(
-        rayon::current_num_threads() > 1,
+        true,
         || run(0..s, whole, accumulate),
         || run(s..k, half, false),
     );
@@ -478,7 +478,7 @@ pub fn outer(
     };
     match split_point(k, m * k * n) {
         0 => run(0..k),
-        s => crate::pair::join(rayon::current_num_threads() > 1, || run(0..s), || run(s..k)),
+        s => crate::pair::join(true, || run(0..s), || run(s..k)),
     }
 }
 
@@ -566,7 +566,7 @@ pub fn transposed(
     };
     match split_point(k, m * k * n) {
         0 => run(0..k),
-        s => crate::pair::join(rayon::current_num_threads() > 1, || run(0..s), || run(s..k)),
+        s => crate::pair::join(true, || run(0..s), || run(s..k)),
     }
 }
 

@@ -15,6 +15,7 @@ use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
 use crate::kernel::{self, Kernel};
+use crate::optimizer::momentum_rule;
 use crate::pair::{self, ColumnWork};
 use crate::{
     Activation, Cost, Examples, FusedStep, NetworkError, Sigmoid, Standardization, TrainError,
@@ -856,14 +857,7 @@ fn backward(
                         let biases = &mut params[shape.biases.clone()];
                         let bias_velocity = &mut velocity[shape.biases.clone()];
                         for ((b, v), row) in biases.iter_mut().zip(bias_velocity).zip(0..) {
-                            // As `Momentum::step`, element by element.
-                            let previous = *v;
-                            *v = mu * previous - eta * bias_gradient(row);
-                            *b += if nesterov {
-                                -mu * previous + (1.0 + mu) * *v
-                            } else {
-                                *v
-                            };
+                            momentum_rule(mu, nesterov, eta, b, v, bias_gradient(row));
                         }
                     }
                 }
@@ -1012,10 +1006,8 @@ impl Workspace {
             mask_active,
             ..
         } = self;
-        let parallel = rayon::current_num_threads() > 1
-            && indices.len() * data.input_len() >= pair::PARALLEL_NUMBERS;
         pair::join_once(
-            parallel,
+            pair::worth_two_cores(indices.len() * data.input_len()),
             || {
                 let indices = indices.iter().copied();
                 load_columns(data, indices, inputs, targets, standardization);

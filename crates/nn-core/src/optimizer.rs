@@ -118,6 +118,21 @@ pub enum FusedStep<'a> {
     },
 }
 
+/// One parameter p's momentum step with gradient g and velocity v (eqs. 107-108):
+/// v → μ v − η g, then p → p + v, or with Nesterov's look-ahead p → p − μ v_old + (1 + μ) v.
+/// [`Momentum::step`] and the biases of a fused step ([`FusedStep::Momentum`]) take it; the
+/// weights' kernel makes the same roundings in the same order.
+#[inline]
+pub(crate) fn momentum_rule(mu: f32, nesterov: bool, eta: f32, p: &mut f32, v: &mut f32, g: f32) {
+    let previous = *v;
+    *v = mu * previous - eta * g;
+    *p += if nesterov {
+        -mu * previous + (1.0 + mu) * *v
+    } else {
+        *v
+    };
+}
+
 /// What an optimizer carries from one step to the next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OptimizerState {
@@ -365,15 +380,8 @@ impl Optimizer for Momentum {
         })
     }
     fn step(&mut self, params: &mut [f32], gradient: &[f32], eta: f32) -> Result<(), TrainError> {
-        let mu = self.mu;
-        for ((p, v), g) in params.iter_mut().zip(&mut self.velocity).zip(gradient) {
-            let previous = *v;
-            *v = mu * previous - eta * g;
-            *p += if self.nesterov {
-                -mu * previous + (1.0 + mu) * *v
-            } else {
-                *v
-            };
+        for ((p, v), &g) in params.iter_mut().zip(&mut self.velocity).zip(gradient) {
+            momentum_rule(self.mu, self.nesterov, eta, p, v, g);
         }
         Ok(())
     }

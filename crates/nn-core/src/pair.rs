@@ -131,12 +131,16 @@ fn serve(slot: &'static Slot) {
 /// A panic caught on one thread, to be resumed on another.
 type Payload = Box<dyn Any + Send>;
 
-/// Runs `first` and `second`, on two cores when `parallel` and the helper is free, else in
-/// turn on this thread. Both are always run exactly once before this returns. A panic of
+/// Runs `first` and `second`, on two cores when `parallel`, rayon's pool (which `--threads`
+/// sets) has more than one thread and the helper is free, else in turn on this thread. Both are always run exactly once before this returns. A panic of
 /// either (a user's `Activation` or `Regularizer`, say) is resumed on this thread once both
 /// halves are over, and the helper stays ready for the next job.
 pub(crate) fn join(parallel: bool, first: impl Fn() + Sync, second: impl Fn() + Sync) {
-    let slot = if parallel { slot() } else { None };
+    let slot = if parallel && rayon::current_num_threads() > 1 {
+        slot()
+    } else {
+        None
+    };
     // During a pause, count it down and run alone.
     let slot = slot.filter(|s| {
         s.pause
@@ -216,10 +220,16 @@ fn run_once(half: &Mutex<Option<impl FnOnce()>>) {
     }
 }
 
-/// Numbers a pass over the columns of a mini-batch must touch before [`by_column_halves`] cuts
-/// it between the two cores (about 10 microseconds of element-wise work; [784,800,800,10] with
+/// Numbers a pass over the columns of a mini-batch must touch before it is cut between the two
+/// cores ([`worth_two_cores`]) (about 10 microseconds of element-wise work; [784,800,800,10] with
 /// mini-batches of 100 has 80,000 per hidden layer, the book's [784,30,10] with 10 has 300).
-pub(crate) const PARALLEL_NUMBERS: usize = 1 << 15;
+const PARALLEL_NUMBERS: usize = 1 << 15;
+
+/// True when element-wise work on `numbers` numbers pays for a second core
+/// ([`PARALLEL_NUMBERS`]).
+pub(crate) fn worth_two_cores(numbers: usize) -> bool {
+    numbers >= PARALLEL_NUMBERS
+}
 
 /// Work on the columns (examples) of a mini-batch, which can be cut between two columns.
 pub(crate) trait ColumnWork: Send + Sized {
@@ -234,16 +244,12 @@ pub(crate) trait ColumnWork: Send + Sized {
 /// cores when there are at least [`PARALLEL_NUMBERS`] numbers, else at once on this thread. The
 /// cut depends on the sizes only, and a column's numbers are computed alike on either core.
 pub(crate) fn by_column_halves(work: impl ColumnWork, rows: usize, m: usize) {
-    if rows.saturating_mul(m) < PARALLEL_NUMBERS || m < 2 {
+    if !worth_two_cores(rows.saturating_mul(m)) || m < 2 {
         work.run();
         return;
     }
     let (first, second) = work.split_at(m / 2);
-    join_once(
-        rayon::current_num_threads() > 1,
-        || first.run(),
-        || second.run(),
-    );
+    join_once(true, || first.run(), || second.run());
 }
 
 #[cfg(test)]
