@@ -2,6 +2,7 @@
 //! otherwise, or silence; warnings always go to stderr.
 
 use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -125,9 +126,9 @@ impl Reporter {
 }
 
 impl Observer for Reporter {
-    fn batch_done(&mut self, epoch: usize, done: usize, total: usize) {
+    fn batch_done(&mut self, epoch: usize, done: usize, total: usize) -> ControlFlow<()> {
         if self.mode != Mode::Bar {
-            return;
+            return ControlFlow::Continue(());
         }
         if self.bar.is_none() {
             self.bar = Some(self.new_bar(epoch, total));
@@ -140,6 +141,7 @@ impl Observer for Reporter {
                 bar.set_message("monitoring...");
             }
         }
+        ControlFlow::Continue(())
     }
 
     fn epoch_done(&mut self, record: &EpochRecord) {

@@ -485,6 +485,15 @@ pub enum TrainError {
     /// A cost paired with an output activation it is not defined for.
     #[error(transparent)]
     Pairing(#[from] PairingError),
+    /// An observer broke off an epoch ([`crate::Observer::batch_done`]); the network and the
+    /// optimizer are as the last completed epoch left them.
+    #[error("training was interrupted in epoch {epoch}; the network is as after epoch {completed}")]
+    Interrupted {
+        /// The epoch (counted from 1) that was broken off.
+        epoch: usize,
+        /// The epochs completed before it.
+        completed: usize,
+    },
     /// An epoch transform given training data it does not work on.
     #[error("the {transform} transform needs {needs} as the training data")]
     TransformInput {

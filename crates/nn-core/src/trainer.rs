@@ -1,6 +1,7 @@
 //! Mini-batch stochastic gradient descent with monitoring, early stopping, a learning-rate
 //! schedule, a divergence guard and resumable state.
 
+use std::ops::ControlFlow;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -562,8 +563,13 @@ impl TrainingState {
 /// }
 /// ```
 pub trait Observer {
-    /// `done` of `total` mini-batches of `epoch` (from 1) are finished.
-    fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) {}
+    /// `done` of `total` mini-batches of `epoch` (from 1) are finished. Returning
+    /// [`ControlFlow::Break`] abandons the epoch: the trainer puts the network and the optimizer
+    /// back as they were after the last completed epoch and returns
+    /// [`TrainError::Interrupted`] (how a Ctrl-C stops training within a mini-batch).
+    fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
     /// An epoch has finished and been monitored.
     fn epoch_done(&mut self, _record: &EpochRecord) {}
     /// Something the user should know, e.g. accuracy stuck at chance level.
@@ -648,6 +654,9 @@ pub struct Trainer<'c> {
     order: Vec<usize>,
     /// A scratch copy of the network for optimizers that probe the cost elsewhere.
     probe: Option<Network>,
+    /// The parameters as the last completed epoch left them, put back when an observer
+    /// interrupts an epoch.
+    epoch_start: Vec<f32>,
 }
 
 impl std::fmt::Debug for Trainer<'_> {
@@ -694,6 +703,7 @@ impl<'c> Trainer<'c> {
             gradient,
             order: Vec::new(),
             probe,
+            epoch_start: Vec::new(),
         })
     }
 
@@ -790,6 +800,11 @@ impl<'c> Trainer<'c> {
 
     /// Runs one epoch: shuffle, one update per mini-batch, then monitoring, early stopping,
     /// the schedule and the divergence guard. Returns the epoch's record.
+    ///
+    /// When `observer` breaks off the epoch ([`Observer::batch_done`]), the network and the
+    /// optimizer are put back as the last completed epoch left them, the epoch is not counted,
+    /// and the result is [`TrainError::Interrupted`]; the trainer can go on (or
+    /// [`Trainer::finish`]) as if the epoch had never started.
     pub fn run_epoch(
         &mut self,
         training: &dyn Examples,
@@ -820,6 +835,7 @@ impl<'c> Trainer<'c> {
             gradient,
             order,
             probe,
+            epoch_start,
             ..
         } = self;
         let data: &dyn Examples = match transform {
@@ -827,7 +843,10 @@ impl<'c> Trainer<'c> {
             None => training,
         };
         let trained_on = data.len();
-        Batches {
+        epoch_start.clear();
+        epoch_start.extend_from_slice(network.params());
+        let optimizer_start = optimizer.state();
+        let outcome = Batches {
             network,
             cost: *cost,
             optimizer: optimizer.as_mut(),
@@ -840,6 +859,14 @@ impl<'c> Trainer<'c> {
             eta,
         }
         .run(data, epoch, seed, observer)?;
+        if outcome.is_break() {
+            network.params_mut().copy_from_slice(epoch_start);
+            optimizer.restore(optimizer_start)?;
+            return Err(TrainError::Interrupted {
+                epoch,
+                completed: epoch - 1,
+            });
+        }
         let seconds = started.elapsed().as_secs_f64();
         if !self.network.is_finite() {
             return Err(TrainError::Diverged {
@@ -1073,7 +1100,7 @@ impl Batches<'_> {
         epoch: usize,
         seed: u64,
         observer: &mut dyn Observer,
-    ) -> Result<(), TrainError> {
+    ) -> Result<ControlFlow<()>, TrainError> {
         let Self {
             network,
             cost,
@@ -1148,9 +1175,11 @@ impl Batches<'_> {
                     .iter()
                     .for_each(|r| r.constrain(shape, weights));
             });
-            observer.batch_done(epoch, done + 1, total);
+            if observer.batch_done(epoch, done + 1, total).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
         }
-        Ok(())
+        Ok(ControlFlow::Continue(()))
     }
 }
 

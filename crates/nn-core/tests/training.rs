@@ -1,6 +1,8 @@
 //! The trainer on real MNIST subsets and on small problems: accuracy, determinism, resuming,
 //! early stopping, the learning-rate schedule and the divergence guard.
 
+use std::ops::ControlFlow;
+
 use nn_core::{
     Adam, DenseExamples, EarlyStopping, EpochRecord, Examples, History, Initializer, Momentum,
     Monitor, Network, Newton, Observer, Optimizer, OptimizerState, Schedule, Sgd, Silent,
@@ -199,6 +201,82 @@ fn a_resumed_run_ends_exactly_where_an_uninterrupted_one_does() {
         } else {
             assert_ne!(bits(&resume(lost).0), bits(&straight), "{name}");
         }
+    }
+}
+
+/// Breaks off the run at mini-batch `at` of epoch `epoch`, once.
+struct InterruptAt {
+    epoch: usize,
+    at: usize,
+    fired: bool,
+}
+
+impl Observer for InterruptAt {
+    fn batch_done(&mut self, epoch: usize, done: usize, _total: usize) -> ControlFlow<()> {
+        if !self.fired && (epoch, done) == (self.epoch, self.at) {
+            self.fired = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[test]
+fn an_interrupted_epoch_leaves_the_network_and_optimizer_as_the_last_epoch_did() {
+    let (training, validation) = mnist_subsets(1_000, 500);
+    let fresh = || Network::sigmoid(&[784, 20, 10], Initializer::Default, 5).unwrap();
+    for (name, optimizer) in optimizers_with_state() {
+        let config = TrainConfig {
+            epochs: 3,
+            seed: 5,
+            eta: if name == "adam" { 0.005 } else { 0.1 },
+            monitor: Monitor::all(),
+            ..TrainConfig::default()
+        };
+        let (straight, straight_history) =
+            train(fresh(), optimizer(), config.clone(), &training, &validation);
+
+        let mut trainer = cross_entropy_trainer(fresh(), optimizer(), config.clone());
+        trainer
+            .run_epoch(&training, Some(&validation), &mut Silent)
+            .unwrap();
+        let (after_one, optimizer_after_one) = (bits(trainer.network()), trainer.optimizer_state());
+        let mut interrupt = InterruptAt {
+            epoch: 2,
+            at: 37,
+            fired: false,
+        };
+        let error = trainer
+            .run_epoch(&training, Some(&validation), &mut interrupt)
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TrainError::Interrupted {
+                    epoch: 2,
+                    completed: 1
+                }
+            ),
+            "{name}: {error}"
+        );
+        assert!(interrupt.fired);
+        assert_eq!(bits(trainer.network()), after_one, "{name}: the weights");
+        assert_eq!(
+            trainer.optimizer_state(),
+            optimizer_after_one,
+            "{name}: the optimizer"
+        );
+        assert_eq!(trainer.state().history.len(), 1, "{name}: epochs counted");
+        // Going on from there is the uninterrupted run, bit for bit.
+        let (resumed, resumed_history) = trainer
+            .train(&training, Some(&validation), &mut interrupt)
+            .unwrap();
+        assert_eq!(bits(&resumed), bits(&straight), "{name}");
+        assert_eq!(
+            without_times(&resumed_history.epochs),
+            without_times(&straight_history.epochs),
+            "{name}"
+        );
     }
 }
 
