@@ -105,7 +105,7 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 }
 
 /// The data flags of `source`, with absolute paths.
-fn data_flags(source: &DataSource) -> Result<Vec<String>> {
+pub fn data_flags(source: &DataSource) -> Result<Vec<String>> {
     let mut flags = Vec::new();
     let files: [(&str, &Option<PathBuf>); 5] = [
         ("--data", &source.data),
@@ -185,33 +185,35 @@ pub fn collect(dir: &Path, runs: &[PlannedRun]) -> Result<Vec<FinishedRun>> {
         );
     }
     runs.iter()
-        .map(|run| {
-            let path = dir.join(&run.file);
-            let file = metrics::read(&path)?;
-            let expected = crate::options::from_args(&run.args, RunOptions::default());
-            if file.options != expected {
-                bail!(
-                    "{} was written by another run than this batch's (its options differ: {})",
-                    path.display(),
-                    options_command(&file.options)
-                );
-            }
-            Ok(FinishedRun {
-                options: file.options,
-                history: History {
-                    epochs: file.history,
-                    best_epoch: file.best_epoch,
-                    stopped: file.stopped,
-                },
-                test: TestResult {
-                    correct: file.test_correct,
-                    count: file.test_count,
-                },
-                seconds: file.total_seconds,
-                model: None,
-            })
-        })
+        .map(|run| read_run(&dir.join(&run.file), run))
         .collect()
+}
+
+/// The finished run `run` from its metrics file `path`, checking the file was written by it.
+pub fn read_run(path: &Path, run: &PlannedRun) -> Result<FinishedRun> {
+    let file = metrics::read(path)?;
+    let expected = crate::options::from_args(&run.args, RunOptions::default());
+    if file.options != expected {
+        bail!(
+            "{} was written by another run than this batch's (its options differ: {})",
+            path.display(),
+            options_command(&file.options)
+        );
+    }
+    Ok(FinishedRun {
+        options: file.options,
+        history: History {
+            epochs: file.history,
+            best_epoch: file.best_epoch,
+            stopped: file.stopped,
+        },
+        test: TestResult {
+            correct: file.test_correct,
+            count: file.test_count,
+        },
+        seconds: file.total_seconds,
+        model: None,
+    })
 }
 
 /// A metrics file name from a batch's name and a run's position and seed.

@@ -16,6 +16,7 @@ use nn_data::{
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
 use crate::digits;
+use crate::interrupt;
 use crate::options::TransformName;
 use nn_train::compose::image_transforms;
 
@@ -313,12 +314,20 @@ fn expand(args: &ExpandArgs) -> Result<()> {
     check_expanded_size(training, &splits.validation, args.copies)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let _lock = destination::lock(&[Destination::dir("--out", &args.out)])?;
     let transforms = image_transforms(&args.transforms);
     let ImageSet {
         pixels: mut images,
         mut labels,
         ..
     } = expand_by_copies(training, &transforms, args.copies, args.seed)?;
+    // Once the first file is written, all four are, so that the set is complete or absent.
+    interrupt::check(|| {
+        format!(
+            "interrupted before the expanded set was written; nothing in {} was changed",
+            args.out.display()
+        )
+    })?;
     let ImageSet {
         pixels,
         labels: validation_labels,
@@ -386,5 +395,8 @@ fn expand(args: &ExpandArgs) -> Result<()> {
         args.out.display(),
         holdout_flag
     );
+    interrupt::check(|| {
+        "the signal came while the expanded set was written; it was written completely".to_string()
+    })?;
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nn_data::IdxFiles;
+use nn_train::lock::Lock;
 
 /// One file (or, with no extensions, directory) a command will write.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +36,28 @@ impl<'a> Destination<'a> {
             extensions: &[],
         }
     }
+
+    /// True for a directory destination.
+    pub fn is_dir(&self) -> bool {
+        self.extensions.is_empty()
+    }
+}
+
+/// Locks every destination (checked first with [`check`], so that their folders exist) against
+/// other live processes for as long as the locks live ([`Lock`]); the error names the flag and
+/// the process that holds the destination.
+pub fn lock(destinations: &[Destination<'_>]) -> Result<Vec<Lock>> {
+    destinations
+        .iter()
+        .map(|d| {
+            let lock = if d.is_dir() {
+                Lock::dir(d.path)
+            } else {
+                Lock::file(d.path)
+            };
+            lock.with_context(|| format!("{} {}", d.flag, d.path.display()))
+        })
+        .collect()
 }
 
 /// Checks every destination: a known extension, not a directory (or, for a directory
@@ -47,7 +70,7 @@ pub fn check(destinations: &[Destination<'_>], inputs: &[&Path]) -> Result<()> {
     for d in destinations {
         let shown = d.path.display();
         let flag = d.flag;
-        if d.extensions.is_empty() {
+        if d.is_dir() {
             if d.path.is_file() {
                 bail!("{flag} {shown}: this is a file; give a directory");
             }

@@ -17,6 +17,7 @@
 //! - [`batch_runs`]: the runs of `reproduce` and `search` as command lines for other machines,
 //!   and their metrics files collected back;
 //! - [`data_source`]: the flags naming the data set, shared by the subcommands;
+//! - [`interrupt`]: Ctrl-C and SIGTERM, which stop the work at its next safe point;
 //! - [`digits`]: loading the data set, and drawing image grids.
 
 /// Prints a line to stdout like `println!`, but a closed stdout (e.g. piped into `head`) is
@@ -41,6 +42,7 @@ mod data_source;
 mod destination;
 mod digits;
 mod eval;
+mod interrupt;
 mod metrics;
 mod options;
 mod plot;
@@ -96,6 +98,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = interrupt::install() {
+        tell!("warning: Ctrl-C will not stop nn cleanly: {e}");
+    }
     let result = match cli.command {
         Command::Train(args) => train::run(&args).map(|_| ()),
         Command::Eval(args) => eval::run(&args),
@@ -107,8 +112,23 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tell!("error: {}", nn_core::error::message_chain(e.as_ref()));
-            ExitCode::FAILURE
+            let stopped = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<interrupt::Stopped>());
+            let stopped = match stopped {
+                Some(stopped) => stopped.clone(),
+                None => match interrupt::interrupted_epoch(&e) {
+                    Some((epoch, _)) => interrupt::Stopped::new(format!(
+                        "interrupted in epoch {epoch} of a training run; this command wrote nothing"
+                    )),
+                    None => {
+                        tell!("error: {}", nn_core::error::message_chain(e.as_ref()));
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            tell!("{}", stopped.line());
+            ExitCode::from(stopped.signal.exit_status())
         }
     }
 }

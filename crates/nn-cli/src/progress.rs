@@ -127,6 +127,12 @@ impl Reporter {
 
 impl Observer for Reporter {
     fn batch_done(&mut self, epoch: usize, done: usize, total: usize) -> ControlFlow<()> {
+        if crate::interrupt::received().is_some() {
+            if let Some(bar) = self.bar.take() {
+                bar.finish_and_clear();
+            }
+            return ControlFlow::Break(());
+        }
         if self.mode != Mode::Bar {
             return ControlFlow::Continue(());
         }

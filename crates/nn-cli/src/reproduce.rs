@@ -28,6 +28,7 @@ use crate::batch_runs::{self, BatchFlags, FinishedRun, PlannedRun};
 use crate::data_source::DataSource;
 use crate::destination::{self, Destination};
 use crate::digits;
+use crate::interrupt;
 use crate::options::{self, RunOptions, TrainArgs, options_command};
 use crate::train;
 
@@ -421,7 +422,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("--out {}: cannot create the directory", args.out.display()))?;
-    destination::check(&[Destination::dir("--out", &args.out)], &[])?;
+    let out = [Destination::dir("--out", &args.out)];
+    destination::check(&out, &[])?;
+    let _lock = destination::lock(&out)?;
     let started = Instant::now();
     let (runs, checks, figures) = match &experiment.body {
         Body::Slowdown => slowdown::run(experiment.name, &args.out)?,
@@ -527,16 +530,43 @@ fn train_all(
         }
         None => None,
     };
+    // Every run trained here keeps its metrics file there as it finishes, so that a reproduction
+    // stopped part-way trains only the rest when it is run again.
+    let kept = args.out.join(format!("{}-runs", experiment.name));
+    if collected.is_none() {
+        std::fs::create_dir_all(&kept)
+            .with_context(|| format!("cannot create {}", kept.display()))?;
+    }
+    let all_runs = planned.iter().map(Vec::len).sum::<usize>();
+    let mut finished = 0;
     let mut results = Vec::new();
     let validation = OnceCell::new();
     let count = specs.len();
     for (i, (spec, runs)) in specs.into_iter().zip(planned).enumerate() {
+        let needs_model = spec
+            .measures
+            .iter()
+            .any(|m| matches!(m.metric, Metric::ValidationAccuracy));
         let mut outcomes: Vec<FinishedRun> = Vec::new();
         for run in &runs {
             let seed = run.args.seed.unwrap_or_default();
-            let outcome = match collected.as_mut() {
-                Some(files) => files.next().context("a metrics file per run")?,
-                None => {
+            let file = kept.join(&run.file);
+            let earlier = (collected.is_none() && !needs_model && file.is_file())
+                .then(|| batch_runs::read_run(&file, run).ok())
+                .flatten();
+            let outcome = match (collected.as_mut(), earlier) {
+                (Some(files), _) => files.next().context("a metrics file per run")?,
+                (None, Some(earlier)) => {
+                    tell!(
+                        "{} [{}/{count}] {} (seed {seed}): finished earlier, read from {}",
+                        experiment.name,
+                        i + 1,
+                        spec.label,
+                        file.display()
+                    );
+                    earlier
+                }
+                (None, None) => {
                     tell!(
                         "{} [{}/{count}] {} (seed {seed}): {}",
                         experiment.name,
@@ -544,8 +574,30 @@ fn train_all(
                         spec.label,
                         command_line(&run.args)
                     );
-                    let outcome = train::run(&run.args)
-                        .with_context(|| format!("{}: run '{}'", experiment.name, spec.label))?;
+                    let run_args = TrainArgs {
+                        metrics: Some(file.clone()),
+                        ..run.args.clone()
+                    };
+                    let outcome = train::run(&run_args).map_err(|e| {
+                        if !interrupt::is_stop(&e) {
+                            return e.context(format!("{}: run '{}'", experiment.name, spec.label));
+                        }
+                        interrupt::Stopped::new(format!(
+                            "interrupted in run {} of {all_runs} of {} ({}, seed {seed}); {}",
+                            finished + 1,
+                            experiment.name,
+                            spec.label,
+                            match finished {
+                                0 => "no run had finished".to_string(),
+                                n => format!(
+                                    "the {n} finished runs are kept in {}: the same command \
+                                     trains only the rest",
+                                    kept.display()
+                                ),
+                            }
+                        ))
+                        .into()
+                    })?;
                     tell!(
                         "    test accuracy {:.2}% in {:.1} s",
                         100.0 * outcome.test.accuracy(),
@@ -554,6 +606,7 @@ fn train_all(
                     FinishedRun::from(&outcome)
                 }
             };
+            finished += 1;
             outcomes.push(outcome);
         }
         let seeds: Vec<u64> = runs

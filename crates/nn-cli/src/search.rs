@@ -23,6 +23,7 @@ use nn_core::{TrainError, epoch_seed};
 
 use crate::batch_runs::{self, BatchFlags, FinishedRun, PlannedRun};
 use crate::data_source::DataSource;
+use crate::interrupt;
 use crate::options::options_command;
 use crate::options::{ActivationName, CostName, MonitorItem, RunOptions, TrainArgs};
 use crate::{digits, options, train};
@@ -302,6 +303,27 @@ fn trial(args: &TrainArgs, seeds: usize, initial: f64) -> Result<Trial> {
     Ok(summarise(outcomes, initial))
 }
 
+/// `error`, or when it is the search stopping on a signal, the table of the trials finished
+/// before it (printed) and a stop that says so.
+fn stopped(error: anyhow::Error, trials: &[Trial], search: &str) -> anyhow::Error {
+    if !interrupt::is_stop(&error) {
+        return error;
+    }
+    if !trials.is_empty() {
+        print_table(trials, search);
+    }
+    interrupt::Stopped::new(format!(
+        "interrupted in trial {} of the {search} search; {}",
+        trials.len() + 1,
+        match trials.len() {
+            0 => "no trial had finished".to_string(),
+            1 => "the finished trial is in the table above".to_string(),
+            n => format!("the {n} finished trials are in the table above"),
+        }
+    ))
+    .into()
+}
+
 /// The mean of a trial's runs (at least one); `initial` is the untrained networks' mean
 /// training cost.
 fn summarise(mut outcomes: Vec<FinishedRun>, initial: f64) -> Trial {
@@ -389,7 +411,9 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
             eta: Some(eta),
             ..base.clone()
         };
-        let t = trial(&args, seeds, initial).with_context(|| format!("trial with eta {eta}"))?;
+        let t = trial(&args, seeds, initial)
+            .map_err(|e| stopped(e, trials, "eta"))
+            .with_context(|| format!("trial with eta {eta}"))?;
         let costs: Vec<String> = t.costs.iter().map(|c| format!("{c:.4}")).collect();
         tell!(
             "eta {eta:<8} training cost {initial:.4} -> {} {}",
@@ -489,6 +513,7 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
             ..base.clone()
         };
         let t = trial(&args, seeds, f64::INFINITY)
+            .map_err(|e| stopped(e, trials, "lambda"))
             .with_context(|| format!("trial with lambda {lambda}"))?;
         tell!(
             "lambda {lambda:<8} validation accuracy {:.2}% after {} epochs",
@@ -632,6 +657,7 @@ fn random_search(args: &RandomArgs) -> Result<()> {
         None => {
             for (i, run) in planned.iter().enumerate() {
                 let t = trial(&run.args, 1, f64::INFINITY)
+                    .map_err(|e| stopped(e, &trials, "random"))
                     .with_context(|| format!("trial {}", i + 1))?;
                 tell!(
                     "trial {:>3}/{}: eta {} lambda {} hidden {} batch {}: {:.2}% validation \

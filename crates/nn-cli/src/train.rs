@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{ParamGuard, save_model};
 use nn_data::IdxFiles;
+use nn_train::lock::Lock;
 use nn_train::{CheckedRunOptions, Checkpointer, DataIdentity, Restored, Run};
 
 use crate::destination::{self, Destination};
@@ -60,7 +61,9 @@ pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
     {
         tell!("warning: {warning}");
     }
-    let run = match check_destinations(args, checkpoint_dir.as_deref(), &data.files, identity)? {
+    let (checkpointer, _locks) =
+        check_destinations(args, checkpoint_dir.as_deref(), &data.files, identity)?;
+    let run = match checkpointer {
         Some(checkpointer) => run.with_checkpointer(checkpointer),
         None => run,
     };
@@ -92,7 +95,12 @@ pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
         selection.evaluation.len(),
         options.eval.name(),
     ));
-    let outcome = run.train(&mut reporter).map_err(trainer_error)?;
+    let outcome = run.train(&mut reporter).map_err(|e| match e {
+        nn_train::RunError::Train(nn_core::TrainError::Interrupted { epoch, completed }) => {
+            interrupted(args, checkpoint_dir.as_deref(), epoch, completed)
+        }
+        e => trainer_error(e),
+    })?;
     let history = &outcome.history;
     if let Some(stopped) = &history.stopped {
         reporter.line(&format!(
@@ -114,7 +122,42 @@ pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
     ));
     drop(reporter);
     write_outputs(args, &outcome)?;
+    crate::interrupt::check(|| {
+        "the signal came once the run had ended; its outputs are complete".to_string()
+    })?;
     Ok(outcome)
+}
+
+/// What an interrupted run says it kept: the checkpoint of its last completed epoch and the
+/// command that continues it, or that nothing was kept and how to keep progress next time.
+fn interrupted(
+    args: &TrainArgs,
+    checkpoint_dir: Option<&Path>,
+    epoch: usize,
+    completed: usize,
+) -> anyhow::Error {
+    let dir = checkpoint_dir.filter(|_| completed > 0);
+    let kept = match dir {
+        Some(dir) => {
+            let mut command = format!("nn train --resume {}", dir.display());
+            if let Ok(flags) = crate::batch_runs::data_flags(&args.data) {
+                for flag in flags {
+                    command.push(' ');
+                    command.push_str(&flag);
+                }
+            }
+            format!(
+                "the checkpoint of epoch {completed} is in {}: continue with `{command}`",
+                dir.display()
+            )
+        }
+        None if checkpoint_dir.is_some() => {
+            "no epoch had ended, so no checkpoint was written".to_string()
+        }
+        None => "nothing was saved (the model is written when the run ends); give                  --checkpoint DIR to keep every epoch and continue later with --resume DIR"
+            .to_string(),
+    };
+    crate::interrupt::Stopped::new(format!("interrupted in epoch {epoch}; {kept}")).into()
 }
 
 /// The checked options of the run, the restored checkpoint when resuming, and where to
@@ -172,13 +215,15 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 /// Checks, before any work, every file the run will write (see [`destination::check`]): the
 /// model, metrics, plot and checkpoint destinations must be writable and must not be one of the
 /// data files, the checkpoint resumed from (unless the run continues in it) or one another. Claims
-/// the checkpoint directory (see [`Checkpointer::claim`]) for the data `identity`.
+/// the checkpoint directory (see [`Checkpointer::claim`]) for the data `identity`, and locks the
+/// model, metrics and plot files for as long as the returned locks live, so that no other live
+/// run writes them meanwhile.
 fn check_destinations(
     args: &TrainArgs,
     checkpoint_dir: Option<&Path>,
     data: &IdxFiles,
     identity: Option<DataIdentity>,
-) -> Result<Option<Checkpointer>> {
+) -> Result<(Option<Checkpointer>, Vec<Lock>)> {
     let mut outputs = Vec::new();
     if let Some(path) = &args.save {
         outputs.push(Destination::file("--save", path, &["json"]));
@@ -189,17 +234,26 @@ fn check_destinations(
     if let Some(path) = &args.plot {
         outputs.push(Destination::file("--plot", path, &["png", "svg"]));
     }
+    let named_files = outputs.len();
     let checkpoint_files = checkpoint_dir.map(Checkpointer::files);
     let created = checkpoint_dir.filter(|d| !d.exists());
     let mut checkpointer = None;
     if let (Some(dir), Some(files), Some(identity)) = (checkpoint_dir, &checkpoint_files, identity)
     {
-        checkpointer = Some(Checkpointer::claim(
-            dir,
-            args.resume.as_deref(),
-            args.overwrite_checkpoint,
-            identity,
-        )?);
+        checkpointer = Some(
+            Checkpointer::claim(
+                dir,
+                args.resume.as_deref(),
+                args.overwrite_checkpoint,
+                identity,
+            )
+            .map_err(|e| match e {
+                nn_train::CheckpointError::InUse(e) => {
+                    anyhow!(e).context(format!("--checkpoint {}", dir.display()))
+                }
+                e => e.into(),
+            })?,
+        );
         outputs.push(Destination::dir("--checkpoint", dir));
         outputs.extend(
             files
@@ -221,7 +275,9 @@ fn check_destinations(
         // Leave no empty checkpoint directory behind a refused run.
         let _ = std::fs::remove_dir(dir);
     }
-    checked.map(|()| checkpointer)
+    checked?;
+    // The checkpoint's own files are guarded by the checkpointer's lock on their directory.
+    Ok((checkpointer, destination::lock(&outputs[..named_files])?))
 }
 
 /// The model, metrics and plot files the flags ask for. A model that cannot be saved where

@@ -26,6 +26,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nn_core::{Network, OptimizerState, Standardization, Trainer, TrainingState, save_model};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::compose;
 use crate::data::DataSet;
 use crate::error::{BoxError, CheckpointError, RunError};
+use crate::lock::Lock;
 use crate::options::RunOptions;
 
 /// The version of the checkpoint format.
@@ -186,11 +188,15 @@ pub struct Restored {
 pub struct Checkpointer {
     dir: PathBuf,
     data: DataIdentity,
+    /// Keeps other processes out of the directory while this checkpointer (or a clone) lives.
+    _lock: Arc<Lock>,
 }
 
 impl Checkpointer {
-    /// Makes `dir` ready for this run's checkpoints: creates it, and refuses when it already
-    /// holds the checkpoint of another run (any run but the one resumed from `dir` itself,
+    /// Makes `dir` ready for this run's checkpoints: creates it, locks it for as long as the
+    /// checkpointer lives ([`Lock::dir`]: a directory in use by another live process is
+    /// refused, one whose run was killed is not), and refuses when it already holds the
+    /// checkpoint of another run (any run but the one resumed from `dir` itself,
     /// `resumed_from`) unless `overwrite`. `data` is recorded in every checkpoint, so that a
     /// resumed run can be refused other data.
     pub fn claim(
@@ -204,6 +210,7 @@ impl Checkpointer {
             dir: dir.clone(),
             source,
         })?;
+        let lock = Lock::dir(&dir)?;
         // Both exist here, so their canonical forms tell whether they are one directory.
         let own = resumed_from.is_some_and(
             |r| matches!((r.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b),
@@ -211,7 +218,11 @@ impl Checkpointer {
         if dir.join(STATE_FILE).exists() && !own && !overwrite {
             return Err(CheckpointError::Claimed { dir });
         }
-        Ok(Self { dir, data })
+        Ok(Self {
+            dir,
+            data,
+            _lock: Arc::new(lock),
+        })
     }
 
     /// The directory.

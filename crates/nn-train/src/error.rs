@@ -108,6 +108,9 @@ pub enum CheckpointError {
         /// The directory.
         dir: PathBuf,
     },
+    /// The directory is in use by another live process.
+    #[error(transparent)]
+    InUse(#[from] crate::lock::LockError),
     /// A checkpoint file could not be written.
     #[error("cannot write {}", path.display())]
     Write {

@@ -61,6 +61,7 @@ pub mod checkpoint;
 pub mod compose;
 pub mod data;
 pub mod error;
+pub mod lock;
 pub mod options;
 pub mod run;
 

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use nn_core::{
-    DenseExamples, Examples, Initializer, Monitor, Network, Newton, Optimizer, Sgd, Silent,
-    TrainConfig, Trainer,
+    DenseExamples, Examples, Initializer, Monitor, Network, Newton, Optimizer, Sgd, TrainConfig,
+    Trainer,
 };
 use nn_costs::CrossEntropyCost;
 
@@ -94,7 +94,7 @@ fn train(
     let trainer = Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config)?;
     let started = Instant::now();
     let (_, history) = trainer
-        .train(data, None, &mut Silent)
+        .train(data, None, &mut crate::interrupt::Quiet)
         .with_context(|| format!("training with {label}"))?;
     let steps = epochs * data.len().div_ceil(BATCH);
     Ok(Run {

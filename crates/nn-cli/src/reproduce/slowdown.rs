@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use nn_core::{
-    Cost, DenseExamples, EpochRecord, Monitor, Network, Sgd, Silent, TrainConfig, Trainer,
-};
+use nn_core::{Cost, DenseExamples, EpochRecord, Monitor, Network, Sgd, TrainConfig, Trainer};
 use nn_costs::{CrossEntropyCost, QuadraticCost};
 
 use super::{Check, MeasureResult, RunResult, figure};
@@ -115,7 +113,7 @@ pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<Pa
             ..TrainConfig::default()
         };
         let trainer = Trainer::new(network, start.cost, Box::new(Sgd), Vec::new(), config)?;
-        let (network, history) = trainer.train(&data, None, &mut Silent)?;
+        let (network, history) = trainer.train(&data, None, &mut crate::interrupt::Quiet)?;
         let costs: Vec<f64> = history
             .epochs
             .iter()
