@@ -268,16 +268,21 @@ fn check_destinations(
         inputs.extend(Checkpointer::files(resumed));
     }
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-    let checked = destination::check(&outputs, &inputs);
-    if checked.is_err()
-        && let Some(dir) = created
-    {
-        // Leave no empty checkpoint directory behind a refused run.
-        let _ = std::fs::remove_dir(dir);
-    }
-    checked?;
     // The checkpoint's own files are guarded by the checkpointer's lock on their directory.
-    Ok((checkpointer, destination::lock(&outputs[..named_files])?))
+    let locks = destination::check(&outputs, &inputs)
+        .and_then(|()| destination::lock(&outputs[..named_files]));
+    match locks {
+        Ok(locks) => Ok((checkpointer, locks)),
+        Err(e) => {
+            // Leave no empty checkpoint directory behind a refused run (its lock file goes with
+            // the checkpointer).
+            drop(checkpointer);
+            if let Some(dir) = created {
+                let _ = std::fs::remove_dir(dir);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The model, metrics and plot files the flags ask for. A model that cannot be saved where
