@@ -868,7 +868,7 @@ fn backward(
 }
 
 /// Cost and accuracy of a network on a data set.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Evaluation {
     /// The cost summed over the examples.
     pub cost_sum: f64,

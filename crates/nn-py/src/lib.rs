@@ -9,12 +9,14 @@
 //! desired outputs (`float32`) and the classes (`int64`). Errors come out as `ValueError`,
 //! `TypeError` or `OSError` carrying the one-line message `nn` prints after `error:`.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use nn_core::{
     Activation, DenseExamples, Examples, Network, NetworkError, Regularizer, Standardization,
-    activation_from_spec,
+    TrainError, activation_from_spec,
 };
 use nn_regularize::L2;
 use nn_train::compose::Parts;
@@ -251,7 +253,7 @@ fn evaluate(
     let data = examples(py, &inputs, &targets, &classes, "data")?;
     let l2 = L2::new(lmbda).map_err(value_error)?;
     network.check_shape(&data, "data").map_err(value_error)?;
-    let evaluation = py.detach(|| network.evaluate(&data, cost));
+    let evaluation = evaluate_interruptibly(py, &network, &data, cost)?;
     let n = evaluation.count.max(1);
     let layer_weights: Vec<&[f32]> = network
         .layers()
@@ -262,15 +264,105 @@ fn evaluate(
     Ok((total, evaluation.correct))
 }
 
-/// Prints network2.py's lines after each epoch through Python's `print`.
+/// Examples per slice of an evaluation between two looks for a signal: a slice of the widest
+/// network of the chapter (784-800-800-10) takes about a tenth of a second on two cores.
+const EVALUATION_SLICE: usize = 5_000;
+
+/// How often training, with the GIL released, takes it back to let Python's signal handlers
+/// run (a Ctrl-C raises `KeyboardInterrupt` within about this time, plus one mini-batch).
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// `network` evaluated on `data` with the GIL released, slice after slice, letting Python's
+/// signal handlers run between slices, so that Ctrl-C interrupts a large evaluation within a
+/// fraction of a second (their error, e.g. `KeyboardInterrupt`, is returned). Sets of at most
+/// one slice are evaluated in one piece, as [`Network::evaluate`] does.
+fn evaluate_interruptibly(
+    py: Python<'_>,
+    network: &Network,
+    data: &DenseExamples,
+    cost: &dyn nn_core::Cost,
+) -> PyResult<nn_core::Evaluation> {
+    let mut total = nn_core::Evaluation::default();
+    for start in (0..data.len().max(1)).step_by(EVALUATION_SLICE) {
+        let slice = Slice {
+            set: data,
+            start,
+            len: EVALUATION_SLICE.min(data.len() - start),
+        };
+        let part = py.detach(|| network.evaluate(&slice, cost));
+        total.cost_sum += part.cost_sum;
+        total.correct += part.correct;
+        total.count += part.count;
+        total.non_finite += part.non_finite;
+        py.check_signals()?;
+    }
+    Ok(total)
+}
+
+/// Examples `start..start + len` of a set.
+struct Slice<'a> {
+    set: &'a DenseExamples,
+    start: usize,
+    len: usize,
+}
+
+impl Examples for Slice<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn input_len(&self) -> usize {
+        self.set.input_len()
+    }
+    fn output_len(&self) -> usize {
+        self.set.output_len()
+    }
+    fn write_input(&self, index: usize, column: &mut [f32]) {
+        self.set.write_input(self.start + index, column);
+    }
+    fn write_target(&self, index: usize, column: &mut [f32]) {
+        self.set.write_target(self.start + index, column);
+    }
+    fn class(&self, index: usize) -> Option<usize> {
+        self.set.class(self.start + index)
+    }
+}
+
+/// Prints network2.py's lines after each epoch through Python's `print`, and lets Python's
+/// signal handlers run every [`SIGNAL_CHECK`]: the first error one raises (a Ctrl-C's
+/// `KeyboardInterrupt`) is kept and breaks the epoch off.
 struct BookLines {
     print: Py<PyAny>,
     training: usize,
     evaluation: usize,
+    checked: Instant,
+    interrupt: Option<PyErr>,
+}
+
+impl BookLines {
+    /// Runs Python's signal handlers; keeps the first error one raises.
+    fn check_signals(&mut self) {
+        self.checked = Instant::now();
+        if self.interrupt.is_none() {
+            self.interrupt = Python::attach(|py| py.check_signals()).err();
+        }
+    }
 }
 
 impl nn_core::Observer for BookLines {
+    fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) -> ControlFlow<()> {
+        if self.interrupt.is_none() && self.checked.elapsed() >= SIGNAL_CHECK {
+            self.check_signals();
+        }
+        match self.interrupt {
+            Some(_) => ControlFlow::Break(()),
+            None => ControlFlow::Continue(()),
+        }
+    }
+
     fn epoch_done(&mut self, record: &nn_core::EpochRecord) {
+        // A pending signal is handled before the epoch's lines are printed, so that its
+        // exception cannot cut them off: the epoch is complete and its lines are printed whole.
+        self.check_signals();
         let mut lines = vec![format!("Epoch {} training complete", record.epoch - 1)];
         if let Some(cost) = record.training_cost {
             lines.push(format!("Cost on training data: {cost}"));
@@ -294,8 +386,14 @@ impl nn_core::Observer for BookLines {
         }
         lines.push(String::new());
         Python::attach(|py| {
-            // A failing print (a closed stdout) must not stop the training.
-            let _ = self.print.call1(py, (lines.join("\n"),));
+            // A failing print (a closed stdout) must not stop the training; a signal's
+            // exception raised meanwhile does.
+            if let Err(e) = self.print.call1(py, (lines.join("\n"),))
+                && !e.is_instance_of::<PyOSError>(py)
+                && self.interrupt.is_none()
+            {
+                self.interrupt = Some(e);
+            }
         });
     }
 
@@ -311,11 +409,13 @@ fn correct(accuracy: f64, n: usize) -> usize {
     (accuracy * n as f64).round() as usize
 }
 
-/// The trained weights and biases and network2.py's four lists.
+/// The trained weights and biases, network2.py's four lists, and the exception a signal raised
+/// (a Ctrl-C's `KeyboardInterrupt`), which `SGD` raises once it has taken the weights.
 type Trained = (
     Vec<Vec<f64>>,
     Vec<Vec<f64>>,
     (Vec<f64>, Vec<usize>, Vec<f64>, Vec<usize>),
+    Option<PyErr>,
 );
 
 /// The run option of a cost named as network2.py names it.
@@ -389,7 +489,7 @@ fn sgd(
         seed,
         ..RunOptions::default()
     };
-    let trainer = Parts::of(&options)
+    let mut trainer = Parts::of(&options)
         .and_then(|parts| parts.trainer(network))
         .map_err(value_error)?;
     let training = examples(py, &training.0, &training.1, &training.2, "training_data")?;
@@ -400,16 +500,29 @@ fn sgd(
         print,
         training: training.len(),
         evaluation: evaluation.as_ref().map_or(0, Examples::len),
+        checked: Instant::now(),
+        interrupt: None,
     };
-    let (network, history) = py
-        .detach(|| {
-            trainer.train(
+    py.detach(|| {
+        while !trainer.is_finished() && lines.interrupt.is_none() {
+            match trainer.run_epoch(
                 &training,
                 evaluation.as_ref().map(|e| e as &dyn Examples),
                 &mut lines,
-            )
-        })
-        .map_err(value_error)?;
+            ) {
+                Ok(_) | Err(TrainError::Interrupted { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })
+    .map_err(value_error)?;
+    if let Some(interrupt) = lines.interrupt.take() {
+        // The trained weights of the last completed epoch, then the signal's exception.
+        let (weights, biases) = parameters(trainer.network());
+        return Ok((weights, biases, Default::default(), Some(interrupt)));
+    }
+    let (network, history) = trainer.finish();
     let (weights, biases) = parameters(&network);
     let mut lists = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for record in &history.epochs {
@@ -424,7 +537,7 @@ fn sgd(
             .3
             .extend(record.training_accuracy.map(|a| correct(a, lines.training)));
     }
-    Ok((weights, biases, lists))
+    Ok((weights, biases, lists, None))
 }
 
 /// Saves a network as network2.py's JSON (atomically).

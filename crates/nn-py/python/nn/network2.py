@@ -135,7 +135,14 @@ class Network(object):
             lr_schedule="constant", seed=None):
         """Train by mini-batch stochastic gradient descent; return the per-epoch evaluation
         costs, evaluation accuracies, training costs and training accuracies (each empty
-        unless monitored). See the module's documentation for the keywords beyond the book."""
+        unless monitored). See the module's documentation for the keywords beyond the book.
+
+        Ctrl-C (or any signal whose Python handler raises) stops training within about a
+        tenth of a second, at the end of the current mini-batch: ``SGD`` raises that exception
+        (``KeyboardInterrupt``) with the network's weights and biases as the last completed
+        epoch left them (its trained weights, before any early-stopping or averaging choice),
+        so the network can still be saved or evaluated; every line of the completed epochs has
+        been printed."""
         if seed is None:
             seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
         elif not 0 <= seed < 2**64:
@@ -143,19 +150,22 @@ class Network(object):
         training = _examples(training_data, self.sizes[-1], "training_data")
         evaluation = (None if not evaluation_data
                       else _examples(evaluation_data, self.sizes[-1], "evaluation_data"))
-        weights, biases, lists = _engine.sgd(
+        weights, biases, lists, interrupt = _engine.sgd(
             self._network(), _cost_name(self.cost), training, evaluation,
             epochs, mini_batch_size, eta, lmbda,
             (bool(monitor_evaluation_cost), bool(monitor_evaluation_accuracy),
              bool(monitor_training_cost), bool(monitor_training_accuracy)),
             l1, dropout, momentum, early_stopping, lr_schedule, seed, print)
         self._set_parameters(weights, biases)
+        if interrupt is not None:
+            raise interrupt
         return tuple(list(l) for l in lists)
 
     def accuracy(self, data, convert=False):
         """Return the number of inputs in ``data`` the network classifies right: the index of
         the most active output neuron. ``convert`` is the book's flag (True for training data,
-        whose ``y`` are vectors); both representations are recognized either way."""
+        whose ``y`` are vectors); both representations are recognized either way. Ctrl-C
+        interrupts it on a large set within a fraction of a second."""
         if not data:
             return 0
         return self._evaluate(data, 0.0)[1]
