@@ -109,6 +109,15 @@ fn a_directory_holding_another_runs_checkpoint_is_refused_unless_overwritten() {
     for (file, _) in Checkpointer::files(&ckpt).iter().zip(0..) {
         assert!(file.is_file(), "{}", file.display());
     }
+    // While the run lives, its directory is locked, even against overwriting or resuming.
+    for (resumed_from, overwrite) in [(None, false), (None, true), (Some(ckpt.as_path()), false)] {
+        let in_use = Checkpointer::claim(&ckpt, resumed_from, overwrite, identity.clone());
+        assert!(
+            matches!(in_use, Err(nn_train::CheckpointError::InUse(_))),
+            "{in_use:?}"
+        );
+    }
+    drop(run);
     let refused = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap_err();
     assert!(
         refused.to_string().contains("--overwrite-checkpoint"),
