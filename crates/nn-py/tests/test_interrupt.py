@@ -18,8 +18,10 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 TRAIN = """
 import json, signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)
+import numpy as np
 from nn import mnist_loader, network2
 training_data, validation_data, _ = mnist_loader.load_data_wrapper()
+np.random.seed(3)
 net = network2.Network([784, 100, 10])
 print("ready", flush=True)
 try:
@@ -34,8 +36,10 @@ except KeyboardInterrupt:
 # A fresh run of the same network and seed for `epochs` epochs, saved.
 AGAIN = """
 import sys
+import numpy as np
 from nn import mnist_loader, network2
 training_data, validation_data, _ = mnist_loader.load_data_wrapper()
+np.random.seed(3)
 net = network2.Network([784, 100, 10])
 net.SGD(training_data[:20000], int(sys.argv[2]), 10, 0.5, lmbda=5.0,
         evaluation_data=validation_data[:1000], monitor_evaluation_accuracy=True, seed=4)
