@@ -503,3 +503,24 @@ pub enum TrainError {
         needs: &'static str,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::list_text;
+
+    #[test]
+    fn long_lists_are_shortened_to_their_ends_and_a_count() {
+        assert_eq!(list_text(&[784, 30, 10]), "[784, 30, 10]");
+        let twelve: Vec<usize> = (1..=12).collect();
+        assert_eq!(list_text(&twelve), format!("{twelve:?}"));
+        let mut million = vec![784];
+        million.extend(std::iter::repeat_n(1, 999_998));
+        million.push(10);
+        let text = list_text(&million);
+        assert_eq!(
+            text,
+            "[784, 1, 1, 1, 1, 1, 1, 1, 1, ... 999989 more ..., 1, 10]"
+        );
+        assert!(text.len() < 80);
+    }
+}
