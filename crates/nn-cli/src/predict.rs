@@ -1,10 +1,11 @@
-//! `nn predict`: classify a picture of a digit, prepared the way MNIST's digits were (see
-//! [`nn_data::picture`]) in a frame of the model's input size (28x28 for 784 inputs).
+//! `nn predict`: classify a picture of a digit, prepared the way the model's training images
+//! framed their digits (see [`nn_data::picture`]; MNIST's way for network2.py's files) in a
+//! frame of the model's input size (28x28 for 784 inputs).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use nn_core::load_model;
+use nn_core::{Framing, load_model};
 use nn_data::picture;
 
 /// Examples shown by `nn predict --help`.
@@ -12,8 +13,10 @@ pub const EXAMPLES: &str = "\
 Examples:
   nn predict model.json digit.png     prints the digit and the probability of each class
 Any colour of PNG works, up to 50,000 pixels a side and 100,000,000 in all (transparency is
-taken as white paper): dark ink on light paper is inverted, the digit is cropped, scaled into
-20x20 and centred in 28x28 by its centre of mass, as MNIST's digits were (for a model of
+taken as white paper): dark ink on light paper is inverted, the digit is cropped, scaled and
+centred as the model's training images framed their digits (measured by `nn train` and kept
+in the model). For a model without that record (network2.py's) and with --framing mnist, as
+MNIST's digits were: scaled into 20x20 and centred in 28x28 by its centre of mass (for
 another square input size, in proportion).";
 
 /// The flags of `nn predict`.
@@ -25,6 +28,19 @@ pub struct PredictArgs {
     /// The picture of one handwritten digit
     #[arg(value_name = "IMAGE.png")]
     pub image: PathBuf,
+    /// How to frame the digit: as the model's training images did (the model's record, or
+    /// MNIST's for a model without one), or as MNIST's digits whatever the model says
+    #[arg(long, value_enum, default_value_t = FramingChoice::Model)]
+    pub framing: FramingChoice,
+}
+
+/// Where `nn predict` takes the framing of a picture from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FramingChoice {
+    /// The model's record of its training images, MNIST's when it has none.
+    Model,
+    /// MNIST's: a box of 20/28 of the frame, centred by mass.
+    Mnist,
 }
 
 /// Runs `nn predict`.
@@ -32,7 +48,11 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let side = picture::frame_side(model.network.input_size())
         .with_context(|| format!("cannot use {} on a picture", args.model.display()))?;
-    let digit = picture::prepare_file(&args.image, side)
+    let framing = match args.framing {
+        FramingChoice::Model => model.network.framing().unwrap_or(Framing::MNIST),
+        FramingChoice::Mnist => Framing::MNIST,
+    };
+    let digit = picture::prepare_file(&args.image, side, framing)
         .with_context(|| format!("cannot read {}", args.image.display()))?;
     let input: Vec<f32> = digit.pixels().map(|p| f32::from(p[0]) / 255.0).collect();
     let output = model.network.feedforward(&input);

@@ -46,6 +46,7 @@ pub mod atomic;
 pub mod cost;
 pub mod error;
 pub mod examples;
+pub mod framing;
 pub mod gradient_check;
 pub mod kernel;
 pub mod model;
@@ -66,6 +67,7 @@ pub use error::{
     TrainError,
 };
 pub use examples::{DenseExamples, Examples};
+pub use framing::{Centring, Framing, FramingError};
 pub use gradient_check::{ParameterCheck, check_gradient};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model};
 pub use network::{

@@ -7,7 +7,9 @@
 //! `activations` is network2's: sigmoid neurons throughout. A network that standardizes its
 //! inputs also gets a `standardization` key (`{"kind": "pixel", "mean": [...], "std": [...]}`);
 //! network2.py's `load` ignores keys it does not know, so such a file still loads there, but
-//! network2 will not standardize the inputs it is given.
+//! network2 will not standardize the inputs it is given. A network that knows how its training
+//! images framed their digits gets a `framing` key (see [`crate::Framing`]); without one,
+//! pictures are prepared as MNIST's.
 
 use std::io::Read;
 use std::path::Path;
@@ -15,7 +17,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    MAX_PARAMETERS, ModelError, Network, NetworkError, Standardization, activation_from_spec,
+    Framing, MAX_PARAMETERS, ModelError, Network, NetworkError, Standardization,
+    activation_from_spec,
 };
 
 /// The version of the file format written by [`save_model`].
@@ -67,6 +70,8 @@ struct ModelFile {
     format_version: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     standardization: Option<Standardization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    framing: Option<Framing>,
 }
 
 /// The model as network2-compatible JSON text.
@@ -94,6 +99,7 @@ pub fn model_to_json(network: &Network, cost: &str) -> String {
         activations: Some(network.activations().iter().map(|a| a.spec()).collect()),
         format_version: Some(FORMAT_VERSION),
         standardization: Some(network.standardization().clone()).filter(|s| !s.is_none()),
+        framing: network.framing(),
     };
     serde_json::to_string(&file).expect("a model always serializes")
 }
@@ -168,6 +174,7 @@ fn model_from_slice(bytes: &[u8]) -> Result<Model, ModelError> {
     if let Some(standardization) = file.standardization {
         network.set_standardization(standardization)?;
     }
+    network.set_framing(file.framing);
     if file.weights.len() != layers || file.biases.len() != layers {
         return Err(ModelError::LayerCount {
             sizes: sizes.clone(),

@@ -18,7 +18,8 @@ use crate::kernel::{self, Kernel};
 use crate::optimizer::momentum_rule;
 use crate::pair::{self, ColumnWork};
 use crate::{
-    Activation, Cost, Examples, FusedStep, NetworkError, Sigmoid, Standardization, TrainError,
+    Activation, Cost, Examples, Framing, FusedStep, NetworkError, Sigmoid, Standardization,
+    TrainError,
 };
 
 /// The most weights and biases a network may have: 2²⁸, 1 GiB of 32-bit numbers.
@@ -103,6 +104,7 @@ pub struct Network {
     layers: Vec<LayerShape>,
     params: Vec<f32>,
     standardization: Standardization,
+    framing: Option<Framing>,
 }
 
 impl Network {
@@ -174,6 +176,7 @@ impl Network {
             layers,
             params: vec![0.0; offset],
             standardization: Standardization::default(),
+            framing: None,
         })
     }
 
@@ -237,6 +240,18 @@ impl Network {
         standardization.check_input_size(self.input_size())?;
         self.standardization = standardization;
         Ok(())
+    }
+
+    /// How the training images framed their digits, for preparing a new picture as they were
+    /// (`None` when unknown, as in network2.py's files: MNIST's [`Framing::MNIST`] is then
+    /// the right guess for a 784-input network).
+    pub fn framing(&self) -> Option<Framing> {
+        self.framing
+    }
+
+    /// Records how the training images framed their digits (see [`Framing`]).
+    pub fn set_framing(&mut self, framing: Option<Framing>) {
+        self.framing = framing;
     }
 
     /// The bytes a [`Workspace`] for mini-batches of `batch` examples takes with these layer

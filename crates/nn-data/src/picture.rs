@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 
 use image::imageops::FilterType;
 use image::{GrayImage, Luma};
+use nn_core::{Centring, Framing};
+
+use crate::ImageSet;
 
 /// Largest width or height of a picture.
 pub const MAX_SIDE: u32 = 50_000;
@@ -82,25 +85,31 @@ pub fn frame_side(inputs: usize) -> Result<usize, PictureError> {
     Ok(side)
 }
 
-/// Reads the PNG at `path` and prepares it as MNIST's digits were, in a `side x side` frame
-/// (see [`prepare_png`]).
-pub fn prepare_file(path: &Path, side: usize) -> Result<GrayImage, PictureError> {
+/// Reads the PNG at `path` and prepares it as `framing` says, in a `side x side` frame (see
+/// [`prepare_png`]).
+pub fn prepare_file(path: &Path, side: usize, framing: Framing) -> Result<GrayImage, PictureError> {
     let file = nn_core::atomic::open_to_read(path).map_err(|source| PictureError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    prepare_png(BufReader::new(file), side)
+    prepare_png(BufReader::new(file), side, framing)
 }
 
-/// Decodes a PNG and prepares it as MNIST's digits were: a `side x side` grey image, ink
-/// bright on black, the digit fitted into the middle 20/28 of the frame and centred by mass.
-/// Memory stays bounded (a few MB) whatever the picture's size, within the module's limits.
-pub fn prepare_png(reader: impl BufRead + Seek, side: usize) -> Result<GrayImage, PictureError> {
+/// Decodes a PNG and prepares it as a set framed by `framing` frames its digits: a
+/// `side x side` grey image, ink bright on black, the digit fitted into a box of
+/// [`Framing::box_side`] pixels and centred by mass or by box ([`Framing::MNIST`]: into the
+/// middle 20/28 of the frame, centred by mass). Memory stays bounded (a few MB) whatever the
+/// picture's size, within the module's limits.
+pub fn prepare_png(
+    reader: impl BufRead + Seek,
+    side: usize,
+    framing: Framing,
+) -> Result<GrayImage, PictureError> {
     if side == 0 || side > MAX_FRAME {
         return Err(PictureError::NotSquare(side.saturating_mul(side)));
     }
     let grey = decode_shrunk(reader)?;
-    centre(&grey, side as u32)
+    centre(&grey, side as u32, framing)
 }
 
 /// A grey picture with `f32` values in 0..=255.
@@ -219,65 +228,182 @@ fn grey(pixel: &[u8]) -> f32 {
     luma * alpha + 255.0 * (1.0 - alpha)
 }
 
-/// The MNIST preparation of a grey picture: ink bright, cropped, fitted into the box and centred
-/// by mass in a `frame x frame` image.
-fn centre(picture: &Grey, frame: u32) -> Result<GrayImage, PictureError> {
+/// A picture's ink, bright on dark, and its bounding box.
+struct Ink {
+    /// Ink per pixel, 0 for background, row-major `width x height`.
+    values: Vec<f32>,
+    /// The brightest ink.
+    peak: f32,
+    /// The bounding box `(x0, y0, x1, y1)` (inclusive) of the pixels with at least 20% of
+    /// the peak.
+    bounds: (u32, u32, u32, u32),
+}
+
+impl Ink {
+    /// The ink of a `width x height` grey picture: the background is the border's mean,
+    /// and a light background is inverted. `None` for a picture without ink (peak contrast
+    /// under [`MIN_CONTRAST`]).
+    fn find(grey: &[f32], w: u32, h: u32) -> Option<Self> {
+        let border = (0..w * h).filter(|i| {
+            let (x, y) = (i % w, i / w);
+            x == 0 || y == 0 || x + 1 == w || y + 1 == h
+        });
+        let count = border.clone().count().max(1);
+        let background = border.map(|i| grey[i as usize]).sum::<f32>() / count as f32;
+        let values: Vec<f32> = if background > 127.5 {
+            grey.iter().map(|v| (background - v).max(0.0)).collect()
+        } else {
+            grey.iter().map(|v| (v - background).max(0.0)).collect()
+        };
+        let peak = values.iter().copied().fold(0.0f32, f32::max);
+        if peak < MIN_CONTRAST {
+            return None;
+        }
+        let threshold = 0.2 * peak;
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for (i, &v) in values.iter().enumerate() {
+            if v >= threshold {
+                let (x, y) = (i as u32 % w, i as u32 / w);
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
+        }
+        Some(Self {
+            values,
+            peak,
+            bounds: (x0, y0, x1, y1),
+        })
+    }
+
+    /// The width and height of the bounding box.
+    fn box_size(&self) -> (u32, u32) {
+        let (x0, y0, x1, y1) = self.bounds;
+        (x1 - x0 + 1, y1 - y0 + 1)
+    }
+}
+
+/// The centre of mass of ink `values` in a picture `width` pixels wide (pixel centres at
+/// `x + 0.5`), `None` for no ink.
+fn centre_of_mass(values: impl Iterator<Item = f32>, width: u32) -> Option<(f32, f32)> {
+    let (mut mass, mut mx, mut my) = (0.0f32, 0.0f32, 0.0f32);
+    for (i, v) in values.enumerate() {
+        let (x, y) = ((i as u32 % width) as f32, (i as u32 / width) as f32);
+        mass += v;
+        mx += v * (x + 0.5);
+        my += v * (y + 0.5);
+    }
+    (mass > 0.0).then(|| (mx / mass, my / mass))
+}
+
+/// The most training images [`measure_framing`] looks at (the first ones).
+pub const FRAMING_SAMPLE: usize = 10_000;
+
+/// How far, as a fraction of the frame, a mass-centred set's measured box may be from MNIST's
+/// 20/28 and still be taken as MNIST's procedure.
+const MNIST_BOX_TOLERANCE: f32 = 0.1;
+
+/// Measures how a set of square images frames its digits (up to its first
+/// [`FRAMING_SAMPLE`] images):
+///
+/// - the box fraction is the median, over the images, of the larger side of the ink's
+///   bounding box (pixels with at least 20% of the image's peak ink, as [`prepare_png`] crops)
+///   over the frame's side;
+/// - the centring is the one that puts the digits closer to the frame's centre on average
+///   (mean squared distance of the centre of mass, or of the bounding box's centre).
+///
+/// A mass-centred set whose box is within 10% of the frame of 20/28 is MNIST-like and gets
+/// exactly [`Framing::MNIST`]. `None` for images that are not square or hold no ink.
+///
+/// ```
+/// use nn_core::{Centring, Framing};
+/// use nn_data::{ImageSet, picture::measure_framing};
+///
+/// // 8x8 digits whose ink fills the frame from edge to edge.
+/// let image: Vec<u8> = (0..64).map(|i| if i % 8 == 0 || i % 8 == 7 { 255 } else { 0 }).collect();
+/// let set = ImageSet {
+///     pixels: image.repeat(3), rows: 8, cols: 8, labels: vec![0, 1, 2], classes: 3,
+///     inverted: false,
+/// };
+/// let framing = measure_framing(&set).unwrap();
+/// assert_eq!(framing.box_fraction(), 1.0);
+/// assert_eq!(framing.centring(), Centring::Box);
+/// ```
+pub fn measure_framing(set: &ImageSet) -> Option<Framing> {
+    let side = set.rows;
+    if side != set.cols || !(2..=MAX_FRAME).contains(&side) {
+        return None;
+    }
+    let frame = side as u32;
+    let middle = frame as f32 / 2.0;
+    let distance = |(x, y): (f32, f32)| (x - middle).powi(2) + (y - middle).powi(2);
+    let (mut sides, mut by_mass, mut by_box) = (Vec::new(), 0.0f64, 0.0f64);
+    let mut grey = vec![0.0f32; side * side];
+    for i in 0..set.len().min(FRAMING_SAMPLE) {
+        for (g, &p) in grey.iter_mut().zip(set.image(i)) {
+            *g = f32::from(p);
+        }
+        let Some(ink) = Ink::find(&grey, frame, frame) else {
+            continue;
+        };
+        let (x0, y0, x1, y1) = ink.bounds;
+        let Some(mass) = centre_of_mass(ink.values.iter().copied(), frame) else {
+            continue;
+        };
+        let (w, h) = ink.box_size();
+        sides.push(w.max(h));
+        by_mass += f64::from(distance(mass));
+        by_box += f64::from(distance((
+            (x0 + x1 + 1) as f32 / 2.0,
+            (y0 + y1 + 1) as f32 / 2.0,
+        )));
+    }
+    if sides.is_empty() {
+        return None;
+    }
+    sides.sort_unstable();
+    let fraction = sides[sides.len() / 2] as f32 / frame as f32;
+    let centring = if by_mass <= by_box {
+        Centring::Mass
+    } else {
+        Centring::Box
+    };
+    let mnist_like = centring == Centring::Mass
+        && (fraction - Framing::MNIST.box_fraction()).abs() <= MNIST_BOX_TOLERANCE;
+    if mnist_like {
+        Some(Framing::MNIST)
+    } else {
+        Framing::new(fraction, centring).ok()
+    }
+}
+
+/// Prepares a grey picture as `framing` says: ink bright, cropped, fitted into the box and
+/// centred (by mass or by box) in a `frame x frame` image.
+fn centre(picture: &Grey, frame: u32, framing: Framing) -> Result<GrayImage, PictureError> {
     let Grey {
         width: w,
         height: h,
         values: grey,
     } = picture;
-    let (w, h) = (*w, *h);
-    let border: Vec<f32> = (0..w * h)
-        .filter(|i| {
-            let (x, y) = (i % w, i / w);
-            x == 0 || y == 0 || x + 1 == w || y + 1 == h
-        })
-        .map(|i| grey[i as usize])
-        .collect();
-    let background = border.iter().sum::<f32>() / border.len().max(1) as f32;
-    // Ink bright on dark: invert a light background.
-    let ink: Vec<f32> = if background > 127.5 {
-        grey.iter().map(|v| (background - v).max(0.0)).collect()
-    } else {
-        grey.iter().map(|v| (v - background).max(0.0)).collect()
-    };
-    let peak = ink.iter().copied().fold(0.0f32, f32::max);
-    if peak < MIN_CONTRAST {
-        return Err(PictureError::Blank);
-    }
-    let threshold = 0.2 * peak;
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for (i, &v) in ink.iter().enumerate() {
-        if v >= threshold {
-            let (x, y) = (i as u32 % w, i as u32 / w);
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
-    }
-    let (cw, ch) = (x1 - x0 + 1, y1 - y0 + 1);
+    let w = *w;
+    let ink = Ink::find(grey, w, *h).ok_or(PictureError::Blank)?;
+    let (x0, y0, _, _) = ink.bounds;
+    let (cw, ch) = ink.box_size();
     let cropped = GrayImage::from_fn(cw, ch, |x, y| {
-        let v = ink[((y0 + y) * w + x0 + x) as usize] / peak * 255.0;
+        let v = ink.values[((y0 + y) * w + x0 + x) as usize] / ink.peak * 255.0;
         Luma([v.round().clamp(0.0, 255.0) as u8])
     });
-    let boxed = ((frame as f32 * 20.0 / 28.0).round() as u32).clamp(1, frame);
+    let boxed = framing.box_side(frame);
     let scale = boxed as f32 / cw.max(ch) as f32;
     let (sw, sh) = (
         ((cw as f32 * scale).round() as u32).clamp(1, boxed),
         ((ch as f32 * scale).round() as u32).clamp(1, boxed),
     );
     let scaled = image::imageops::resize(&cropped, sw, sh, FilterType::Triangle);
-    // Centre of mass of the scaled digit, placed at the centre of the frame.
-    let (mut mass, mut mx, mut my) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y, p) in scaled.enumerate_pixels() {
-        let v = f32::from(p[0]);
-        mass += v;
-        mx += v * (x as f32 + 0.5);
-        my += v * (y as f32 + 0.5);
-    }
-    let (cx, cy) = if mass > 0.0 {
-        (mx / mass, my / mass)
-    } else {
-        (sw as f32 / 2.0, sh as f32 / 2.0)
+    let box_centre = (sw as f32 / 2.0, sh as f32 / 2.0);
+    let (cx, cy) = match framing.centring() {
+        Centring::Mass => {
+            centre_of_mass(scaled.pixels().map(|p| f32::from(p[0])), sw).unwrap_or(box_centre)
+        }
+        Centring::Box => box_centre,
     };
     let place = |centre: f32, size: u32| -> i64 {
         let offset = (frame as f32 / 2.0 - centre).round() as i64;
@@ -340,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_dark_bar_on_white_paper_becomes_a_bright_centred_bar() {
-        let digit = prepare_png(Cursor::new(bar(300, 300)), 28).unwrap();
+        let digit = prepare_png(Cursor::new(bar(300, 300)), 28, Framing::MNIST).unwrap();
         assert_eq!(digit.dimensions(), (28, 28));
         assert!(digit.get_pixel(14, 14)[0] > 200, "ink is bright");
         assert_eq!(digit.get_pixel(0, 0)[0], 0, "background is black");
@@ -359,21 +485,83 @@ mod tests {
             let ink = (16..24).contains(&x) && (8..32).contains(&y);
             if i % 4 == 3 && ink { 255 } else { 0 }
         });
-        let digit = prepare_png(Cursor::new(data), 28).unwrap();
+        let digit = prepare_png(Cursor::new(data), 28, Framing::MNIST).unwrap();
         assert!(digit.get_pixel(14, 14)[0] > 200);
         assert_eq!(digit.get_pixel(0, 0)[0], 0);
     }
 
     #[test]
+    fn a_box_framing_fills_its_box_and_centres_the_box() {
+        // An off-centre bar whose top half is heavier: by mass it would sit low.
+        let w = 60usize;
+        let data = png(
+            60,
+            60,
+            png::ColorType::Grayscale,
+            png::BitDepth::Eight,
+            |i| {
+                let (x, y) = (i % w, i / w);
+                let ink = (30..36).contains(&x) && (5..45).contains(&y);
+                let heavy = ink && (10..36).contains(&x.wrapping_add(y)) && y < 15;
+                if heavy || (ink && x < 32) { 0 } else { 255 }
+            },
+        );
+        let framing = Framing::new(1.0, Centring::Box).unwrap();
+        let digit = prepare_png(Cursor::new(data), 12, framing).unwrap();
+        let rows: Vec<u32> = (0..12)
+            .filter(|&y| (0..12).any(|x| digit.get_pixel(x, y)[0] > 100))
+            .collect();
+        assert_eq!(rows.len(), 12, "the digit spans the whole frame: {rows:?}");
+        let columns: Vec<u32> = (0..12)
+            .filter(|&x| (0..12).any(|y| digit.get_pixel(x, y)[0] > 40))
+            .collect();
+        let middle = (columns[0] + columns[columns.len() - 1] + 1) as f32 / 2.0;
+        assert!((middle - 6.0).abs() <= 0.5, "box centred: {columns:?}");
+    }
+
+    #[test]
+    fn mnist_measures_as_mnist_and_a_frame_filling_set_as_itself() {
+        let dir = nn_testdata::mnist_dir();
+        let test = crate::mnist::load_test(dir).unwrap().subset(..2_000);
+        assert_eq!(measure_framing(&test), Some(Framing::MNIST));
+        // The same digits cropped to their ink box and scaled to fill 12x12.
+        let mut filled = test.clone();
+        filled.rows = 12;
+        filled.cols = 12;
+        filled.pixels = (0..test.len())
+            .flat_map(|i| {
+                let grey: Vec<f32> = test.image(i).iter().map(|&p| f32::from(p)).collect();
+                let picture = Grey {
+                    width: 28,
+                    height: 28,
+                    values: grey,
+                };
+                let framing = Framing::new(1.0, Centring::Box).unwrap();
+                centre(&picture, 12, framing).unwrap().into_raw()
+            })
+            .collect();
+        let framing = measure_framing(&filled).unwrap();
+        assert_eq!(framing.centring(), Centring::Box);
+        assert!(framing.box_fraction() >= 11.0 / 12.0, "{framing}");
+        let small = ImageSet {
+            rows: 3,
+            cols: 4,
+            pixels: vec![0; 12],
+            ..filled.subset(..1)
+        };
+        assert_eq!(measure_framing(&small), None, "not square");
+    }
+
+    #[test]
     fn the_frame_follows_the_model_side() {
-        let digit = prepare_png(Cursor::new(bar(64, 64)), 8).unwrap();
+        let digit = prepare_png(Cursor::new(bar(64, 64)), 8, Framing::MNIST).unwrap();
         assert_eq!(digit.dimensions(), (8, 8));
         assert!(digit.get_pixel(4, 4)[0] > 100);
     }
 
     #[test]
     fn a_large_picture_is_shrunk_while_reading() {
-        let digit = prepare_png(Cursor::new(bar(3000, 2500)), 28).unwrap();
+        let digit = prepare_png(Cursor::new(bar(3000, 2500)), 28, Framing::MNIST).unwrap();
         assert!(digit.get_pixel(14, 14)[0] > 200);
     }
 
@@ -391,7 +579,7 @@ mod tests {
     fn a_uniform_picture_is_blank() {
         let data = png(50, 50, png::ColorType::Rgb, png::BitDepth::Eight, |_| 200);
         assert!(matches!(
-            prepare_png(Cursor::new(data), 28),
+            prepare_png(Cursor::new(data), 28, Framing::MNIST),
             Err(PictureError::Blank)
         ));
     }
@@ -405,7 +593,7 @@ mod tests {
         let crc = crc32(&data[12..29]);
         data[29..33].copy_from_slice(&crc.to_be_bytes());
         assert!(matches!(
-            prepare_png(Cursor::new(data), 28),
+            prepare_png(Cursor::new(data), 28, Framing::MNIST),
             Err(PictureError::TooLarge { .. })
         ));
     }
@@ -473,8 +661,8 @@ mod tests {
             png::BitDepth::Eight,
             |i| pixels[i],
         );
-        let a = prepare_png(Cursor::new(plain), 28).unwrap();
-        let b = prepare_png(Cursor::new(interlaced(w, h, &pixels)), 28).unwrap();
+        let a = prepare_png(Cursor::new(plain), 28, Framing::MNIST).unwrap();
+        let b = prepare_png(Cursor::new(interlaced(w, h, &pixels)), 28, Framing::MNIST).unwrap();
         assert_eq!(a, b);
     }
 
@@ -533,7 +721,7 @@ mod tests {
             let data = png(width, height, colour, depth, |i| {
                 (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed).rotate_left(7) as u8
             });
-            if let Ok(digit) = prepare_png(Cursor::new(data), side) {
+            if let Ok(digit) = prepare_png(Cursor::new(data), side, Framing::MNIST) {
                 prop_assert_eq!(digit.dimensions(), (side as u32, side as u32));
             }
         }
@@ -544,7 +732,7 @@ mod tests {
             let keep = bytes.len().min(data.len());
             data.truncate(keep.max(8));
             data.extend(bytes);
-            let _ = prepare_png(Cursor::new(data), 28);
+            let _ = prepare_png(Cursor::new(data), 28, Framing::MNIST);
         }
     }
 }

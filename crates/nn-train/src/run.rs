@@ -87,7 +87,10 @@ pub struct RunOutcome {
 
 impl Run {
     /// A fresh run of `options` on `data`: a new network from the run's seed, the input
-    /// standardization fitted on the training images when `--normalize` asks for it.
+    /// standardization fitted on the training images when `--normalize` asks for it, and the
+    /// framing of the training images' digits measured
+    /// ([`nn_data::picture::measure_framing`]) so that the saved model prepares pictures as
+    /// they were (measured again on resume).
     pub fn new(
         options: impl ParamGuard<Checked = CheckedRunOptions, Error = RunError>,
         data: &DataSet,
@@ -154,6 +157,7 @@ impl Run {
                 )
             })?;
         }
+        network.set_framing(nn_data::picture::measure_framing(&selection.training));
         if resume.is_none() && options.normalize != StandardizationKind::None {
             network.set_standardization(Standardization::fit(
                 options.normalize,
