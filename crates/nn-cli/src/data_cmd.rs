@@ -225,7 +225,14 @@ fn preview(args: &PreviewArgs) -> Result<()> {
     let inputs = destination::data_files(&data.files);
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     destination::check(&[Destination::file("--out", &args.out, &["png"])], &inputs)?;
-    let set = digits::first(&data.splits.training, Some(args.count), "--count")?;
+    let available = data.splits.training.len();
+    if args.count > available {
+        bail!(
+            "--count {}: only {available} images are available; use at most {available}",
+            args.count
+        );
+    }
+    let set = data.splits.training.subset(..args.count);
     let transforms = image_transforms(&args.transforms);
     preview_grid(&set, set.len(), &transforms, args.seed, &args.out)?;
     let names: Vec<String> = transforms.iter().map(|t| t.describe()).collect();

@@ -5,7 +5,6 @@ use anyhow::Result;
 use crate::data_source::DataSource;
 
 pub use nn_train::DataSet;
-pub use nn_train::data::first;
 
 /// Loads the data set `source` names and holds out the last `--holdout` training images (by
 /// default MNIST's 10,000, or a sixth of any other training file) for validation.

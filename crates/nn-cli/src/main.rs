@@ -122,7 +122,8 @@ fn main() -> ExitCode {
                         "interrupted in epoch {epoch} of a training run; this command wrote nothing"
                     )),
                     None => {
-                        tell!("error: {}", nn_core::error::message_chain(e.as_ref()));
+                        let message = nn_core::error::message_chain(e.as_ref());
+                        tell!("error: {}", options::spell_flags(&message));
                         return ExitCode::FAILURE;
                     }
                 },

@@ -106,6 +106,12 @@ fn flag(field: &str) -> String {
     format!("--{}", field.replace('_', "-"))
 }
 
+/// `message` with the library's mentions of its settings (`` `batch_size` ``) spelled as
+/// `nn`'s flags (`--batch-size`): every setting of nn-train is the flag of its name.
+pub fn spell_flags(message: &str) -> String {
+    nn_train::Field::rewrite(message, |field| flag(field.name()))
+}
+
 /// Appends ` --flag value` (` --flag` for a switch) to `line`; an empty list is left out, as
 /// it cannot be written (the default applies).
 fn push_flag(line: &mut String, field: &str, value: Option<String>) {
@@ -185,20 +191,6 @@ macro_rules! train_flags {
 
         /// Each run option that differs between `given` and `saved`, as `--flag (saved A,
         /// given B)`.
-        fn differing_options(given: &RunOptions, saved: &RunOptions) -> Vec<String> {
-            let mut differing = Vec::new();
-            $( if given.$rf != saved.$rf {
-                differing.push(format!(
-                    "{} (saved {}, given {})",
-                    flag(stringify!($rf)),
-                    saved.$rf.text(),
-                    given.$rf.text()
-                ));
-            } )*
-            differing
-        }
-
-        /// The `nn train` command line that trains with `o`.
         pub fn options_command(o: &RunOptions) -> String {
             let default = RunOptions::default();
             let mut line = String::from("nn train");
@@ -368,7 +360,11 @@ pub fn check_resume_flags(args: &TrainArgs, saved: &RunOptions) -> Result<()> {
     let base = args.recipe.map_or_else(|| saved.clone(), |r| r.options());
     let mut given = from_args(args, base);
     given.epochs = saved.epochs;
-    let differing = differing_options(&given, saved);
+    let differing: Vec<String> = given
+        .differences(saved)
+        .iter()
+        .map(|d| spell_flags(&d.to_string()))
+        .collect();
     if !differing.is_empty() {
         bail!(
             "--resume continues a run with the options saved in its checkpoint, but {}{} differ{}; \
@@ -460,6 +456,26 @@ mod tests {
         assert!(
             error.contains("--eta (saved 0.5, given 0.1), --invert (saved false, given true)"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn every_library_setting_is_spelled_as_a_flag_of_nn_train() {
+        let command = <TrainArgs as clap::Args>::augment_args(clap::Command::new("train"));
+        let flags: Vec<String> = command
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for field in nn_train::Field::ALL {
+            let spelled = spell_flags(&field.mention());
+            assert!(
+                flags.contains(&spelled),
+                "{spelled} is not a flag of nn train"
+            );
+        }
+        assert_eq!(
+            spell_flags("`keep_original` 0.7: needs `expand`"),
+            "--keep-original 0.7: needs --expand"
         );
     }
 }

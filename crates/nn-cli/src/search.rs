@@ -27,7 +27,6 @@ use crate::interrupt;
 use crate::options::options_command;
 use crate::options::{ActivationName, CostName, MonitorItem, RunOptions, TrainArgs};
 use crate::{digits, options, train};
-use nn_train::compose;
 
 /// Examples shown by `nn search --help`.
 pub const EXAMPLES: &str = "\
@@ -374,22 +373,14 @@ fn summarise(mut outcomes: Vec<FinishedRun>, initial: f64) -> Trial {
 
 /// The training cost (with every penalty, as the trainer reports it after each epoch) of the
 /// untrained network of `args` on its training images: the network `nn train` starts from,
-/// built from the same options and seed.
+/// built by the same run (recipe, standardization and seed included).
 fn initial_cost(args: &TrainArgs) -> Result<f64> {
-    let options = options::from_args(args, RunOptions::default());
-    let network = compose::network(&options)?;
-    let cost = compose::cost(options.cost);
-    let regularizers = compose::regularizers(&options)?;
-    let training = digits::load(&args.data)?
-        .training_images(options.train_size, options.per_class)?
-        .inverted(options.invert);
-    let e = network.evaluate(&training, cost);
-    Ok(nn_core::regularized_cost(
-        &network,
-        &regularizers,
-        &e,
-        training.len(),
-    ))
+    let base = args
+        .recipe
+        .map_or_else(RunOptions::default, |r| r.options());
+    let options = options::from_args(args, base);
+    let data = digits::load(&args.data)?;
+    Ok(nn_train::Run::new(options, &data)?.training_cost())
 }
 
 /// `nn search eta`.

@@ -303,7 +303,7 @@ pub enum HyperParameterError {
     /// the initial η).
     #[error(
         "the step at epoch {epoch} must come after epoch {previous}: steps start at epoch 2 (epoch \
-         1 trains with --eta) and their epochs increase"
+         1 trains with `eta`) and their epochs increase"
     )]
     StepEpoch {
         /// The step's epoch.
@@ -378,7 +378,7 @@ pub enum OptimizerError {
         "the Hessian technique builds a {count} x {count} Hessian every step from two backward \
          passes of the mini-batch per parameter and decomposes it (about 10 x {count}^3 \
          operations), which only networks of at most {limit} parameters afford: use \
-         --optimizer momentum, the chapter's affordable alternative, for this one"
+         `optimizer` momentum, the chapter's affordable alternative, for this one"
     )]
     HessianTooLarge {
         /// The network's parameters.

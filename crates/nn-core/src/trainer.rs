@@ -747,6 +747,11 @@ impl<'c> Trainer<'c> {
         &self.network
     }
 
+    /// The regularizers whose penalties the cost includes.
+    pub fn regularizers(&self) -> &[Box<dyn Regularizer>] {
+        &self.regularizers
+    }
+
     /// The run's resumable state.
     pub fn state(&self) -> &TrainingState {
         &self.state

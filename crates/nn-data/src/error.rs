@@ -235,7 +235,7 @@ pub enum DataError {
 
     /// No directory holds the four MNIST files and they could not be downloaded.
     #[error(
-        "MNIST files not found; looked in: {}; {download}; provide the four files with --data DIR, \
+        "MNIST files not found; looked in: {}; {download}; provide the four files with `data` DIR, \
          the MNIST_DIR environment variable, ./data/mnist or ../shared/data/mnist, or let them \
          be downloaded: allow network access, or set NN_MNIST_MIRROR to the base URL of a mirror \
          serving the four .gz files",

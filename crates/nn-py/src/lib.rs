@@ -15,20 +15,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nn_core::{
-    Activation, DenseExamples, Examples, Network, NetworkError, Regularizer, Standardization,
-    TrainError, activation_from_spec,
+    Activation, DenseExamples, Examples, Network, NetworkError, ParamGuard, Regularizer,
+    Standardization, TrainError, activation_from_spec,
 };
 use nn_regularize::L2;
-use nn_train::compose::Parts;
 use nn_train::{CostName, MonitorItem, OptimizerName, RunOptions};
 use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-/// The one-line message `nn` prints for an error: the error and its causes, joined by ": ".
+/// The one-line message `nn` prints for an error (the error and its causes, joined by ": "),
+/// with nn-train's settings spelled as network2.py's keywords (`mini_batch_size`, `lmbda`).
 fn message(error: impl Into<anyhow::Error>) -> String {
-    nn_core::error::message_chain(error.into().as_ref())
+    let message = nn_core::error::message_chain(error.into().as_ref());
+    nn_train::Field::rewrite(&message, |field| {
+        match field {
+            nn_train::Field::BatchSize => "mini_batch_size",
+            nn_train::Field::Lambda => "lmbda",
+            other => other.name(),
+        }
+        .to_string()
+    })
 }
 
 fn value_error(error: impl Into<anyhow::Error>) -> PyErr {
@@ -489,8 +497,9 @@ fn sgd(
         seed,
         ..RunOptions::default()
     };
-    let mut trainer = Parts::of(&options)
-        .and_then(|parts| parts.trainer(network))
+    let mut trainer = options
+        .check()
+        .and_then(|checked| checked.into_parts().1.trainer(network))
         .map_err(value_error)?;
     let training = examples(py, &training.0, &training.1, &training.2, "training_data")?;
     let evaluation = evaluation

@@ -97,7 +97,7 @@ impl DataIdentity {
         let Some(saved) = saved else {
             return Ok(Some(
                 "the checkpoint does not record its data (written by an older nn); make sure \
-                 --data is the data it was trained on"
+                 the data given is the data it was trained on"
                     .to_string(),
             ));
         };
@@ -120,7 +120,7 @@ impl DataIdentity {
         }
         if saved.holdout != self.holdout {
             differing.push(format!(
-                "{} training images held out here, {} in the checkpoint (--holdout {})",
+                "{} training images held out here, {} in the checkpoint (`holdout` {})",
                 self.holdout, saved.holdout, saved.holdout
             ));
         }
@@ -336,7 +336,7 @@ impl Checkpointer {
         }
         if network.standardization().kind() != file.options.normalize {
             return Err(corrupt(format!(
-                "the options say --normalize {} but the saved standardization is {}",
+                "the options say `normalize` {} but the saved standardization is {}",
                 file.options.normalize.name(),
                 network.standardization().kind().name()
             ))
@@ -562,7 +562,7 @@ mod tests {
             else {
                 return Ok(());
             };
-            let cost = compose::cost(options.cost);
+            let cost = options.cost.cost();
             if let Ok(mut trainer) = Trainer::new(restored.network, cost, optimizer, Vec::new(), config) {
                 let _ = trainer.resume(restored.state, restored.optimizer_state);
             }

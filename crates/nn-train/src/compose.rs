@@ -1,5 +1,7 @@
 //! Turns a run's options into the trait objects nn-core composes: the cost, the activations of
-//! the network, the optimizer, the regularizers, the schedule and the data transforms.
+//! the network, the optimizer, the regularizers, the schedule and the data transforms; and
+//! checks them once ([`ParamGuard`] for [`RunOptions`]) into [`CheckedRunOptions`], which keeps
+//! the parts it built.
 
 use std::sync::Arc;
 
@@ -14,21 +16,11 @@ use nn_data::{
 };
 use nn_regularize::{DataExpansion, Dropout, L1, L2};
 
+use crate::Field;
 use crate::error::RunError;
 use crate::options::{
     CostName, InitName, MAX_EPOCHS, MonitorItem, OptimizerName, RunOptions, TransformName, join,
 };
-
-/// The cost function of a run: C = ½‖y − a‖² (eq. 6), the cross-entropy (eq. 63) or the
-/// log-likelihood C = −ln a_y (eq. 80).
-///
-/// ```
-/// use nn_train::{CostName, compose};
-/// assert_eq!(compose::cost(CostName::LogLikelihood).name(), "LogLikelihoodCost");
-/// ```
-pub fn cost(name: CostName) -> &'static dyn Cost {
-    nn_costs::cost_by_name(name.flag()).expect("every cost name names a cost of nn-costs")
-}
 
 /// The cost a saved model names (network2.py's class name or ours), if it is known.
 pub fn cost_of_model(name: &str) -> Option<&'static dyn Cost> {
@@ -63,15 +55,15 @@ pub fn activations(options: &RunOptions) -> Result<Vec<Arc<dyn Activation>>, Run
 /// Checks layer sizes without allocating: at least two layers, none empty, and within nn-core's
 /// limits on layers and parameters.
 pub fn check_layers(layers: &[usize]) -> Result<(), RunError> {
-    let option = || format!("--layers {}", join(layers));
     match Network::check_sizes(layers) {
         Ok(()) => Ok(()),
         Err(NetworkError::InvalidSizes(_)) => Err(RunError::option(
-            option(),
-            "give at least an input and an output layer, all of size 1 or more (e.g. --layers \
+            Field::Layers,
+            "give at least an input and an output layer, all of size 1 or more (e.g. `layers` \
              784,30,10)",
-        )),
-        Err(e) => Err(RunError::option_from(option(), e.to_string(), e)),
+        )
+        .valued(join(layers))),
+        Err(e) => Err(RunError::option_from(Field::Layers, e.to_string(), e).valued(join(layers))),
     }
 }
 
@@ -86,11 +78,7 @@ pub fn network(options: &RunOptions) -> Result<Network, RunError> {
         InitName::Large => Initializer::Large,
     };
     Network::new(&options.layers, activations(options)?, init, options.seed).map_err(|e| {
-        RunError::option_from(
-            format!("--layers {}", join(&options.layers)),
-            e.to_string(),
-            e,
-        )
+        RunError::option_from(Field::Layers, e.to_string(), e).valued(join(&options.layers))
     })
 }
 
@@ -98,7 +86,7 @@ pub fn network(options: &RunOptions) -> Result<Network, RunError> {
 /// momentum, Adam, or the damped Hessian technique (eq. 106).
 pub fn optimizer(options: &RunOptions) -> Result<Box<dyn Optimizer>, RunError> {
     let momentum = |e: nn_core::TrainError| {
-        RunError::option_from(format!("--momentum {}", options.momentum), e.to_string(), e)
+        RunError::option_from(Field::Momentum, e.to_string(), e).valued(options.momentum)
     };
     Ok(match options.optimizer {
         OptimizerName::Sgd => Box::new(Sgd),
@@ -117,24 +105,24 @@ pub fn regularizers(options: &RunOptions) -> Result<Vec<Box<dyn Regularizer>>, R
     let mut list: Vec<Box<dyn Regularizer>> = Vec::new();
     if options.lambda != 0.0 {
         list.push(Box::new(L2::new(options.lambda).map_err(|e| {
-            RunError::option_from("--lambda", "use a value >= 0, e.g. 5.0", e)
+            RunError::option_from(Field::Lambda, "use a value >= 0, e.g. 5.0", e)
         })?));
     }
     if options.l1 != 0.0 {
         list.push(Box::new(L1::new(options.l1).map_err(|e| {
-            RunError::option_from("--l1", "use a value >= 0, e.g. 5.0", e)
+            RunError::option_from(Field::L1, "use a value >= 0, e.g. 5.0", e)
         })?));
     }
     if options.dropout != 0.0 || options.input_dropout != 0.0 || options.max_norm.is_some() {
         let mut dropout = Dropout::new(options.dropout)
-            .map_err(|e| RunError::option_from("--dropout", "use a probability such as 0.5", e))?
+            .map_err(|e| RunError::option_from(Field::Dropout, "use a probability such as 0.5", e))?
             .with_input(options.input_dropout)
             .map_err(|e| {
-                RunError::option_from("--input-dropout", "use a probability such as 0.2", e)
+                RunError::option_from(Field::InputDropout, "use a probability such as 0.2", e)
             })?;
         if let Some(c) = options.max_norm {
             dropout = dropout.with_max_norm(c).map_err(|e| {
-                RunError::option_from("--max-norm", "use a positive bound such as 3.5", e)
+                RunError::option_from(Field::MaxNorm, "use a positive bound such as 3.5", e)
             })?;
         }
         list.push(Box::new(dropout));
@@ -156,44 +144,49 @@ pub fn monitor(options: &RunOptions) -> Monitor {
 /// seed, weight averaging), checked, so that bad values are reported before any data is read.
 pub fn config(options: &RunOptions) -> Result<CheckedTrainConfig, RunError> {
     if options.epochs > MAX_EPOCHS {
-        return Err(RunError::option(
-            format!("--epochs {}", options.epochs),
-            format!("use at most {MAX_EPOCHS} epochs"),
-        ));
+        return Err(
+            RunError::option(Field::Epochs, format!("use at most {MAX_EPOCHS} epochs"))
+                .valued(options.epochs),
+        );
     }
     DataExpansion::check_keep_original(options.keep_original).map_err(|e| {
         RunError::option_from(
-            format!("--keep-original {}", options.keep_original),
+            Field::KeepOriginal,
             "0.5 keeps half the images as they are",
             e,
         )
+        .valued(options.keep_original)
     })?;
     let kept_changed = options.keep_original != RunOptions::default().keep_original;
     if options.expand.is_empty() && kept_changed {
         return Err(RunError::option(
-            format!("--keep-original {}", options.keep_original),
-            "needs --expand: it is the fraction of the images that the expansion leaves as they \
+            Field::KeepOriginal,
+            "needs `expand`: it is the fraction of the images that the expansion leaves as they \
              are",
-        ));
+        )
+        .valued(options.keep_original));
     }
     match options.expand_copies {
         Some(0) => {
             return Err(RunError::option(
-                "--expand-copies 0",
-                "make at least 1 distorted copy, or leave the flag out for fresh distortions",
-            ));
+                Field::ExpandCopies,
+                "make at least 1 distorted copy, or leave it unset for fresh distortions",
+            )
+            .valued(0));
         }
         Some(n) if options.expand.is_empty() => {
             return Err(RunError::option(
-                format!("--expand-copies {n}"),
-                "needs --expand: it is the number of copies the distortions of --expand make",
-            ));
+                Field::ExpandCopies,
+                "needs `expand`: it is the number of copies the distortions of `expand` make",
+            )
+            .valued(n));
         }
         Some(n) if kept_changed => {
             return Err(RunError::option(
-                format!("--expand-copies {n}"),
-                "keeps every original, so --keep-original does not apply; drop one of them",
-            ));
+                Field::ExpandCopies,
+                "keeps every original, so `keep_original` does not apply; drop one of them",
+            )
+            .valued(n));
         }
         _ => {}
     }
@@ -227,7 +220,7 @@ pub fn expansion(
         None => DataExpansion::fresh(transforms, options.keep_original),
         Some(copies) => DataExpansion::offline(training, &transforms, copies, options.seed),
     }
-    .map_err(|e| RunError::option_from("--expand", e.to_string(), e))?;
+    .map_err(|e| RunError::option_from(Field::Expand, e.to_string(), e))?;
     Ok(Some(Box::new(expansion)))
 }
 
@@ -265,7 +258,17 @@ pub fn check_data(network: &Network, set: &ImageSet, what: &str) -> Result<(), R
     Ok(())
 }
 
+/// What a caller puts in place of a run's own choices ([`crate::Run::new_with`]).
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// The update rule, instead of the options' `optimizer`.
+    pub optimizer: Option<Box<dyn Optimizer>>,
+    /// The early-stopping rule, instead of the options' `early_stopping`.
+    pub early_stopping: Option<EarlyStopping>,
+}
+
 /// The composed pieces of a run, ready for [`nn_core::Trainer::new`].
+#[derive(Debug)]
 pub struct Parts {
     /// The cost.
     pub cost: &'static dyn Cost,
@@ -289,16 +292,17 @@ impl Parts {
     /// # Ok::<(), nn_train::RunError>(())
     /// ```
     pub fn of(options: &RunOptions) -> Result<Self, RunError> {
+        let config = config(options)?;
         Ok(Self {
-            cost: cost(options.cost),
+            cost: options.cost.cost(),
             optimizer: optimizer(options)?,
             regularizers: regularizers(options)?,
-            config: config(options)?,
+            config,
         })
     }
 
     /// These pieces with `overrides` in place of the optimizer or the early-stopping rule.
-    pub fn overridden(self, overrides: crate::Overrides) -> Result<Self, RunError> {
+    pub fn overridden(self, overrides: Overrides) -> Result<Self, RunError> {
         let config = match overrides.early_stopping {
             Some(rule) => TrainConfig {
                 early_stopping: Some(rule),
@@ -323,5 +327,102 @@ impl Parts {
             self.regularizers,
             self.config,
         )?)
+    }
+}
+
+/// Run options that passed [`RunOptions`]' check ([`ParamGuard::check`]): every hyper-parameter
+/// is in range, and the parts they compose (cost, optimizer, regularizers, trainer
+/// configuration) are built, once, and kept. It reads as a [`RunOptions`].
+///
+/// ```
+/// use nn_core::ParamGuard;
+/// use nn_train::{Field, RunOptions};
+///
+/// let checked = RunOptions { eta: 0.1, ..RunOptions::default() }.check()?;
+/// assert_eq!(checked.eta, 0.1);
+/// assert_eq!(checked.parts().regularizers.len(), 1); // L2 with λ = 5.0
+/// let error = RunOptions { epochs: 0, ..RunOptions::default() }.check().unwrap_err();
+/// assert!(error.to_string().contains("epoch"), "{error}");
+/// let error = RunOptions { dropout: 1.5, ..RunOptions::default() }.check().unwrap_err();
+/// assert_eq!(error.field(), Some(Field::Dropout));
+/// # Ok::<(), nn_train::RunError>(())
+/// ```
+pub struct CheckedRunOptions {
+    options: RunOptions,
+    parts: Parts,
+}
+
+impl std::ops::Deref for CheckedRunOptions {
+    type Target = RunOptions;
+    fn deref(&self) -> &RunOptions {
+        &self.options
+    }
+}
+
+impl std::fmt::Debug for CheckedRunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CheckedRunOptions")
+            .field(&self.options)
+            .finish()
+    }
+}
+
+impl Clone for CheckedRunOptions {
+    /// The same options with parts of their own, composed afresh (the options were checked:
+    /// composing them again cannot fail).
+    fn clone(&self) -> Self {
+        Self {
+            options: self.options.clone(),
+            parts: Parts::of(&self.options).expect("checked options compose"),
+        }
+    }
+}
+
+impl PartialEq for CheckedRunOptions {
+    fn eq(&self, other: &Self) -> bool {
+        self.options == other.options
+    }
+}
+
+impl CheckedRunOptions {
+    /// The options.
+    pub fn into_inner(self) -> RunOptions {
+        self.options
+    }
+
+    /// The parts the options composed.
+    pub fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// The options and the parts they composed.
+    pub fn into_parts(self) -> (RunOptions, Parts) {
+        (self.options, self.parts)
+    }
+}
+
+impl ParamGuard for CheckedRunOptions {
+    type Checked = Self;
+    type Error = RunError;
+    fn check(self) -> Result<Self, RunError> {
+        Ok(self)
+    }
+}
+
+impl ParamGuard for RunOptions {
+    type Checked = CheckedRunOptions;
+    type Error = RunError;
+
+    /// Checks every option once, building the parts: the trainer's hyper-parameters (η,
+    /// mini-batch, epochs up to [`MAX_EPOCHS`], schedule, early stopping, averaging), the
+    /// optimizer's μ, the regularizers' λ, rates and bound, the expansion's kept fraction and
+    /// the layer sizes.
+    fn check(self) -> Result<CheckedRunOptions, RunError> {
+        let parts = Parts::of(&self)?;
+        check_layers(&self.layers)?;
+        Ok(CheckedRunOptions {
+            options: self,
+            parts,
+        })
     }
 }

@@ -4,6 +4,7 @@
 
 use nn_data::{IdxFiles, ImageSet, MnistSplits, default_holdout, load_data_set, split_holdout};
 
+use crate::Field;
 use crate::error::RunError;
 use crate::options::{EvalSet, RunOptions};
 
@@ -62,27 +63,29 @@ impl DataSet {
         let holdout = match holdout {
             Some(0) => {
                 return Err(RunError::option(
-                    "--holdout 0",
+                    Field::Holdout,
                     "hold out at least 1 image for validation",
-                ));
+                )
+                .valued(0));
             }
             Some(h) if h >= n => {
                 return Err(RunError::option(
-                    format!("--holdout {h}"),
+                    Field::Holdout,
                     format!(
                         "{file} holds {n} training images; hold out at most {} so that some \
                          remain for training",
                         n - 1
                     ),
-                ));
+                )
+                .valued(h));
             }
             Some(h) => h,
             None if default_holdout(n) == 0 => {
                 return Err(RunError::option(
-                    "--holdout",
+                    Field::Holdout,
                     format!(
                         "{file} holds only {n} training images, too few to hold out a sixth for \
-                         validation; give --holdout N with 1 <= N < {n}"
+                         validation; give `holdout` N with 1 <= N < {n}"
                     ),
                 ));
             }
@@ -113,24 +116,24 @@ impl DataSet {
         let first = match train_size {
             Some(n) if n > available => {
                 return Err(RunError::option(
-                    format!("--train-size {n}"),
+                    Field::TrainSize,
                     format!(
                         "{} holds {} training images, of which the last {} are held out for \
-                         validation (--holdout), leaving {available}; use at most {available}",
+                         validation (`holdout`), leaving {available}; use at most {available}",
                         self.files.train_images.display(),
                         self.training_file_len,
                         self.holdout
                     ),
-                ));
+                )
+                .valued(n));
             }
-            _ => first(&self.splits.training, train_size, "--train-size")?,
+            _ => first(&self.splits.training, train_size, Field::TrainSize)?,
         };
         match per_class {
             None => Ok(first),
-            Some(0) => Err(RunError::option(
-                "--per-class 0",
-                "use at least 1 image of each class",
-            )),
+            Some(0) => Err(
+                RunError::option(Field::PerClass, "use at least 1 image of each class").valued(0),
+            ),
             Some(n) => Ok(first.first_per_class(n)),
         }
     }
@@ -140,16 +143,17 @@ impl DataSet {
         let held = self.splits.validation.len();
         match validation_size {
             Some(n) if n > held => Err(RunError::option(
-                format!("--validation-size {n}"),
+                Field::ValidationSize,
                 format!(
-                    "only {held} images are held out for validation (--holdout {held}); use at \
-                     most {held}, or hold out more with --holdout"
+                    "only {held} images are held out for validation (`holdout` {held}); use at \
+                     most {held}, or hold out more with `holdout`"
                 ),
-            )),
+            )
+            .valued(n)),
             _ => first(
                 &self.splits.validation,
                 validation_size,
-                "--validation-size",
+                Field::ValidationSize,
             ),
         }
     }
@@ -174,22 +178,20 @@ impl DataSet {
     }
 }
 
-/// The first `n` images of `set`, or an error naming `option` when it holds fewer.
-pub fn first(set: &ImageSet, n: Option<usize>, option: &str) -> Result<ImageSet, RunError> {
+/// The first `n` images of `set`, or an error about `field` when it holds fewer.
+fn first(set: &ImageSet, n: Option<usize>, field: Field) -> Result<ImageSet, RunError> {
     match n {
         None => Ok(set.clone()),
-        Some(0) => Err(RunError::option(
-            format!("{option} 0"),
-            "use at least 1 image",
-        )),
+        Some(0) => Err(RunError::option(field, "use at least 1 image").valued(0)),
         Some(n) if n > set.len() => Err(RunError::option(
-            format!("{option} {n}"),
+            field,
             format!(
                 "only {} images are available; use at most {}",
                 set.len(),
                 set.len()
             ),
-        )),
+        )
+        .valued(n)),
         Some(n) => Ok(set.subset(..n)),
     }
 }

@@ -61,18 +61,21 @@ pub mod checkpoint;
 pub mod compose;
 pub mod data;
 pub mod error;
+pub mod field;
 pub mod lock;
 pub mod options;
 pub mod run;
 
 pub use checkpoint::{Checkpointer, DataFile, DataIdentity, Restored};
+pub use compose::{CheckedRunOptions, Overrides};
 pub use data::{DataSet, Selection};
-pub use error::{CheckpointError, RunError};
+pub use error::{CheckpointError, OptionDifference, RunError};
+pub use field::Field;
 pub use options::{
-    ActivationName, CheckedRunOptions, CostName, EvalSet, InitName, LrSchedule, MAX_EPOCHS,
-    MonitorItem, OptimizerName, Recipe, RunOptions, TransformName,
+    ActivationName, CostName, EvalSet, InitName, LrSchedule, MAX_EPOCHS, MonitorItem,
+    OptimizerName, Recipe, RunOptions, TransformName,
 };
-pub use run::{Overrides, Run, RunOutcome};
+pub use run::{Run, RunOutcome};
 
 /// Writes a small labelled image set as MNIST's four IDX files into `dir`, for the examples of
 /// this crate's documentation: 600 training and 120 test images of 4x4 pixels in four classes,

@@ -1,16 +1,16 @@
 //! The complete, serializable description of a run ([`RunOptions`], the book's main run by
-//! default), its presets ([`Recipe`]) and its one check into [`CheckedRunOptions`].
-//!
-//! Every option is named as `nn train` spells it, and errors name it so (`--eta`, `--layers`).
+//! default) and its presets ([`Recipe`]): plain data, checked once into
+//! [`crate::CheckedRunOptions`] by [`crate::compose`]. Errors name an option by its
+//! [`crate::Field`].
 
 use std::fmt;
 use std::str::FromStr;
 
-use nn_core::{ParamGuard, Schedule, StandardizationKind};
+use nn_core::{Schedule, StandardizationKind};
 use serde::{Deserialize, Serialize};
 
-use crate::compose;
-use crate::error::RunError;
+use crate::error::OptionDifference;
+use crate::field::Field;
 
 /// The cost function (`--cost`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +39,18 @@ impl CostName {
     pub fn of(cost: &dyn nn_core::Cost) -> Option<Self> {
         Self::ALL
             .into_iter()
-            .find(|name| compose::cost(*name).name() == cost.name())
+            .find(|name| name.cost().name() == cost.name())
+    }
+
+    /// The cost function: C = ½‖y − a‖² (eq. 6), the cross-entropy (eq. 63) or the
+    /// log-likelihood C = −ln a_y (eq. 80), from nn-costs.
+    ///
+    /// ```
+    /// use nn_train::CostName;
+    /// assert_eq!(CostName::LogLikelihood.cost().name(), "LogLikelihoodCost");
+    /// ```
+    pub fn cost(self) -> &'static dyn nn_core::Cost {
+        nn_costs::cost_by_name(self.flag()).expect("every cost name names a cost of nn-costs")
     }
 
     /// The name as written on the command line.
@@ -352,60 +363,36 @@ impl RunOptions {
     pub fn monitors(&self, item: MonitorItem) -> bool {
         self.monitor.contains(&item)
     }
-}
 
-/// Run options that passed [`RunOptions`]' check ([`ParamGuard::check`]): every hyper-parameter
-/// is in range and the composition (network, optimizer, regularizers, expansion, trainer
-/// configuration) can be built. It reads as a [`RunOptions`].
-///
-/// ```
-/// use nn_core::ParamGuard;
-/// use nn_train::RunOptions;
-///
-/// let checked = RunOptions { eta: 0.1, ..RunOptions::default() }.check()?;
-/// assert_eq!(checked.eta, 0.1);
-/// let error = RunOptions { epochs: 0, ..RunOptions::default() }.check().unwrap_err();
-/// assert!(error.to_string().contains("epoch"), "{error}");
-/// # Ok::<(), nn_train::RunError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckedRunOptions(RunOptions);
-
-impl std::ops::Deref for CheckedRunOptions {
-    type Target = RunOptions;
-    fn deref(&self) -> &RunOptions {
-        &self.0
-    }
-}
-
-impl CheckedRunOptions {
-    /// The options.
-    pub fn into_inner(self) -> RunOptions {
-        self.0
-    }
-}
-
-impl ParamGuard for CheckedRunOptions {
-    type Checked = Self;
-    type Error = RunError;
-    fn check(self) -> Result<Self, RunError> {
-        Ok(self)
-    }
-}
-
-impl ParamGuard for RunOptions {
-    type Checked = CheckedRunOptions;
-    type Error = RunError;
-
-    /// Checks every option once: the layer sizes, the trainer's hyper-parameters (η, mini-batch,
-    /// epochs up to [`MAX_EPOCHS`], schedule, early stopping, averaging), the regularizers' λ,
-    /// rates and bound, the optimizer's μ and the expansion's kept fraction.
-    fn check(self) -> Result<CheckedRunOptions, RunError> {
-        compose::config(&self)?;
-        compose::optimizer(&self)?;
-        compose::regularizers(&self)?;
-        compose::check_layers(&self.layers)?;
-        Ok(CheckedRunOptions(self))
+    /// The options in which these differ from `saved`, a checkpoint's, other than `epochs`
+    /// (which a resumed run may extend): a run resumed with any of them changed would not end
+    /// as the run never interrupted, so [`crate::Run::resume`] refuses them.
+    ///
+    /// ```
+    /// use nn_train::{Field, RunOptions};
+    ///
+    /// let saved = RunOptions::default();
+    /// let given = RunOptions { eta: 0.1, epochs: 60, ..RunOptions::default() };
+    /// let differences = given.differences(&saved);
+    /// assert_eq!(differences.len(), 1);
+    /// assert_eq!(differences[0].field, Field::Eta);
+    /// assert_eq!(differences[0].to_string(), "`eta` (saved 0.5, given 0.1)");
+    /// ```
+    pub fn differences(&self, saved: &RunOptions) -> Vec<OptionDifference> {
+        let as_map = |options: &RunOptions| match serde_json::to_value(options) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => unreachable!("run options serialize as an object"),
+        };
+        let (given, saved) = (as_map(self), as_map(saved));
+        given
+            .into_iter()
+            .filter(|(name, value)| name != "epochs" && saved.get(name) != Some(value))
+            .map(|(name, given)| OptionDifference {
+                field: Field::from_name(&name).expect("every option is a field"),
+                saved: saved.get(&name).cloned().unwrap_or_default(),
+                given,
+            })
+            .collect()
     }
 }
 

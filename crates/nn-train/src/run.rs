@@ -4,15 +4,16 @@
 use std::time::Instant;
 
 use nn_core::{
-    Cost, EarlyStopping, EpochRecord, EpochTransform, Evaluation, Examples, History, Network,
-    Observer, Optimizer, ParamGuard, Standardization, StandardizationKind, Trainer,
+    Cost, EpochRecord, EpochTransform, Evaluation, Examples, History, Network, Observer,
+    ParamGuard, Standardization, StandardizationKind, Trainer, regularized_cost,
 };
 
+use crate::Field;
 use crate::checkpoint::{Checkpointer, Restored};
-use crate::compose::{self, Parts};
+use crate::compose::{self, CheckedRunOptions, Overrides};
 use crate::data::{DataSet, Selection};
 use crate::error::RunError;
-use crate::options::{CheckedRunOptions, RunOptions, join};
+use crate::options::{RunOptions, join};
 
 /// A run ready to train: its options, the images it trains on, monitors and tests, and its
 /// trainer, fresh or resumed from a checkpoint.
@@ -38,7 +39,7 @@ use crate::options::{CheckedRunOptions, RunOptions, join};
 /// # }
 /// ```
 pub struct Run {
-    options: CheckedRunOptions,
+    options: RunOptions,
     cost: &'static dyn Cost,
     trainer: Trainer<'static>,
     selection: Selection,
@@ -51,20 +52,11 @@ pub struct Run {
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Run")
-            .field("options", &*self.options)
+            .field("options", &self.options)
             .field("rules", &self.rules)
             .field("resumed_after", &self.resumed_after)
             .finish()
     }
-}
-
-/// What a caller puts in place of a run's own choices ([`Run::new_with`]).
-#[derive(Debug, Default)]
-pub struct Overrides {
-    /// The update rule, instead of the options' `optimizer`.
-    pub optimizer: Option<Box<dyn Optimizer>>,
-    /// The early-stopping rule, instead of the options' `early_stopping`.
-    pub early_stopping: Option<EarlyStopping>,
 }
 
 /// The result of a finished run.
@@ -112,14 +104,20 @@ impl Run {
     }
 
     /// Continues the run `restored` from its checkpoint on `data` with `options` (the
-    /// checkpoint's, perhaps with more epochs): bit-identical to a run never interrupted. Call
-    /// [`crate::DataIdentity::check_resumed`] first to make sure `data` is the checkpoint's.
+    /// checkpoint's, perhaps with more epochs): bit-identical to a run never interrupted.
+    /// Options that differ otherwise are refused ([`RunError::ResumeOptions`], see
+    /// [`RunOptions::differences`]). Call [`crate::DataIdentity::check_resumed`] first to make
+    /// sure `data` is the checkpoint's.
     pub fn resume(
         options: impl ParamGuard<Checked = CheckedRunOptions, Error = RunError>,
         data: &DataSet,
         restored: Restored,
     ) -> Result<Self, RunError> {
         let options = options.check()?;
+        let differing = options.differences(&restored.options);
+        if !differing.is_empty() {
+            return Err(RunError::ResumeOptions { differing });
+        }
         Self::build(
             options,
             data,
@@ -148,13 +146,14 @@ impl Run {
                 (suggested[0], *suggested.last_mut().expect("two layers")) =
                     (set.input_len(), set.classes);
                 RunError::option_from(
-                    format!("--layers {}", join(network.sizes())),
+                    Field::Layers,
                     format!(
-                        "{e}; make the first and last layers fit the data (e.g. --layers {})",
+                        "{e}; make the first and last layers fit the data (e.g. `layers` {})",
                         join(&suggested)
                     ),
                     e,
                 )
+                .valued(join(network.sizes()))
             })?;
         }
         network.set_framing(nn_data::picture::measure_framing(&selection.training));
@@ -167,11 +166,13 @@ impl Run {
         let training = selection.training.len();
         if options.batch_size > training {
             return Err(RunError::option(
-                format!("--batch-size {}", options.batch_size),
+                Field::BatchSize,
                 format!("larger than the {training} training images; use at most {training}"),
-            ));
+            )
+            .valued(options.batch_size));
         }
-        let parts = Parts::of(&options)?.overridden(overrides)?;
+        let (options, parts) = options.into_parts();
+        let parts = parts.overridden(overrides)?;
         let expansion = compose::expansion(&options, &selection.training)?;
         let rules = describe(&options, &parts, expansion.as_deref());
         let cost = parts.cost;
@@ -233,6 +234,21 @@ impl Run {
         &self.trainer
     }
 
+    /// The training cost of the network as it is now, with every regularizer's penalty, as
+    /// the trainer reports it after an epoch: before the first epoch, the cost the run starts
+    /// from (`nn search eta` compares a trial's cost with it).
+    pub fn training_cost(&self) -> f64 {
+        let training = &self.selection.training;
+        let network = self.trainer.network();
+        let evaluation = network.evaluate(training, self.cost);
+        regularized_cost(
+            network,
+            self.trainer.regularizers(),
+            &evaluation,
+            training.len(),
+        )
+    }
+
     /// True once every epoch has run or the run stopped early.
     pub fn is_finished(&self) -> bool {
         self.trainer.is_finished()
@@ -260,7 +276,7 @@ impl Run {
         let (network, history) = self.trainer.finish();
         let test = network.evaluate(&self.selection.test, self.cost);
         RunOutcome {
-            options: self.options.into_inner(),
+            options: self.options,
             history,
             test,
             network,
@@ -279,7 +295,11 @@ impl Run {
 }
 
 /// The optimizer, regularizers, data expansion, averaging and standardization of a run.
-fn describe(options: &RunOptions, parts: &Parts, expansion: Option<&dyn EpochTransform>) -> String {
+fn describe(
+    options: &RunOptions,
+    parts: &compose::Parts,
+    expansion: Option<&dyn EpochTransform>,
+) -> String {
     let mut rules = vec![parts.optimizer.describe()];
     rules.extend(parts.regularizers.iter().map(|r| r.describe()));
     rules.extend(expansion.map(|t| t.describe()));

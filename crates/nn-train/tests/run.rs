@@ -6,8 +6,8 @@ use std::path::Path;
 use nn_core::{ParamGuard, Silent};
 use nn_data::IdxFiles;
 use nn_train::{
-    ActivationName, CheckedRunOptions, Checkpointer, CostName, DataIdentity, DataSet, LrSchedule,
-    MonitorItem, OptimizerName, Run, RunError, RunOptions, TransformName, compose,
+    ActivationName, CheckedRunOptions, Checkpointer, CostName, DataIdentity, DataSet, Field,
+    LrSchedule, MonitorItem, OptimizerName, Run, RunError, RunOptions, TransformName, compose,
 };
 
 /// The example data set written into `dir` and loaded, 100 images held out.
@@ -120,7 +120,7 @@ fn a_directory_holding_another_runs_checkpoint_is_refused_unless_overwritten() {
     drop(run);
     let refused = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap_err();
     assert!(
-        refused.to_string().contains("--overwrite-checkpoint"),
+        refused.to_string().contains("`overwrite_checkpoint`"),
         "{refused}"
     );
     assert!(Checkpointer::claim(&ckpt, Some(&ckpt), false, identity.clone()).is_ok());
@@ -141,7 +141,7 @@ fn a_checkpoint_resumed_on_other_data_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("other data") && error.contains("--holdout"),
+        error.contains("other data") && error.contains("`holdout`"),
         "{error}"
     );
     let warning = identity.check_resumed(None).unwrap().unwrap();
@@ -167,7 +167,7 @@ fn the_log_likelihood_is_paired_with_a_softmax_output_and_the_others_with_sigmoi
             "sigmoid"
         };
         assert_eq!(specs, ["tanh", output], "{cost:?}");
-        assert_eq!(CostName::of(compose::cost(cost)), Some(cost));
+        assert_eq!(CostName::of(cost.cost()), Some(cost));
     }
 }
 
@@ -179,28 +179,28 @@ fn bad_options_are_refused_by_their_check_naming_the_option() {
                 epochs: 1_000_000,
                 ..RunOptions::default()
             },
-            "--epochs 1000000",
+            "`epochs` 1000000",
         ),
         (
             RunOptions {
                 lambda: -1.0,
                 ..RunOptions::default()
             },
-            "--lambda",
+            "`lambda`",
         ),
         (
             RunOptions {
                 dropout: 1.0,
                 ..RunOptions::default()
             },
-            "--dropout",
+            "`dropout`",
         ),
         (
             RunOptions {
                 max_norm: Some(0.0),
                 ..RunOptions::default()
             },
-            "--max-norm",
+            "`max_norm`",
         ),
         (
             RunOptions {
@@ -208,21 +208,21 @@ fn bad_options_are_refused_by_their_check_naming_the_option() {
                 momentum: 2.0,
                 ..RunOptions::default()
             },
-            "--momentum 2",
+            "`momentum` 2",
         ),
         (
             RunOptions {
                 keep_original: 0.3,
                 ..RunOptions::default()
             },
-            "needs --expand",
+            "needs `expand`",
         ),
         (
             RunOptions {
                 layers: vec![784],
                 ..RunOptions::default()
             },
-            "--layers 784",
+            "`layers` 784",
         ),
         (
             RunOptions {
@@ -247,7 +247,7 @@ fn data_that_does_not_fit_the_layers_or_a_batch_larger_than_the_data_is_refused(
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("--layers 784,30,10") && error.contains("--layers 16,30,4"),
+        error.contains("`layers` 784,30,10") && error.contains("`layers` 16,30,4"),
         "{error}"
     );
     let options = RunOptions {
@@ -258,7 +258,7 @@ fn data_that_does_not_fit_the_layers_or_a_batch_larger_than_the_data_is_refused(
     };
     let error = Run::new(options, &data).unwrap_err().to_string();
     assert!(
-        error.contains("--batch-size 60") && error.contains("50 training images"),
+        error.contains("`batch_size` 60") && error.contains("50 training images"),
         "{error}"
     );
 }
@@ -295,24 +295,64 @@ fn an_offline_expansion_makes_its_copies_once_and_needs_transforms() {
                 expand: Vec::new(),
                 ..offline.clone()
             },
-            "needs --expand",
+            "needs `expand`",
         ),
         (
             RunOptions {
                 expand_copies: Some(0),
                 ..offline.clone()
             },
-            "--expand-copies 0",
+            "`expand_copies` 0",
         ),
         (
             RunOptions {
                 keep_original: 0.2,
                 ..offline
             },
-            "--keep-original",
+            "`keep_original`",
         ),
     ] {
         let error = options.check().unwrap_err().to_string();
         assert!(error.contains(expected), "{expected}: {error}");
     }
+}
+
+#[test]
+fn a_run_resumed_with_other_options_is_refused_by_the_library_naming_each_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let ckpt = tmp.path().join("ckpt");
+    let identity = DataIdentity::of(&data).unwrap();
+    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity).unwrap();
+    let mut run = Run::new(composed(), &data)
+        .unwrap()
+        .with_checkpointer(checkpointer);
+    run.epoch(&mut Silent).unwrap();
+    drop(run);
+
+    let saved = composed().into_inner();
+    let other = RunOptions {
+        eta: 0.1,
+        seed: 12,
+        dropout: 0.5,
+        ..saved.clone()
+    };
+    let refused = Run::resume(other, &data, Checkpointer::load(&ckpt).unwrap()).unwrap_err();
+    let RunError::ResumeOptions { differing } = &refused else {
+        panic!("{refused:?}");
+    };
+    let fields: Vec<Field> = differing.iter().map(|d| d.field).collect();
+    assert_eq!(
+        fields,
+        [Field::Dropout, Field::Eta, Field::Seed],
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("`eta` (saved 0.2, given 0.1)"),
+        "{refused}"
+    );
+    // More epochs is no difference: the run goes on.
+    let longer = RunOptions { epochs: 8, ..saved };
+    let resumed = Run::resume(longer, &data, Checkpointer::load(&ckpt).unwrap()).unwrap();
+    assert_eq!(resumed.resumed_after(), Some(1));
 }
