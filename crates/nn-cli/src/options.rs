@@ -343,11 +343,9 @@ train_flags! {
 /// checkpoint's). `--momentum` alone turns plain SGD into momentum.
 pub fn from_args(args: &TrainArgs, base: RunOptions) -> RunOptions {
     let mut options = base;
-    let optimizer_before = options.optimizer;
     apply_flags(args, &mut options);
-    if args.momentum.is_some() && args.optimizer.is_none() && optimizer_before == OptimizerName::Sgd
-    {
-        options.optimizer = OptimizerName::Momentum;
+    if let (Some(momentum), None) = (args.momentum, args.optimizer) {
+        options.set_momentum(momentum);
     }
     options
 }

@@ -19,7 +19,7 @@ use nn_core::{
     Standardization, TrainError, activation_from_spec,
 };
 use nn_regularize::L2;
-use nn_train::{CostName, MonitorItem, OptimizerName, RunOptions};
+use nn_train::{CostName, LrSchedule, MonitorItem, RunOptions};
 use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -426,6 +426,68 @@ type Trained = (
     Option<PyErr>,
 );
 
+/// The fields of [`RunOptions`] that `SGD`'s arguments set, or that select data from files
+/// (Python passes its own data): not keywords.
+const NOT_KEYWORDS: [(&str, &str); 14] = [
+    ("layers", "the network's sizes"),
+    ("cost", "the network's cost"),
+    ("epochs", "an argument of SGD"),
+    ("batch_size", "mini_batch_size, an argument of SGD"),
+    ("eta", "an argument of SGD"),
+    ("lambda", "lmbda, an argument of SGD"),
+    ("monitor", "the monitor_* arguments of SGD"),
+    ("eval", "evaluation_data, an argument of SGD"),
+    ("train_size", "the training_data given"),
+    ("per_class", "the training_data given"),
+    ("validation_size", "the evaluation_data given"),
+    ("invert", "the training_data given"),
+    ("expand", "IDX images: use nn train --expand"),
+    ("expand_copies", "IDX images: use nn train --expand-copies"),
+];
+
+/// `book` with the keywords (a JSON object of [`RunOptions`] fields and their values, e.g.
+/// `{"optimizer": "nesterov", "momentum": 0.9, "lr_schedule": "halve:10"}`) applied. A
+/// momentum without an optimizer turns plain SGD into momentum ([`RunOptions::set_momentum`]).
+fn with_keywords(book: RunOptions, keywords: &str) -> PyResult<RunOptions> {
+    let bad = |e: serde_json::Error| PyValueError::new_err(format!("SGD keywords: {e}"));
+    let given: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(keywords).map_err(bad)?;
+    let serde_json::Value::Object(mut fields) = serde_json::to_value(&book).map_err(bad)? else {
+        unreachable!("run options serialize as an object");
+    };
+    for (name, value) in &given {
+        if let Some((_, instead)) = NOT_KEYWORDS.iter().find(|(field, _)| field == name) {
+            return Err(PyValueError::new_err(format!(
+                "{name} is not a keyword of SGD: it is {instead}"
+            )));
+        }
+        if !fields.contains_key(name) {
+            return Err(PyValueError::new_err(format!(
+                "SGD got an unexpected keyword {name}"
+            )));
+        }
+        let value = match (name.as_str(), value) {
+            ("lr_schedule", serde_json::Value::String(text)) => {
+                let schedule: LrSchedule = text.parse().map_err(PyValueError::new_err)?;
+                serde_json::to_value(schedule).map_err(bad)?
+            }
+            _ => value.clone(),
+        };
+        fields.insert(name.clone(), value);
+    }
+    let mut options: RunOptions = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| PyValueError::new_err(format!("SGD keywords: {e}")))?;
+    if let (Some(momentum), false) = (options_momentum(&given), given.contains_key("optimizer")) {
+        options.set_momentum(momentum);
+    }
+    Ok(options)
+}
+
+/// The `momentum` keyword's value, when given.
+fn options_momentum(given: &serde_json::Map<String, serde_json::Value>) -> Option<f32> {
+    given.get("momentum")?.as_f64().map(|m| m as f32)
+}
+
 /// The run option of a cost named as network2.py names it.
 fn cost_name_of(name: &str) -> PyResult<CostName> {
     let cost = cost(name)?;
@@ -438,8 +500,7 @@ fn cost_name_of(name: &str) -> PyResult<CostName> {
 #[pyfunction]
 #[pyo3(signature = (
     attributes, cost_name,
-    training, evaluation, epochs, mini_batch_size, eta, lmbda, monitor,
-    l1, dropout, momentum, early_stopping, lr_schedule, seed, print,
+    training, evaluation, epochs, mini_batch_size, eta, lmbda, monitor, keywords, print,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn sgd(
@@ -453,12 +514,7 @@ fn sgd(
     eta: f32,
     lmbda: f32,
     monitor: (bool, bool, bool, bool),
-    l1: f32,
-    dropout: f32,
-    momentum: f32,
-    early_stopping: Option<i64>,
-    lr_schedule: &str,
-    seed: u64,
+    keywords: &str,
     print: Py<PyAny>,
 ) -> PyResult<Trained> {
     let network = network(py, &attributes)?;
@@ -473,30 +529,19 @@ fn sgd(
     .into_iter()
     .filter_map(|(on, item)| on.then_some(item))
     .collect();
-    // network2.py's SGD with the keywords beyond the book, as the run nn train would make.
-    let options = RunOptions {
+    // network2.py's SGD, with the keywords beyond the book as the fields of nn-train's
+    // RunOptions: the run nn train would make.
+    let book = RunOptions {
         layers: network.sizes().to_vec(),
         cost,
         epochs: count(epochs, "epochs")?,
         batch_size: count(mini_batch_size, "mini_batch_size")?,
         eta,
         lambda: lmbda,
-        l1,
-        dropout,
-        optimizer: if momentum == 0.0 {
-            OptimizerName::Sgd
-        } else {
-            OptimizerName::Momentum
-        },
-        momentum,
         monitor,
-        early_stopping: early_stopping
-            .map(|n| count(n, "early_stopping"))
-            .transpose()?,
-        lr_schedule: lr_schedule.parse().map_err(PyValueError::new_err)?,
-        seed,
         ..RunOptions::default()
     };
+    let options = with_keywords(book, keywords)?;
     let mut trainer = options
         .check()
         .and_then(|checked| checked.into_parts().1.trainer(network))

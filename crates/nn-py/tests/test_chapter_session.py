@@ -126,3 +126,26 @@ def test_load_data_has_the_books_structure(mnist):
     assert isinstance(validation_data[0][1], int) and isinstance(test_data[0][1], int)
     (images, labels), _, _ = mnist_loader.load_data()
     assert images.shape == (50000, 784) and labels.shape == (50000,) and labels[0] == 5
+
+
+def test_every_run_option_is_a_keyword_with_nn_trains_rules(mnist):
+    """SGD's keywords are nn-train's run options: momentum alone means momentum-based SGD (as
+    ``nn train --momentum``), Nesterov, Adam and weight averaging each change the result."""
+    training_data, validation_data, _ = mnist
+
+    def weights(**keywords):
+        np.random.seed(4)
+        net = network2.Network([784, 20, 10])
+        _, accuracy, _, _ = net.SGD(training_data[:1000], 2, 10, 0.1, lmbda=1.0,
+                                    evaluation_data=validation_data[:300],
+                                    monitor_evaluation_accuracy=True, seed=5, **keywords)
+        assert max(accuracy) > 150, (keywords, accuracy)  # well above chance (30)
+        return np.concatenate([w.ravel() for w in net.weights])
+
+    momentum = weights(momentum=0.9)
+    assert np.array_equal(momentum, weights(optimizer="momentum", momentum=0.9))
+    plain = weights()
+    for other in [plain, weights(optimizer="nesterov", momentum=0.9),
+                  weights(optimizer="adam"), weights(momentum=0.9, average_weights=0.5),
+                  weights(momentum=0.9, input_dropout=0.2, max_norm=3.0)]:
+        assert not np.array_equal(momentum, other)

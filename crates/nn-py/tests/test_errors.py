@@ -38,9 +38,25 @@ def test_a_bad_hyper_parameter_gives_the_message_of_nn_train(nn_binary, flag, ke
     with pytest.raises(ValueError) as error:
         net.SGD(small_data(), **arguments)
     message = one_line(error)
-    # nn train says the same, after the flag's name when it adds one.
+    # nn train says the same, naming its flag where Python names the keyword.
     cli = cli_error(nn_binary, "train", flag, str(value), "--data", "/nonexistent")
-    assert cli.endswith(message), (cli, message)
+    assert cli.replace(flag, keyword).endswith(message), (cli, message)
+    assert "--" not in message, message
+
+
+def test_keywords_are_the_run_options_and_a_wrong_one_is_named():
+    net = network2.Network([4, 3, 3])
+    for keywords, expected in [
+        ({"optimiser": "adam"}, "unexpected keyword optimiser"),
+        ({"batch_size": 5}, "batch_size is not a keyword of SGD: it is mini_batch_size"),
+        ({"expand": ["shift"]}, "expand is not a keyword of SGD"),
+        ({"optimizer": "adamw"}, "unknown variant `adamw`"),
+        ({"max_norm": -1.0}, "max_norm"),
+        ({"momentum": 1.5, "optimizer": "nesterov"}, "momentum 1.5"),
+    ]:
+        with pytest.raises(ValueError) as error:
+            net.SGD(small_data(), 1, 10, 0.5, **keywords)
+        assert expected in one_line(error), (keywords, one_line(error))
 
 
 def test_a_corrupt_model_file_gives_the_message_of_nn_eval(nn_binary, tmp_path):

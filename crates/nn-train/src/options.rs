@@ -364,6 +364,24 @@ impl RunOptions {
         self.monitor.contains(&item)
     }
 
+    /// Sets the momentum coefficient μ; plain SGD given one becomes momentum-based gradient
+    /// descent (eqs. 107-108), since a coefficient for a rule that has none would otherwise be
+    /// ignored without a word. Another rule (Nesterov, Adam) is kept. `nn train --momentum`
+    /// and Python's `momentum=` keyword both mean this.
+    ///
+    /// ```
+    /// use nn_train::{OptimizerName, RunOptions};
+    /// let mut options = RunOptions::default();
+    /// options.set_momentum(0.9);
+    /// assert_eq!(options.optimizer, OptimizerName::Momentum);
+    /// ```
+    pub fn set_momentum(&mut self, momentum: f32) {
+        self.momentum = momentum;
+        if self.optimizer == OptimizerName::Sgd {
+            self.optimizer = OptimizerName::Momentum;
+        }
+    }
+
     /// The options in which these differ from `saved`, a checkpoint's, other than `epochs`
     /// (which a resumed run may extend): a run resumed with any of them changed would not end
     /// as the run never interrupted, so [`crate::Run::resume`] refuses them.

@@ -3,7 +3,8 @@
     from nn import mnist_loader, network2
 
 is the only line of a chapter 3 session that changes; see ``nn.network2`` for the keywords
-beyond the book (``l1``, ``dropout``, ``momentum``, ``early_stopping``, ``lr_schedule``,
+beyond the book (``optimizer``, ``momentum``, ``l1``, ``dropout``, ``early_stopping``,
+``lr_schedule``, ``average_weights``, ... the fields of nn-train's run options,
 ``seed``) and the ``LogLikelihoodCost``.
 """
 

@@ -13,16 +13,21 @@ shapes) and ``cost`` are plain attributes: code that reads or changes them works
 book's module, and every call reads them afresh. ``SGD`` converts its data once, then trains in
 Rust with the GIL released; it prints the book's lines after each epoch.
 
-``SGD`` also takes, as keywords, what the chapter teaches but network2.py lacks:
+``SGD`` also takes, as keywords, what the chapter teaches but network2.py lacks: the fields of
+the run options ``nn train`` runs (nn-train's ``RunOptions``; each is also a flag of
+``nn train``, ``--input-dropout`` for ``input_dropout``), composed by the same library code:
 
 ``l1``
     λ of L1 regularization, C = C0 + (λ/n) Σ|w| (eq. 95); 0 turns it off.
-``dropout``
-    The probability of dropping each hidden neuron in each mini-batch (the chapter's 0.5);
-    0 turns dropout off.
+``dropout``, ``input_dropout``, ``max_norm``
+    The probability of dropping each hidden neuron (the chapter's 0.5) or input in each
+    mini-batch, and a bound on each neuron's incoming weight norm; 0 / ``None`` turn them off.
+``optimizer``
+    ``"sgd"`` (the book's), ``"momentum"`` (eqs. 107-108), ``"nesterov"``, ``"adam"`` or
+    ``"newton"`` (the damped Hessian technique of eq. 106, small networks only).
 ``momentum``
-    The momentum coefficient μ of momentum-based gradient descent (eqs. 107-108, e.g. 0.9);
-    0 is plain SGD.
+    The momentum coefficient μ (e.g. 0.9); given without ``optimizer``, it turns plain SGD
+    into momentum-based gradient descent, as ``nn train --momentum`` does.
 ``early_stopping``
     Stop after this many epochs without a better evaluation accuracy (no-improvement-in-n) and
     keep the best weights; needs ``evaluation_data``. ``None`` trains every epoch.
@@ -31,12 +36,16 @@ Rust with the GIL released; it prints the book's lines after each epoch.
     stop at η/128: the chapter's schedule; needs ``evaluation_data``), ``"exp:F"`` (multiply
     η by F after every epoch) or ``"steps:K=X,..."`` (η = X from epoch K on, e.g.
     ``"steps:21=0.025"``), as ``nn train --lr-schedule``.
+``average_weights``
+    β of the Polyak average of the weights over epochs; the averaged weights are the result.
 ``seed``
     Seeds the shuffles and dropout masks; ``None`` draws it from numpy's global generator, so
     ``np.random.seed`` makes a whole session repeatable.
 
 ``cost=LogLikelihoodCost`` gives the network a softmax output layer (eqs. 78-80).
 """
+
+import json
 
 import numpy as np
 
@@ -131,8 +140,7 @@ class Network(object):
             monitor_evaluation_accuracy=False,
             monitor_training_cost=False,
             monitor_training_accuracy=False,
-            *, l1=0.0, dropout=0.0, momentum=0.0, early_stopping=None,
-            lr_schedule="constant", seed=None):
+            *, seed=None, **keywords):
         """Train by mini-batch stochastic gradient descent; return the per-epoch evaluation
         costs, evaluation accuracies, training costs and training accuracies (each empty
         unless monitored). See the module's documentation for the keywords beyond the book.
@@ -155,7 +163,7 @@ class Network(object):
             epochs, mini_batch_size, eta, lmbda,
             (bool(monitor_evaluation_cost), bool(monitor_evaluation_accuracy),
              bool(monitor_training_cost), bool(monitor_training_accuracy)),
-            l1, dropout, momentum, early_stopping, lr_schedule, seed, print)
+            json.dumps(dict(keywords, seed=seed), default=_plain), print)
         self._set_parameters(weights, biases)
         if interrupt is not None:
             raise interrupt
@@ -301,3 +309,10 @@ def _stack(arrays):
         raise ValueError
     flat = np.concatenate([a.reshape(-1) for a in arrays]) if shape else np.array(arrays)
     return np.ascontiguousarray(flat, dtype=np.float32).reshape(len(arrays), -1)
+
+
+def _plain(value):
+    """A numpy scalar as the Python number it holds, for the keywords' JSON."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError("{!r} is not a number, a string or a list".format(value))
