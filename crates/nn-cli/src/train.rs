@@ -215,7 +215,7 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 /// Checks, before any work, every file the run will write (see [`destination::check`]): the
 /// model, metrics, plot and checkpoint destinations must be writable and must not be one of the
 /// data files, the checkpoint resumed from (unless the run continues in it) or one another. Claims
-/// the checkpoint directory (see [`Checkpointer::claim`]) for the data `identity`, and locks the
+/// the checkpoint directory (see [`Checkpointer::at`]) for the data `identity`, and locks the
 /// model, metrics and plot files for as long as the returned locks live, so that no other live
 /// run writes them meanwhile.
 fn check_destinations(
@@ -241,12 +241,14 @@ fn check_destinations(
     if let (Some(dir), Some(files), Some(identity)) = (checkpoint_dir, &checkpoint_files, identity)
     {
         checkpointer = Some(
-            Checkpointer::claim(
-                dir,
-                args.resume.as_deref(),
-                args.overwrite_checkpoint,
-                identity,
-            )
+            {
+                let claim = Checkpointer::at(dir).overwrite(args.overwrite_checkpoint);
+                match &args.resume {
+                    Some(from) => claim.resuming(from),
+                    None => claim,
+                }
+                .claim(identity)
+            }
             .map_err(|e| match e {
                 nn_train::CheckpointError::InUse(e) => {
                     anyhow!(e).context(format!("--checkpoint {}", dir.display()))

@@ -23,6 +23,48 @@ impl ParameterCheck {
     }
 }
 
+/// Every parameter's check ([`check_gradient`]), in the order of [`Network::params`]; it reads
+/// as a slice of [`ParameterCheck`]s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradientCheck(Vec<ParameterCheck>);
+
+impl GradientCheck {
+    /// The check that disagrees most ([`ParameterCheck::relative_error`]); `None` for a
+    /// network without parameters.
+    pub fn worst(&self) -> Option<&ParameterCheck> {
+        self.0
+            .iter()
+            .max_by(|a, b| a.relative_error().total_cmp(&b.relative_error()))
+    }
+
+    /// The largest relative error of any parameter, 0 without parameters: the one figure to
+    /// compare with a tolerance.
+    pub fn worst_relative_error(&self) -> f64 {
+        self.worst().map_or(0.0, ParameterCheck::relative_error)
+    }
+}
+
+impl From<Vec<ParameterCheck>> for GradientCheck {
+    fn from(checks: Vec<ParameterCheck>) -> Self {
+        Self(checks)
+    }
+}
+
+impl std::ops::Deref for GradientCheck {
+    type Target = [ParameterCheck];
+    fn deref(&self) -> &[ParameterCheck] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a GradientCheck {
+    type Item = &'a ParameterCheck;
+    type IntoIter = std::slice::Iter<'a, ParameterCheck>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// Compares the gradient of the regularized cost C = C₀ + penalties on `data` (as
 /// [`cost_and_gradient`] computes it, the whole set taken as one mini-batch) with central
 /// differences, one parameter at a time. Each parameter is tried with every step h of `steps`
@@ -46,7 +88,7 @@ impl ParameterCheck {
 /// let data = DenseExamples::classification(vec![vec![0.5, -0.2], vec![0.1, 0.9]], vec![0, 1], 2);
 /// let checks = check_gradient(&network, &CrossEntropyCost, &[], &data, &[1e-2, 1e-3]);
 /// assert_eq!(checks.len(), network.params().len());
-/// assert!(checks.iter().all(|c| c.relative_error() < 1e-2));
+/// assert!(checks.worst_relative_error() < 1e-2, "{:?}", checks.worst());
 /// ```
 pub fn check_gradient(
     network: &Network,
@@ -54,7 +96,7 @@ pub fn check_gradient(
     regularizers: &[Box<dyn Regularizer>],
     data: &dyn Examples,
     steps: &[f32],
-) -> Vec<ParameterCheck> {
+) -> GradientCheck {
     assert!(!steps.is_empty(), "check_gradient needs at least one step");
     let (_, gradient) = cost_and_gradient(network, cost, regularizers, data);
     let mut probe = network.clone();
@@ -81,5 +123,28 @@ pub fn check_gradient(
                 .min_by(|a, b| a.relative_error().total_cmp(&b.relative_error()))
                 .expect("at least one step")
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_check_is_the_one_that_disagrees_most() {
+        let check = |index, analytic, numeric| ParameterCheck {
+            index,
+            analytic,
+            numeric,
+        };
+        let report = GradientCheck::from(vec![
+            check(0, 1.0, 1.0),
+            check(1, 1.0, -1.0),
+            check(2, 0.5, 0.6),
+        ]);
+        assert_eq!(report.worst().map(|c| c.index), Some(1));
+        assert_eq!(report.worst_relative_error(), 1.0);
+        assert_eq!(GradientCheck::from(Vec::new()).worst_relative_error(), 0.0);
+    }
 }

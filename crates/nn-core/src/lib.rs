@@ -68,7 +68,7 @@ pub use error::{
 };
 pub use examples::{DenseExamples, Examples};
 pub use framing::{Centring, Framing, FramingError};
-pub use gradient_check::{ParameterCheck, check_gradient};
+pub use gradient_check::{GradientCheck, ParameterCheck, check_gradient};
 pub use model::{Model, load_model, model_from_json, model_to_json, save_model};
 pub use network::{
     Evaluation, Initializer, LayerShape, MAX_LAYERS, MAX_PARAMETERS, MAX_WORKSPACE_BYTES, Network,

@@ -331,6 +331,9 @@ impl Network {
 
     /// The output activations for one input vector (standardized first, when the network
     /// carries a [`Standardization`]).
+    ///
+    /// # Panics
+    /// When `input` does not have one value per input neuron ([`Network::input_size`]).
     pub fn feedforward(&self, input: &[f32]) -> Vec<f32> {
         let mut workspace = Workspace::allocate(self, 1);
         workspace.inputs.copy_from_slice(input);
@@ -511,8 +514,41 @@ impl Network {
         (total, correct, non_finite)
     }
 
+    /// The predicted class of every example of `data` (see [`predicted_class`]): `None` for
+    /// one whose outputs are not all finite. The forward passes are matrix products over
+    /// chunks of up to 500 examples, in one workspace allocated once.
+    ///
+    /// ```
+    /// use nn_core::{DenseExamples, Initializer, Network};
+    ///
+    /// let network = Network::sigmoid(&[2, 3, 2], Initializer::Default, 1)?;
+    /// let data = DenseExamples::classification(vec![vec![0.1, 0.9]; 1_200], vec![0; 1_200], 2);
+    /// let classes = network.predict(&data);
+    /// assert_eq!(classes.len(), 1_200);
+    /// assert!(classes.iter().all(|&c| c == network.classify(&[0.1, 0.9])));
+    /// # Ok::<(), nn_core::NetworkError>(())
+    /// ```
+    pub fn predict(&self, data: &dyn Examples) -> Vec<Option<usize>> {
+        let chunk = self.max_batch().clamp(1, 500);
+        let mut ws = Workspace::allocate(self, chunk.min(data.len()).max(1));
+        let rows = self.output_size();
+        let mut classes = Vec::with_capacity(data.len());
+        for start in (0..data.len()).step_by(chunk) {
+            let range = start..(start + chunk).min(data.len());
+            let m = range.len();
+            ws.load(data, range);
+            self.forward(&mut ws, m);
+            let outputs = &ws.acts.last().expect("a weighted layer")[..rows * m];
+            classes.extend(outputs.chunks_exact(rows).map(predicted_class));
+        }
+        classes
+    }
+
     /// The predicted class of one input (see [`predicted_class`]): `None` when the network's
     /// outputs for it are not all finite.
+    ///
+    /// # Panics
+    /// When `input` does not have one value per input neuron ([`Network::input_size`]).
     pub fn classify(&self, input: &[f32]) -> Option<usize> {
         predicted_class(&self.feedforward(input))
     }

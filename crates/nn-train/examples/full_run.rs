@@ -2,14 +2,14 @@
 //! (eqs. 78-80), ReLU hidden neurons, dropout, fresh elastic distortions of the training images
 //! each epoch (artificially expanded data), momentum (eqs. 107-108), an exponential
 //! learning-rate schedule and a checkpoint after every epoch. The run is interrupted half-way
-//! by its observer, resumed from the checkpoint, and its final weights are checked to be
+//! (the loop stops calling `Run::epoch` once its observer has seen half the epochs), resumed
+//! from the checkpoint with `Run::resume_from`, and its final weights are checked to be
 //! bit-identical to those of the same run never interrupted.
 //!
 //! `cargo run --release --example full_run [TRAINING_IMAGES [EPOCHS]]`; MNIST is found, or
 //! downloaded, as `nn` finds it.
 
 use nn_core::{EpochRecord, Observer, ParamGuard, Silent};
-use nn_data::{IdxFiles, locate_mnist};
 use nn_train::{
     ActivationName, Checkpointer, CostName, DataIdentity, DataSet, LrSchedule, OptimizerName, Run,
     RunOptions, TransformName,
@@ -42,9 +42,7 @@ impl Interrupt {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arg = |i: usize, default: usize| std::env::args().nth(i).map_or(Ok(default), |a| a.parse());
     let (size, epochs) = (arg(1, 10_000)?, arg(2, 6)?);
-    let mnist = locate_mnist(None)?;
-    let origin = mnist.dir.display().to_string();
-    let data = DataSet::load(IdxFiles::in_dir(&mnist.dir)?, origin, None)?;
+    let data = DataSet::mnist()?;
     let options = RunOptions {
         layers: vec![784, 100, 10],
         cost: CostName::LogLikelihood,
@@ -70,8 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let dir = tempfile::tempdir()?;
     let ckpt = dir.path().join("checkpoint");
-    let identity = DataIdentity::of(&data)?;
-    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity.clone())?;
+    let checkpointer = Checkpointer::at(&ckpt).claim(DataIdentity::of(&data)?)?;
     let mut run = Run::new(options, &data)?.with_checkpointer(checkpointer);
     let mut interrupt = Interrupt {
         stop_after: epochs / 2,
@@ -86,11 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     drop(run);
 
-    let restored = Checkpointer::load(&ckpt)?;
-    identity.check_resumed(restored.data.as_ref())?;
-    let options = restored.options.clone();
-    let checkpointer = Checkpointer::claim(&ckpt, Some(&ckpt), false, identity)?;
-    let resumed = Run::resume(options, &data, restored)?.with_checkpointer(checkpointer);
+    let resumed = Run::resume_from(&ckpt, &data)?;
     println!(
         "Resumed after epoch {}:",
         resumed.resumed_after().unwrap_or(0)

@@ -180,8 +180,13 @@ pub struct Restored {
 ///
 /// let dir = tempfile::tempdir()?;
 /// let data = DataIdentity { files: Vec::new(), holdout: 1 };
-/// let checkpointer = Checkpointer::claim(dir.path().join("ckpt"), None, false, data)?;
+/// let ckpt = dir.path().join("ckpt");
+/// let checkpointer = Checkpointer::at(&ckpt).claim(data.clone())?;
 /// assert!(checkpointer.dir().is_dir());
+/// // While it lives, the directory is this process's; afterwards another run may resume it.
+/// assert!(Checkpointer::at(&ckpt).overwrite(true).claim(data.clone()).is_err());
+/// drop(checkpointer);
+/// assert!(Checkpointer::at(&ckpt).resuming(&ckpt).claim(data).is_ok());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -192,37 +197,72 @@ pub struct Checkpointer {
     _lock: Arc<Lock>,
 }
 
-impl Checkpointer {
-    /// Makes `dir` ready for this run's checkpoints: creates it, locks it for as long as the
-    /// checkpointer lives ([`Lock::dir`]: a directory in use by another live process is
-    /// refused, one whose run was killed is not), and refuses when it already holds the
-    /// checkpoint of another run (any run but the one resumed from `dir` itself,
-    /// `resumed_from`) unless `overwrite`. `data` is recorded in every checkpoint, so that a
-    /// resumed run can be refused other data.
-    pub fn claim(
-        dir: impl Into<PathBuf>,
-        resumed_from: Option<&Path>,
-        overwrite: bool,
-        data: DataIdentity,
-    ) -> Result<Self, CheckpointError> {
-        let dir = dir.into();
+/// Claims a directory for a run's checkpoints ([`Checkpointer::at`]): which run it may already
+/// hold, then [`CheckpointerBuilder::claim`].
+#[derive(Debug, Clone)]
+pub struct CheckpointerBuilder {
+    dir: PathBuf,
+    resuming: Option<PathBuf>,
+    overwrite: bool,
+}
+
+impl CheckpointerBuilder {
+    /// The run writing here continues the checkpoint in `from`: when `from` is the directory
+    /// itself, its checkpoint is this run's own, not another run's.
+    pub fn resuming(mut self, from: impl Into<PathBuf>) -> Self {
+        self.resuming = Some(from.into());
+        self
+    }
+
+    /// Whether a checkpoint of another run in the directory may be written over (refused
+    /// otherwise, [`CheckpointError::Claimed`]).
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Makes the directory ready: creates it, locks it for as long as the checkpointer lives
+    /// ([`Lock::dir`]: a directory in use by another live process is refused, one whose run
+    /// was killed is not), and refuses when it already holds the checkpoint of another run
+    /// unless told to overwrite. `data` is recorded in every checkpoint, so that a resumed run
+    /// can be refused other data.
+    pub fn claim(self, data: DataIdentity) -> Result<Checkpointer, CheckpointError> {
+        let Self {
+            dir,
+            resuming,
+            overwrite,
+        } = self;
         std::fs::create_dir_all(&dir).map_err(|source| CheckpointError::Create {
             dir: dir.clone(),
             source,
         })?;
         let lock = Lock::dir(&dir)?;
         // Both exist here, so their canonical forms tell whether they are one directory.
-        let own = resumed_from.is_some_and(
+        let own = resuming.is_some_and(
             |r| matches!((r.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b),
         );
         if dir.join(STATE_FILE).exists() && !own && !overwrite {
             return Err(CheckpointError::Claimed { dir });
         }
-        Ok(Self {
+        Ok(Checkpointer {
             dir,
             data,
             _lock: Arc::new(lock),
         })
+    }
+}
+
+impl Checkpointer {
+    /// Starts claiming `dir` for a run's checkpoints: a fresh run's by default, or
+    /// [`resuming`](CheckpointerBuilder::resuming) one,
+    /// [`overwrite`](CheckpointerBuilder::overwrite) another run's, then
+    /// [`claim`](CheckpointerBuilder::claim).
+    pub fn at(dir: impl Into<PathBuf>) -> CheckpointerBuilder {
+        CheckpointerBuilder {
+            dir: dir.into(),
+            resuming: None,
+            overwrite: false,
+        }
     }
 
     /// The directory.

@@ -259,16 +259,29 @@ pub fn check_data(network: &Network, set: &ImageSet, what: &str) -> Result<(), R
 }
 
 /// What a caller puts in place of a run's own choices ([`crate::Run::new_with`]).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Overrides {
+    /// The cost, instead of the options' `cost`: any [`Cost`], e.g. one of your own. It must
+    /// suit the output layer the options' cost pairs with (sigmoid, or softmax for the
+    /// log-likelihood); the trainer checks the pairing. Checkpoints record its name.
+    pub cost: Option<&'static dyn Cost>,
     /// The update rule, instead of the options' `optimizer`.
     pub optimizer: Option<Box<dyn Optimizer>>,
     /// The early-stopping rule, instead of the options' `early_stopping`.
     pub early_stopping: Option<EarlyStopping>,
 }
 
+impl std::fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overrides")
+            .field("cost", &self.cost.map(|c| c.name()))
+            .field("optimizer", &self.optimizer)
+            .field("early_stopping", &self.early_stopping)
+            .finish()
+    }
+}
+
 /// The composed pieces of a run, ready for [`nn_core::Trainer::new`].
-#[derive(Debug)]
 pub struct Parts {
     /// The cost.
     pub cost: &'static dyn Cost,
@@ -278,6 +291,17 @@ pub struct Parts {
     pub regularizers: Vec<Box<dyn Regularizer>>,
     /// The trainer's configuration.
     pub config: CheckedTrainConfig,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts")
+            .field("cost", &self.cost.name())
+            .field("optimizer", &self.optimizer)
+            .field("regularizers", &self.regularizers)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl Parts {
@@ -301,7 +325,8 @@ impl Parts {
         })
     }
 
-    /// These pieces with `overrides` in place of the optimizer or the early-stopping rule.
+    /// These pieces with `overrides` in place of the cost, the optimizer or the early-stopping
+    /// rule.
     pub fn overridden(self, overrides: Overrides) -> Result<Self, RunError> {
         let config = match overrides.early_stopping {
             Some(rule) => TrainConfig {
@@ -312,6 +337,7 @@ impl Parts {
             None => self.config,
         };
         Ok(Self {
+            cost: overrides.cost.unwrap_or(self.cost),
             optimizer: overrides.optimizer.unwrap_or(self.optimizer),
             config,
             ..self

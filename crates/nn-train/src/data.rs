@@ -53,6 +53,22 @@ pub struct Selection {
 }
 
 impl DataSet {
+    /// MNIST, found as `nn` finds it (the `MNIST_DIR` environment variable, `./data/mnist`,
+    /// `../shared/data/mnist`, the cache, else downloaded into the cache with checksum
+    /// verification: [`nn_data::locate_mnist`]), with the book's 10,000 validation images held
+    /// out: the first step of every program on MNIST.
+    ///
+    /// ```no_run
+    /// let mnist = nn_train::DataSet::mnist()?;
+    /// assert_eq!(mnist.splits.training.len(), 50_000);
+    /// # Ok::<(), nn_train::RunError>(())
+    /// ```
+    pub fn mnist() -> Result<Self, RunError> {
+        let location = nn_data::locate_mnist(None)?;
+        let origin = format!("{} ({:?})", location.dir.display(), location.source);
+        Self::load(IdxFiles::in_dir(&location.dir)?, origin, None)
+    }
+
     /// Loads the four `files` (`origin` says where they were found, for messages) and holds out
     /// the last `holdout` training images (by default MNIST's 10,000, or a sixth of any other
     /// training file) for validation.

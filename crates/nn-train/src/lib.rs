@@ -38,17 +38,14 @@
 //! let uninterrupted = Run::new(options.clone(), &data)?.train(&mut Silent)?;
 //!
 //! let ckpt = dir.path().join("ckpt");
-//! let identity = DataIdentity::of(&data)?;
-//! let checkpointer = Checkpointer::claim(&ckpt, None, false, identity.clone())?;
-//! let mut run = Run::new(options.clone(), &data)?.with_checkpointer(checkpointer);
+//! let checkpointer = Checkpointer::at(&ckpt).claim(DataIdentity::of(&data)?)?;
+//! let mut run = Run::new(options, &data)?.with_checkpointer(checkpointer);
 //! run.epoch(&mut Silent)?;
 //! run.epoch(&mut Silent)?;
 //! drop(run); // interrupted
 //!
-//! let restored = Checkpointer::load(&ckpt)?;
-//! assert_eq!(identity.check_resumed(restored.data.as_ref())?, None);
-//! let checkpointer = Checkpointer::claim(&ckpt, Some(&ckpt), false, identity)?;
-//! let resumed = Run::resume(options, &data, restored)?.with_checkpointer(checkpointer);
+//! // The saved options, the data checked against the checkpoint's, `ckpt` claimed again.
+//! let resumed = Run::resume_from(&ckpt, &data)?;
 //! assert_eq!(resumed.resumed_after(), Some(2));
 //! let resumed = resumed.train(&mut Silent)?;
 //! assert_eq!(resumed.network.params(), uninterrupted.network.params());
@@ -66,7 +63,7 @@ pub mod lock;
 pub mod options;
 pub mod run;
 
-pub use checkpoint::{Checkpointer, DataFile, DataIdentity, Restored};
+pub use checkpoint::{Checkpointer, CheckpointerBuilder, DataFile, DataIdentity, Restored};
 pub use compose::{CheckedRunOptions, Overrides};
 pub use data::{DataSet, Selection};
 pub use error::{CheckpointError, OptionDifference, RunError};

@@ -279,7 +279,9 @@ pub struct RunOptions {
     pub optimizer: OptimizerName,
     /// Momentum coefficient for momentum and Nesterov.
     pub momentum: f32,
-    /// Distortions applied each epoch (empty = none).
+    /// Distortions for artificially expanding the training data (empty = none): in each epoch,
+    /// every image outside the `keep_original` fraction (drawn afresh each epoch) is distorted
+    /// by one of them, chosen at random; with `expand_copies`, copies made once instead.
     pub expand: Vec<TransformName>,
     /// Offline expansion: the training images followed by this many distorted copies of them,
     /// made once from the run's seed (the images `nn data expand --copies N --seed S` writes),

@@ -1,15 +1,17 @@
 //! One whole training run: the data selected, the network built (or restored), the trainer
 //! composed, every epoch trained and checkpointed, the final model tested.
 
+use std::path::Path;
 use std::time::Instant;
 
 use nn_core::{
     Cost, EpochRecord, EpochTransform, Evaluation, Examples, History, Network, Observer,
-    ParamGuard, Standardization, StandardizationKind, Trainer, regularized_cost,
+    ParamGuard, Standardization, StandardizationKind, Trainer, regularized_cost, save_model,
 };
+use nn_data::ImageSet;
 
 use crate::Field;
-use crate::checkpoint::{Checkpointer, Restored};
+use crate::checkpoint::{Checkpointer, DataIdentity, Restored};
 use crate::compose::{self, CheckedRunOptions, Overrides};
 use crate::data::{DataSet, Selection};
 use crate::error::RunError;
@@ -125,6 +127,57 @@ impl Run {
             Some((restored.state, restored.optimizer_state)),
             Overrides::default(),
         )
+    }
+
+    /// Continues the run checkpointed in `dir` on `data` with the options it saved,
+    /// checkpointing into `dir` again: the data is checked against the checkpoint's record
+    /// ([`RunError::Checkpoint`] with [`crate::CheckpointError::OtherData`] otherwise), the
+    /// directory claimed as the run's own ([`Checkpointer::at`]). Bit-identical to a run never
+    /// interrupted.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nn_core::Silent;
+    /// use nn_train::{Checkpointer, DataIdentity, DataSet, Run, RunOptions};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # nn_train::write_example_data(dir.path())?;
+    /// let data = DataSet::load(nn_data::IdxFiles::in_dir(dir.path())?, "the example".into(), None)?;
+    /// let ckpt = dir.path().join("ckpt");
+    /// let options = RunOptions { layers: vec![16, 10, 4], epochs: 3, eta: 1.0, ..RunOptions::default() };
+    /// let checkpointer = Checkpointer::at(&ckpt).claim(DataIdentity::of(&data)?)?;
+    /// let mut run = Run::new(options, &data)?.with_checkpointer(checkpointer);
+    /// run.epoch(&mut Silent)?;
+    /// drop(run); // stopped after one epoch
+    ///
+    /// let resumed = Run::resume_from(&ckpt, &data)?;
+    /// assert_eq!(resumed.resumed_after(), Some(1));
+    /// drop(resumed);
+    /// // Or with more epochs, the one option a resumed run may change.
+    /// let longer = Run::resume_from_with(&ckpt, &data, |options| options.epochs = 10)?;
+    /// assert_eq!(longer.options().epochs, 10);
+    /// assert_eq!(longer.train(&mut Silent)?.history.epochs.len(), 10);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn resume_from(dir: &Path, data: &DataSet) -> Result<Self, RunError> {
+        Self::resume_from_with(dir, data, |_| {})
+    }
+
+    /// [`Run::resume_from`] with the saved options changed by `change` first (more
+    /// `epochs`; any other change is refused, [`RunError::ResumeOptions`]).
+    pub fn resume_from_with(
+        dir: &Path,
+        data: &DataSet,
+        change: impl FnOnce(&mut RunOptions),
+    ) -> Result<Self, RunError> {
+        let restored = Checkpointer::load(dir)?;
+        let identity = DataIdentity::of(data)?;
+        identity.check_resumed(restored.data.as_ref())?;
+        let checkpointer = Checkpointer::at(dir).resuming(dir).claim(identity)?;
+        let mut options = restored.options.clone();
+        change(&mut options);
+        Ok(Self::resume(options, data, restored)?.with_checkpointer(checkpointer))
     }
 
     fn build(
@@ -291,6 +344,45 @@ impl Run {
             self.epoch(observer)?;
         }
         Ok(self.finish())
+    }
+}
+
+impl RunOutcome {
+    /// Saves the trained network as a model file (network2.py's JSON with the cost's name,
+    /// and the standardization and framing the network carries), written atomically.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nn_core::Silent;
+    /// use nn_train::{DataSet, Run, RunOptions};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # nn_train::write_example_data(dir.path())?;
+    /// let data = DataSet::load(nn_data::IdxFiles::in_dir(dir.path())?, "the example".into(), None)?;
+    /// let options = RunOptions { layers: vec![16, 10, 4], epochs: 3, eta: 1.0, ..RunOptions::default() };
+    /// let outcome = Run::new(options, &data)?.train(&mut Silent)?;
+    /// outcome.save(dir.path().join("model.json"))?;
+    /// let model = nn_core::load_model(&dir.path().join("model.json"))?;
+    /// assert_eq!(model.network.params(), outcome.network.params());
+    ///
+    /// let labels = outcome.predict(&data.splits.test);
+    /// let right = labels.iter().zip(&data.splits.test.labels).filter(|(p, l)| **p == Some(**l)).count();
+    /// assert_eq!(right, outcome.test.correct);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), RunError> {
+        Ok(save_model(&self.network, self.cost.name(), path.as_ref())?)
+    }
+
+    /// The label the trained network gives each image of `images`, of the labels' type (`None`
+    /// where its outputs are not all finite, or name a class beyond `u8`).
+    pub fn predict(&self, images: &ImageSet) -> Vec<Option<u8>> {
+        self.network
+            .predict(images)
+            .into_iter()
+            .map(|class| class.and_then(|c| u8::try_from(c).ok()))
+            .collect()
     }
 }
 

@@ -7,7 +7,8 @@ use nn_core::{ParamGuard, Silent};
 use nn_data::IdxFiles;
 use nn_train::{
     ActivationName, CheckedRunOptions, Checkpointer, CostName, DataIdentity, DataSet, Field,
-    LrSchedule, MonitorItem, OptimizerName, Run, RunError, RunOptions, TransformName, compose,
+    LrSchedule, MonitorItem, OptimizerName, Overrides, Run, RunError, RunOptions, TransformName,
+    compose,
 };
 
 /// The example data set written into `dir` and loaded, 100 images held out.
@@ -58,7 +59,7 @@ fn a_run_interrupted_and_resumed_from_its_checkpoint_ends_with_bit_identical_wei
 
     let ckpt = tmp.path().join("ckpt");
     let identity = DataIdentity::of(&data).unwrap();
-    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap();
+    let checkpointer = Checkpointer::at(&ckpt).claim(identity.clone()).unwrap();
     let mut run = Run::new(composed(), &data)
         .unwrap()
         .with_checkpointer(checkpointer);
@@ -101,7 +102,7 @@ fn a_directory_holding_another_runs_checkpoint_is_refused_unless_overwritten() {
     let data = data(tmp.path());
     let ckpt = tmp.path().join("ckpt");
     let identity = DataIdentity::of(&data).unwrap();
-    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap();
+    let checkpointer = Checkpointer::at(&ckpt).claim(identity.clone()).unwrap();
     let mut run = Run::new(composed(), &data)
         .unwrap()
         .with_checkpointer(checkpointer);
@@ -110,21 +111,35 @@ fn a_directory_holding_another_runs_checkpoint_is_refused_unless_overwritten() {
         assert!(file.is_file(), "{}", file.display());
     }
     // While the run lives, its directory is locked, even against overwriting or resuming.
-    for (resumed_from, overwrite) in [(None, false), (None, true), (Some(ckpt.as_path()), false)] {
-        let in_use = Checkpointer::claim(&ckpt, resumed_from, overwrite, identity.clone());
+    for claim in [
+        Checkpointer::at(&ckpt),
+        Checkpointer::at(&ckpt).overwrite(true),
+        Checkpointer::at(&ckpt).resuming(&ckpt),
+    ] {
+        let in_use = claim.claim(identity.clone());
         assert!(
             matches!(in_use, Err(nn_train::CheckpointError::InUse(_))),
             "{in_use:?}"
         );
     }
     drop(run);
-    let refused = Checkpointer::claim(&ckpt, None, false, identity.clone()).unwrap_err();
+    let refused = Checkpointer::at(&ckpt).claim(identity.clone()).unwrap_err();
     assert!(
         refused.to_string().contains("`overwrite_checkpoint`"),
         "{refused}"
     );
-    assert!(Checkpointer::claim(&ckpt, Some(&ckpt), false, identity.clone()).is_ok());
-    assert!(Checkpointer::claim(&ckpt, None, true, identity).is_ok());
+    assert!(
+        Checkpointer::at(&ckpt)
+            .resuming(&ckpt)
+            .claim(identity.clone())
+            .is_ok()
+    );
+    assert!(
+        Checkpointer::at(&ckpt)
+            .overwrite(true)
+            .claim(identity)
+            .is_ok()
+    );
 }
 
 #[test]
@@ -323,7 +338,7 @@ fn a_run_resumed_with_other_options_is_refused_by_the_library_naming_each_field(
     let data = data(tmp.path());
     let ckpt = tmp.path().join("ckpt");
     let identity = DataIdentity::of(&data).unwrap();
-    let checkpointer = Checkpointer::claim(&ckpt, None, false, identity).unwrap();
+    let checkpointer = Checkpointer::at(&ckpt).claim(identity).unwrap();
     let mut run = Run::new(composed(), &data)
         .unwrap()
         .with_checkpointer(checkpointer);
@@ -355,4 +370,86 @@ fn a_run_resumed_with_other_options_is_refused_by_the_library_naming_each_field(
     let longer = RunOptions { epochs: 8, ..saved };
     let resumed = Run::resume(longer, &data, Checkpointer::load(&ckpt).unwrap()).unwrap();
     assert_eq!(resumed.resumed_after(), Some(1));
+}
+
+/// The cross-entropy doubled: a cost of the user's own, unknown to `CostName`.
+#[derive(Debug)]
+struct DoubledCrossEntropy;
+
+impl nn_core::Cost for DoubledCrossEntropy {
+    fn name(&self) -> &'static str {
+        "DoubledCrossEntropy"
+    }
+
+    fn total(
+        &self,
+        z: &[f32],
+        a: &[f32],
+        y: &[f32],
+        rows: usize,
+        output: &dyn nn_core::Activation,
+    ) -> f64 {
+        2.0 * nn_costs::CrossEntropyCost.total(z, a, y, rows, output)
+    }
+
+    fn delta(
+        &self,
+        z: &[f32],
+        a: &[f32],
+        y: &[f32],
+        rows: usize,
+        output: &dyn nn_core::Activation,
+        delta: &mut [f32],
+    ) {
+        nn_costs::CrossEntropyCost.delta(z, a, y, rows, output, delta);
+        delta.iter_mut().for_each(|d| *d *= 2.0);
+    }
+}
+
+#[test]
+fn a_cost_of_ones_own_trains_through_run_and_is_the_outcomes_cost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let options = RunOptions {
+        layers: vec![16, 8, 4],
+        epochs: 2,
+        eta: 0.5,
+        lambda: 0.0,
+        ..RunOptions::default()
+    };
+    let overrides = || Overrides {
+        cost: Some(&DoubledCrossEntropy),
+        ..Overrides::default()
+    };
+    let doubled = Run::new_with(options.clone(), &data, overrides())
+        .unwrap()
+        .train(&mut Silent)
+        .unwrap();
+    assert_eq!(doubled.cost.name(), "DoubledCrossEntropy");
+    // Twice the gradient is the cross-entropy at twice eta, to rounding.
+    let twice_eta = Run::new(
+        RunOptions {
+            eta: 1.0,
+            ..options
+        },
+        &data,
+    )
+    .unwrap()
+    .train(&mut Silent)
+    .unwrap();
+    let gap = doubled
+        .network
+        .params()
+        .iter()
+        .zip(twice_eta.network.params())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(gap < 1e-4, "{gap}");
+    assert!(doubled.test.accuracy() > 0.9, "{}", doubled.test.accuracy());
+    let saved = tmp.path().join("doubled.json");
+    doubled.save(&saved).unwrap();
+    assert_eq!(
+        nn_core::load_model(&saved).unwrap().cost,
+        "DoubledCrossEntropy"
+    );
 }
