@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use nn_core::error::list_text;
 
-/// Everything that can go wrong while reading, verifying, downloading or writing data.
+/// Everything that can go wrong while reading, verifying, downloading, writing or expanding
+/// data.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// An operating-system error while reading or writing `file`.
@@ -274,6 +275,17 @@ pub enum DataError {
         /// Copies asked for.
         copies: usize,
     },
+
+    /// A fraction of original images, for a fresh [`crate::DataExpansion`], outside [0, 1].
+    #[error("fraction of original images {fraction} must be in [0, 1]")]
+    KeepOriginal {
+        /// The value given.
+        fraction: f32,
+    },
+
+    /// A [`crate::DataExpansion`] asked to distort images without any transform to do it with.
+    #[error("data expansion needs at least one image transform")]
+    NoTransforms,
 }
 
 impl DataError {

@@ -1,8 +1,10 @@
 //! Data for the networks: IDX/MNIST reading and validation (any IDX set of labelled images,
 //! within [`MAX_PAYLOAD_BYTES`] per file), the book's training / validation / test split,
 //! locating, verifying and downloading the files, image augmentation (shifts, rotations, skews,
-//! scalings and elastic distortions) for artificially expanding the training data, and
-//! pictures of digits prepared as MNIST's were, for any square input size ([`picture`]).
+//! scalings and elastic distortions) and the chapter's artificial expansion of the training
+//! data made of it ([`DataExpansion`], an [`nn_core::EpochTransform`]: offline or fresh every
+//! epoch), and pictures of digits prepared as MNIST's were, for any square input size
+//! ([`picture`]).
 //!
 //! # Example
 //!
@@ -38,8 +40,8 @@ pub mod picture;
 pub mod preview;
 
 pub use augment::{
-    AffineElastic, Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
-    augment_set, expand_by_copies, expand_by_shifts, expand_to_idx,
+    AffineElastic, DataExpansion, Elastic, ImageTransform, RandomRotation, RandomScale,
+    RandomShift, RandomSkew, augment_set, expand_by_copies, expand_by_shifts, expand_to_idx,
 };
 pub use download::{download_files, download_mnist};
 pub use error::DataError;
