@@ -1,6 +1,6 @@
 //! The three ways of making an offline expansion give the same images, byte for byte, for the
 //! same seed and distortions: `nn data expand` (written to IDX files), `nn train --expand
-//! --expand-copies N` (nn-train's `compose::expansion`, i.e. nn-regularize's
+//! --expand-copies N` (nn-train's `compose::expansion`, i.e. nn-data's
 //! `DataExpansion::offline`) and nn-data's `expand_by_copies`. Checked on 600 MNIST digits
 //! (500 expanded, the last 100 held out) with every distortion `nn` knows.
 

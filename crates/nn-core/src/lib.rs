@@ -10,6 +10,18 @@
 //! [`MAX_WORKSPACE_BYTES`], a model file at most [`model::MAX_MODEL_FILE_BYTES`]. Inputs may be
 //! standardized by statistics the network carries ([`Standardization`]).
 //!
+//! # Features
+//!
+//! `parallel` (default, brings rayon) cuts a mini-batch's large products and element-wise
+//! passes between two cores (a persistent helper thread) and spreads [`Network::evaluate`]
+//! over rayon's pool. With `default-features = false` everything runs on the calling thread and
+//! the crate needs no threads, so it builds for targets without them (wasm32-unknown-unknown).
+//! A seed gives the same parameters, bit for bit, either way, as it does whatever the number of
+//! threads: the work is cut at places that depend on the sizes only, each part is computed
+//! alike on any thread, and partial sums are added in a fixed order. nn-costs and
+//! nn-regularize leave the choice to their user; nn-train turns it on (its own default
+//! `parallel` feature).
+//!
 //! # Example
 //!
 //! A network that learns which of two inputs is larger, trained by mini-batch SGD with the

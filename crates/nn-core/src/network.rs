@@ -12,6 +12,7 @@ use nalgebra::{DMatrixView, DVectorView};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal, StandardNormal};
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 use crate::kernel::{self, Kernel};
@@ -453,8 +454,8 @@ impl Network {
     }
 
     /// Total cost (without any regularization term) and number of correct classifications over
-    /// a data set, computed in parallel chunks whose results are added in a fixed order, so the
-    /// figures do not depend on the number of threads. An example whose outputs are not all
+    /// a data set, computed in chunks (in parallel with the `parallel` feature) whose results
+    /// are added in a fixed order, so the figures do not depend on the number of threads. An example whose outputs are not all
     /// finite counts as wrong and is counted in [`Evaluation::non_finite`].
     pub fn evaluate(&self, data: &dyn Examples, cost: &dyn Cost) -> Evaluation {
         let chunk = self.max_batch().min(500);
@@ -465,18 +466,23 @@ impl Network {
         // One group of chunks, and one workspace, per thread: a workspace of a wide network
         // is tens of megabytes, and a fresh one per chunk cost more in page faults than the
         // evaluation itself.
-        let groups = rayon::current_num_threads().clamp(1, chunks.len().max(1));
+        let groups = pair::threads().clamp(1, chunks.len().max(1));
         let per_group = chunks.len().div_ceil(groups).max(1);
+        let evaluate_group = |group: &[Range<usize>]| {
+            let mut ws = Workspace::allocate(self, chunk);
+            group
+                .iter()
+                .map(|range| self.evaluate_columns(&mut ws, data, cost, range.clone()))
+                .collect::<Vec<_>>()
+        };
+        #[cfg(feature = "parallel")]
         let partial: Vec<(f64, usize, usize)> = chunks
             .par_chunks(per_group)
-            .flat_map_iter(|group| {
-                let mut ws = Workspace::allocate(self, chunk);
-                group
-                    .iter()
-                    .map(|range| self.evaluate_columns(&mut ws, data, cost, range.clone()))
-                    .collect::<Vec<_>>()
-            })
+            .flat_map_iter(evaluate_group)
             .collect();
+        #[cfg(not(feature = "parallel"))]
+        let partial: Vec<(f64, usize, usize)> =
+            chunks.chunks(per_group).flat_map(evaluate_group).collect();
         Evaluation {
             cost_sum: partial.iter().map(|p| p.0).sum(),
             correct: partial.iter().map(|p| p.1).sum(),

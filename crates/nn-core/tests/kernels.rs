@@ -281,6 +281,7 @@ fn nn_kernel_names_are_checked() {
     assert!(error.contains("avx512, avx2 or portable"), "{error}");
 }
 
+#[cfg(feature = "parallel")]
 #[test]
 fn training_split_between_two_cores_is_bit_identical_to_one_core() {
     let sizes = [784, 100, 10];

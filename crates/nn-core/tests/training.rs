@@ -88,8 +88,10 @@ fn bits(network: &Network) -> Vec<u32> {
 /// at a column of the weights (nn-core's kernel cuts from 2¹⁶), but not its element-wise passes
 /// (300 numbers); 784-800-10 at batch 100 cuts both (6.3·10⁷ multiply-adds per product of the
 /// first layer, 80,000 numbers per pass over the hidden layer, above `pair`'s 2¹⁵).
+#[cfg(feature = "parallel")]
 const SERIAL_AND_PARALLEL: [(&[usize], usize); 2] = [(&[784, 30, 10], 10), (&[784, 800, 10], 100)];
 
+#[cfg(feature = "parallel")]
 #[test]
 fn same_seed_gives_the_same_model_whatever_the_thread_count() {
     let (training, validation) = mnist_subsets(2_000, 1_000);

@@ -18,8 +18,10 @@ use rayon::prelude::*;
 use crate::idx::{IdxArray, write_idx};
 use crate::{DataError, ImageSet};
 
+mod expansion;
 mod field;
 
+pub use expansion::DataExpansion;
 use field::{FieldBasis, LANES, fill_normal};
 
 /// Moves the image by whole pixels: `dx` to the right and `dy` down; vacated pixels are 0.

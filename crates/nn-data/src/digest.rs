@@ -3,16 +3,15 @@
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use crate::DataError;
-use crate::idx::{MAX_CONTENT_BYTES, is_gzip, read_full};
+use crate::idx::{MAX_CONTENT_BYTES, gunzip, is_gzip, read_full};
 
 /// The lower-case hex SHA-256 of the content of `path`, decompressed first when it is gzip.
 ///
 /// # Errors
-/// I/O and gzip errors, and [`DataError::ContentTooLarge`] when the content is longer than an
+/// I/O and gzip errors ([`DataError::GzipUnsupported`] for gzip without the `gzip` feature), and [`DataError::ContentTooLarge`] when the content is longer than an
 /// IDX file may be: a gzip bomb is hashed only up to that bound.
 pub(crate) fn sha256_of_content(path: &Path) -> Result<String, DataError> {
     let file = nn_core::atomic::open_to_read(path).map_err(|e| DataError::io(path, e))?;
@@ -35,7 +34,7 @@ pub(crate) fn sha256_of_reader(
     let head = io::Cursor::new(magic[..got].to_vec());
     let mut hasher = Sha256::new();
     let copied = if is_gzip(&magic[..got]) {
-        let decoder = MultiGzDecoder::new(head.chain(reader));
+        let decoder = gunzip(head.chain(reader), name)?;
         io::copy(&mut decoder.take(limit + 1), &mut hasher).map_err(|source| {
             DataError::Decompress {
                 file: name.to_string(),
@@ -64,7 +63,7 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "gzip"))]
 mod tests {
     use std::io::Write;
 

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use nn_core::error::list_text;
 
-/// Everything that can go wrong while reading, verifying, downloading or writing data.
+/// Everything that can go wrong while reading, verifying, downloading, writing or expanding
+/// data.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// An operating-system error while reading or writing `file`.
@@ -25,6 +26,17 @@ pub enum DataError {
         /// The decoder's error.
         #[source]
         source: std::io::Error,
+    },
+
+    /// `file` is gzip-compressed (or was to be written so), and the crate is built without its
+    /// `gzip` feature.
+    #[error(
+        "{file}: a gzip-compressed IDX file, and this build of nn-data has no gzip (its `gzip` \
+         feature is off); use the uncompressed file (gunzip it) or turn the feature on"
+    )]
+    GzipUnsupported {
+        /// The file.
+        file: String,
     },
 
     /// The first four bytes are not an IDX magic number (`0x00 0x00 type ndims`, `ndims >= 1`).
@@ -233,13 +245,13 @@ pub enum DataError {
         reason: String,
     },
 
-    /// No directory holds the four MNIST files and they could not be downloaded.
+    /// No directory holds the four MNIST files and they could not be downloaded (or the crate
+    /// is built without its `download` feature).
     #[error(
         "MNIST files not found; looked in: {}; {download}; provide the four files with `data` DIR, \
-         the MNIST_DIR environment variable, ./data/mnist or ../shared/data/mnist, or let them \
-         be downloaded: allow network access, or set NN_MNIST_MIRROR to the base URL of a mirror \
-         serving the four .gz files",
-        .looked.join("; ")
+         the MNIST_DIR environment variable, ./data/mnist or ../shared/data/mnist{}",
+        .looked.join("; "),
+        DOWNLOAD_HINT
     )]
     NotFound {
         /// Every place looked, each with the reason it did not qualify.
@@ -262,9 +274,10 @@ pub enum DataError {
     Image {
         /// The PNG file.
         file: String,
-        /// The encoder's error.
+        /// The encoder's error (an `image::ImageError`: the variant is there whatever the
+        /// crate's features, the codec only with `png`).
         #[source]
-        source: image::ImageError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// An offline expansion whose images would not fit in memory.
     #[error("{copies} distorted copies of {images} images do not fit in memory; use fewer copies")]
@@ -274,6 +287,17 @@ pub enum DataError {
         /// Copies asked for.
         copies: usize,
     },
+
+    /// A fraction of original images, for a fresh [`crate::DataExpansion`], outside [0, 1].
+    #[error("fraction of original images {fraction} must be in [0, 1]")]
+    KeepOriginal {
+        /// The value given.
+        fraction: f32,
+    },
+
+    /// A [`crate::DataExpansion`] asked to distort images without any transform to do it with.
+    #[error("data expansion needs at least one image transform")]
+    NoTransforms,
 }
 
 impl DataError {
@@ -285,6 +309,15 @@ impl DataError {
         }
     }
 }
+
+/// The end of [`DataError::NotFound`]'s advice: downloading, when the crate can.
+#[cfg(feature = "download")]
+const DOWNLOAD_HINT: &str = ", or let them be downloaded: allow network access, or set \
+                             NN_MNIST_MIRROR to the base URL of a mirror serving the four .gz \
+                             files";
+/// The end of [`DataError::NotFound`]'s advice: nothing, without the `download` feature.
+#[cfg(not(feature = "download"))]
+const DOWNLOAD_HINT: &str = "";
 
 /// The name of an IDX element type code, for error messages.
 fn idx_type_name(code: u8) -> &'static str {

@@ -1,6 +1,8 @@
 //! The IDX file format of MNIST: a big-endian magic number `0x00 0x00 type ndims`, one big-endian
 //! `u32` per dimension, then the elements in row-major order. Only unsigned bytes (type `0x08`)
 //! are supported. Files may be gzip-compressed; gzip is recognised by its `0x1f 0x8b` magic.
+//! Without the crate's `gzip` feature, gzip input and output are refused with
+//! [`DataError::GzipUnsupported`].
 //!
 //! Every reader checks the header against the data before allocating for it: the product of the
 //! dimensions is computed with checked arithmetic and must not exceed [`MAX_PAYLOAD_BYTES`], raw
@@ -10,9 +12,8 @@
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use flate2::Compression;
-use flate2::read::MultiGzDecoder;
-use flate2::write::GzEncoder;
+#[cfg(feature = "gzip")]
+use flate2::{Compression, read::MultiGzDecoder, write::GzEncoder};
 
 use crate::DataError;
 
@@ -62,7 +63,23 @@ pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-/// Reads an IDX file, gzip-compressed or raw.
+/// A reader of the gzip stream `compressed` (which holds several members or one), or, without
+/// the `gzip` feature, [`DataError::GzipUnsupported`] naming `name`.
+#[cfg(feature = "gzip")]
+pub(crate) fn gunzip<R: Read>(compressed: R, _name: &str) -> Result<impl Read, DataError> {
+    Ok(MultiGzDecoder::new(compressed))
+}
+
+/// A reader of the gzip stream `compressed`, or, without the `gzip` feature,
+/// [`DataError::GzipUnsupported`] naming `name`.
+#[cfg(not(feature = "gzip"))]
+pub(crate) fn gunzip<R: Read>(_compressed: R, name: &str) -> Result<io::Empty, DataError> {
+    Err(DataError::GzipUnsupported {
+        file: name.to_string(),
+    })
+}
+
+/// Reads an IDX file, gzip-compressed (with the `gzip` feature) or raw.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     let name = path.display().to_string();
     let file = nn_core::atomic::open_to_read(path).map_err(|e| DataError::io(path, e))?;
@@ -72,7 +89,7 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     let got = read_full(&mut reader, &mut magic).map_err(|e| DataError::io(path, e))?;
     let head = io::Cursor::new(magic[..got].to_vec());
     if is_gzip(&magic[..got]) {
-        let decoder = MultiGzDecoder::new(head.chain(reader));
+        let decoder = gunzip(head.chain(reader), &name)?;
         read_stream(decoder, &name, None, true)
     } else {
         read_stream(head.chain(reader), &name, Some(len), false)
@@ -80,10 +97,10 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
 }
 
 /// Parses an IDX array from memory; `name` is used in error messages. Gzip-compressed bytes
-/// are decompressed.
+/// are decompressed (with the `gzip` feature; [`DataError::GzipUnsupported`] without it).
 pub fn parse_idx(bytes: &[u8], name: &str) -> Result<IdxArray, DataError> {
     if is_gzip(bytes) {
-        read_stream(MultiGzDecoder::new(bytes), name, None, true)
+        read_stream(gunzip(bytes, name)?, name, None, true)
     } else {
         read_stream(bytes, name, Some(bytes.len() as u64), false)
     }
@@ -94,7 +111,9 @@ pub fn parse_idx(bytes: &[u8], name: &str) -> Result<IdxArray, DataError> {
 ///
 /// # Errors
 /// [`DataError::Shape`] when `data.len()` is not the product of `dims`, when there are no or more
-/// than 255 dimensions, or when a dimension does not fit in a `u32`; I/O errors otherwise.
+/// than 255 dimensions, or when a dimension does not fit in a `u32`;
+/// [`DataError::GzipUnsupported`] for `gzip` without the crate's `gzip` feature (nothing is
+/// written); I/O errors otherwise.
 pub fn write_idx(path: &Path, array: &IdxArray, gzip: bool) -> Result<(), DataError> {
     let name = path.display().to_string();
     let product = array
@@ -113,22 +132,25 @@ pub fn write_idx(path: &Path, array: &IdxArray, gzip: bool) -> Result<(), DataEr
             dims: array.dims.clone(),
         });
     }
+    if gzip && cfg!(not(feature = "gzip")) {
+        return Err(DataError::GzipUnsupported { file: name });
+    }
     let mut header = vec![0, 0, U8_TYPE, array.dims.len() as u8];
     for &d in &array.dims {
         header.extend_from_slice(&(d as u32).to_be_bytes());
     }
     nn_core::atomic::write_with(path, |file| {
         let mut out = BufWriter::with_capacity(1 << 16, file);
+        #[cfg(feature = "gzip")]
         if gzip {
             let mut encoder = GzEncoder::new(out, Compression::default());
             encoder.write_all(&header)?;
             encoder.write_all(&array.data)?;
-            encoder.finish()?.flush()
-        } else {
-            out.write_all(&header)?;
-            out.write_all(&array.data)?;
-            out.flush()
+            return encoder.finish()?.flush();
         }
+        out.write_all(&header)?;
+        out.write_all(&array.data)?;
+        out.flush()
     })
     .map_err(|e| DataError::io(path, e))
 }
@@ -318,10 +340,23 @@ mod tests {
         bytes
     }
 
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
+    /// `bytes` gzip-compressed, when the crate reads gzip.
+    #[cfg(feature = "gzip")]
+    fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
         encoder.write_all(bytes).unwrap();
-        encoder.finish().unwrap()
+        Some(encoder.finish().unwrap())
+    }
+
+    /// `bytes` gzip-compressed, when the crate reads gzip: it does not.
+    #[cfg(not(feature = "gzip"))]
+    fn gzip(_bytes: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// `bytes` as they are and, when the crate reads gzip, compressed.
+    fn encodings(bytes: &[u8]) -> Vec<Vec<u8>> {
+        std::iter::once(bytes.to_vec()).chain(gzip(bytes)).collect()
     }
 
     #[test]
@@ -332,15 +367,16 @@ mod tests {
             dims: vec![2, 3],
             data: vec![1, 2, 3, 4, 5, 6],
         };
-        assert_eq!(parse_idx(&bytes, "raw").unwrap(), expected);
-        assert_eq!(parse_idx(&gzip(&bytes), "gz").unwrap(), expected);
+        for input in encodings(&bytes) {
+            assert_eq!(parse_idx(&input, "x").unwrap(), expected);
+        }
     }
 
     #[test]
     fn truncated_payload_names_counts() {
         let mut bytes = header(8, &[10, 28, 28]);
         bytes.extend_from_slice(&[0; 1000]);
-        for input in [bytes.clone(), gzip(&bytes)] {
+        for input in encodings(&bytes) {
             let err = parse_idx(&input, "imgs").unwrap_err();
             assert!(
                 matches!(
@@ -367,7 +403,7 @@ mod tests {
         let err = parse_idx(&bytes, "x").unwrap_err();
         assert!(matches!(err, DataError::Overflow { .. }), "{err}");
         let bytes = header(8, &[1 << 31, 1 << 31]);
-        for input in [bytes.clone(), gzip(&bytes)] {
+        for input in encodings(&bytes) {
             let err = parse_idx(&input, "x").unwrap_err();
             assert!(matches!(err, DataError::TooLarge { .. }), "{err}");
         }
@@ -377,7 +413,7 @@ mod tests {
     fn the_size_limit_is_checked_from_the_header() {
         // Exactly at the limit: accepted by the header check, then found short of data.
         let at_limit = header(8, &[1 << 10, 1 << 10, 1 << 10]);
-        for input in [at_limit.clone(), gzip(&at_limit)] {
+        for input in encodings(&at_limit) {
             let err = parse_idx(&input, "x").unwrap_err();
             assert!(matches!(err, DataError::Truncated { .. }), "{err}");
         }
@@ -432,7 +468,7 @@ mod tests {
     fn trailing_bytes_are_an_error() {
         let mut bytes = header(8, &[2]);
         bytes.extend_from_slice(&[1, 2, 3]);
-        for input in [bytes.clone(), gzip(&bytes)] {
+        for input in encodings(&bytes) {
             let err = parse_idx(&input, "x").unwrap_err();
             assert!(
                 matches!(
@@ -456,7 +492,11 @@ mod tests {
             dims: vec![3, 2, 2],
             data: (0..12).collect(),
         };
-        for (file, gz) in [("a.idx", false), ("a.idx.gz", true)] {
+        let mut files = vec![("a.idx", false)];
+        if cfg!(feature = "gzip") {
+            files.push(("a.idx.gz", true));
+        }
+        for (file, gz) in files {
             let path = dir.path().join(file);
             write_idx(&path, &array, gz).unwrap();
             assert_eq!(read_idx(&path).unwrap(), array);
@@ -468,5 +508,28 @@ mod tests {
         let err = write_idx(&dir.path().join("bad"), &bad, false).unwrap_err();
         assert!(matches!(err, DataError::Shape { .. }), "{err}");
         assert!(!dir.path().join("bad").exists());
+    }
+
+    #[cfg(not(feature = "gzip"))]
+    #[test]
+    fn without_the_gzip_feature_gzip_is_a_typed_error() {
+        // The gzip magic number, then anything: refused as gzip, before reading further.
+        let compressed = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0];
+        let err = parse_idx(&compressed, "labels.gz").unwrap_err();
+        assert!(matches!(&err, DataError::GzipUnsupported { file } if file == "labels.gz"));
+        assert!(err.to_string().contains("`gzip` feature"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.gz");
+        std::fs::write(&path, compressed).unwrap();
+        let err = read_idx(&path).unwrap_err();
+        assert!(matches!(err, DataError::GzipUnsupported { .. }), "{err}");
+        let array = IdxArray {
+            dims: vec![1],
+            data: vec![7],
+        };
+        let target = dir.path().join("written.gz");
+        let err = write_idx(&target, &array, true).unwrap_err();
+        assert!(matches!(err, DataError::GzipUnsupported { .. }), "{err}");
+        assert!(!target.exists(), "nothing is written");
     }
 }

@@ -1,8 +1,29 @@
 //! Data for the networks: IDX/MNIST reading and validation (any IDX set of labelled images,
 //! within [`MAX_PAYLOAD_BYTES`] per file), the book's training / validation / test split,
 //! locating, verifying and downloading the files, image augmentation (shifts, rotations, skews,
-//! scalings and elastic distortions) for artificially expanding the training data, and
-//! pictures of digits prepared as MNIST's were, for any square input size ([`picture`]).
+//! scalings and elastic distortions) and the chapter's artificial expansion of the training
+//! data made of it ([`DataExpansion`], an [`nn_core::EpochTransform`]: offline or fresh every
+//! epoch), and pictures of digits prepared as MNIST's were, for any square input size
+//! ([`picture`]).
+//!
+//! # Features
+//!
+//! The crate's heavy dependencies are behind cargo features, so that a crate using it for
+//! IDX files and augmentation does not build an HTTP client, TLS or image codecs:
+//!
+//! | feature | default | adds | brings |
+//! |---|---|---|---|
+//! | `gzip` | on | reading and writing gzip-compressed IDX files (MNIST is distributed so), checksums of their decompressed content | flate2 |
+//! | `download` | off | the `download` module (`download_mnist`, `download_files`, `mirrors`), and `locate_mnist` downloading into the cache when no copy is found; implies `gzip` | ureq with rustls |
+//! | `png` | off | PNG pictures prepared as digits (`picture::prepare_png`, `prepare_file`, `frame_side`, `PictureError` and the decoder's limits) and PNG grids (the `preview` module: `image_grid`, `preview_grid`) | image, png |
+//!
+//! Without `gzip`, a gzip-compressed file (recognised by its magic number, whatever its name)
+//! is refused with [`DataError::GzipUnsupported`] when read, verified or asked to be written,
+//! and `mnist::find_file` prefers an uncompressed copy. Without `download`, locating only
+//! searches and [`DataError::NotFound`] says that downloading is not built in. Everything else
+//! is there with no feature: IDX reading and validation, splits, locating, SHA-256
+//! verification, augmentation, [`DataExpansion`] and [`picture::measure_framing`]. Everything
+//! the `nn` command does takes `features = ["download", "png"]`.
 //!
 //! # Example
 //!
@@ -28,6 +49,7 @@
 
 pub mod augment;
 mod digest;
+#[cfg(feature = "download")]
 pub mod download;
 mod error;
 pub mod idx;
@@ -35,12 +57,14 @@ mod image_set;
 pub mod locate;
 pub mod mnist;
 pub mod picture;
+#[cfg(feature = "png")]
 pub mod preview;
 
 pub use augment::{
-    AffineElastic, Elastic, ImageTransform, RandomRotation, RandomScale, RandomShift, RandomSkew,
-    augment_set, expand_by_copies, expand_by_shifts, expand_to_idx,
+    AffineElastic, DataExpansion, Elastic, ImageTransform, RandomRotation, RandomScale,
+    RandomShift, RandomSkew, augment_set, expand_by_copies, expand_by_shifts, expand_to_idx,
 };
+#[cfg(feature = "download")]
 pub use download::{download_files, download_mnist};
 pub use error::DataError;
 pub use idx::{IdxArray, MAX_PAYLOAD_BYTES, parse_idx, read_idx, write_idx};
@@ -53,4 +77,5 @@ pub use mnist::{
     IdxFiles, Mnist, MnistSplits, default_holdout, load_data_set, load_image_set, load_splits,
     split_holdout,
 };
+#[cfg(feature = "png")]
 pub use preview::{image_grid, preview_grid};

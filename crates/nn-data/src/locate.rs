@@ -1,5 +1,6 @@
-//! Finding the MNIST files on disk (downloading them as a last resort) and verifying the files of
-//! a data set against MNIST's published checksums.
+//! Finding the MNIST files on disk (downloading them as a last resort, with the crate's
+//! `download` feature) and verifying the files of a data set against MNIST's published
+//! checksums.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::DataError;
 use crate::digest::sha256_of_content;
+#[cfg(feature = "download")]
 use crate::download::{download_mnist, mirrors};
 use crate::idx::read_idx;
 use crate::mnist::{IdxFiles, missing_files};
@@ -145,13 +147,17 @@ pub fn locate_mnist(explicit: Option<&Path>) -> Result<DataLocation, DataError> 
 /// tests). An explicit directory must hold them ([`DataError::IncompleteDir`] otherwise);
 /// without one, searches `$MNIST_DIR`, `data/mnist`, `../shared/data/mnist` and the cache
 /// directory ([`cache_dir`]); when none qualifies, downloads the files into the cache directory
-/// from the mirrors (see [`crate::download::mirrors`]), verifying each.
+/// from the mirrors (see `download::mirrors`), verifying each, when the crate is built with its
+/// `download` feature.
 ///
 /// # Errors
-/// [`DataError::NotFound`], listing every place looked, the download failure and how to
-/// provide the files.
+/// [`DataError::NotFound`], listing every place looked, the download failure (or that
+/// downloading is not built in) and how to provide the files.
 pub fn locate_mnist_from(base: &Path, explicit: Option<&Path>) -> Result<DataLocation, DataError> {
+    #[cfg(feature = "download")]
     let mirrors = mirrors();
+    #[cfg(not(feature = "download"))]
+    let mirrors: Vec<String> = Vec::new();
     let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
     locate_in(
         &candidate_dirs(base, explicit),
@@ -160,7 +166,8 @@ pub fn locate_mnist_from(base: &Path, explicit: Option<&Path>) -> Result<DataLoc
     )
 }
 
-/// [`locate_mnist_from`] over given candidates, cache directory and mirrors.
+/// [`locate_mnist_from`] over given candidates, cache directory and mirrors (not used without
+/// the `download` feature: the files are then only searched for).
 pub fn locate_in(
     candidates: &[(PathBuf, Source)],
     cache: Option<&Path>,
@@ -199,16 +206,22 @@ pub fn locate_in(
     if let Some(found) = search(cache, Source::Cache) {
         return Ok(found);
     }
-    match download_mnist(cache, mirrors) {
-        Ok(()) => Ok(DataLocation {
-            dir: cache.to_path_buf(),
-            source: Source::Downloaded,
-        }),
-        Err(e) => Err(DataError::NotFound {
-            looked,
-            download: format!("downloading into {} failed: {e}", cache.display()),
-        }),
-    }
+    #[cfg(feature = "download")]
+    let download = match download_mnist(cache, mirrors) {
+        Ok(()) => {
+            return Ok(DataLocation {
+                dir: cache.to_path_buf(),
+                source: Source::Downloaded,
+            });
+        }
+        Err(e) => format!("downloading into {} failed: {e}", cache.display()),
+    };
+    #[cfg(not(feature = "download"))]
+    let download = {
+        let _ = mirrors;
+        "downloading is not built in (nn-data without its `download` feature)".to_string()
+    };
+    Err(DataError::NotFound { looked, download })
 }
 
 /// Checks every file of a data set: whether its decompressed content is MNIST's (published
@@ -244,4 +257,21 @@ pub fn verify_files(files: &IdxFiles) -> Vec<FileReport> {
 /// [`DataError::IncompleteDir`] when a file is missing.
 pub fn verify_dir(dir: &Path) -> Result<Vec<FileReport>, DataError> {
     Ok(verify_files(&IdxFiles::in_dir(dir)?))
+}
+
+#[cfg(all(test, not(feature = "download")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_download_feature_locating_only_searches() {
+        let (empty, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let candidates = [(empty.path().to_path_buf(), Source::Local)];
+        let err = locate_in(&candidates, Some(cache.path()), &["http://127.0.0.1:9/"]).unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, DataError::NotFound { .. }), "{message}");
+        assert!(message.contains("`download` feature"), "{message}");
+        assert!(!message.contains("NN_MNIST_MIRROR"), "{message}");
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+    }
 }

@@ -144,12 +144,18 @@ impl IdxFiles {
     }
 }
 
-/// The path of `file` in `dir`: the `.gz` file when present, else the uncompressed one;
+/// The path of `file` in `dir`: the `.gz` file when present, else the uncompressed one (the
+/// other way round without the crate's `gzip` feature, which reads only uncompressed files);
 /// `None` when neither exists.
 pub fn find_file(dir: &Path, file: &MnistFile) -> Option<PathBuf> {
     let gz = dir.join(format!("{}.gz", file.name));
     let raw = dir.join(file.name);
-    [gz, raw].into_iter().find(|p| p.is_file())
+    let order = if cfg!(feature = "gzip") {
+        [gz, raw]
+    } else {
+        [raw, gz]
+    };
+    order.into_iter().find(|p| p.is_file())
 }
 
 /// `None` when `dir` holds all four MNIST-named files, else why it does not.

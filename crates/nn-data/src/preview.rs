@@ -186,7 +186,10 @@ pub fn image_grid(
     let mut png = Vec::new();
     canvas
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
-        .map_err(|source| DataError::Image { file: name, source })?;
+        .map_err(|source| DataError::Image {
+            file: name,
+            source: source.into(),
+        })?;
     nn_core::atomic::write_bytes(path, &png).map_err(|e| DataError::io(path, e))
 }
 

@@ -38,21 +38,4 @@ pub enum RegularizeError {
         /// The value given.
         bound: f32,
     },
-    /// A fraction of original images outside [0, 1].
-    #[error("fraction of original images {fraction} must be in [0, 1]")]
-    KeepOriginal {
-        /// The value given.
-        fraction: f32,
-    },
-    /// An offline expansion whose images would not fit in memory.
-    #[error("{copies} distorted copies of {images} images do not fit in memory; use fewer copies")]
-    ExpansionTooLarge {
-        /// Images in the base set.
-        images: usize,
-        /// Copies asked for.
-        copies: usize,
-    },
-    /// An expansion asked to distort images without any transform to do it with.
-    #[error("data expansion needs at least one image transform")]
-    NoTransforms,
 }

@@ -4,13 +4,13 @@
 //!   w → (1 − ηλ/n) w − η ∂C₀/∂w (eqs. 91-93);
 //! * [`L1`]: C = C₀ + (λ/n) Σ_w |w| (eq. 95), giving w → w − (ηλ/n) sgn(w) − η ∂C₀/∂w (eq. 97);
 //! * [`Dropout`]: inverted dropout of a fraction p of the hidden (and optionally input) neurons in
-//!   each mini-batch, with an optional max-norm constraint;
-//! * [`DataExpansion`]: an [`nn_core::EpochTransform`] training on distorted images, expanded
-//!   once (the book's one-pixel shifts, or k distorted copies) or drawn afresh every epoch.
+//!   each mini-batch, with an optional max-norm constraint.
 //!
-//! Any combination of them can be given to one [`nn_core::Trainer`] (the regularizers in its list,
-//! the expansion through `with_transform`), with any optimizer; the reported cost then includes
-//! every penalty term.
+//! Any combination of them can be given to one [`nn_core::Trainer`], with any optimizer; the
+//! reported cost then includes every penalty term. The chapter's fourth technique, artificially
+//! expanding the training data, works on images and lives with them: nn-data's `DataExpansion`,
+//! an [`nn_core::EpochTransform`] given to the trainer through `with_transform` beside these.
+//! This crate depends on nn-core alone.
 //!
 //! # Weight decay with momentum and Adam
 //!
@@ -50,10 +50,8 @@
 
 mod dropout;
 mod error;
-mod expansion;
 mod penalty;
 
 pub use dropout::Dropout;
 pub use error::RegularizeError;
-pub use expansion::DataExpansion;
 pub use penalty::{L1, L2, sgn};

@@ -1,17 +1,20 @@
 //! The chapter's experiments on real MNIST, in reduced form: L1 leaves sparser weights than L2,
 //! regularization narrows the gap between training and test accuracy on 1,000 images and raises
-//! the test accuracy, and every combination of strategies and optimizers trains.
+//! the test accuracy, every combination of strategies and optimizers trains, and weight decay
+//! on an expanded set uses the expanded n.
 
 use std::sync::OnceLock;
 
 use nn_core::{
-    Adam, Initializer, Momentum, Network, Optimizer, Regularizer, Sgd, Silent, TrainConfig, Trainer,
+    Adam, Initializer, Momentum, Network, Optimizer, Regularizer, Sgd, Silent, TrainConfig,
+    Trainer, cost_and_gradient,
 };
 use nn_costs::CrossEntropyCost;
 use nn_data::{
-    Elastic, ImageSet, ImageTransform, MnistSplits, RandomRotation, RandomShift, load_splits,
+    DataExpansion, Elastic, ImageSet, ImageTransform, MnistSplits, RandomRotation, RandomShift,
+    expand_by_shifts, load_splits,
 };
-use nn_regularize::{DataExpansion, Dropout, L1, L2};
+use nn_regularize::{Dropout, L1, L2};
 
 fn mnist() -> &'static MnistSplits {
     static DATA: OnceLock<MnistSplits> = OnceLock::new();
@@ -245,4 +248,52 @@ fn l2_dropout_elastic_expansion_and_momentum_together() {
         "L2 + dropout + fresh elastic/rotation/shift + momentum, 1,000 images, {epochs} epochs: test accuracy {accuracy:.4}"
     );
     assert!(accuracy > 0.7, "test accuracy {accuracy}");
+}
+
+#[test]
+fn weight_decay_uses_the_expanded_n() {
+    let base = mnist().training.subset(..20);
+    // The book's expansion as nn-data makes it, which the offline mode trains on.
+    let expanded = expand_by_shifts(&base);
+    assert_eq!(expanded.len(), 100);
+    let network = Network::sigmoid(&[784, 10, 10], Initializer::Default, 2).unwrap();
+    let (eta, lambda) = (0.5f32, 20.0f32);
+    let (_, gradient) = cost_and_gradient(&network, &CrossEntropyCost, &[], &expanded);
+    let decay = 1.0 - eta * lambda / 100.0;
+    let mut want: Vec<f32> = network
+        .params()
+        .iter()
+        .zip(&gradient)
+        .map(|(p, g)| p - eta * g)
+        .collect();
+    for shape in network.layers() {
+        for i in shape.weights.clone() {
+            want[i] = decay * network.params()[i] - eta * gradient[i];
+        }
+    }
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: 100,
+        eta,
+        ..TrainConfig::default()
+    };
+    let regularizers: Vec<Box<dyn Regularizer>> = vec![Box::new(L2::new(lambda).unwrap())];
+    let (trained, _) = Trainer::new(
+        network,
+        &CrossEntropyCost,
+        Box::new(Sgd),
+        regularizers,
+        config,
+    )
+    .unwrap()
+    .with_transform(Box::new(DataExpansion::offline_shifts(&base)))
+    .train(&base, None, &mut Silent)
+    .unwrap();
+    let error = trained
+        .params()
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(error < 1e-5, "off eq. 93 with n = 5N by {error}");
 }

@@ -1,6 +1,8 @@
 //! The MNIST files for the tests and benchmarks of the workspace, found exactly as `nn` finds
 //! them ([`nn_data::locate_mnist_from`]): `$MNIST_DIR`, `data/mnist`, `../shared/data/mnist`,
-//! the user cache, then a verified download from the default mirrors or `NN_MNIST_MIRROR`.
+//! the user cache, then a verified download from the default mirrors or `NN_MNIST_MIRROR` when
+//! nn-data is built with its `download` feature (as in `cargo test --workspace`, where nn-cli
+//! turns it on).
 //! Relative places are resolved against the workspace root, since cargo runs each test binary
 //! in its crate's directory.
 

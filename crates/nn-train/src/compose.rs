@@ -11,10 +11,10 @@ use nn_core::{
     Regularizer, Sgd, TrainConfig, activation_from_spec,
 };
 use nn_data::{
-    AffineElastic, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale, RandomShift,
-    RandomSkew,
+    AffineElastic, DataExpansion, Elastic, ImageSet, ImageTransform, RandomRotation, RandomScale,
+    RandomShift, RandomSkew,
 };
-use nn_regularize::{DataExpansion, Dropout, L1, L2};
+use nn_regularize::{Dropout, L1, L2};
 
 use crate::Field;
 use crate::error::RunError;
