@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{assert_refused, data_dir, mnist_train_args, ok, run, stdout};
+use common::{
+    Drawing, assert_refused, data_dir, mnist_train_args, ok, recognised_drawings, run, stdout,
+};
 
 use std::path::Path;
 
@@ -64,38 +66,19 @@ fn write_frame_filling(set: &ImageSet, images: &Path, labels: &Path) {
 }
 
 /// How many of `count` MNIST test digits (from the 1,000th on, not in the written test set),
-/// drawn large in dark ink on a 200x200 white page as a reader draws, `nn predict MODEL`
+/// drawn large in dark ink on a 200x200 white page as a reader draws, `nn predict model.json`
 /// with `extra` flags recognises.
-fn recognised_drawings(cwd: &Path, extra: &[&str], count: usize) -> usize {
-    let test = nn_data::load_splits(&data_dir(), Some(10_000))
-        .unwrap()
-        .test;
-    let digit_line = Regex::new(r"(?m)^Digit: (\d)$").unwrap();
-    (1_000..1_000 + count)
-        .filter(|&i| {
-            let pixels = test.image(i);
-            let page = GrayImage::from_fn(200, 200, |x, y| {
-                let (px, py) = (x.wrapping_sub(16) / 6, y.wrapping_sub(16) / 6);
-                let ink = if px < 28 && py < 28 {
-                    pixels[(py * 28 + px) as usize]
-                } else {
-                    0
-                };
-                Luma([255 - ink])
-            });
-            let path = cwd.join(format!("drawing{i}.png"));
-            page.save(&path).unwrap();
-            let mut args = vec!["predict", "model.json", path.to_str().unwrap()];
-            args.extend_from_slice(extra);
-            let text = stdout(&ok(run(cwd, &args)));
-            let predicted: u8 = digit_line
-                .captures(&text)
-                .unwrap_or_else(|| panic!("no digit in {text}"))[1]
-                .parse()
-                .unwrap();
-            predicted == test.label(i)
-        })
-        .count()
+fn recognised_large_drawings(cwd: &Path, extra: &[&str], count: usize) -> usize {
+    let drawing = Drawing {
+        page: 200,
+        margin: 16,
+        scale: 6.0,
+    };
+    let args: Vec<&str> = ["model.json"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    recognised_drawings(cwd, &args, 1_000..1_000 + count, drawing, |_| {})
 }
 
 #[test]
@@ -146,8 +129,8 @@ fn a_frame_filling_set_keeps_its_framing_and_recognises_its_own_digits_drawn_lar
     );
 
     let drawings = 40;
-    let as_trained = recognised_drawings(tmp.path(), &[], drawings);
-    let as_mnist = recognised_drawings(tmp.path(), &["--framing", "mnist"], drawings);
+    let as_trained = recognised_large_drawings(tmp.path(), &[], drawings);
+    let as_mnist = recognised_large_drawings(tmp.path(), &["--framing", "mnist"], drawings);
     println!("recognised drawings: {as_trained} of {drawings} as trained, {as_mnist} as MNIST's");
     assert!(
         as_trained * 4 >= drawings * 3,

@@ -98,22 +98,61 @@ pub fn mnist_train_args(train_size: usize, extra: &[&str]) -> Vec<String> {
 /// how many digits were recognised.
 #[allow(dead_code)]
 pub fn recognised_test_digits(cwd: &Path, model: &str, check: impl Fn(&str)) -> usize {
+    let drawing = Drawing {
+        page: 100,
+        margin: 0,
+        scale: 100.0 / 28.0,
+    };
+    recognised_drawings(cwd, &[model], 0..10, drawing, check)
+}
+
+/// How an MNIST test digit is drawn on a page, dark ink on white.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy)]
+pub struct Drawing {
+    /// The page's side in pixels.
+    pub page: u32,
+    /// White pixels left and above the digit.
+    pub margin: u32,
+    /// Page pixels per MNIST pixel.
+    pub scale: f32,
+}
+
+/// Draws each MNIST test digit of `digits` as `drawing` says, runs `nn predict` with
+/// `args` (the model and any flags) and the picture in `cwd`, hands each output to `check`,
+/// and returns how many digits were recognised.
+#[allow(dead_code)]
+pub fn recognised_drawings(
+    cwd: &Path,
+    args: &[&str],
+    digits: std::ops::Range<usize>,
+    drawing: Drawing,
+    check: impl Fn(&str),
+) -> usize {
     let test = nn_data::load_splits(&data_dir(), Some(10_000))
         .unwrap()
         .test;
     let digit_line = regex::Regex::new(r"(?m)^Digit: (\d)$").unwrap();
-    (0..10)
+    digits
         .filter(|&i| {
             let pixels = test.image(i);
-            let picture = image::RgbImage::from_fn(100, 100, |x, y| {
-                let (px, py) = ((x * 28 / 100) as usize, (y * 28 / 100) as usize);
-                let v = 255 - pixels[py * 28 + px];
-                image::Rgb([v, v, v])
+            let picture = image::RgbImage::from_fn(drawing.page, drawing.page, |x, y| {
+                let at = |v: u32| ((v as f32 - drawing.margin as f32) / drawing.scale).floor();
+                let (px, py) = (at(x), at(y));
+                let inside = (0.0..28.0).contains(&px) && (0.0..28.0).contains(&py);
+                let ink = if inside {
+                    pixels[py as usize * 28 + px as usize]
+                } else {
+                    0
+                };
+                image::Rgb([255 - ink; 3])
             });
             let path = cwd.join(format!("digit{i}.png"));
             picture.save(&path).unwrap();
-            let out = ok(run(cwd, &["predict", model, path.to_str().unwrap()]));
-            let text = stdout(&out);
+            let mut command = vec!["predict"];
+            command.extend_from_slice(args);
+            command.push(path.to_str().unwrap());
+            let text = stdout(&ok(run(cwd, &command)));
             check(&text);
             let predicted: u8 = digit_line
                 .captures(&text)
