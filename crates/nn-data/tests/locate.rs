@@ -192,7 +192,7 @@ fn resolution_order_cache_download_and_not_found() {
         lonely.join("data/mnist").display().to_string(),
         lonely.join("../shared/data/mnist").display().to_string(),
         empty.path().join("nn/mnist").display().to_string(),
-        "--data DIR".to_string(),
+        "`data` DIR".to_string(),
         "MNIST_DIR".to_string(),
         "../shared/data/mnist".to_string(),
         "NN_MNIST_MIRROR".to_string(),
