@@ -45,8 +45,8 @@ pub struct PredictArgs {
     /// MNIST's for a model without one), or as MNIST's digits whatever the model says
     #[arg(long, value_enum, default_value_t = FramingChoice::Model)]
     pub framing: FramingChoice,
-    /// One JSON object per picture per line on standard output: `path`, `digit` and the ten
-    /// `probabilities`, or `path` and `error`; the summary goes to standard error
+    /// One JSON object per picture per line on standard output: `path`, `digit` and
+    /// `probabilities` (one per class), or `path` and `error`; the summary goes to standard error
     #[arg(long)]
     pub json: bool,
 }

@@ -17,9 +17,12 @@ every check passes.
 import argparse
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +108,46 @@ def problems(run_dir, metrics):
     return found
 
 
+def dashboard_problems(logdir, runs):
+    """What TensorBoard's HParams dashboard misses of `runs` (run name -> options) when a
+    TensorBoard server on this machine's loopback serves `logdir`."""
+    from tensorboard import program
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    board = program.TensorBoard()
+    board.configure(argv=[None, "--logdir", str(logdir), "--host", "127.0.0.1",
+                          "--port", str(port), "--reload_interval", "1"])
+    url = board.launch()
+    request = {"experimentName": "", "startIndex": 0, "sliceSize": 100, "colParams": [],
+               "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
+                                   "STATUS_RUNNING"]}
+    groups = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        post = urllib.request.Request(
+            url + "data/plugin/hparams/session_groups", data=json.dumps(request).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(post, timeout=30) as answer:
+            groups = {g["name"]: g for g in json.load(answer).get("sessionGroups", [])}
+        if set(groups) >= set(runs):
+            break
+        time.sleep(1)
+    found = []
+    for run, options in runs.items():
+        group = groups.get(run)
+        if group is None:
+            found.append(f"the dashboard shows no run {run} (it has {sorted(groups)})")
+            continue
+        if group["hparams"].get("eta") != options["eta"]:
+            found.append(f"{run}: eta {group['hparams'].get('eta')}, options {options['eta']}")
+        metrics = {m["name"]["tag"] for m in group["metricValues"]}
+        if "evaluation_accuracy" not in metrics:
+            found.append(f"{run}: no evaluation_accuracy among {sorted(metrics)}")
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nn", required=True, help="the nn binary")
@@ -156,6 +199,11 @@ def main():
         check("a resumed run continues its series", found)
         if len(list(resumed.iterdir())) != 2:
             check("a resumed run adds an event file", ["not two event files"])
+
+        # The runs under one parent, as TensorBoard's HParams dashboard shows them.
+        runs = {"run": json.loads(metrics_path.read_text())["options"],
+                "resumed": metrics["options"]}
+        check("the HParams dashboard shows both runs", dashboard_problems(work / "logs", runs))
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
