@@ -200,6 +200,23 @@ def main():
         if len(list(resumed.iterdir())) != 2:
             check("a resumed run adds an event file", ["not two event files"])
 
+        # A run resumed from an older checkpoint than its event files reached: TensorBoard
+        # keeps the epochs of the branch that went on, once each (the epochs' `seconds`
+        # differ between the branches, so a doubled epoch shows).
+        branched, older = work / "logs" / "branched", work / "older"
+        branched_metrics = work / "branched.json"
+        first = work / "first"
+        train(args.nn, args.data, "--epochs", "2", "--tensorboard", str(branched),
+              "--checkpoint", str(first))
+        shutil.copytree(first, older)
+        train(args.nn, args.data, "--epochs", "3", "--tensorboard", str(branched),
+              "--resume", str(first))
+        train(args.nn, args.data, "--epochs", "4", "--tensorboard", str(branched),
+              "--resume", str(older), "--metrics", str(branched_metrics))
+        found = problems(branched, json.loads(branched_metrics.read_text()))
+        found = [p for p in found if not p.startswith("hyper-parameter epochs")]
+        check("a resumed run replaces the epochs its checkpoint did not keep", found)
+
         # The runs under one parent, as TensorBoard's HParams dashboard shows them.
         runs = {"run": json.loads(metrics_path.read_text())["options"],
                 "resumed": metrics["options"]}
