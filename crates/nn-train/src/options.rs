@@ -232,7 +232,7 @@ impl LrSchedule {
 
 /// Everything that determines a run's result: the training options with every default filled
 /// in. Output files, thread count and data location are not part of it. The default is the
-/// book's main run; [`ParamGuard::check`] checks it once into a [`CheckedRunOptions`].
+/// book's main run; [`ParamGuard::check`](nn_core::ParamGuard::check) checks it once into a [`CheckedRunOptions`](crate::CheckedRunOptions).
 ///
 /// ```
 /// use nn_train::{CostName, Recipe, RunOptions};
