@@ -13,7 +13,8 @@ use serde_json::Value as Json;
 /// hyper-parameter keeps one kind across runs, and anything else is its compact JSON.
 ///
 /// Numbers go through their JSON text, so that an `f32` such as η = 0.1 is recorded as the
-/// 0.1 the metrics file says rather than as 0.10000000149011612.
+/// 0.1 the metrics file says rather than as 0.10000000149011612 (the `f64` of the `f32`, which
+/// [`RunOptions::to_fields`] gives: right for comparing options, not for showing them).
 pub(crate) fn of(options: &RunOptions) -> Result<BTreeMap<String, prost_types::Value>, String> {
     let text = serde_json::to_string(options).map_err(|e| e.to_string())?;
     let Json::Object(fields) = serde_json::from_str(&text).map_err(|e| e.to_string())? else {
