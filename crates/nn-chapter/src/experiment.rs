@@ -10,7 +10,7 @@ use nn_core::EpochRecord;
 use nn_core::atomic::write_bytes;
 use nn_data::ImageSet;
 use nn_train::{DataSet, RunOptions};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ChapterError;
 use crate::finished::FinishedRun;
@@ -241,7 +241,7 @@ pub struct FigureSpec {
 }
 
 /// A claim of the book checked on our results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     /// The claim.
     pub claim: String,
@@ -252,7 +252,7 @@ pub struct Check {
 }
 
 /// One reported figure of a run: the book's and ours over the seeds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MeasureResult {
     /// What was measured.
     pub metric: String,
@@ -285,14 +285,16 @@ impl MeasureResult {
     }
 }
 
-/// The results of one run specification.
-#[derive(Debug, Clone, Serialize)]
+/// The results of one run specification (as `docs/records/*.json` keep them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     /// The run's label.
     pub label: String,
     /// Its series in figures against x.
+    #[serde(default)]
     pub series: String,
     /// Its abscissa in such figures.
+    #[serde(default)]
     pub x: Option<f64>,
     /// The options of the first seed's run (none for the single neuron).
     pub options: Option<RunOptions>,
@@ -308,6 +310,7 @@ pub struct RunResult {
     /// Training seconds of each seed.
     pub seconds: Vec<f64>,
     /// The first seed's figures per epoch (drawn in the figures).
+    #[serde(default)]
     pub history: Vec<EpochRecord>,
 }
 

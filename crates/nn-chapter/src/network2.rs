@@ -179,7 +179,8 @@ const MOST_SPLITS: u64 = 2_000_000;
 /// The exact two-sided permutation p-value of mean(a) − mean(b): the share of the ways of
 /// splitting the pooled values into groups of the two sizes whose difference of means is at
 /// least the observed one. None when a group has fewer than two values or there are more than
-/// [`MOST_SPLITS`] splits. With n and m values the smallest possible p is 2 / C(n + m, n).
+/// [`MOST_SPLITS`] splits. With n and m values the smallest possible p is 1 / C(n + m, n), or
+/// 2 / C(2n, n) when n = m (the observed split and its mirror).
 ///
 /// ```
 /// // Interleaved samples: every split is as far apart as the observed one or farther.
@@ -318,8 +319,8 @@ pub(crate) fn markdown(out: &mut String, comparisons: &[Comparison], quick: bool
         "\nnetwork2.py (sha256 {}, Python {}, numpy {}) trained on the same data split with the \
          seeds counted above. The book's figures are single runs; the permutation p is the exact \
          two-sided test of the difference of our mean and network2.py's over every split of the \
-         pooled seeds (with n and m seeds the smallest possible p is 2 / C(n + m, n), 0.1 for 3 \
-         and 3), so a p near 1 says the two programs' runs are interleaved, and a small p with \
+         pooled seeds (with n and m seeds the smallest possible p is 1 / C(n + m, n), and 0.1 \
+         for 3 and 3), so a p near 1 says the two programs' runs are interleaved, and a small p with \
          few seeds is a finding to look into.",
         &record.network2_sha256[..12.min(record.network2_sha256.len())],
         record.python,

@@ -75,6 +75,21 @@ pub trait Progress {
     }
 }
 
+/// A front end that keeps its progress (to look at it after the work) lends it.
+impl<P: Progress + ?Sized> Progress for &mut P {
+    fn observer(&mut self) -> &mut dyn Observer {
+        (**self).observer()
+    }
+
+    fn event(&mut self, event: &Event<'_>) {
+        (**self).event(event);
+    }
+
+    fn command(&self, options: &RunOptions) -> String {
+        (**self).command(options)
+    }
+}
+
 /// A [`Progress`] that reports nothing and never stops a run.
 ///
 /// ```

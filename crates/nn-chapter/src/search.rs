@@ -263,6 +263,42 @@ pub struct EtaFound {
     pub proposed: f32,
 }
 
+impl EtaFound {
+    /// What the search found, in words, for trials of `seeds` seeds and `epochs` epochs.
+    ///
+    /// ```
+    /// let found = nn_chapter::search::EtaFound {
+    ///     trials: Vec::new(),
+    ///     threshold: 1.0,
+    ///     bounded: true,
+    ///     proposed: 0.5,
+    /// };
+    /// assert!(found.conclusion(3, 5)[0].contains("(mean of 3 seeds) decreases in each of the first 5 epochs"));
+    /// ```
+    pub fn conclusion(&self, seeds: usize, epochs: usize) -> Vec<String> {
+        let (good, proposed) = (self.threshold, self.proposed);
+        vec![match self.bounded {
+            true => format!(
+                "Threshold: the training cost{} decreases in each of the first {epochs} epochs \
+                 up to eta = {good}; proposed eta = {proposed} (half the threshold)",
+                mean_of(seeds)
+            ),
+            false => format!(
+                "The training cost fell at every eta up to {good}; proposed eta = {proposed}"
+            ),
+        }]
+    }
+}
+
+/// " (mean of N seeds)" for more than one seed.
+fn mean_of(seeds: usize) -> String {
+    if seeds > 1 {
+        format!(" (mean of {seeds} seeds)")
+    } else {
+        String::new()
+    }
+}
+
 /// The chapter's η threshold for the runs `base` (its η is what is searched), each trial the
 /// mean of `seeds` seeds from `base.seed` on.
 pub fn eta(
@@ -361,6 +397,34 @@ pub struct LambdaFound {
     pub best: f32,
     /// Its validation accuracy (%), the mean over the seeds.
     pub accuracy: f64,
+}
+
+impl LambdaFound {
+    /// What the search found, in words, for trials of `seeds` seeds on `train_size` images
+    /// (all when none).
+    ///
+    /// ```
+    /// let found = nn_chapter::search::LambdaFound { trials: Vec::new(), best: 2.0, accuracy: 96.5 };
+    /// let lines = found.conclusion(1, Some(1_000));
+    /// assert!(lines[0].starts_with("Best: lambda = 2 with 96.50% validation accuracy;"));
+    /// assert!(lines[1].contains("scale it by n/1000"));
+    /// ```
+    pub fn conclusion(&self, seeds: usize, train_size: Option<usize>) -> Vec<String> {
+        let mut lines = vec![format!(
+            "Best: lambda = {} with {:.2}% validation accuracy{}; the chapter then re-optimizes \
+             eta with it",
+            self.best,
+            self.accuracy,
+            mean_of(seeds)
+        )];
+        if let Some(n) = train_size {
+            lines.push(format!(
+                "(lambda was chosen on {n} training images: on n images the weight decay is \
+                 1 - eta*lambda/n (eq. 93), so scale it by n/{n} for another training set)"
+            ));
+        }
+        lines
+    }
 }
 
 /// The chapter's λ search for the runs `base` (its λ is what is searched), each trial the mean

@@ -198,26 +198,11 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
     let data = digits::load(&fixed.train.data)?;
     let found = chapter::eta(&base, seeds, &data, &mut Lines::default()).map_err(search_error)?;
     print_table(&found.trials, "eta");
-    let proposed = found.proposed;
-    match found.bounded {
-        true => say!(
-            "Threshold: the training cost{} decreases in each of the first {} epochs up to eta = \
-             {}; proposed eta = {proposed} (half the threshold)",
-            if seeds > 1 {
-                format!(" (mean of {seeds} seeds)")
-            } else {
-                String::new()
-            },
-            base.epochs,
-            found.threshold
-        ),
-        false => say!(
-            "The training cost fell at every eta up to {}; proposed eta = {proposed}",
-            found.threshold
-        ),
+    for line in found.conclusion(seeds, base.epochs) {
+        say!("{line}");
     }
     let best = TrainArgs {
-        eta: Some(proposed),
+        eta: Some(found.proposed),
         ..(*fixed.train).clone()
     };
     say!(
@@ -235,22 +220,8 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
     let found =
         chapter::lambda(&base, seeds, &data, &mut Lines::default()).map_err(search_error)?;
     print_table(&found.trials, "lambda");
-    say!(
-        "Best: lambda = {} with {:.2}% validation accuracy{}; the chapter then re-optimizes eta \
-         with it",
-        found.best,
-        found.accuracy,
-        if seeds > 1 {
-            format!(" (mean of {seeds} seeds)")
-        } else {
-            String::new()
-        }
-    );
-    if let Some(n) = base.train_size {
-        say!(
-            "(lambda was chosen on {n} training images: on n images the weight decay is \
-             1 - eta*lambda/n (eq. 93), so scale it by n/{n} for another training set)"
-        );
+    for line in found.conclusion(seeds, base.train_size) {
+        say!("{line}");
     }
     let best = TrainArgs {
         lambda: Some(found.best),
