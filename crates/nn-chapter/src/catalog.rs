@@ -381,9 +381,9 @@ const THREE_SEEDS: [u64; 3] = [0, 1, 2];
 fn net(layers: &[usize], eta: f32, lambda: f32, epochs: usize) -> RunOptions {
     RunOptions {
         layers: layers.to_vec(),
-        eta: eta,
-        lambda: lambda,
-        epochs: epochs,
+        eta,
+        lambda,
+        epochs,
         ..RunOptions::default()
     }
 }
@@ -940,7 +940,7 @@ fn blog() -> Vec<RunSpec> {
     let inverted = |label, eta, init, reported: Option<f64>, make: Make| {
         let args = RunOptions {
             cost: CostName::Quadratic,
-            init: init,
+            init,
             invert: true,
             ..on_test(net(&[784, 30, 10], eta, 0.0, 30), &accuracy)
         };

@@ -19,12 +19,12 @@ pub enum ChapterError {
         label: String,
         /// Why.
         #[source]
-        source: RunError,
+        source: Box<RunError>,
     },
     /// A run was built or trained outside an experiment's list of runs (a search's trial, the
     /// untrained network of a search) and failed.
     #[error(transparent)]
-    Options(#[from] RunError),
+    Options(Box<RunError>),
     /// Training failed or was broken off: a run of an experiment, or a network trained
     /// directly by nn-core (the single neuron, the Hessian technique).
     #[error("{what}")]
@@ -197,6 +197,12 @@ fn kept_trials(finished: usize) -> String {
     }
 }
 
+impl From<RunError> for ChapterError {
+    fn from(error: RunError) -> Self {
+        Self::Options(Box::new(error))
+    }
+}
+
 impl ChapterError {
     /// An I/O error on `path`.
     pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
@@ -219,7 +225,7 @@ impl ChapterError {
             source => Self::Run {
                 experiment: experiment.to_string(),
                 label: label.to_string(),
-                source,
+                source: Box::new(source),
             },
         }
     }
@@ -229,7 +235,7 @@ impl ChapterError {
         match self {
             Self::Interrupted { .. } | Self::SearchInterrupted { .. } => true,
             Self::Options(source) => {
-                matches!(source, RunError::Train(TrainError::Interrupted { .. }))
+                matches!(**source, RunError::Train(TrainError::Interrupted { .. }))
             }
             Self::Train { source, .. } => matches!(source, TrainError::Interrupted { .. }),
             _ => false,

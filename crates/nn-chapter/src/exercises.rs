@@ -166,7 +166,7 @@ fn thousand_images_l1(l1: f32) -> RunOptions {
         init: InitName::Large,
         eta: 0.5,
         lambda: 0.0,
-        l1: l1,
+        l1,
         epochs: L1_EPOCHS,
         validation_size: Some(1_000),
         ..RunOptions::default()

@@ -9,7 +9,6 @@
 //! learning rate of a range that reaches the target soonest. Both train on the same mini-batches
 //! in the same order, from the same weights.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use nn_core::{
@@ -19,7 +18,7 @@ use nn_core::{
 use nn_costs::CrossEntropyCost;
 
 use crate::error::ChapterError;
-use crate::experiment::{Check, MeasureResult, RunResult};
+use crate::experiment::{Check, MeasureResult, Ran, RunResult};
 use crate::figure;
 use crate::runner::{Event, Session};
 
@@ -136,10 +135,7 @@ fn single(metric: &str, ours: Option<f64>) -> MeasureResult {
 
 /// Trains gradient descent at each learning rate and the Hessian technique, draws their costs
 /// and checks the chapter's claim.
-pub(crate) fn run(
-    name: &str,
-    session: &mut Session,
-) -> Result<(Vec<RunResult>, Vec<Check>, Vec<PathBuf>), ChapterError> {
+pub(crate) fn run(name: &str, session: &mut Session) -> Result<Ran, ChapterError> {
     let (gd_epochs, newton_epochs) = if session.quick {
         (GD_EPOCHS / 10, NEWTON_EPOCHS / 2)
     } else {

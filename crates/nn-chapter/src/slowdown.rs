@@ -3,13 +3,11 @@
 //! and ours at 0.15 for a comparison at the same rate), from w = 0.6, b = 0.9 (output 0.82) and
 //! from the saturated w = 2, b = 2 (output 0.98).
 
-use std::path::PathBuf;
-
 use nn_core::{Cost, DenseExamples, EpochRecord, Monitor, Network, Sgd, TrainConfig, Trainer};
 use nn_costs::{CrossEntropyCost, QuadraticCost};
 
 use crate::error::ChapterError;
-use crate::experiment::{Check, MeasureResult, RunResult};
+use crate::experiment::{Check, MeasureResult, Ran, RunResult};
 use crate::figure;
 use crate::runner::Session;
 
@@ -96,10 +94,7 @@ fn output(network: &Network) -> f64 {
 }
 
 /// Trains the four neurons, draws their cost curves and checks the slowdown.
-pub(crate) fn run(
-    name: &str,
-    session: &mut Session,
-) -> Result<(Vec<RunResult>, Vec<Check>, Vec<PathBuf>), ChapterError> {
+pub(crate) fn run(name: &str, session: &mut Session) -> Result<Ran, ChapterError> {
     let data = DenseExamples::new(vec![vec![1.0]], vec![vec![0.0]]);
     let mut results = Vec::new();
     for start in &STARTS {
