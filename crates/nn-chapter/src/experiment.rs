@@ -33,7 +33,7 @@ pub struct Experiment {
 pub enum Body {
     /// The single sigmoid neuron of the chapter's opening.
     Slowdown,
-    /// The Hessian technique against gradient descent on pooled digits ([`hessian`]).
+    /// The Hessian technique against gradient descent on pooled digits.
     Hessian,
     /// MNIST networks, each trained as nn-train's [`nn_train::Run`].
     Runs {
@@ -159,7 +159,7 @@ impl Metric {
 
     /// The value of the metric read from a finished run's figures; `None` when the run never
     /// reached it, and for [`Metric::ValidationAccuracy`], which evaluates the network
-    /// ([`Metric::measure`]).
+    /// (which needs the trained network).
     pub fn of_figures(self, outcome: &FinishedRun) -> Option<f64> {
         let epochs = &outcome.history.epochs;
         let percent = |v: Option<f64>| v.map(|a| 100.0 * a);
@@ -298,7 +298,7 @@ pub struct RunResult {
     pub x: Option<f64>,
     /// The options of the first seed's run (none for the single neuron).
     pub options: Option<RunOptions>,
-    /// The equivalent command line, as the front end writes one ([`Progress::command`]; empty
+    /// The equivalent command line, as the front end writes one ([`crate::Progress::command`]; empty
     /// for the single neuron and the Hessian technique).
     pub command: String,
     /// The seeds trained.

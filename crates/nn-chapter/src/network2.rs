@@ -59,7 +59,7 @@ static RECORD: LazyLock<Network2Record> = LazyLock::new(|| {
         .expect("docs/records/network2.json is network2.py's record (tests/network2.rs reads it)")
 });
 
-/// network2.py's runs on our data ([`RECORD`]).
+/// network2.py's runs on our data (`docs/records/network2.json`, embedded at compile time).
 ///
 /// ```
 /// let record = nn_chapter::network2_record();
@@ -179,7 +179,7 @@ const MOST_SPLITS: u64 = 2_000_000;
 /// The exact two-sided permutation p-value of mean(a) − mean(b): the share of the ways of
 /// splitting the pooled values into groups of the two sizes whose difference of means is at
 /// least the observed one. None when a group has fewer than two values or there are more than
-/// [`MOST_SPLITS`] splits. With n and m values the smallest possible p is 1 / C(n + m, n), or
+/// 2,000,000 splits. With n and m values the smallest possible p is 1 / C(n + m, n), or
 /// 2 / C(2n, n) when n = m (the observed split and its mirror).
 ///
 /// ```

@@ -58,7 +58,7 @@ fn plot_error(e: impl std::fmt::Display) -> String {
 ///
 /// ```
 /// let dir = tempfile::tempdir()?;
-/// let history = nn_core::History::default();
+/// let history = nn_core::History { epochs: Vec::new(), best_epoch: None, stopped: None };
 /// nn_chapter::plot::history(&dir.path().join("run.svg"), &history, "validation")?;
 /// assert!(std::fs::read_to_string(dir.path().join("run.svg"))?.contains("not monitored"));
 /// assert!(nn_chapter::plot::history(&dir.path().join("run.gif"), &history, "test").is_err());
