@@ -452,9 +452,7 @@ fn with_keywords(book: RunOptions, keywords: &str) -> PyResult<RunOptions> {
     let bad = |e: serde_json::Error| PyValueError::new_err(format!("SGD keywords: {e}"));
     let given: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(keywords).map_err(bad)?;
-    let serde_json::Value::Object(mut fields) = serde_json::to_value(&book).map_err(bad)? else {
-        unreachable!("run options serialize as an object");
-    };
+    let mut fields = book.to_fields();
     for (name, value) in &given {
         if let Some((_, instead)) = NOT_KEYWORDS.iter().find(|(field, _)| field == name) {
             return Err(PyValueError::new_err(format!(
