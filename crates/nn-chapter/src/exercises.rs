@@ -1,4 +1,4 @@
-//! The runs the chapter's exercises and problems ask for, as experiments of `nn reproduce`: an
+//! The runs the chapter's exercises and problems ask for, as experiments of the catalogue: an
 //! L1 λ that beats no regularization, a second early-stopping rule, momentum coefficients
 //! outside [0, 1), λ and η chosen by gradient descent on the validation cost, and the
 //! asymptotic accuracy as the training set grows. Where [`RunOptions`] cannot express a run
@@ -238,7 +238,7 @@ fn l1_checks(results: &[RunResult]) -> Vec<Check> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Procedures: runs with rules `nn train` has no flag for, tolerating divergence
+// Procedures: runs with rules the run options cannot express, tolerating divergence
 
 /// A run's outcome, or the epoch in which its weights or cost stopped being finite.
 type Trained = std::result::Result<RunOutcome, usize>;
