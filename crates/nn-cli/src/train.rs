@@ -216,7 +216,7 @@ fn resolve(args: &TrainArgs) -> Result<(CheckedRunOptions, Option<Restored>, Opt
 const MAX_THREADS: usize = 256;
 
 /// Builds the global thread pool with `threads` workers, once per process.
-fn set_threads(threads: Option<usize>) -> Result<()> {
+pub fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(threads) = threads else {
         return Ok(());
     };
