@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{Framing, Network, load_model};
-use nn_data::picture;
+use nn_data::picture::{self, ClassifyError, Prediction};
 use rayon::prelude::*;
 
 /// Examples shown by `nn predict --help`.
@@ -95,7 +95,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
 
 /// Classifies every picture of `args`, one line or JSON object each, then the summary.
 fn batch(classifier: &Classifier, args: &PredictArgs) -> Result<()> {
-    let pictures = gather(&args.pictures);
+    let pictures = picture::find_pictures(&args.pictures);
     let total = pictures.len();
     let mut failed = 0;
     let mut digits: BTreeMap<usize, usize> = BTreeMap::new();
@@ -112,7 +112,7 @@ fn batch(classifier: &Classifier, args: &PredictArgs) -> Result<()> {
             .collect();
         for (picture, result) in chunk.iter().zip(results) {
             let path = match picture {
-                Ok(path) | Err(Gathered { path, .. }) => path,
+                Ok(path) | Err(picture::NoPicture { path, .. }) => path,
             };
             match result {
                 Ok(prediction) => {
@@ -171,92 +171,16 @@ fn batch(classifier: &Classifier, args: &PredictArgs) -> Result<()> {
     Ok(())
 }
 
-/// A place that yields no picture: a folder that cannot be read or holds no `.png` file.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {problem}", path.display())]
-struct Gathered {
-    path: PathBuf,
-    problem: String,
-}
-
-/// The pictures `paths` name, in order: each file as it is, each folder's `.png` files (any
-/// case of the extension; in subfolders too, not through symbolic links to folders, so that
-/// no link can make a loop) sorted by name.
-fn gather(paths: &[PathBuf]) -> Vec<Result<PathBuf, Gathered>> {
-    let mut out = Vec::new();
-    for path in paths {
-        if !path.is_dir() {
-            out.push(Ok(path.clone()));
-            continue;
-        }
-        let before = out.len();
-        walk(path, &mut out);
-        if out.len() == before {
-            out.push(Err(Gathered {
-                path: path.clone(),
-                problem: "no .png picture in this folder or its subfolders".to_string(),
-            }));
-        }
-    }
-    out
-}
-
-/// Appends the `.png` files under `dir` to `out` (see [`gather`]).
-fn walk(dir: &Path, out: &mut Vec<Result<PathBuf, Gathered>>) {
-    let entries = std::fs::read_dir(dir).and_then(|entries| {
-        let mut paths = entries
-            .map(|e| e.map(|e| e.path()))
-            .collect::<std::io::Result<Vec<_>>>()?;
-        paths.sort();
-        Ok(paths)
-    });
-    let entries = match entries {
-        Ok(entries) => entries,
-        Err(e) => {
-            out.push(Err(Gathered {
-                path: dir.to_path_buf(),
-                problem: format!("cannot read this folder: {e}"),
-            }));
-            return;
-        }
-    };
-    for path in entries {
-        let linked_dir = path.is_symlink() && path.is_dir();
-        if path.is_dir() && !linked_dir {
-            walk(&path, out);
-        } else if path.is_file() && is_png(&path) {
-            out.push(Ok(path));
-        }
-    }
-}
-
-/// Whether `path` is named as a PNG picture.
-fn is_png(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
-}
-
 /// A model ready to classify pictures.
 struct Classifier<'m> {
     network: &'m Network,
     model_path: &'m Path,
-    side: usize,
     framing: Framing,
-}
-
-/// The class of one picture.
-struct Prediction {
-    digit: usize,
-    /// Each class's probability, finite and in [0, 1].
-    probabilities: Vec<f64>,
-    /// What the probabilities are.
-    how: &'static str,
 }
 
 impl<'m> Classifier<'m> {
     fn new(network: &'m Network, model_path: &'m Path, choice: FramingChoice) -> Result<Self> {
-        let side = picture::frame_side(network.input_size())
+        picture::frame_side(network.input_size())
             .with_context(|| format!("cannot use {} on a picture", model_path.display()))?;
         let framing = match choice {
             FramingChoice::Model => network.framing().unwrap_or(Framing::MNIST),
@@ -265,71 +189,22 @@ impl<'m> Classifier<'m> {
         Ok(Self {
             network,
             model_path,
-            side,
             framing,
         })
     }
 
     /// Prepares the picture at `path` and classifies it.
     fn classify(&self, path: &Path) -> Result<Prediction> {
-        let digit = picture::prepare_file(path, self.side, self.framing)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let input: Vec<f32> = digit.pixels().map(|p| f32::from(p[0]) / 255.0).collect();
-        let output = self.network.feedforward(&input);
-        if let Some(bad) = output.iter().position(|v| !v.is_finite()) {
-            bail!(
-                "{}: output {bad} of the model is {} for {}; the model is unusable (its \
-                 weights are too large)",
+        let cannot_read = || format!("cannot read {}", path.display());
+        let file = nn_core::atomic::open_to_read(path).with_context(cannot_read)?;
+        match picture::classify_png(self.network, std::io::BufReader::new(file), self.framing) {
+            Ok(prediction) => Ok(prediction),
+            Err(ClassifyError::Picture(e)) => Err(anyhow!(e).context(cannot_read())),
+            Err(unusable) => bail!(
+                "{}: {unusable} ({})",
                 self.model_path.display(),
-                output[bad],
                 path.display()
-            );
+            ),
         }
-        let best = nn_core::argmax(&output);
-        let output: Vec<f64> = output.into_iter().map(f64::from).collect();
-        let last = self
-            .network
-            .activations()
-            .last()
-            .map(|a| a.spec())
-            .unwrap_or_default();
-        let (probabilities, how) = if last.starts_with("softmax") {
-            (output, "softmax outputs")
-        } else if last == "sigmoid" && output.iter().sum::<f64>() > 0.0 {
-            let total: f64 = output.iter().sum();
-            (
-                output.iter().map(|a| a / total).collect(),
-                "sigmoid outputs normalised to sum to 1",
-            )
-        } else {
-            (softmax(&output), "softmax of the outputs")
-        };
-        Ok(Prediction {
-            digit: best,
-            probabilities: probabilities.iter().map(|p| p.clamp(0.0, 1.0)).collect(),
-            how,
-        })
-    }
-}
-
-/// The softmax of `values`, computed with the largest value subtracted so that no term
-/// overflows.
-fn softmax(values: &[f64]) -> Vec<f64> {
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = values.iter().map(|v| (v - max).exp()).collect();
-    let total: f64 = exps.iter().sum();
-    exps.iter().map(|e| e / total).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::softmax;
-
-    #[test]
-    fn softmax_of_huge_outputs_is_finite_and_sums_to_one() {
-        let p = softmax(&[1e20, 1e20 + 1e5, -1e30, 0.0]);
-        assert!(p.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
-        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert_eq!(p[1], 1.0);
     }
 }
