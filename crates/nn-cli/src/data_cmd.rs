@@ -14,11 +14,11 @@ use nn_data::{
 };
 
 use crate::data_source::DataSource;
-use crate::destination::{self, Destination};
 use crate::digits;
 use crate::interrupt;
 use crate::options::TransformName;
 use nn_train::compose::image_transforms;
+use nn_train::destination::{self, Destination};
 
 /// Examples shown by `nn data --help`.
 pub const EXAMPLES: &str = "\

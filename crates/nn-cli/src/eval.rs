@@ -10,10 +10,10 @@ use nn_data::preview::{Tile, image_grid};
 use rayon::prelude::*;
 
 use crate::data_source::DataSource;
-use crate::destination::{self, Destination};
 use crate::digits;
 use crate::options::EvalSet;
 use nn_train::compose;
+use nn_train::destination::{self, Destination};
 
 /// Examples shown by `nn eval --help`.
 pub const EXAMPLES: &str = "\

@@ -8,7 +8,7 @@
 //! - [`options`]: the `nn train` flags, each declared once, mapped onto nn-train's
 //!   `RunOptions`, and the `nn train` command line that reproduces a run;
 //! - [`progress`]: the training observer (progress bar, plain lines or silence);
-//! - [`destination`]: checking every output path before any work;
+//! - `nn_train::destination`: checking every output path before any work;
 //! - [`metrics`]: the per-epoch metrics file;
 //! - [`plot`]: cost and accuracy figures;
 //! - [`eval`], [`predict`], [`data_cmd`]: the other subcommands;
@@ -39,7 +39,6 @@ macro_rules! tell {
 mod batch_runs;
 mod data_cmd;
 mod data_source;
-mod destination;
 mod digits;
 mod eval;
 mod interrupt;

@@ -10,9 +10,9 @@ use nn_core::Observer;
 
 use crate::batch_runs::{self, BatchFlags};
 use crate::data_source::DataSource;
-use crate::destination::{self, Destination};
 use crate::options::options_command;
 use crate::{digits, interrupt, train};
+use nn_train::destination::{self, Destination};
 
 /// Examples shown by `nn reproduce --help`.
 pub const EXAMPLES: &str = "\

@@ -10,10 +10,10 @@ use nn_tensorboard::{Ending, TensorBoard};
 use nn_train::lock::Lock;
 use nn_train::{CheckedRunOptions, Checkpointer, DataIdentity, Restored, Run};
 
-use crate::destination::{self, Destination};
 use crate::options::{TrainArgs, check_resume_flags, from_args, join};
 use crate::progress::{Mode, Reporter, Sizes};
 use crate::{digits, metrics, plot};
+use nn_train::destination::{self, Destination};
 
 pub use nn_train::{Overrides, RunOutcome};
 
@@ -300,6 +300,7 @@ fn check_destinations(
     // The checkpoint's own files are guarded by the checkpointer's lock on their directory.
     let opened = destination::check(&outputs, &inputs)
         .and_then(|()| destination::lock(&outputs[..named_files]))
+        .map_err(anyhow::Error::from)
         .and_then(|locks| Ok((locks, open_tensorboard(args, run)?)));
     match opened {
         Ok((locks, board)) => Ok((checkpointer, locks, board)),
@@ -334,10 +335,12 @@ fn write_outputs(args: &TrainArgs, outcome: &RunOutcome) -> Result<()> {
     if let Some(path) = &args.save
         && let Err(e) = save_model(&outcome.network, outcome.cost.name(), path)
     {
-        let kept = destination::fallback("nn-model-", "json").and_then(|fallback| {
-            save_model(&outcome.network, outcome.cost.name(), &fallback)?;
-            Ok(fallback)
-        });
+        let kept = destination::fallback("nn-model-", "json")
+            .map_err(anyhow::Error::from)
+            .and_then(|fallback| {
+                save_model(&outcome.network, outcome.cost.name(), &fallback)?;
+                Ok(fallback)
+            });
         return Err(match kept {
             Ok(fallback) => anyhow!(
                 "cannot save the model to {}: {e}; it was saved to {} instead",

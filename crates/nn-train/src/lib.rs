@@ -57,6 +57,7 @@
 pub mod checkpoint;
 pub mod compose;
 pub mod data;
+pub mod destination;
 pub mod error;
 pub mod field;
 pub mod lock;

@@ -1,17 +1,111 @@
-//! Checking, before any work, every file a command will write, so that a typo does not cost a
+//! Checking, before any work, every file a program will write, so that a typo does not cost a
 //! whole run and no output ever replaces one of the run's inputs.
+//!
+//! ```
+//! use nn_train::destination::{Destination, DestinationError, check};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let model = dir.path().join("model.json");
+//! std::fs::write(&model, "{}")?;
+//! // Saving over the model that is read is refused, naming the setting.
+//! let error = check(&[Destination::file("`save`", &model, &["json"])], &[&model]).unwrap_err();
+//! assert!(matches!(error, DestinationError::Input { .. }));
+//! check(&[Destination::file("`save`", &dir.path().join("new.json"), &["json"])], &[&model])?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use nn_data::IdxFiles;
-use nn_train::lock::Lock;
+
+use crate::lock::{Lock, LockError};
+
+/// A destination refused by [`check`] or [`lock`]; `name` is what names it (a setting, a flag).
+#[derive(Debug, thiserror::Error)]
+pub enum DestinationError {
+    /// A directory was asked for and a file is there.
+    #[error("{name} {}: this is a file; give a directory", path.display())]
+    FileForDirectory {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+    },
+    /// A file name without one of the extensions written.
+    #[error("{name} {}: use a file name ending in .{}", path.display(), extensions.join(" or ."))]
+    Extension {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+        /// The extensions written.
+        extensions: &'static [&'static str],
+    },
+    /// A file was asked for and a directory is there.
+    #[error("{name} {}: this is a directory; give a file name", path.display())]
+    DirectoryForFile {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+    },
+    /// The folder it would go into does not exist.
+    #[error("{name} {}: the directory {} does not exist", path.display(), folder.display())]
+    NoFolder {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+        /// Its folder.
+        folder: PathBuf,
+    },
+    /// No new file can be made in its folder.
+    #[error("{name} {}: cannot write into the directory {}: {source}", path.display(), folder.display())]
+    NotWritable {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+        /// Its folder.
+        folder: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is one of the inputs.
+    #[error("{name} {}: this is one of the run's inputs; writing it would destroy it", path.display())]
+    Input {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+    },
+    /// Another destination is the same place.
+    #[error("{name} {}: {other} writes to the same place; give another name", path.display())]
+    Same {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+        /// What names the other one.
+        other: &'static str,
+    },
+    /// A live process holds it.
+    #[error("{name} {}: {source}", path.display())]
+    Locked {
+        /// What names the destination.
+        name: &'static str,
+        /// The destination.
+        path: PathBuf,
+        /// The lock's refusal, naming the process.
+        source: LockError,
+    },
+}
 
 /// One file (or, with no extensions, directory) a command will write.
 #[derive(Debug, Clone, Copy)]
 pub struct Destination<'a> {
-    /// The flag that names it, e.g. `--save`.
-    pub flag: &'static str,
+    /// What names it in messages: a setting (`` `save` ``) or a flag.
+    pub name: &'static str,
     /// Where it goes.
     pub path: &'a Path,
     /// The extensions written (lower case, without the dot); empty for a directory.
@@ -19,19 +113,19 @@ pub struct Destination<'a> {
 }
 
 impl<'a> Destination<'a> {
-    /// A file named by `flag`, with one of `extensions`.
-    pub fn file(flag: &'static str, path: &'a Path, extensions: &'static [&'static str]) -> Self {
+    /// A file named by `name`, with one of `extensions`.
+    pub fn file(name: &'static str, path: &'a Path, extensions: &'static [&'static str]) -> Self {
         Self {
-            flag,
+            name,
             path,
             extensions,
         }
     }
 
-    /// A directory named by `flag`.
-    pub fn dir(flag: &'static str, path: &'a Path) -> Self {
+    /// A directory named by `name`.
+    pub fn dir(name: &'static str, path: &'a Path) -> Self {
         Self {
-            flag,
+            name,
             path,
             extensions: &[],
         }
@@ -44,9 +138,9 @@ impl<'a> Destination<'a> {
 }
 
 /// Locks every destination (checked first with [`check`], so that their folders exist) against
-/// other live processes for as long as the locks live ([`Lock`]); the error names the flag and
-/// the process that holds the destination.
-pub fn lock(destinations: &[Destination<'_>]) -> Result<Vec<Lock>> {
+/// other live processes for as long as the locks live ([`Lock`]); the error names the
+/// destination and the process that holds it.
+pub fn lock(destinations: &[Destination<'_>]) -> Result<Vec<Lock>, DestinationError> {
     destinations
         .iter()
         .map(|d| {
@@ -55,7 +149,11 @@ pub fn lock(destinations: &[Destination<'_>]) -> Result<Vec<Lock>> {
             } else {
                 Lock::file(d.path)
             };
-            lock.with_context(|| format!("{} {}", d.flag, d.path.display()))
+            lock.map_err(|source| DestinationError::Locked {
+                name: d.name,
+                path: d.path.to_path_buf(),
+                source,
+            })
         })
         .collect()
 }
@@ -63,16 +161,15 @@ pub fn lock(destinations: &[Destination<'_>]) -> Result<Vec<Lock>> {
 /// Checks every destination: a known extension, not a directory (or, for a directory
 /// destination, not a file), a parent directory that exists and takes a new file (a probe file
 /// is created there and removed), and no destination that is (through links or `..`) one of the
-/// `inputs` or another destination. The error names the flag.
-pub fn check(destinations: &[Destination<'_>], inputs: &[&Path]) -> Result<()> {
+/// `inputs` or another destination.
+pub fn check(destinations: &[Destination<'_>], inputs: &[&Path]) -> Result<(), DestinationError> {
     let inputs: Vec<Identity> = inputs.iter().filter_map(|p| Identity::of(p)).collect();
     let mut seen: Vec<(Identity, &'static str)> = Vec::new();
     for d in destinations {
-        let shown = d.path.display();
-        let flag = d.flag;
+        let (name, path) = (d.name, d.path.to_path_buf());
         if d.is_dir() {
             if d.path.is_file() {
-                bail!("{flag} {shown}: this is a file; give a directory");
+                return Err(DestinationError::FileForDirectory { name, path });
             }
         } else {
             let ext = d
@@ -81,13 +178,14 @@ pub fn check(destinations: &[Destination<'_>], inputs: &[&Path]) -> Result<()> {
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase);
             if !ext.is_some_and(|e| d.extensions.contains(&e.as_str())) {
-                bail!(
-                    "{flag} {shown}: use a file name ending in .{}",
-                    d.extensions.join(" or .")
-                );
+                return Err(DestinationError::Extension {
+                    name,
+                    path,
+                    extensions: d.extensions,
+                });
             }
             if d.path.is_dir() {
-                bail!("{flag} {shown}: this is a directory; give a file name");
+                return Err(DestinationError::DirectoryForFile { name, path });
             }
         }
         let folder = if d.extensions.is_empty() && d.path.is_dir() {
@@ -99,27 +197,29 @@ pub fn check(destinations: &[Destination<'_>], inputs: &[&Path]) -> Result<()> {
             }
         };
         if !folder.is_dir() {
-            bail!(
-                "{flag} {shown}: the directory {} does not exist",
-                folder.display()
-            );
+            let folder = folder.to_path_buf();
+            return Err(DestinationError::NoFolder { name, path, folder });
         }
-        tempfile::NamedTempFile::new_in(folder).with_context(|| {
-            format!(
-                "{flag} {shown}: cannot write into the directory {}",
-                folder.display()
-            )
-        })?;
+        if let Err(source) = tempfile::NamedTempFile::new_in(folder) {
+            let folder = folder.to_path_buf();
+            return Err(DestinationError::NotWritable {
+                name,
+                path,
+                folder,
+                source,
+            });
+        }
         let Some(identity) = Identity::of(d.path) else {
             continue;
         };
         if inputs.iter().any(|i| i.same(&identity)) {
-            bail!("{flag} {shown}: this is one of the run's inputs; writing it would destroy it");
+            return Err(DestinationError::Input { name, path });
         }
         if let Some((_, other)) = seen.iter().find(|(i, _)| i.same(&identity)) {
-            bail!("{flag} {shown}: {other} writes to the same place; give another name");
+            let other = *other;
+            return Err(DestinationError::Same { name, path, other });
         }
-        seen.push((identity, flag));
+        seen.push((identity, name));
     }
     Ok(())
 }
@@ -206,7 +306,7 @@ fn resolve(path: &Path) -> Option<PathBuf> {
 
 /// Where a model that could not be saved at its destination goes instead: a new file of a
 /// unique name in the system's temporary directory, else in the current directory.
-pub fn fallback(prefix: &str, extension: &str) -> Result<PathBuf> {
+pub fn fallback(prefix: &str, extension: &str) -> std::io::Result<PathBuf> {
     let suffix = format!(".{extension}");
     let dirs = [std::env::temp_dir(), PathBuf::from(".")];
     let mut last = None;
@@ -221,7 +321,7 @@ pub fn fallback(prefix: &str, extension: &str) -> Result<PathBuf> {
             Err(e) => last = Some(e),
         }
     }
-    Err(last.expect("two directories tried").into())
+    Err(last.expect("two directories tried"))
 }
 
 #[cfg(test)]
@@ -237,7 +337,7 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         let dotdot = sub.join("../model.json");
         let error = check(
-            &[Destination::file("--save", &dotdot, &["json"])],
+            &[Destination::file("`save`", &dotdot, &["json"])],
             &[&input],
         )
         .unwrap_err()
@@ -247,13 +347,13 @@ mod tests {
         {
             let link = tmp.path().join("link.json");
             std::os::unix::fs::symlink(&input, &link).unwrap();
-            assert!(check(&[Destination::file("--save", &link, &["json"])], &[&input]).is_err());
+            assert!(check(&[Destination::file("`save`", &link, &["json"])], &[&input]).is_err());
             let hard = tmp.path().join("hard.json");
             std::fs::hard_link(&input, &hard).unwrap();
-            assert!(check(&[Destination::file("--save", &hard, &["json"])], &[&input]).is_err());
+            assert!(check(&[Destination::file("`save`", &hard, &["json"])], &[&input]).is_err());
         }
         let fresh = tmp.path().join("new.json");
-        check(&[Destination::file("--save", &fresh, &["json"])], &[&input]).unwrap();
+        check(&[Destination::file("`save`", &fresh, &["json"])], &[&input]).unwrap();
         assert_eq!(
             std::fs::read_dir(tmp.path()).unwrap().count(),
             2 + 2 * usize::from(cfg!(unix))
@@ -267,15 +367,15 @@ mod tests {
         let b = tmp.path().join("./out.json");
         let error = check(
             &[
-                Destination::file("--save", &a, &["json"]),
-                Destination::file("--metrics", &b, &["json"]),
+                Destination::file("`save`", &a, &["json"]),
+                Destination::file("`metrics`", &b, &["json"]),
             ],
             &[],
         )
         .unwrap_err()
         .to_string();
         assert!(
-            error.contains("--metrics") && error.contains("--save"),
+            error.contains("`metrics`") && error.contains("`save`"),
             "{error}"
         );
     }
@@ -284,9 +384,9 @@ mod tests {
     fn a_missing_folder_a_directory_or_a_wrong_extension_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let missing = tmp.path().join("no/such/model.json");
-        assert!(check(&[Destination::file("--save", &missing, &["json"])], &[]).is_err());
-        assert!(check(&[Destination::file("--save", tmp.path(), &["json"])], &[]).is_err());
+        assert!(check(&[Destination::file("`save`", &missing, &["json"])], &[]).is_err());
+        assert!(check(&[Destination::file("`save`", tmp.path(), &["json"])], &[]).is_err());
         let text = tmp.path().join("model.txt");
-        assert!(check(&[Destination::file("--save", &text, &["json"])], &[]).is_err());
+        assert!(check(&[Destination::file("`save`", &text, &["json"])], &[]).is_err());
     }
 }
