@@ -214,7 +214,7 @@ unsafe fn multiply_block<S: Simd, const N: usize, const V: usize, const TAIL: bo
                 *w = load::<S, V, TAIL>(column.add(v * S::WIDTH), v, mask);
             }
             for col in 0..N {
-                let x = S::splat(*columns[col].add(j));
+                let x = S::load_splat(columns[col].add(j));
                 for v in 0..V {
                     sums[v][col] = S::mul_add(weights[v], x, sums[v][col]);
                 }
@@ -258,7 +258,7 @@ unsafe fn outer_block<S: Simd, const N: usize, const V: usize, const TAIL: bool,
         for j in 0..k {
             let mut sums = [S::zero(); V];
             for col in 0..N {
-                let x = S::splat(*columns[col].add(j));
+                let x = S::load_splat(columns[col].add(j));
                 for v in 0..V {
                     sums[v] = S::mul_add(errors[v][col], x, sums[v]);
                 }
@@ -471,7 +471,7 @@ unsafe fn outer_tile<S: Simd, const J: usize, const V: usize, const TAIL: bool, 
             }
             let inputs = b.start.add(c * b.stride + j);
             for col in 0..J {
-                let x = S::splat(*inputs.add(col));
+                let x = S::load_splat(inputs.add(col));
                 for v in 0..V {
                     sums[v][col] = S::mul_add(error[v], x, sums[v][col]);
                 }

@@ -627,6 +627,14 @@ pub unsafe trait Simd {
     /// # Safety
     /// See the trait.
     unsafe fn splat(x: f32) -> Self::V;
+    /// All lanes the float at `p` (one broadcasting load where the instruction set has one).
+    ///
+    /// # Safety
+    /// `p` must be valid for one read.
+    #[inline(always)]
+    unsafe fn load_splat(p: *const f32) -> Self::V {
+        unsafe { Self::splat(*p) }
+    }
     /// The first `count` (< WIDTH) lanes.
     ///
     /// # Safety

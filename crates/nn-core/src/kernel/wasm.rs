@@ -28,6 +28,11 @@ unsafe impl Simd for Simd128 {
         f32x4_splat(x)
     }
     #[inline(always)]
+    unsafe fn load_splat(p: *const f32) -> v128 {
+        // SAFETY: the caller gives one readable float.
+        unsafe { v128_load32_splat(p.cast::<u32>()) }
+    }
+    #[inline(always)]
     unsafe fn mask(count: usize) -> usize {
         count
     }
