@@ -108,7 +108,7 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 /// UTF-8 text JavaScript wrote at `ptr`.
 ///
 /// # Safety
-/// As [`bytes`].
+/// `ptr..ptr + len` must be memory JavaScript filled (from [`nn_alloc`]), or `len` 0.
 unsafe fn text<'a>(ptr: *const u8, len: usize) -> EngineResult<&'a str> {
     // SAFETY: the caller's promise.
     std::str::from_utf8(unsafe { bytes(ptr, len) })
@@ -188,7 +188,7 @@ pub extern "C" fn nn_init() {
 /// A fresh network from its options' JSON; the handle, and its sizes as JSON.
 ///
 /// # Safety
-/// As [`bytes`].
+/// `ptr..ptr + len` must be memory JavaScript filled (from [`nn_alloc`]), or `len` 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_network_create(ptr: *const u8, len: usize) -> i32 {
     // SAFETY: the caller's promise.
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn nn_network_create(ptr: *const u8, len: usize) -> i32 {
 /// A network from a model file's JSON; the handle, and its sizes as JSON.
 ///
 /// # Safety
-/// As [`bytes`].
+/// `ptr..ptr + len` must be memory JavaScript filled (from [`nn_alloc`]), or `len` 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_network_from_json(ptr: *const u8, len: usize) -> i32 {
     // SAFETY: the caller's promise.
@@ -238,7 +238,7 @@ pub extern "C" fn nn_network_free(handle: i32) {
 /// A data set from the bytes of an images file and a labels file; the handle, and its length.
 ///
 /// # Safety
-/// As [`bytes`], for both.
+/// Each pointer and length must be memory JavaScript filled (from [`nn_alloc`]), or a length 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_data_from_idx(
     images: *const u8,
@@ -283,7 +283,7 @@ pub extern "C" fn nn_data_free(handle: i32) {
 /// Trains one epoch of a network on a data set with the options' JSON.
 ///
 /// # Safety
-/// As [`bytes`].
+/// `ptr..ptr + len` must be memory JavaScript filled (from [`nn_alloc`]), or `len` 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_train_epoch(
     network: i32,
@@ -323,7 +323,7 @@ pub extern "C" fn nn_evaluate(network: i32, data: i32) -> i32 {
 /// The output activations of a network for `count` input floats.
 ///
 /// # Safety
-/// As [`float_slice`].
+/// `ptr` must be memory from [`nn_alloc`] holding `count` floats, or `count` 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_predict(network: i32, ptr: *const u8, count: usize) -> i32 {
     answer((|| {
@@ -337,7 +337,7 @@ pub unsafe extern "C" fn nn_predict(network: i32, ptr: *const u8, count: usize) 
 /// A canvas's RGBA picture prepared as a 28x28 digit: 784 floats.
 ///
 /// # Safety
-/// As [`bytes`].
+/// `ptr..ptr + len` must be memory JavaScript filled (from [`nn_alloc`]), or `len` 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_prepare_picture(
     ptr: *const u8,
@@ -353,7 +353,7 @@ pub unsafe extern "C" fn nn_prepare_picture(
 /// The single-neuron widget: outputs then costs, `epochs + 1` floats each.
 ///
 /// # Safety
-/// As [`bytes`].
+/// `ptr..ptr + len` must be memory JavaScript filled (from [`nn_alloc`]), or `len` 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_neuron(ptr: *const u8, len: usize) -> i32 {
     answer((|| {
@@ -368,7 +368,7 @@ pub unsafe extern "C" fn nn_neuron(ptr: *const u8, len: usize) -> i32 {
 /// Softmax of `count` floats with multiplier `c`.
 ///
 /// # Safety
-/// As [`float_slice`].
+/// `ptr` must be memory from [`nn_alloc`] holding `count` floats, or `count` 0.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nn_softmax(ptr: *const u8, count: usize, c: f32) -> i32 {
     answer((|| {
