@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use std::io::BufReader;
+
+use anyhow::{Context, Result};
 use nn_core::{Framing, load_model};
 use nn_data::picture;
 
@@ -46,43 +48,23 @@ pub enum FramingChoice {
 /// Runs `nn predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
     let model = load_model(&args.model)?;
-    let side = picture::frame_side(model.network.input_size())
+    // A model that does not read square pictures is refused before the picture is read.
+    picture::frame_side(model.network.input_size())
         .with_context(|| format!("cannot use {} on a picture", args.model.display()))?;
     let framing = match args.framing {
         FramingChoice::Model => model.network.framing().unwrap_or(Framing::MNIST),
         FramingChoice::Mnist => Framing::MNIST,
     };
-    let digit = picture::prepare_file(&args.image, side, framing)
+    let file = nn_core::atomic::open_to_read(&args.image)
         .with_context(|| format!("cannot read {}", args.image.display()))?;
-    let input: Vec<f32> = digit.pixels().map(|p| f32::from(p[0]) / 255.0).collect();
-    let output = model.network.feedforward(&input);
-    if let Some(bad) = output.iter().position(|v| !v.is_finite()) {
-        bail!(
-            "{}: output {bad} of the model is {} for this picture; the model is unusable (its \
-             weights are too large)",
-            args.model.display(),
-            output[bad]
-        );
-    }
-    let best = nn_core::argmax(&output);
-    let output: Vec<f64> = output.into_iter().map(f64::from).collect();
-    let last = model
-        .network
-        .activations()
-        .last()
-        .map(|a| a.spec())
-        .unwrap_or_default();
-    let (probabilities, how) = if last.starts_with("softmax") {
-        (output, "softmax outputs")
-    } else if last == "sigmoid" && output.iter().sum::<f64>() > 0.0 {
-        let total: f64 = output.iter().sum();
-        (
-            output.iter().map(|a| a / total).collect(),
-            "sigmoid outputs normalised to sum to 1",
-        )
-    } else {
-        (softmax(&output), "softmax of the outputs")
-    };
+    let prediction =
+        nn_serve::classify(&model.network, BufReader::new(file), framing).map_err(|e| match e {
+            nn_serve::PredictError::Unusable { .. } => {
+                anyhow::anyhow!("{}: {e}", args.model.display())
+            }
+            e => anyhow::Error::new(e).context(format!("cannot read {}", args.image.display())),
+        })?;
+    let (best, probabilities, how) = (prediction.digit, prediction.probabilities, prediction.how);
     say!("Digit: {best}");
     say!("Probabilities ({how}):");
     for (d, p) in probabilities.iter().enumerate() {
@@ -91,26 +73,4 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         say!("  {d}: {p:.4} {bar}");
     }
     Ok(())
-}
-
-/// The softmax of `values`, computed with the largest value subtracted so that no term
-/// overflows.
-fn softmax(values: &[f64]) -> Vec<f64> {
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = values.iter().map(|v| (v - max).exp()).collect();
-    let total: f64 = exps.iter().sum();
-    exps.iter().map(|e| e / total).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::softmax;
-
-    #[test]
-    fn softmax_of_huge_outputs_is_finite_and_sums_to_one() {
-        let p = softmax(&[1e20, 1e20 + 1e5, -1e30, 0.0]);
-        assert!(p.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
-        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert_eq!(p[1], 1.0);
-    }
 }
