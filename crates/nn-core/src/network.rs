@@ -16,7 +16,7 @@ use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
 use crate::kernel::{self, Kernel};
-use crate::optimizer::momentum_rule;
+use crate::optimizer::{MomentumUpdate, SgdUpdate, momentum_rule};
 use crate::pair::{self, ColumnWork};
 use crate::{
     Activation, Cost, Examples, Framing, FusedStep, NetworkError, Sigmoid, Standardization,
@@ -433,7 +433,7 @@ impl Network {
     /// b → b − η ∂C₀/∂b; for momentum, the step of [`crate::Momentum`] on the gradient
     /// ∂C₀/∂w + decay·w; decay = λ/n for L2 and 0 without it. Each layer is updated in the pass
     /// that computes its gradient, once its error has been carried down through the old
-    /// weights, and the weight gradient is never stored ([`kernel::Outer`]).
+    /// weights, and the weight gradient is never stored ([`kernel::Update`]).
     pub(crate) fn backprop_step(
         &mut self,
         ws: &mut Workspace,
@@ -876,7 +876,7 @@ fn backward(
         match &mut target {
             Backward::Gradient { gradient, .. } => {
                 let g = &mut gradient[shape.weights.clone()];
-                let store = kernel::Outer::Store;
+                let store = kernel::Store;
                 kernel::outer(*kernel, rows, cols, m, scale, d, input, g, store);
                 for (g, row) in gradient[shape.biases.clone()].iter_mut().zip(0..) {
                     *g = bias_gradient(row);
@@ -892,7 +892,7 @@ fn backward(
                 let w = &mut params[shape.weights.clone()];
                 match step {
                     FusedStep::Sgd => {
-                        let step = kernel::Outer::Step { eta, decay };
+                        let step = SgdUpdate::new(eta, decay);
                         kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
                         for (b, row) in params[shape.biases.clone()].iter_mut().zip(0..) {
                             *b -= eta * bias_gradient(row);
@@ -903,13 +903,8 @@ fn backward(
                         nesterov,
                         ref mut velocity,
                     } => {
-                        let step = kernel::Outer::Momentum {
-                            eta,
-                            decay,
-                            mu,
-                            nesterov,
-                            velocity: &mut velocity[shape.weights.clone()],
-                        };
+                        let weight_velocity = &mut velocity[shape.weights.clone()];
+                        let step = MomentumUpdate::new(eta, decay, mu, nesterov, weight_velocity);
                         kernel::outer(*kernel, rows, cols, m, scale, d, input, w, step);
                         let biases = &mut params[shape.biases.clone()];
                         let bias_velocity = &mut velocity[shape.biases.clone()];

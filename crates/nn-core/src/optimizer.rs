@@ -10,6 +10,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::TrainError;
 use crate::error::{HyperParameterError, OptimizerError, ResumeError};
+use crate::kernel::{Simd, Slot, Update};
 
 /// Gives the gradient of the current mini-batch's cost at any point: the Hessian technique
 /// needs it to measure curvature.
@@ -131,6 +132,152 @@ pub(crate) fn momentum_rule(mu: f32, nesterov: bool, eta: f32, p: &mut f32, v: &
     } else {
         *v
     };
+}
+
+/// The fused SGD step on a layer's weights, taken by [`crate::kernel::outer`] as it computes
+/// their gradient g = α D Bᵀ: `w ← (1 − η·decay) w − η g`, eq. 93 with decay = λ/n for L2 (0
+/// without it); the gradient itself is not kept.
+///
+/// ```
+/// use nn_core::kernel::{self, Kernel};
+/// use nn_core::optimizer::SgdUpdate;
+/// // One weight 1.0, gradient 1·2 = 2, η = 0.5, no decay: 1 − 0.5·2 = 0.
+/// let mut w = [1.0];
+/// kernel::outer(Kernel::active(), 1, 1, 1, 1.0, &[1.0], &[2.0], &mut w, SgdUpdate::new(0.5, 0.0));
+/// assert_eq!(w, [0.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdUpdate {
+    minus_eta: f32,
+    keep: f32,
+}
+
+impl SgdUpdate {
+    /// The step with learning rate `eta` and decay rate `decay` (λ/n for L2, 0 without it).
+    pub fn new(eta: f32, decay: f32) -> Self {
+        SgdUpdate {
+            minus_eta: -eta,
+            keep: 1.0 - eta * decay,
+        }
+    }
+}
+
+// SAFETY: it reads and writes only the weights at the slot.
+unsafe impl Update for SgdUpdate {
+    fn covers(&self, _: usize) -> bool {
+        true
+    }
+
+    unsafe fn at_offset(self, _: usize) -> Self {
+        self
+    }
+
+    #[inline(always)]
+    unsafe fn apply<S: Simd>(self, g: *mut f32, slot: &Slot<S>, product: S::V) -> S::V {
+        // SAFETY: the kernel keeps the slot inside the weights.
+        unsafe {
+            let old = slot.load(g);
+            S::mul_add(
+                product,
+                S::splat(self.minus_eta),
+                S::mul(old, S::splat(self.keep)),
+            )
+        }
+    }
+}
+
+/// The fused momentum step on a layer's weights, taken by [`crate::kernel::outer`] as it
+/// computes the gradient: with g = α D Bᵀ + decay·w, `v ← μ v − η g`, then `w ← w + v` (eqs.
+/// 107 and 108), or Nesterov's `w ← w − μ v_old + (1 + μ) v`. Each element is the same
+/// sequence of roundings as [`Momentum`]'s separate step after an L2 term (the rule of
+/// `momentum_rule`), so the results are identical.
+///
+/// ```
+/// use nn_core::kernel::{self, Kernel};
+/// use nn_core::optimizer::MomentumUpdate;
+/// // w = 1, v = 1, g = 2, η = 0.5, μ = 0.5: v = 0.5 − 1 = −0.5, w = 0.5.
+/// let (mut w, mut v) = ([1.0], [1.0]);
+/// let step = MomentumUpdate::new(0.5, 0.0, 0.5, false, &mut v);
+/// kernel::outer(Kernel::active(), 1, 1, 1, 1.0, &[1.0], &[2.0], &mut w, step);
+/// assert_eq!((w, v), ([0.5], [-0.5]));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MomentumUpdate<'v> {
+    eta: f32,
+    decay: f32,
+    mu: f32,
+    nesterov: bool,
+    velocity: *mut f32,
+    len: usize,
+    /// The velocities stay borrowed while the step exists (a shared marker, so that the step
+    /// is `Copy` for the two cores; each writes only its own columns).
+    _velocity: std::marker::PhantomData<&'v [f32]>,
+}
+
+impl<'v> MomentumUpdate<'v> {
+    /// The step with learning rate `eta`, decay rate `decay` (λ/n for L2, 0 without it),
+    /// coefficient `mu`, Nesterov's variant or not, on `velocity` (laid out like the weights).
+    pub fn new(eta: f32, decay: f32, mu: f32, nesterov: bool, velocity: &'v mut [f32]) -> Self {
+        MomentumUpdate {
+            eta,
+            decay,
+            mu,
+            nesterov,
+            velocity: velocity.as_mut_ptr(),
+            len: velocity.len(),
+            _velocity: std::marker::PhantomData,
+        }
+    }
+}
+
+// SAFETY: the velocity is used as the weights are: each core writes only its own columns.
+unsafe impl Send for MomentumUpdate<'_> {}
+unsafe impl Sync for MomentumUpdate<'_> {}
+
+// SAFETY: it reads and writes the weights and the velocity at the slot only, and covers
+// the velocity's length.
+unsafe impl Update for MomentumUpdate<'_> {
+    fn covers(&self, elements: usize) -> bool {
+        self.len >= elements
+    }
+
+    unsafe fn at_offset(self, offset: usize) -> Self {
+        MomentumUpdate {
+            // SAFETY: the caller keeps the offset inside the velocities.
+            velocity: unsafe { self.velocity.add(offset) },
+            len: self.len - offset,
+            ..self
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn apply<S: Simd>(self, g: *mut f32, slot: &Slot<S>, product: S::V) -> S::V {
+        let MomentumUpdate {
+            eta,
+            decay,
+            mu,
+            nesterov,
+            velocity,
+            ..
+        } = self;
+        // SAFETY: the kernel keeps the slot inside the weights and the velocities.
+        unsafe {
+            let w = slot.load(g);
+            let previous = slot.load(velocity);
+            let g = S::add(product, S::mul(S::splat(decay), w));
+            let now = S::sub(S::mul(S::splat(mu), previous), S::mul(S::splat(eta), g));
+            slot.store(velocity, now);
+            let moved = if nesterov {
+                S::add(
+                    S::mul(S::splat(-mu), previous),
+                    S::mul(S::splat(1.0 + mu), now),
+                )
+            } else {
+                now
+            };
+            S::add(w, moved)
+        }
+    }
 }
 
 /// What an optimizer carries from one step to the next.

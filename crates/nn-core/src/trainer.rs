@@ -3,7 +3,6 @@
 
 use std::ops::ControlFlow;
 use std::str::FromStr;
-use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -445,7 +444,8 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// The learning rate used in this epoch.
     pub eta: f32,
-    /// Seconds spent training in this epoch (monitoring excluded).
+    /// Seconds spent training in this epoch (monitoring excluded); 0 on wasm32-unknown-unknown,
+    /// which has no clock.
     pub seconds: f64,
     /// Average cost on the training data.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -592,6 +592,21 @@ pub struct History {
     pub best_epoch: Option<usize>,
     /// Why the run ended early, if it did.
     pub stopped: Option<StopReason>,
+}
+
+/// Starts a clock: the function it gives returns the seconds since. wasm32-unknown-unknown has
+/// no clock (std's `Instant` panics there), so its epochs record 0 seconds and the page that
+/// runs them times them itself.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn stopwatch() -> impl Fn() -> f64 {
+    let started = std::time::Instant::now();
+    move || started.elapsed().as_secs_f64()
+}
+
+/// See the other target's `stopwatch`.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn stopwatch() -> impl Fn() -> f64 {
+    || 0.0
 }
 
 /// The seed of one epoch: a SplitMix64 step of the run's seed and the epoch number, so epoch
@@ -828,7 +843,7 @@ impl<'c> Trainer<'c> {
         let epoch = self.state.history.len() + 1;
         let seed = epoch_seed(self.config.seed, epoch);
         let eta = self.state.eta;
-        let started = Instant::now();
+        let elapsed = stopwatch();
         let Self {
             network,
             cost,
@@ -872,7 +887,7 @@ impl<'c> Trainer<'c> {
                 completed: epoch - 1,
             });
         }
-        let seconds = started.elapsed().as_secs_f64();
+        let seconds = elapsed();
         if !self.network.is_finite() {
             return Err(TrainError::Diverged {
                 epoch,

@@ -1,7 +1,8 @@
 //! The small-batch kernels: every kernel the processor supports agrees with a sum in f64, the
 //! best one is chosen, and the row split between two cores changes no bit of training.
 
-use nn_core::kernel::{self, Kernel, MAX_COLUMNS, Outer};
+use nn_core::kernel::{self, Kernel, MAX_COLUMNS, Store};
+use nn_core::optimizer::{MomentumUpdate, SgdUpdate};
 use nn_core::{
     DenseExamples, FusedStep, Initializer, Momentum, Network, Optimizer, OptimizerState,
     Regularizer, Sgd, Silent, TrainConfig, TrainError, Trainer, Workspace,
@@ -29,18 +30,18 @@ fn assert_close(got: &[f32], exact: &[f64], magnitude: &[f64], terms: usize, wha
     }
 }
 
-/// Runs `check` with every kernel the processor supports, and says by name on standard error
-/// which kernels it could not run.
-fn for_each_supported_kernel(mut check: impl FnMut(Kernel)) {
-    for kernel in Kernel::ALL {
-        if kernel.is_supported() {
-            check(kernel);
-        } else {
-            eprintln!(
-                "SKIPPED: the {} kernel, which this processor does not support",
-                kernel.name()
-            );
-        }
+/// Runs `check` with every kernel the processor supports ([`nn_testdata::kernels_under_test`]:
+/// one it lacks fails the test when `NN_REQUIRE_KERNELS` names it).
+fn for_each_supported_kernel(check: impl FnMut(Kernel)) {
+    nn_testdata::kernels_under_test()
+        .into_iter()
+        .for_each(check);
+}
+
+#[test]
+fn the_kernels_nn_require_kernels_names_are_supported() {
+    for kernel in nn_testdata::required_kernels() {
+        assert!(kernel.is_supported(), "{} is not supported", kernel.name());
     }
 }
 
@@ -115,18 +116,19 @@ fn every_supported_kernel_takes_outer_products_and_sgd_and_momentum_steps_within
                             _ => w.clone(),
                         };
                         let mut velocity = v0.clone();
-                        let what = match mode {
-                            Mode::Store => Outer::Store,
-                            Mode::Step => Outer::Step { eta, decay },
-                            Mode::Momentum { nesterov } => Outer::Momentum {
-                                eta,
-                                decay,
-                                mu,
-                                nesterov,
-                                velocity: &mut velocity,
-                            },
-                        };
-                        kernel::outer(kernel, m, k, n, alpha, &d, &b, &mut g, what);
+                        let (d, b, g) = (&d[..], &b[..], &mut g[..]);
+                        match mode {
+                            Mode::Store => kernel::outer(kernel, m, k, n, alpha, d, b, g, Store),
+                            Mode::Step => {
+                                let step = SgdUpdate::new(eta, decay);
+                                kernel::outer(kernel, m, k, n, alpha, d, b, g, step)
+                            }
+                            Mode::Momentum { nesterov } => {
+                                let step =
+                                    MomentumUpdate::new(eta, decay, mu, nesterov, &mut velocity);
+                                kernel::outer(kernel, m, k, n, alpha, d, b, g, step)
+                            }
+                        }
                         let mut exact = vec![(0.0, 0.0); m * k];
                         let mut exact_velocity = vec![(0.0, 0.0); m * k];
                         for (j, i) in (0..k).flat_map(|j| (0..m).map(move |i| (j, i))) {
@@ -172,7 +174,7 @@ fn every_supported_kernel_takes_outer_products_and_sgd_and_momentum_steps_within
                         }
                         let name = format!("{} {mode:?} {m}x{k}x{n}", kernel.name());
                         let (value, size): (Vec<f64>, Vec<f64>) = exact.into_iter().unzip();
-                        assert_close(&g, &value, &size, n + 8, &name);
+                        assert_close(g, &value, &size, n + 8, &name);
                         if let Mode::Momentum { .. } = mode {
                             let (value, size): (Vec<f64>, Vec<f64>) =
                                 exact_velocity.into_iter().unzip();
@@ -250,7 +252,11 @@ fn the_kernels_agree_with_each_other_within_rounding() {
 fn the_best_kernel_is_the_widest_the_processor_supports() {
     #[cfg(target_arch = "x86_64")]
     {
-        let expected = if std::arch::is_x86_feature_detected!("avx512f") {
+        let expected = if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
             Kernel::Avx512
         } else if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
@@ -263,7 +269,17 @@ fn the_best_kernel_is_the_widest_the_processor_supports() {
         eprintln!("the best kernel here is {}", expected.name());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    assert_eq!(Kernel::best(), Kernel::Portable);
+    {
+        let simd128 = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+        let expected = if simd128 {
+            Kernel::Simd128
+        } else {
+            Kernel::Portable
+        };
+        assert_eq!(Kernel::best(), expected);
+    }
+    #[cfg(target_arch = "x86_64")]
+    assert!(!Kernel::Simd128.is_supported());
     match std::env::var("NN_KERNEL") {
         Ok(name) => assert_eq!(Ok(Kernel::active()), Kernel::from_name(&name)),
         Err(_) => assert_eq!(Kernel::active(), Kernel::best()),
@@ -278,7 +294,10 @@ fn nn_kernel_names_are_checked() {
         assert_eq!(named.is_ok(), kernel.is_supported(), "{named:?}");
     }
     let error = Kernel::from_name("sse9").unwrap_err();
-    assert!(error.contains("avx512, avx2 or portable"), "{error}");
+    assert!(
+        error.contains("avx512, avx2, simd128 or portable"),
+        "{error}"
+    );
 }
 
 #[cfg(feature = "parallel")]

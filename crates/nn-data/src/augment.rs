@@ -15,6 +15,8 @@ use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, RngCore, SeedableRng};
 use rayon::prelude::*;
 
+use nn_core::kernel::Kernel;
+
 use crate::idx::{IdxArray, write_idx};
 use crate::{DataError, ImageSet};
 
@@ -160,24 +162,22 @@ enum Simd {
 }
 
 impl Simd {
-    /// The widest the processor supports.
+    /// The sampler of the workspace's instruction set ([`Kernel::active`], which `NN_KERNEL`
+    /// sets).
     fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Simd::Avx2;
-            }
+        Simd::for_kernel(Kernel::active())
+    }
+
+    /// The sampler compiled for `kernel`'s instruction set (the portable one for a kernel
+    /// without a sampler of its own).
+    fn for_kernel(kernel: Kernel) -> Self {
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => Simd::Avx512,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => Simd::Avx2,
+            _ => Simd::Portable,
         }
-        Simd::Portable
     }
 }
 
@@ -1124,22 +1124,15 @@ pub fn expand_to_idx(
 mod tests {
     use super::*;
 
-    /// Every sampler and field computation the processor supports, and the portable ones.
+    /// Every sampler and field computation the processor supports (one it lacks fails the
+    /// test when `NN_REQUIRE_KERNELS` names it), and the portable ones.
     fn supported() -> Vec<Simd> {
         let mut all = vec![Simd::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                all.push(Simd::Avx2);
+        for kernel in nn_testdata::kernels_under_test() {
+            let simd = Simd::for_kernel(kernel);
+            if !all.contains(&simd) {
+                all.push(simd);
             }
-            if Simd::detect() == Simd::Avx512 {
-                all.push(Simd::Avx512);
-            }
-        }
-        if all.len() < 3 {
-            eprintln!("only {all:?} could be compared on this processor");
         }
         all
     }

@@ -11,8 +11,8 @@ use crate::DataError;
 use crate::idx::IdxArray;
 
 /// `column[i] = x/255` for each byte x of `image` (of 255 − x when `inverted`), compiled for
-/// AVX-512 or AVX2 when the processor has them: 16 or 8 pixels per correctly rounded vector
-/// division, the same value on every path.
+/// AVX-512 or AVX2 when the workspace's kernel ([`nn_core::kernel::Kernel::active`]) is one:
+/// 16 or 8 pixels per correctly rounded vector division, the same value on every path.
 fn to_unit_interval(image: &[u8], inverted: bool, column: &mut [f32]) {
     #[inline(always)]
     fn convert(image: &[u8], inverted: bool, column: &mut [f32]) {
@@ -31,13 +31,13 @@ fn to_unit_interval(image: &[u8], inverted: bool, column: &mut [f32]) {
         fn avx2(image: &[u8], inverted: bool, column: &mut [f32]) {
             convert(image, inverted, column)
         }
-        if std::arch::is_x86_feature_detected!("avx512bw") {
-            // SAFETY: the processor supports AVX-512F and BW, checked just above.
-            return unsafe { avx512(image, inverted, column) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            return unsafe { avx2(image, inverted, column) };
+        use nn_core::kernel::Kernel;
+        match Kernel::active() {
+            // SAFETY: the kernel is supported, so the processor has AVX-512F and BW.
+            Kernel::Avx512 => return unsafe { avx512(image, inverted, column) },
+            // SAFETY: the kernel is supported, so the processor has AVX2.
+            Kernel::Avx2 => return unsafe { avx2(image, inverted, column) },
+            _ => {}
         }
     }
     convert(image, inverted, column)

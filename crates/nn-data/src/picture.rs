@@ -31,7 +31,7 @@ mod prepare;
 #[cfg(feature = "png")]
 pub use prepare::{
     MAX_INTERLACED_BYTES, MAX_PIXELS, MAX_SIDE, PictureError, WORK_SIDE, frame_side, prepare_file,
-    prepare_png,
+    prepare_png, prepare_rgba,
 };
 
 /// Largest frame side drawn or measured (a 1024 x 1024 input layer).

@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use nn_core::kernel::Kernel;
+
 /// The root of the workspace (the folder holding the top `Cargo.toml`).
 pub fn workspace_root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
@@ -35,4 +37,53 @@ pub fn mnist_dir() -> &'static Path {
         Ok(dir) => dir,
         Err(e) => panic!("this test needs MNIST: {e}"),
     }
+}
+
+/// The kernels (instruction sets) `NN_REQUIRE_KERNELS` says this machine must run, a
+/// comma-separated list of [`Kernel::name`]s such as `avx2,avx512` (CI sets it).
+///
+/// # Panics
+/// When a listed name is not a kernel.
+pub fn required_kernels() -> Vec<Kernel> {
+    let names = std::env::var("NN_REQUIRE_KERNELS").unwrap_or_default();
+    names
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            Kernel::ALL
+                .into_iter()
+                .find(|kernel| kernel.name() == name)
+                .unwrap_or_else(|| panic!("NN_REQUIRE_KERNELS: {name} is not a kernel"))
+        })
+        .collect()
+}
+
+/// Every kernel the processor supports, best first, for the tests that compare them. A kernel
+/// the processor lacks is named on standard error (which cargo shows only for a failing
+/// test), and fails the test when [`required_kernels`] lists it, so that CI on a machine
+/// without it cannot pass unseen.
+///
+/// # Panics
+/// When a required kernel is not supported here.
+pub fn kernels_under_test() -> Vec<Kernel> {
+    let required = required_kernels();
+    Kernel::ALL
+        .into_iter()
+        .filter(|&kernel| {
+            let supported = kernel.is_supported();
+            if !supported {
+                assert!(
+                    !required.contains(&kernel),
+                    "NN_REQUIRE_KERNELS asks for the {} kernel, which this processor lacks",
+                    kernel.name()
+                );
+                eprintln!(
+                    "SKIPPED: the {} kernel, which this processor does not support",
+                    kernel.name()
+                );
+            }
+            supported
+        })
+        .collect()
 }

@@ -44,6 +44,19 @@ pub enum PictureError {
         /// A note for interlaced pictures.
         extra: &'static str,
     },
+    /// RGBA bytes that are not four per pixel of the picture.
+    #[error(
+        "{bytes} bytes of RGBA for a {width}x{height} picture, which needs 4 per pixel; give a \
+         canvas's ImageData"
+    )]
+    RgbaSize {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The bytes given.
+        bytes: usize,
+    },
     /// The picture holds no ink.
     #[error("no digit found (the picture is almost uniform); give a picture of one digit")]
     Blank,
@@ -89,6 +102,61 @@ pub fn prepare_png(
     }
     let grey = decode_shrunk(reader)?;
     centre(&grey, side as u32, framing)
+}
+
+/// Prepares an RGBA picture of `width x height` pixels (a canvas's `ImageData`, row-major,
+/// four bytes a pixel) as [`prepare_png`] prepares a decoded PNG: grey with transparency
+/// composited on white paper, shrunk to at most [`WORK_SIDE`] a side, inverted when its border
+/// is light, cropped, fitted and centred as `framing` says in a `side x side` frame.
+///
+/// ```
+/// use nn_core::Framing;
+/// use nn_data::picture::prepare_rgba;
+/// // A black bar drawn on a transparent 40x40 canvas.
+/// let rgba: Vec<u8> = (0..40 * 40 * 4)
+///     .map(|i| {
+///         let (x, y) = (i / 4 % 40, i / 160);
+///         let ink = (16..24).contains(&x) && (8..32).contains(&y);
+///         if i % 4 == 3 && ink { 255 } else { 0 }
+///     })
+///     .collect();
+/// let digit = prepare_rgba(&rgba, 40, 40, 28, Framing::MNIST)?;
+/// assert_eq!(digit.dimensions(), (28, 28));
+/// assert!(digit.get_pixel(14, 14)[0] > 200 && digit.get_pixel(0, 0)[0] == 0);
+/// assert!(prepare_rgba(&rgba, 41, 40, 28, Framing::MNIST).is_err());
+/// # Ok::<(), nn_data::picture::PictureError>(())
+/// ```
+pub fn prepare_rgba(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    side: usize,
+    framing: Framing,
+) -> Result<GrayImage, PictureError> {
+    if side == 0 || side > MAX_FRAME {
+        return Err(PictureError::NotSquare(side.saturating_mul(side)));
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS {
+        return Err(PictureError::TooLarge {
+            width,
+            height,
+            extra: "",
+        });
+    }
+    if width == 0 || height == 0 || rgba.len() as u64 != 4 * pixels {
+        return Err(PictureError::RgbaSize {
+            width,
+            height,
+            bytes: rgba.len(),
+        });
+    }
+    let factor = width.max(height).div_ceil(WORK_SIDE).max(1);
+    let mut shrunk = Shrinker::new(width, height, factor);
+    for (y, row) in rgba.chunks_exact(4 * width as usize).enumerate() {
+        shrunk.add_row(y as u32, row, 4);
+    }
+    centre(&shrunk.finish(), side as u32, framing)
 }
 
 /// A grey picture with `f32` values in 0..=255.
