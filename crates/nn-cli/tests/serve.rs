@@ -54,15 +54,22 @@ struct Response {
 
 impl Response {
     fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     /// The error message of a 4xx, which must be JSON `{"error": "..."}`.
     fn error(&self, status: u16) -> String {
-        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
-        self.json()["error"].as_str().expect("an error message").to_string()
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()["error"]
+            .as_str()
+            .expect("an error message")
+            .to_string()
     }
 }
 
@@ -135,7 +142,11 @@ fn declared_png(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
     chunk(&mut png, b"IHDR", &ihdr);
     // A zlib stream of zeros: what a bomb would hold, many times over.
-    chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    );
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -145,7 +156,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -159,7 +174,14 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
     ok(run(dir.path(), &train));
     let served = serve(
         dir.path(),
-        &["--model", "model.json", "--data", data.to_str().unwrap(), "--timeout", "2"],
+        &[
+            "--model",
+            "model.json",
+            "--data",
+            data.to_str().unwrap(),
+            "--timeout",
+            "2",
+        ],
     );
     let addr = served.addr;
     let test = nn_data::load_splits(&data, Some(10_000)).unwrap().test;
@@ -169,8 +191,17 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
     for i in 0..20 {
         let (png, label) = digit_png(&test, i);
         let reply = request(addr, "POST", "/api/predict", &png);
-        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
-        assert!(reply.head.contains("content-type: application/json"), "{}", reply.head);
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert!(
+            reply.head.contains("content-type: application/json"),
+            "{}",
+            reply.head
+        );
         let json = reply.json();
         let p: Vec<f64> = serde_json::from_value(json["probabilities"].clone()).unwrap();
         assert_eq!(p.len(), 10);
@@ -184,7 +215,10 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
                 dir.path(),
                 &["predict", "model.json", path.to_str().unwrap()],
             )));
-            assert!(text.starts_with(&format!("Digit: {digit}\n")), "{text} vs {json}");
+            assert!(
+                text.starts_with(&format!("Digit: {digit}\n")),
+                "{text} vs {json}"
+            );
         }
     }
     assert!(right >= 16, "only {right} of 20 digits recognised");
@@ -192,18 +226,39 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
     // Hostile bodies: a clear 4xx each.
     let not_png = request(addr, "POST", "/api/predict", b"GIF89a, not a PNG at all");
     assert!(not_png.error(415).contains("not a readable PNG"));
-    assert!(request(addr, "POST", "/api/predict", b"").error(400).contains("empty"));
+    assert!(
+        request(addr, "POST", "/api/predict", b"")
+            .error(400)
+            .contains("empty")
+    );
     let huge = vec![0u8; 50 << 20];
-    assert!(request(addr, "POST", "/api/predict", &huge).error(413).contains("limit"));
-    let bomb = request(addr, "POST", "/api/predict", &declared_png(100_000, 100_000));
+    assert!(
+        request(addr, "POST", "/api/predict", &huge)
+            .error(413)
+            .contains("limit")
+    );
+    let bomb = request(
+        addr,
+        "POST",
+        "/api/predict",
+        &declared_png(100_000, 100_000),
+    );
     assert!(bomb.error(413).contains("100000x100000"));
     let thin = request(addr, "POST", "/api/predict", &declared_png(1, 100_000));
     assert!(thin.error(413).contains("1x100000"));
     let truncated = declared_png(200, 200);
     let truncated = request(addr, "POST", "/api/predict", &truncated);
-    assert!(truncated.status == 415 || truncated.status == 422, "{}", truncated.status);
+    assert!(
+        truncated.status == 415 || truncated.status == 422,
+        "{}",
+        truncated.status
+    );
     truncated.error(truncated.status);
-    assert!(request(addr, "GET", "/api/nothing", b"").error(404).contains("no such API"));
+    assert!(
+        request(addr, "GET", "/api/nothing", b"")
+            .error(404)
+            .contains("no such API")
+    );
 
     // A negative control: a good picture is not refused by the same client.
     let (png, _) = digit_png(&test, 0);
@@ -243,7 +298,9 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
         .write_all(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n\x89PNG")
         .unwrap();
     let mut slow_head = TcpStream::connect(addr).unwrap();
-    slow_head.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow_head
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let started = Instant::now();
     assert_eq!(request(addr, "POST", "/api/predict", &png).status, 200);
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -254,7 +311,10 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
         .unwrap();
     let mut rest = Vec::new();
     let _ = slow_head.read_to_end(&mut rest);
-    assert!(started.elapsed() < Duration::from_secs(15), "a stalled client held on");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "a stalled client held on"
+    );
 
     // Still up, and SIGTERM stops it cleanly.
     assert_eq!(request(addr, "POST", "/api/predict", &png).status, 200);

@@ -51,14 +51,17 @@ const url = await new Promise((resolve, reject) => {
 });
 
 const profile = mkdtempSync(join(tmpdir(), 'nn-page-'));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`],
-});
+let browser = null;
 try {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
+  // A fresh profile (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1100, height: 1800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -118,7 +121,7 @@ try {
   if (problems.length) fail(`the page reported errors:\n${problems.join('\n')}`);
   console.log(`ok: ${right}/${traced} traced digits recognised, test accuracy ${m[2]}%, screenshot ${screenshot}`);
 } finally {
-  await browser.close();
+  if (browser) await browser.close();
   server.kill('SIGTERM');
   rmSync(profile, { recursive: true, force: true });
 }
