@@ -289,7 +289,8 @@ function runNeurons() {
   const epochs = Math.max(1, Math.min(5000, Math.round(Number($('neuron-epochs').value))));
   const runs = ['quadratic', 'cross-entropy'].map((cost) => {
     const eta = Number($(`eta-${cost}`).value);
-    return { cost, eta, ...engine.neuron({ w, b, eta, cost, epochs }) };
+    const { output, cost: costs } = engine.neuron({ w, b, eta, cost, epochs });
+    return { kind: cost, eta, output, costs };
   });
   const id = ++animation;
   const started = performance.now();
@@ -298,10 +299,10 @@ function runNeurons() {
     const shown = Math.min(epochs + 1, Math.ceil((performance.now() - started) / 1500 * (epochs + 1)));
     for (const r of runs) {
       const out = Array.from(r.output.subarray(0, shown));
-      const cost = Array.from(r.cost.subarray(0, shown));
-      plot($(`neuron-${r.cost}`), [
+      const cost = Array.from(r.costs.subarray(0, shown));
+      plot($(`neuron-${r.kind}`), [
         { values: out, color: '#3a7bd5', range: [0, 1] },
-        { values: cost, color: '#e08a2c', range: [0, Math.max(...r.cost)] },
+        { values: cost, color: '#e08a2c', range: [0, Math.max(...r.costs)] },
       ], { length: epochs + 1, labels: [
         `epoch ${shown - 1}: output ${out[out.length - 1].toFixed(3)}, cost ${cost[cost.length - 1].toFixed(3)}`,
         `w = ${w}, b = ${b}, η = ${r.eta}`] });

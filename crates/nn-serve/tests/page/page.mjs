@@ -3,7 +3,7 @@
 // trained in the page with edited settings and "test accuracy" read from #status; no console
 // errors; a screenshot saved.
 //
-//   node page.mjs NN_BIN MNIST_DIR MODEL.json SCREENSHOT.png [--train-size N] [--epochs E]
+//   node page.mjs NN_BIN MNIST_DIR MODEL.json SCREENSHOT.png [--train-size N] [--epochs E] [--web DIR]
 //
 // Prints one line per measure (`prediction-ms`, `epoch-seconds`, ...) for docs/performance.md.
 
@@ -26,6 +26,7 @@ const option = (name, fallback) => {
 const trainSize = option('--train-size', '5000');
 const epochs = option('--epochs', '2');
 const minAccuracy = Number(option('--min-accuracy', '80'));
+const web = option('--web', null); // serve this folder instead of the page built into nn
 
 function fail(message) {
   console.error(`error: ${message}`);
@@ -38,7 +39,8 @@ const images = gunzipSync(readFileSync(join(mnistDir, 't10k-images-idx3-ubyte.gz
 const labels = gunzipSync(readFileSync(join(mnistDir, 't10k-labels-idx1-ubyte.gz')));
 const digit = (i) => ({ pixels: images.subarray(16 + 784 * i, 16 + 784 * (i + 1)), label: labels[8 + i] });
 
-const server = spawn(nnBin, ['serve', '--port', '0', '--model', modelPath, '--data', mnistDir],
+const server = spawn(nnBin, ['serve', '--port', '0', '--model', modelPath, '--data', mnistDir,
+  ...(web ? ['--web', web] : [])],
   { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolve, reject) => {
   let text = '';
