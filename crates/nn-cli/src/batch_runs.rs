@@ -3,18 +3,16 @@
 //! line, each writing a metrics file (`--metrics`) into FILE's directory; any runner takes it
 //! from there (GNU parallel, a Slurm job array running line `$SLURM_ARRAY_TASK_ID`, ...).
 //! Afterwards `--collect DIR` reads the metrics files back and gives the summary the runs would
-//! have given in one process.
+//! have given in one process (nn-chapter's [`nn_chapter::finished`]).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use nn_chapter::PlannedRun;
 use nn_core::atomic::write_bytes;
-use nn_core::{Cost, History, Network};
 
 use crate::data_source::DataSource;
-use crate::metrics;
-use crate::options::{RunOptions, TrainArgs, options_command};
-use crate::train::RunOutcome;
+use crate::options::options_command;
 
 /// The flags shared by the commands that can hand their runs to other machines.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -28,65 +26,6 @@ pub struct BatchFlags {
     /// summarise them
     #[arg(long, value_name = "DIR")]
     pub collect: Option<PathBuf>,
-}
-
-/// One run of a batch: its flags and the name of its metrics file.
-#[derive(Clone)]
-pub struct PlannedRun {
-    /// The `nn train` flags, seed included.
-    pub args: TrainArgs,
-    /// The metrics file's name, unique in the batch.
-    pub file: String,
-}
-
-/// The test figures of a finished run.
-#[derive(Debug, Clone, Copy)]
-pub struct TestResult {
-    /// Test images classified correctly.
-    pub correct: usize,
-    /// Test images.
-    pub count: usize,
-}
-
-impl TestResult {
-    /// Correct classifications as a fraction in [0, 1].
-    pub fn accuracy(&self) -> f64 {
-        if self.count == 0 {
-            0.0
-        } else {
-            self.correct as f64 / self.count as f64
-        }
-    }
-}
-
-/// What a finished run leaves for a summary, whether trained here or read from its metrics file.
-pub struct FinishedRun {
-    /// The options the run used.
-    pub options: RunOptions,
-    /// Every epoch's figures, the best epoch and why the run stopped.
-    pub history: History,
-    /// The final model on the test images.
-    pub test: TestResult,
-    /// Wall-clock seconds of the training loop.
-    pub seconds: f64,
-    /// The trained network and its cost, when the run was trained in this process (a metrics
-    /// file does not hold the network).
-    pub model: Option<(Network, &'static dyn Cost)>,
-}
-
-impl From<&RunOutcome> for FinishedRun {
-    fn from(outcome: &RunOutcome) -> Self {
-        Self {
-            options: outcome.options.clone(),
-            history: outcome.history.clone(),
-            test: TestResult {
-                correct: outcome.test.correct,
-                count: outcome.test.count,
-            },
-            seconds: outcome.seconds,
-            model: Some((outcome.network.clone(), outcome.cost)),
-        }
-    }
 }
 
 /// `word` quoted for a POSIX shell when it holds anything but plain characters.
@@ -143,8 +82,7 @@ pub fn write_commands(path: &Path, runs: &[PlannedRun], data: &DataSource) -> Re
     let data = data_flags(data)?;
     let mut text = String::new();
     for run in runs {
-        let options = crate::options::from_args(&run.args, RunOptions::default());
-        let mut line = options_command(&options);
+        let mut line = options_command(&run.options);
         for flag in &data {
             line.push(' ');
             line.push_str(flag);
@@ -166,61 +104,4 @@ pub fn write_commands(path: &Path, runs: &[PlannedRun], data: &DataSource) -> Re
         dir.display()
     );
     Ok(())
-}
-
-/// Reads the metrics file of every run from `dir`, checking each was written by that run.
-pub fn collect(dir: &Path, runs: &[PlannedRun]) -> Result<Vec<FinishedRun>> {
-    let missing: Vec<&str> = runs
-        .iter()
-        .map(|r| r.file.as_str())
-        .filter(|f| !dir.join(f).is_file())
-        .collect();
-    if let Some(first) = missing.first() {
-        bail!(
-            "--collect {}: {} of {} runs have no metrics file there (the first: {first}); run \
-             their lines of the --write-commands file first",
-            dir.display(),
-            missing.len(),
-            runs.len()
-        );
-    }
-    runs.iter()
-        .map(|run| read_run(&dir.join(&run.file), run))
-        .collect()
-}
-
-/// The finished run `run` from its metrics file `path`, checking the file was written by it.
-pub fn read_run(path: &Path, run: &PlannedRun) -> Result<FinishedRun> {
-    let file = metrics::read(path)?;
-    let expected = crate::options::from_args(&run.args, RunOptions::default());
-    if file.options != expected {
-        bail!(
-            "{} was written by another run than this batch's (its options differ: {})",
-            path.display(),
-            options_command(&file.options)
-        );
-    }
-    Ok(FinishedRun {
-        options: file.options,
-        history: History {
-            epochs: file.history,
-            best_epoch: file.best_epoch,
-            stopped: file.stopped,
-        },
-        test: TestResult {
-            correct: file.test_correct,
-            count: file.test_count,
-        },
-        seconds: file.total_seconds,
-        model: None,
-    })
-}
-
-/// A metrics file name from a batch's name and a run's position and seed.
-pub fn file_name(batch: &str, index: usize, seed: u64) -> String {
-    let name: String = batch
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    format!("{name}-{:03}-seed{seed}.json", index + 1)
 }

@@ -132,12 +132,6 @@ pub fn check(kept: impl FnOnce() -> String) -> Result<(), Stopped> {
     }
 }
 
-/// Whether `error` is the work stopping on a signal ([`Stopped`], or a training run broken off
-/// by one).
-pub fn is_stop(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.is::<Stopped>()) || interrupted_epoch(error).is_some()
-}
-
 /// The interrupted training epoch in `error`'s chain, if training was broken off by a signal:
 /// `(epoch, completed epochs)`.
 pub fn interrupted_epoch(error: &anyhow::Error) -> Option<(usize, usize)> {

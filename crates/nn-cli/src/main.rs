@@ -73,6 +73,7 @@ Examples:
   nn train --epochs 2 --save model.json     a short run, keeping the model
   nn eval model.json --confusion            accuracy and confusion matrix on the test set
   nn predict model.json digit.png           classify a picture of a digit
+  nn predict model.json scans/ --json       every .png picture in scans/, as JSON lines
   nn data info                              where the MNIST files are";
 
 /// The subcommands.
@@ -84,7 +85,7 @@ enum Command {
     /// Measure a saved model's accuracy, confusion matrix and mistakes.
     #[command(after_help = eval::EXAMPLES)]
     Eval(eval::EvalArgs),
-    /// Classify a PNG picture of a handwritten digit.
+    /// Classify PNG pictures of handwritten digits: files, and folders of them.
     #[command(after_help = predict::EXAMPLES)]
     Predict(predict::PredictArgs),
     /// Inspect, preview, expand and verify the data set (MNIST or another IDX set).
@@ -117,6 +118,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Each picture that failed has had its own error line.
+        Err(e) if e.is::<predict::Reported>() => ExitCode::FAILURE,
         Err(e) => {
             let stopped = e
                 .chain()

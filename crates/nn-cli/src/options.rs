@@ -34,6 +34,7 @@ Examples:
   nn train --cost quadratic --lambda 0 --monitor training-cost,evaluation-accuracy
   nn train --cost log-likelihood --dropout 0.5 --expand shift,rotate,elastic --lr-schedule halve:10
   nn train --epochs 30 --checkpoint ckpt --metrics run.json
+  nn train --tensorboard runs/book        then `tensorboard --logdir runs`
   nn train --recipe best --epochs 20       the preset aiming at 99.4% (see --help), shortened
   nn train --resume ckpt                   continue a checkpointed run where it stopped";
 
@@ -333,6 +334,11 @@ train_flags! {
         /// Write the per-epoch figures and the test accuracy as JSON
         #[arg(long, value_name = "FILE.json")]
         pub metrics: Option<PathBuf>,
+        /// Write TensorBoard event files into DIR (made if missing; a new run needs one without
+        /// event files, a resumed run continues its own): each monitored figure, eta and the
+        /// epoch's seconds after every epoch, and the run's options as hyper-parameters
+        #[arg(long, value_name = "DIR")]
+        pub tensorboard: Option<PathBuf>,
         /// Print nothing but warnings and errors
         #[arg(long)]
         pub quiet: bool,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use nn_core::{ParamGuard, save_model};
 use nn_data::IdxFiles;
+use nn_tensorboard::{Ending, TensorBoard};
 use nn_train::lock::Lock;
 use nn_train::{CheckedRunOptions, Checkpointer, DataIdentity, Restored, Run};
 
@@ -61,8 +62,8 @@ pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
     {
         tell!("warning: {warning}");
     }
-    let (checkpointer, _locks) =
-        check_destinations(args, checkpoint_dir.as_deref(), &data.files, identity)?;
+    let (checkpointer, _locks, board) =
+        check_destinations(args, checkpoint_dir.as_deref(), &data.files, identity, &run)?;
     let run = match checkpointer {
         Some(checkpointer) => run.with_checkpointer(checkpointer),
         None => run,
@@ -95,12 +96,33 @@ pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
         selection.evaluation.len(),
         options.eval.name(),
     ));
-    let outcome = run.train(&mut reporter).map_err(|e| match e {
+    if let Some(board) = &board {
+        reporter.line(&format!(
+            "TensorBoard events in {}",
+            board.path().parent().unwrap_or(board.path()).display()
+        ));
+    }
+    let (trained, board) = match board {
+        Some(mut board) => (run.train(&mut board.beside(&mut reporter)), Some(board)),
+        None => (run.train(&mut reporter), None),
+    };
+    // How the run ended goes into its event file; the run's own error comes first.
+    let logged = board.map(|board| {
+        board.finish(match &trained {
+            Ok(_) => Ending::Finished,
+            Err(nn_train::RunError::Train(nn_core::TrainError::Interrupted { .. })) => {
+                Ending::Interrupted
+            }
+            Err(_) => Ending::Failed,
+        })
+    });
+    let outcome = trained.map_err(|e| match e {
         nn_train::RunError::Train(nn_core::TrainError::Interrupted { epoch, completed }) => {
             interrupted(args, checkpoint_dir.as_deref(), epoch, completed)
         }
         e => trainer_error(e),
     })?;
+
     let history = &outcome.history;
     if let Some(stopped) = &history.stopped {
         reporter.line(&format!(
@@ -122,6 +144,9 @@ pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
     ));
     drop(reporter);
     write_outputs(args, &outcome)?;
+    if let Some(logged) = logged {
+        logged.context("the run ended, but its TensorBoard events are incomplete")?;
+    }
     crate::interrupt::check(|| {
         "the signal came once the run had ended; its outputs are complete".to_string()
     })?;
@@ -191,7 +216,7 @@ fn resolve(args: &TrainArgs) -> Result<(CheckedRunOptions, Option<Restored>, Opt
 const MAX_THREADS: usize = 256;
 
 /// Builds the global thread pool with `threads` workers, once per process.
-fn set_threads(threads: Option<usize>) -> Result<()> {
+pub fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(threads) = threads else {
         return Ok(());
     };
@@ -217,13 +242,15 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 /// data files, the checkpoint resumed from (unless the run continues in it) or one another. Claims
 /// the checkpoint directory (see [`Checkpointer::at`]) for the data `identity`, and locks the
 /// model, metrics and plot files for as long as the returned locks live, so that no other live
-/// run writes them meanwhile.
+/// run writes them meanwhile. Last, opens `run`'s TensorBoard event file in `--tensorboard DIR`
+/// (a new one, or one continuing a resumed run's series).
 fn check_destinations(
     args: &TrainArgs,
     checkpoint_dir: Option<&Path>,
     data: &IdxFiles,
     identity: Option<DataIdentity>,
-) -> Result<(Option<Checkpointer>, Vec<Lock>)> {
+    run: &Run,
+) -> Result<(Option<Checkpointer>, Vec<Lock>, Option<TensorBoard>)> {
     let mut outputs = Vec::new();
     if let Some(path) = &args.save {
         outputs.push(Destination::file("--save", path, &["json"]));
@@ -271,10 +298,11 @@ fn check_destinations(
     }
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     // The checkpoint's own files are guarded by the checkpointer's lock on their directory.
-    let locks = destination::check(&outputs, &inputs)
-        .and_then(|()| destination::lock(&outputs[..named_files]));
-    match locks {
-        Ok(locks) => Ok((checkpointer, locks)),
+    let opened = destination::check(&outputs, &inputs)
+        .and_then(|()| destination::lock(&outputs[..named_files]))
+        .and_then(|locks| Ok((locks, open_tensorboard(args, run)?)));
+    match opened {
+        Ok((locks, board)) => Ok((checkpointer, locks, board)),
         Err(e) => {
             // Leave no empty checkpoint directory behind a refused run (its lock file goes with
             // the checkpointer).
@@ -285,6 +313,19 @@ fn check_destinations(
             Err(e)
         }
     }
+}
+
+/// The event file of `--tensorboard DIR` for `run`, if asked for: a resumed run continues its
+/// series after the epoch it resumes from.
+fn open_tensorboard(args: &TrainArgs, run: &Run) -> Result<Option<TensorBoard>> {
+    let Some(dir) = &args.tensorboard else {
+        return Ok(None);
+    };
+    let board = match run.resumed_after() {
+        Some(done) => TensorBoard::resume_in(dir, run.options(), done),
+        None => TensorBoard::create_in(dir, run.options()),
+    };
+    Ok(Some(board.context("--tensorboard")?))
 }
 
 /// The model, metrics and plot files the flags ask for. A model that cannot be saved where

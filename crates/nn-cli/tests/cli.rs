@@ -458,14 +458,28 @@ fn every_subcommand_has_help_with_examples() {
 
 #[test]
 fn expansion_draws_fresh_distortions() {
+    // The flag reaches the trainer: the same seed trains the same model bit for bit, the
+    // distortions change what is learnt, and the run says it draws them afresh (nn-data's
+    // tests check that each epoch's are new).
     let tmp = TempDir::new().unwrap();
-    let out = ok(run(
-        tmp.path(),
-        &small_train(&["--expand", "shift,rotate,skew,elastic", "--seed", "5"]),
-    ));
-    let text = stdout(&out);
-    assert!(text.contains("fresh"), "{text}");
-    assert!(text.contains("Test accuracy:"), "{text}");
+    let train = |expand: &[&str], model: &str| {
+        let out = ok(run(
+            tmp.path(),
+            &small_train(&[expand, &["--seed", "5", "--save", model]].concat()),
+        ));
+        let saved = std::fs::read(tmp.path().join(model)).unwrap();
+        (stdout(&out), saved)
+    };
+    let distortions = ["--expand", "shift,rotate,skew,elastic"];
+    let (text, first) = train(&distortions, "a.json");
+    let (_, again) = train(&distortions, "b.json");
+    let (_, plain) = train(&[], "c.json");
+    assert!(
+        text.contains("fresh shift(±2px), rotate(±15°), skew(±0.3), elastic(alpha=34"),
+        "{text}"
+    );
+    assert!(first == again, "the same seed trained two different models");
+    assert!(first != plain, "--expand changed nothing");
 }
 
 #[test]

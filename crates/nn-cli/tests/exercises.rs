@@ -58,15 +58,44 @@ fn ours(summary: &Value, label: &str, metric: &str) -> Option<f64> {
         .as_f64()
 }
 
-/// The claim starting with `start` holds.
-fn holds(summary: &Value, start: &str) -> bool {
+/// The check whose claim starts with `start`.
+fn check<'a>(summary: &'a Value, start: &str) -> &'a Value {
     summary["checks"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["claim"].as_str().unwrap().starts_with(start))
-        .unwrap_or_else(|| panic!("no claim '{start}' in {summary}"))["holds"]
-        == true
+        .unwrap_or_else(|| panic!("no claim '{start}' in {summary}"))
+}
+
+/// The claim starting with `start` holds.
+fn holds(summary: &Value, start: &str) -> bool {
+    check(summary, start)["holds"] == true
+}
+
+/// Our value of `metric` for each seed of the run labelled `label` (NaN where none).
+fn per_seed(summary: &Value, label: &str, metric: &str) -> Vec<f64> {
+    run_named(summary, label)["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == metric)
+        .unwrap_or_else(|| panic!("no measure {metric} for {label}"))["per_seed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// The test accuracy of each seed of the run labelled `label`.
+fn test_accuracies(summary: &Value, label: &str) -> Vec<f64> {
+    serde_json::from_value(run_named(summary, label)["test_accuracy"].clone()).unwrap()
+}
+
+/// The mean of `values`.
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
 }
 
 #[test]
@@ -110,6 +139,32 @@ fn momentum_outside_zero_one_trains_only_through_the_opt_in_and_goes_wrong() {
     // μ > 1 grows the velocity without bound: nothing is learnt.
     assert!(at("mu 1.1", test) < 15.0, "{}", at("mu 1.1", test));
     assert!(at("mu 0.9", test) > 60.0, "{}", at("mu 0.9", test));
+    // The overflow is measured (3 quick epochs are too few for μ 1.1 to overflow; μ 0.9 never
+    // does), and the verdict on "μ > 1 diverges" is the one those epochs give.
+    let overflow = "epoch the weights or cost overflowed";
+    let (fast, faster) = (
+        per_seed(&summary, "mu 1.01", overflow),
+        per_seed(&summary, "mu 1.1", overflow),
+    );
+    assert!(
+        per_seed(&summary, "mu 0.9", overflow)
+            .iter()
+            .all(|e| e.is_nan())
+    );
+    let diverges =
+        fast.iter().chain(&faster).all(|e| e.is_finite()) && mean(&faster) <= mean(&fast);
+    assert_eq!(
+        holds(&summary, "mu > 1 diverges"),
+        diverges,
+        "{fast:?} {faster:?}"
+    );
+    let behind = |label| {
+        per_seed(&summary, label, first)[0] < per_seed(&summary, "mu 0 (plain SGD)", first)[0]
+    };
+    assert_eq!(
+        holds(&summary, "mu < 0 slows learning"),
+        behind("mu -0.5") && behind("mu -0.9")
+    );
     // Only the coefficients nn train refuses say they went through the opt-in.
     let command = |label| {
         run_named(&summary, label)["command"]
@@ -133,17 +188,22 @@ fn nn_train_still_refuses_momentum_outside_zero_one() {
 }
 
 #[test]
-fn early_stopping_rules_run_each_rule_within_the_epoch_limit() {
+fn early_stopping_rules_run_each_rule_within_the_epoch_limit_and_judge_them_by_their_figures() {
     let dir = TempDir::new().unwrap();
     let summary = quick(&dir, "early-stopping-rules");
     for label in [
-        "no early stopping",
         "no-improvement-in-10",
         "generalization loss GL_5",
+        "generalization loss GL_10",
     ] {
         let epochs = ours(&summary, label, "epochs trained").unwrap();
         assert!((1.0..=3.0).contains(&epochs), "{label}: {epochs}");
     }
+    // The negative control: without a rule the run trains the whole (quick) limit.
+    assert_eq!(
+        ours(&summary, "no early stopping", "epochs trained"),
+        Some(3.0)
+    );
     let gl = run_named(&summary, "generalization loss GL_5");
     assert!(
         gl["command"]
@@ -151,7 +211,19 @@ fn early_stopping_rules_run_each_rule_within_the_epoch_limit() {
             .unwrap()
             .contains("GeneralizationLoss(5.0)")
     );
-    assert_eq!(summary["checks"].as_array().unwrap().len(), 4);
+    // Each verdict is the one the runs' figures give.
+    let epochs = |label| per_seed(&summary, label, "epochs trained");
+    let test = |label| per_seed(&summary, label, "test accuracy (%)");
+    let (gl, patient) = ("generalization loss GL_5", "no-improvement-in-10");
+    let sooner = epochs(gl).iter().zip(&epochs(patient)).all(|(g, p)| g < p);
+    assert_eq!(holds(&summary, "GL_5 stops sooner"), sooner);
+    assert_eq!(
+        holds(&summary, "GL_5 costs at most 0.3 points"),
+        mean(&test(gl)) >= mean(&test(patient)) - 0.3
+    );
+    let kept = epochs(patient).iter().all(|&e| e < 3.0)
+        && mean(&test(patient)) >= mean(&test("no early stopping")) - 0.2;
+    assert_eq!(holds(&summary, "no-improvement-in-10 stops before"), kept);
 }
 
 #[test]
@@ -175,31 +247,76 @@ fn hyper_gradient_descends_from_its_start_and_compares_with_the_whole_grid() {
     assert_eq!(steps.len(), 1, "{summary}");
     assert!(steps[0] < start, "{steps:?} from {start}");
     assert!(holds(&summary, "the descent lowers the validation cost"));
-    let choices = runs
+    let choices: Vec<&str> = runs
         .iter()
-        .filter(|r| r["label"].as_str().unwrap().contains("'s choice"))
-        .count();
-    assert_eq!(choices, 2);
+        .map(|r| r["label"].as_str().unwrap())
+        .filter(|l| l.contains("'s choice"))
+        .collect();
+    assert_eq!(choices.len(), 2);
+    let at_least_as_good =
+        mean(&per_seed(&summary, choices[1], cost)) <= mean(&per_seed(&summary, choices[0], cost));
+    assert_eq!(
+        holds(&summary, "the descent's choice is at least as good"),
+        at_least_as_good
+    );
 }
 
 #[test]
 fn asymptotic_fits_a_curve_and_reports_its_asymptote_per_seed() {
     let dir = TempDir::new().unwrap();
     let summary = quick(&dir, "asymptotic");
-    assert_eq!(summary["runs"].as_array().unwrap().len(), 7);
-    let checks = summary["checks"].as_array().unwrap();
-    let fit = checks
+    let runs = summary["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 7);
+    // The mean test errors of the original data, by size.
+    let points: Vec<(f64, f64)> = runs
         .iter()
-        .find(|c| {
-            c["claim"]
-                .as_str()
-                .unwrap()
-                .starts_with("error = a + b n^-c")
+        .filter(|r| r["series"] == "original data")
+        .map(|r| {
+            let label = r["label"].as_str().unwrap();
+            (
+                r["x"].as_f64().unwrap(),
+                100.0 - mean(&test_accuracies(&summary, label)),
+            )
         })
-        .unwrap();
+        .collect();
+    assert_eq!(points.len(), 6);
+    let falling = points.windows(2).all(|w| w[1].1 < w[0].1);
+    assert_eq!(
+        holds(&summary, "the test error falls"),
+        falling,
+        "{points:?}"
+    );
+    // The fit it reports is a fit of those errors: its residual, recomputed from the printed
+    // (rounded) parameters, is the one printed, and the verdict is the residual's.
+    let fit = check(&summary, "error = a + b n^-c");
+    let detail = fit["detail"].as_str().unwrap();
+    let numbers = regex::Regex::new(
+        r"^error = (-?[0-9.]+) \+ (-?[0-9.]+) n\^-([0-9.]+) \(%\), RMS residual ([0-9.]+)$",
+    )
+    .unwrap();
+    let caps = numbers
+        .captures(detail)
+        .unwrap_or_else(|| panic!("{detail}"));
+    let [a, b, c, rms] = [1, 2, 3, 4].map(|i| caps[i].parse::<f64>().unwrap());
+    let recomputed = (points
+        .iter()
+        .map(|&(n, e)| (a + b * n.powf(-c) - e).powi(2))
+        .sum::<f64>()
+        / points.len() as f64)
+        .sqrt();
     assert!(
-        fit["detail"].as_str().unwrap().contains("RMS residual"),
-        "{fit}"
+        (recomputed - rms).abs() < 0.05 + 0.05 * b.abs() * 500f64.powf(-c),
+        "{recomputed} against {detail}"
+    );
+    assert_eq!(fit["holds"] == true, rms <= 0.15, "{detail}");
+    // One seed in a quick run: its asymptote is the fit's.
+    let asymptote = check(&summary, "the extrapolated asymptote a")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        asymptote.starts_with(&format!("a per seed: [{a:.2}]")),
+        "{asymptote} against a = {a}"
     );
     assert!(dir.path().join("out/asymptotic.png").is_file());
 }
@@ -223,6 +340,28 @@ fn l1_lambda_trains_each_strength_with_l1_alone_and_judges_the_choice_on_the_tes
             "{command}"
         );
     }
-    let claim = &summary["checks"][0]["claim"];
-    assert!(claim.as_str().unwrap().contains("(L1 lambda "), "{claim}");
+    // The choice is judged on the test set: the verdict is whether it beat no
+    // regularization in every seed, as the runs' test accuracies say.
+    let claim = summary["checks"][0]["claim"].as_str().unwrap();
+    let chosen = regex::Regex::new(r"\((L1 lambda [0-9.]+)\)")
+        .unwrap()
+        .captures(claim)
+        .unwrap_or_else(|| panic!("{claim}"))[1]
+        .to_string();
+    let (l1, none) = (
+        test_accuracies(&summary, &chosen),
+        test_accuracies(&summary, "no regularization"),
+    );
+    let wins = l1.iter().zip(&none).all(|(a, b)| a > b);
+    assert_eq!(
+        summary["checks"][0]["holds"] == true,
+        wins,
+        "{l1:?} against {none:?}"
+    );
+    let peak = "peak evaluation accuracy (%)";
+    assert_eq!(
+        summary["checks"][1]["holds"] == true,
+        mean(&per_seed(&summary, &chosen, peak))
+            > mean(&per_seed(&summary, "no regularization", peak))
+    );
 }

@@ -165,12 +165,19 @@ fn cross_entropy_is_minimized_where_the_output_equals_the_target() {
 #[test]
 fn the_cross_entropy_with_y_and_a_swapped_is_infinite_for_targets_of_0_and_1() {
     let swapped = |a: f64, y: f64| -(a * y.ln() + (1.0 - a) * (1.0 - y).ln());
+    let right = |a: f64, y: f64| -(y * a.ln() + (1.0 - y) * (1.0 - a).ln());
     for y in [0.0f32, 1.0] {
         for z in [-3.0f32, 0.0, 2.0] {
             let a = sigma(f64::from(z));
             assert!(swapped(a, f64::from(y)).is_infinite(), "y = {y}, a = {a}");
+            // The library's cost is the right form (eq. 57), value for value.
             let cost = CrossEntropyCost.total(&[z], &[a as f32], &[y], 1, &Sigmoid);
-            assert!(cost.is_finite() && cost > 0.0, "y = {y}, a = {a}: {cost}");
+            let want = right(a, f64::from(y));
+            assert!(want.is_finite() && want > 0.0);
+            assert!(
+                (cost - want).abs() < 1e-6 * (1.0 + want),
+                "y = {y}, a = {a}: {cost} against eq. 57's {want}"
+            );
         }
     }
 }

@@ -26,7 +26,14 @@ use nn_core::{Centring, Framing};
 use crate::ImageSet;
 
 #[cfg(feature = "png")]
+mod classify;
+mod find;
+#[cfg(feature = "png")]
 mod prepare;
+
+#[cfg(feature = "png")]
+pub use classify::{ClassifyError, Prediction, classify_png};
+pub use find::{NoPicture, find_pictures};
 
 #[cfg(feature = "png")]
 pub use prepare::{

@@ -452,9 +452,7 @@ fn with_keywords(book: RunOptions, keywords: &str) -> PyResult<RunOptions> {
     let bad = |e: serde_json::Error| PyValueError::new_err(format!("SGD keywords: {e}"));
     let given: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(keywords).map_err(bad)?;
-    let serde_json::Value::Object(mut fields) = serde_json::to_value(&book).map_err(bad)? else {
-        unreachable!("run options serialize as an object");
-    };
+    let mut fields = book.to_fields();
     for (name, value) in &given {
         if let Some((_, instead)) = NOT_KEYWORDS.iter().find(|(field, _)| field == name) {
             return Err(PyValueError::new_err(format!(
@@ -667,6 +665,77 @@ fn load_mnist(py: Python<'_>) -> PyResult<(Split<'_>, Split<'_>, Split<'_>)> {
     ))
 }
 
+/// The observer of an experiment run from Python: nothing printed, and Python's signal
+/// handlers run every [`SIGNAL_CHECK`]; the first error one raises (a Ctrl-C's
+/// `KeyboardInterrupt`) is kept and breaks the training off.
+struct Signals {
+    checked: Instant,
+    interrupt: Option<PyErr>,
+}
+
+impl nn_core::Observer for Signals {
+    fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) -> ControlFlow<()> {
+        if self.interrupt.is_none() && self.checked.elapsed() >= SIGNAL_CHECK {
+            self.checked = Instant::now();
+            self.interrupt = Python::attach(|py| py.check_signals()).err();
+        }
+        match self.interrupt {
+            Some(_) => ControlFlow::Break(()),
+            None => ControlFlow::Continue(()),
+        }
+    }
+}
+
+impl nn_chapter::Progress for Signals {
+    fn observer(&mut self) -> &mut dyn nn_core::Observer {
+        self
+    }
+}
+
+/// The chapter's experiments, as `nn reproduce --list` gives them: name, title and the book's
+/// figures in words.
+#[pyfunction]
+fn experiments() -> Vec<(&'static str, &'static str, &'static str)> {
+    nn_chapter::experiments()
+        .map(|e| (e.name, e.title, e.book))
+        .collect()
+}
+
+/// Runs the experiment `name` as `nn reproduce NAME` does (a smoke test with `quick`) on MNIST
+/// found as `nn` finds it, writing its summaries and figures into `out`, and returns the
+/// summary as JSON (`NAME.json`).
+#[pyfunction]
+#[pyo3(signature = (name, out, quick = false))]
+fn run_experiment(py: Python<'_>, name: &str, out: PathBuf, quick: bool) -> PyResult<String> {
+    let experiment = nn_chapter::find(name).map_err(value_error)?;
+    let data = match experiment.needs_data() {
+        true => Some(
+            py.detach(nn_train::DataSet::mnist)
+                .map_err(|e| PyOSError::new_err(message(e)))?,
+        ),
+        false => None,
+    };
+    let mut signals = Signals {
+        checked: Instant::now(),
+        interrupt: None,
+    };
+    let ran = py.detach(|| {
+        let session = match &data {
+            Some(data) => nn_chapter::Session::new(data, &out),
+            None => nn_chapter::Session::without_data(&out),
+        };
+        let mut session = session.quick(quick).progress(&mut signals);
+        let summary = experiment.run(&mut session)?;
+        summary.write(&out)?;
+        Ok::<_, nn_chapter::ChapterError>(summary)
+    });
+    if let Some(interrupt) = signals.interrupt {
+        return Err(interrupt);
+    }
+    let summary = ran.map_err(value_error)?;
+    Ok(serde_json::to_string(&summary).expect("a summary serializes"))
+}
+
 /// The native module `nn._engine`.
 #[pymodule]
 fn _engine(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -677,5 +746,7 @@ fn _engine(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(save, module)?)?;
     module.add_function(wrap_pyfunction!(load, module)?)?;
     module.add_function(wrap_pyfunction!(load_mnist, module)?)?;
+    module.add_function(wrap_pyfunction!(experiments, module)?)?;
+    module.add_function(wrap_pyfunction!(run_experiment, module)?)?;
     Ok(())
 }

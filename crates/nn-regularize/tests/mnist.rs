@@ -148,6 +148,19 @@ fn elastic_expansion() -> DataExpansion {
     DataExpansion::fresh(transforms, 0.2).unwrap()
 }
 
+/// Σ|w| over the first layer's weights from the pixels of the four 2x2 corners of a 28x28
+/// image (the weights of pixel c are elements c·rows to (c + 1)·rows of the layer's block).
+fn corner_weight_size(network: &Network) -> f64 {
+    let first = &network.layers()[0];
+    let weights = &network.params()[first.weights.clone()];
+    let corner = |i: usize| !(2..26).contains(&i);
+    (0..784)
+        .filter(|c| corner(c / 28) && corner(c % 28))
+        .flat_map(|c| &weights[c * first.rows..(c + 1) * first.rows])
+        .map(|w| f64::from(w.abs()))
+        .sum()
+}
+
 #[test]
 fn every_combination_of_strategies_and_optimizers_trains() {
     let data = mnist();
@@ -191,6 +204,7 @@ fn every_combination_of_strategies_and_optimizers_trains() {
             };
             config.monitor = nn_core::Monitor::all();
             let network = Network::sigmoid(&[784, 30, 10], Initializer::Default, 1).unwrap();
+            let untrained = corner_weight_size(&network);
             let mut trainer =
                 Trainer::new(network, &CrossEntropyCost, optimizer, regularizers, config).unwrap();
             if strategies & 8 != 0 {
@@ -204,10 +218,23 @@ fn every_combination_of_strategies_and_optimizers_trains() {
                 let costs = [record.training_cost, record.evaluation_cost];
                 assert!(costs.iter().all(|c| c.unwrap().is_finite()), "{described}");
             }
-            // Two epochs on 300 images: well above chance (10%), not yet good.
+            // The corner pixels are blank in every image, distorted or not, so their weights get
+            // no gradient from the cost: only a weight penalty moves them, towards zero (eqs. 87
+            // and 93 for L2, 95-97 for L1). A penalty of the wrong sign would grow them.
+            let trained = corner_weight_size(&network);
+            if strategies & 3 == 0 {
+                assert_eq!(trained, untrained, "{described}: no penalty moved them");
+            } else {
+                assert!(
+                    trained < 0.995 * untrained,
+                    "{described}: corner weights {untrained} -> {trained}"
+                );
+            }
+            // Two epochs on 300 images: well above chance (10%), not yet good. The lowest of
+            // the 64 is 0.367 (printed below).
             let accuracy = history.epochs[1].evaluation_accuracy.unwrap();
             worst = worst.min(accuracy);
-            assert!(accuracy > 0.2, "{described}: accuracy {accuracy}");
+            assert!(accuracy > 0.3, "{described}: accuracy {accuracy}");
             runs += 1;
         }
     }

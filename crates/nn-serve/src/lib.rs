@@ -8,7 +8,7 @@
 //! | `GET /data/<name>` | MNIST's four files by MNIST's names, `.gz` or not (`train-images-idx3-ubyte.gz`, ...), as found on disk |
 //! | `GET /api/info` | `{"model": {"sizes": [...], "cost": "..."} \| null, "data": bool}` |
 //! | `GET /api/model` | the model as JSON (the file `nn eval` reads) |
-//! | `POST /api/predict` | a PNG body → `{"digit": d, "probabilities": [...]}` ([`classify`]) |
+//! | `POST /api/predict` | a PNG body → `{"digit": d, "probabilities": [...]}` (nn-data's `picture::classify_png`, as `nn predict`) |
 //!
 //! Every error is a 4xx (or 503 when busy) with `{"error": "..."}`. Hostile clients meet
 //! bounded limits ([`Limits`]): a body limit checked before and while reading, picture
@@ -26,7 +26,6 @@
 //! # Ok::<(), nn_serve::ServeError>(())
 //! ```
 
-mod predict;
 mod routes;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -41,8 +40,6 @@ use hyper_util::service::TowerToHyperService;
 use nn_core::Model;
 use nn_data::IdxFiles;
 use tokio::sync::Semaphore;
-
-pub use predict::{PredictError, Prediction, classify};
 
 /// Why the server cannot start or run.
 #[derive(Debug, thiserror::Error)]

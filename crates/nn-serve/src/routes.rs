@@ -20,7 +20,9 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::{Config, Limits, PredictError, classify};
+use nn_data::picture::{ClassifyError, classify_png};
+
+use crate::{Config, Limits};
 
 /// The page, embedded at build time (build.rs reruns the build when `web/` changes).
 #[derive(RustEmbed)]
@@ -73,12 +75,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<PredictError> for ApiError {
-    fn from(e: PredictError) -> Self {
+impl From<ClassifyError> for ApiError {
+    fn from(e: ClassifyError) -> Self {
         use nn_data::picture::PictureError;
         let status = match &e {
-            PredictError::Picture(PictureError::Decode(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            PredictError::Picture(PictureError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ClassifyError::Picture(PictureError::Decode(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ClassifyError::Picture(PictureError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError(status, e.to_string())
@@ -96,7 +98,7 @@ async fn predict(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<crate::Prediction>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let (model, _) = state.model.clone().ok_or_else(no_model)?;
     let limit = state.limits.body_bytes;
     let too_large = || {
@@ -152,11 +154,15 @@ async fn predict(
         })?
         .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, "shutting down".into()))?;
     let framing = model.network.framing().unwrap_or(Framing::MNIST);
-    let prediction =
-        tokio::task::spawn_blocking(move || classify(&model.network, Cursor::new(bytes), framing))
-            .await
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
-    Ok(Json(prediction))
+    let prediction = tokio::task::spawn_blocking(move || {
+        classify_png(&model.network, Cursor::new(bytes), framing)
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    Ok(Json(json!({
+        "digit": prediction.digit,
+        "probabilities": prediction.probabilities,
+    })))
 }
 
 async fn model(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {

@@ -2,40 +2,43 @@
 //! (eqs. 78-80), ReLU hidden neurons, dropout, fresh elastic distortions of the training images
 //! each epoch (artificially expanded data), momentum (eqs. 107-108), an exponential
 //! learning-rate schedule and a checkpoint after every epoch. The run is interrupted half-way
-//! (the loop stops calling `Run::epoch` once its observer has seen half the epochs), resumed
-//! from the checkpoint with `Run::resume_from`, and its final weights are checked to be
-//! bit-identical to those of the same run never interrupted.
+//! through an epoch (its observer answers `ControlFlow::Break` from `batch_done`, as a Ctrl-C
+//! handler would: the epoch is abandoned and the network left as the last completed epoch left
+//! it), resumed from the checkpoint with `Run::resume_from`, and its final weights are checked
+//! to be bit-identical to those of the same run never interrupted.
 //!
 //! `cargo run --release --example full_run [TRAINING_IMAGES [EPOCHS]]`; MNIST is found, or
 //! downloaded, as `nn` finds it.
 
-use nn_core::{EpochRecord, Observer, ParamGuard, Silent};
+use std::ops::ControlFlow;
+
+use nn_core::{EpochRecord, Observer, ParamGuard, Silent, TrainError};
 use nn_train::{
     ActivationName, Checkpointer, CostName, DataIdentity, DataSet, LrSchedule, OptimizerName, Run,
-    RunOptions, TransformName,
+    RunError, RunOptions, TransformName,
 };
 
-/// Prints each epoch and asks the run to stop once `stop_after` epochs are done.
+/// Prints each epoch and breaks off epoch `stop_in` half-way through its mini-batches.
 struct Interrupt {
-    stop_after: usize,
-    done: usize,
+    stop_in: usize,
 }
 
 impl Observer for Interrupt {
+    fn batch_done(&mut self, epoch: usize, done: usize, total: usize) -> ControlFlow<()> {
+        if epoch == self.stop_in && done >= total / 2 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
     fn epoch_done(&mut self, record: &EpochRecord) {
-        self.done = record.epoch;
         let accuracy = record.evaluation_accuracy.unwrap_or(0.0);
         println!(
             "epoch {}: validation accuracy {:.2}%",
             record.epoch,
             100.0 * accuracy
         );
-    }
-}
-
-impl Interrupt {
-    fn wants_stop(&self) -> bool {
-        self.done >= self.stop_after
     }
 }
 
@@ -71,15 +74,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let checkpointer = Checkpointer::at(&ckpt).claim(DataIdentity::of(&data)?)?;
     let mut run = Run::new(options, &data)?.with_checkpointer(checkpointer);
     let mut interrupt = Interrupt {
-        stop_after: epochs / 2,
-        done: 0,
+        stop_in: epochs / 2 + 1,
     };
     println!(
-        "The same run, interrupted after epoch {}:",
-        interrupt.stop_after
+        "The same run, interrupted half-way through epoch {}:",
+        interrupt.stop_in
     );
-    while !run.is_finished() && !interrupt.wants_stop() {
-        run.epoch(&mut interrupt)?;
+    while !run.is_finished() {
+        match run.epoch(&mut interrupt) {
+            Ok(_) => {}
+            Err(RunError::Train(TrainError::Interrupted { epoch, completed })) => {
+                println!("interrupted in epoch {epoch}; the checkpoint holds epoch {completed}");
+                break;
+            }
+            Err(other) => return Err(other.into()),
+        }
     }
     drop(run);
 
@@ -88,6 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Resumed after epoch {}:",
         resumed.resumed_after().unwrap_or(0)
     );
+    interrupt.stop_in = 0;
     let resumed = resumed.train(&mut interrupt)?;
     println!("test accuracy {:.2}%", 100.0 * resumed.test.accuracy());
 

@@ -28,10 +28,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nn_core::{Network, OptimizerState, Standardization, Trainer, TrainingState, save_model};
+use nn_core::{
+    Network, OptimizerState, ParamGuard, Standardization, Trainer, TrainingState, save_model,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::compose;
+use crate::compose::{self, Parts};
 use crate::data::DataSet;
 use crate::error::{BoxError, CheckpointError, RunError};
 use crate::lock::Lock;
@@ -385,6 +387,31 @@ impl Checkpointer {
         let mut state = file.state;
         state.best_params = file.best_params.map(|b| floats(&b));
         state.averaged_params = file.averaged_params.map(|a| floats(&a));
+        // Its options must pass the checks new options pass, and the optimizer's state must be
+        // the one they build for this network.
+        let (_, Parts { mut optimizer, .. }) = file
+            .options
+            .clone()
+            .check()
+            .map_err(|e| corrupt(format!("its options: {e}")))?
+            .into_parts();
+        optimizer
+            .prepare(file.params.len())
+            .map_err(|e| corrupt(e.to_string()))?;
+        let needed: Vec<usize> = optimizer
+            .state()
+            .to_vectors()
+            .iter()
+            .map(Vec::len)
+            .collect();
+        let found: Vec<usize> = file.optimizer.iter().map(Vec::len).collect();
+        if needed != found {
+            return Err(corrupt(format!(
+                "the optimizer's state holds vectors of {found:?} numbers where {} needs {needed:?}",
+                optimizer.describe()
+            ))
+            .into());
+        }
         let optimizer_state =
             OptimizerState::from_vectors(file.optimizer.iter().map(|v| floats(v)).collect())
                 .map_err(|e| corrupt(e.to_string()))?;
@@ -590,22 +617,29 @@ mod tests {
     proptest! {
         #[test]
         fn a_mutated_checkpoint_gives_an_error_or_resumes(value in mutated()) {
+            // Loading is where a checkpoint is judged: what it accepts, the run's parts are
+            // built from and resume from without another error.
             let Ok(restored) = load_value(&value) else {
                 return Ok(());
             };
             let options = &restored.options;
-            // `nn train` refuses a mini-batch larger than the training set before this point.
-            if options.batch_size > 60_000 {
-                return Ok(());
-            }
-            let (Ok(config), Ok(optimizer)) = (compose::config(options), compose::optimizer(options))
-            else {
-                return Ok(());
-            };
-            let cost = options.cost.cost();
-            if let Ok(mut trainer) = Trainer::new(restored.network, cost, optimizer, Vec::new(), config) {
-                let _ = trainer.resume(restored.state, restored.optimizer_state);
-            }
+            // A mini-batch larger than the training set is refused by `Run` against the data,
+            // before this point.
+            prop_assume!(options.batch_size <= 60_000);
+            let config = compose::config(options);
+            prop_assert!(config.is_ok(), "loaded, then {:?}", config.err());
+            let optimizer = compose::optimizer(options);
+            prop_assert!(optimizer.is_ok(), "loaded, then {:?}", optimizer.err());
+            let trainer = Trainer::new(
+                restored.network,
+                options.cost.cost(),
+                optimizer.unwrap(),
+                Vec::new(),
+                config.unwrap(),
+            );
+            prop_assert!(trainer.is_ok(), "loaded, then {:?}", trainer.err());
+            let resumed = trainer.unwrap().resume(restored.state, restored.optimizer_state);
+            prop_assert!(resumed.is_ok(), "loaded, then {:?}", resumed.err());
         }
     }
 }

@@ -232,7 +232,7 @@ impl LrSchedule {
 
 /// Everything that determines a run's result: the training options with every default filled
 /// in. Output files, thread count and data location are not part of it. The default is the
-/// book's main run; [`ParamGuard::check`] checks it once into a [`CheckedRunOptions`].
+/// book's main run; [`ParamGuard::check`](nn_core::ParamGuard::check) checks it once into a [`CheckedRunOptions`](crate::CheckedRunOptions).
 ///
 /// ```
 /// use nn_train::{CostName, Recipe, RunOptions};
@@ -384,6 +384,21 @@ impl RunOptions {
         }
     }
 
+    /// The options as a JSON object, one entry per [`Field`] under its name (as the metrics
+    /// and checkpoint files keep them); `serde_json::from_value` reads it back.
+    ///
+    /// ```
+    /// let fields = nn_train::RunOptions::default().to_fields();
+    /// assert_eq!(fields["eta"], 0.5);
+    /// assert!(fields.keys().all(|name| nn_train::Field::from_name(name).is_some()));
+    /// ```
+    pub fn to_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => unreachable!("run options serialize as an object"),
+        }
+    }
+
     /// The options in which these differ from `saved`, a checkpoint's, other than `epochs`
     /// (which a resumed run may extend): a run resumed with any of them changed would not end
     /// as the run never interrupted, so [`crate::Run::resume`] refuses them.
@@ -399,11 +414,7 @@ impl RunOptions {
     /// assert_eq!(differences[0].to_string(), "`eta` (saved 0.5, given 0.1)");
     /// ```
     pub fn differences(&self, saved: &RunOptions) -> Vec<OptionDifference> {
-        let as_map = |options: &RunOptions| match serde_json::to_value(options) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => unreachable!("run options serialize as an object"),
-        };
-        let (given, saved) = (as_map(self), as_map(saved));
+        let (given, saved) = (self.to_fields(), saved.to_fields());
         given
             .into_iter()
             .filter(|(name, value)| name != "epochs" && saved.get(name) != Some(value))

@@ -49,6 +49,8 @@ pub struct Run {
     resumed_after: Option<usize>,
     checkpointer: Option<Checkpointer>,
     seconds: f64,
+    /// Warnings found while the run was put together, handed to the first epoch's observer.
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Run {
@@ -133,7 +135,8 @@ impl Run {
     /// checkpointing into `dir` again: the data is checked against the checkpoint's record
     /// ([`RunError::Checkpoint`] with [`crate::CheckpointError::OtherData`] otherwise), the
     /// directory claimed as the run's own ([`Checkpointer::at`]). Bit-identical to a run never
-    /// interrupted.
+    /// interrupted. A checkpoint that does not record its data is resumed with a warning to
+    /// the first epoch's observer ([`nn_core::Observer::warning`]).
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -173,11 +176,13 @@ impl Run {
     ) -> Result<Self, RunError> {
         let restored = Checkpointer::load(dir)?;
         let identity = DataIdentity::of(data)?;
-        identity.check_resumed(restored.data.as_ref())?;
+        let warning = identity.check_resumed(restored.data.as_ref())?;
         let checkpointer = Checkpointer::at(dir).resuming(dir).claim(identity)?;
         let mut options = restored.options.clone();
         change(&mut options);
-        Ok(Self::resume(options, data, restored)?.with_checkpointer(checkpointer))
+        let mut run = Self::resume(options, data, restored)?.with_checkpointer(checkpointer);
+        run.warnings.extend(warning);
+        Ok(run)
     }
 
     fn build(
@@ -252,6 +257,7 @@ impl Run {
             resumed_after,
             checkpointer: None,
             seconds: 0.0,
+            warnings: Vec::new(),
         })
     }
 
@@ -308,9 +314,13 @@ impl Run {
     }
 
     /// Trains one epoch, tells `observer`, and writes the checkpoint when there is a
-    /// checkpointer. Stopping between epochs and resuming from the checkpoint later gives the
+    /// checkpointer. The first epoch also hands `observer` the warnings found while the run
+    /// was put together (a checkpoint that does not record its data, [`Run::resume_from`]). Stopping between epochs and resuming from the checkpoint later gives the
     /// same weights, bit for bit, as never stopping.
     pub fn epoch(&mut self, observer: &mut dyn Observer) -> Result<EpochRecord, RunError> {
+        for warning in self.warnings.drain(..) {
+            observer.warning(&warning);
+        }
         let started = Instant::now();
         let record = self.trainer.run_epoch(
             &self.selection.training,

@@ -48,6 +48,7 @@ fn no_library_string_names_a_command_line_flag() {
         "nn-regularize",
         "nn-data",
         "nn-train",
+        "nn-chapter",
     ] {
         flag_strings(&crates.join(library).join("src"), &mut found);
     }

@@ -163,6 +163,51 @@ fn a_checkpoint_resumed_on_other_data_is_refused() {
     assert!(warning.contains("does not record"), "{warning}");
 }
 
+/// Collects the warnings an observer is given.
+#[derive(Default)]
+struct Warnings(Vec<String>);
+
+impl nn_core::Observer for Warnings {
+    fn warning(&mut self, message: &str) {
+        self.0.push(message.to_string());
+    }
+}
+
+#[test]
+fn resume_from_a_checkpoint_without_its_data_record_warns_the_first_epoch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data(tmp.path());
+    let ckpt = tmp.path().join("ckpt");
+    let checkpointer = Checkpointer::at(&ckpt)
+        .claim(DataIdentity::of(&data).unwrap())
+        .unwrap();
+    let mut run = Run::new(composed(), &data)
+        .unwrap()
+        .with_checkpointer(checkpointer);
+    run.epoch(&mut Silent).unwrap();
+    drop(run);
+    let resumed_warnings = || {
+        let mut run = Run::resume_from(&ckpt, &data).unwrap();
+        let mut warnings = Warnings::default();
+        run.epoch(&mut warnings).unwrap();
+        run.epoch(&mut warnings).unwrap();
+        warnings.0
+    };
+    assert_eq!(resumed_warnings(), Vec::<String>::new());
+    // As an older nn wrote it: no record of the data.
+    let file = ckpt.join("checkpoint.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    saved.as_object_mut().unwrap().remove("data").unwrap();
+    std::fs::write(&file, saved.to_string()).unwrap();
+    let warnings = resumed_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("does not record its data"),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn the_log_likelihood_is_paired_with_a_softmax_output_and_the_others_with_sigmoids() {
     for cost in CostName::ALL {

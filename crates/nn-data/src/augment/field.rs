@@ -682,6 +682,63 @@ mod tests {
 
     #[test]
     fn few_eigenvalues_carry_the_smoothed_variance_of_mnist_images() {
+        for (n, sigma) in [(28, 4.0), (28, 6.0), (40, 4.0), (28, 1.0)] {
+            let kernel = super::super::gaussian_kernel(sigma);
+            let radius = kernel.len() / 2;
+            // Each pixel's variance, Σ_m K(i, m)², of the smoothing of unit noise inside the
+            // image, against what the k kept columns of A carry, Σ_j A(i, j)².
+            let variance: Vec<f64> = (0..n)
+                .map(|i| {
+                    (0..n)
+                        .filter_map(|m| kernel.get((m + radius).checked_sub(i)?))
+                        .map(|&w| f64::from(w).powi(2))
+                        .sum()
+                })
+                .collect();
+            let (factor, k, symmetric) = covariance_factor(n, &kernel);
+            // Column j carries its eigenvalue, Σ_i A(i, j)²: without the smallest, the k − 1
+            // largest eigenvalues are left, which must fall short (k is the fewest).
+            let norm = |j: usize| {
+                (0..n)
+                    .map(|i| f64::from(factor[i * k + j]).powi(2))
+                    .sum::<f64>()
+            };
+            let smallest = (0..k).min_by(|&a, &b| norm(a).total_cmp(&norm(b))).unwrap();
+            let carried = |skip: Option<usize>| -> Vec<f64> {
+                (0..n)
+                    .map(|i| {
+                        (0..k)
+                            .filter(|&j| Some(j) != skip)
+                            .map(|j| f64::from(factor[i * k + j]).powi(2))
+                            .sum()
+                    })
+                    .collect()
+            };
+            let short = |carried: &[f64]| {
+                carried
+                    .iter()
+                    .zip(&variance)
+                    .any(|(c, v)| *c < (KEPT_VARIANCE - 1e-6) * v)
+            };
+            let kept = carried(None);
+            assert!(!short(&kept), "{n}, sigma {sigma}: {k} columns");
+            assert!(
+                kept.iter()
+                    .zip(&variance)
+                    .all(|(c, v)| *c <= v * (1.0 + 1e-6))
+            );
+            assert!(
+                short(&carried(Some(smallest))),
+                "{n}, sigma {sigma}: {k} is not the fewest"
+            );
+            if let Some(even) = symmetric {
+                assert!(even <= k);
+            }
+            // Smoothing is what makes few enough: a quarter of the pixels at sigma 4 and more.
+            if sigma >= 4.0 {
+                assert!(k <= n / 4, "{n}, sigma {sigma}: {k} of {n}");
+            }
+        }
         let at = |sigma| {
             let b = FieldBasis::new(28, 28, sigma);
             (b.k_rows, b.k_cols, b.stride, b.symmetric)

@@ -633,12 +633,26 @@ mod tests {
         }
 
         #[test]
-        fn garbage_gives_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let mut data = bar(5, 5);
-            let keep = bytes.len().min(data.len());
-            data.truncate(keep.max(8));
-            data.extend(bytes);
-            let _ = prepare_png(Cursor::new(data), 28, Framing::MNIST);
+        fn garbage_gives_an_error(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+            cut in any::<usize>(),
+        ) {
+            // A PNG cut short anywhere between its signature and its last chunk (IEND, 12
+            // bytes, which decoders do not need), then random bytes: an error of one line,
+            // never a digit (the chunks' CRCs make random bytes invalid).
+            let clean = bar(5, 5);
+            let keep = 8 + cut % (clean.len() - 12 - 8);
+            let mut data = clean[..keep].to_vec();
+            data.extend(&bytes);
+            let error = prepare_png(Cursor::new(data), 28, Framing::MNIST).unwrap_err();
+            let message = error.to_string();
+            prop_assert!(!message.is_empty() && !message.contains('\n'), "{}", message);
+            // The whole PNG with the random bytes after its end: what follows IEND is ignored.
+            let mut whole = clean.clone();
+            whole.extend(&bytes);
+            let digit = prepare_png(Cursor::new(whole), 28, Framing::MNIST).unwrap();
+            let want = prepare_png(Cursor::new(clean), 28, Framing::MNIST).unwrap();
+            prop_assert!(digit == want);
         }
     }
 }

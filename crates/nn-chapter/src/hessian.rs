@@ -9,18 +9,18 @@
 //! learning rate of a range that reaches the target soonest. Both train on the same mini-batches
 //! in the same order, from the same weights.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
 use nn_core::{
     DenseExamples, Examples, Initializer, Monitor, Network, Newton, Optimizer, Sgd, TrainConfig,
     Trainer,
 };
 use nn_costs::CrossEntropyCost;
 
-use super::{Check, MeasureResult, ReproduceArgs, RunResult, figure};
-use crate::digits;
+use crate::error::ChapterError;
+use crate::experiment::{Check, MeasureResult, Ran, RunResult};
+use crate::figure;
+use crate::runner::{Event, Session};
 
 /// Training images, their side after pooling, and the pooling window.
 const TRAIN_SIZE: usize = 1_000;
@@ -41,8 +41,8 @@ const NEWTON_ETA: f32 = 1.0;
 const SEED: u64 = 1;
 
 /// The first [`TRAIN_SIZE`] training images, each averaged over 4x4 blocks into 7x7 pixels.
-fn pooled_digits(args: &ReproduceArgs, train_size: usize) -> Result<DenseExamples> {
-    let images = digits::load(&args.data)?.training_images(Some(train_size), None)?;
+fn pooled_digits(session: &Session, train_size: usize) -> Result<DenseExamples, ChapterError> {
+    let images = session.data()?.training_images(Some(train_size), None)?;
     let side = SIDE * POOL;
     let mut full = vec![0.0f32; images.input_len()];
     let mut inputs = Vec::with_capacity(images.len());
@@ -59,7 +59,11 @@ fn pooled_digits(args: &ReproduceArgs, train_size: usize) -> Result<DenseExample
             })
             .collect();
         inputs.push(pooled);
-        classes.push(images.class(i).context("an MNIST image without a label")?);
+        classes.push(
+            images
+                .class(i)
+                .expect("a data set's training images are labelled"),
+        );
     }
     Ok(DenseExamples::classification(inputs, classes, 10))
 }
@@ -75,10 +79,9 @@ struct Run {
 fn train(
     label: String,
     data: &DenseExamples,
-    optimizer: Box<dyn Optimizer>,
-    eta: f32,
-    epochs: usize,
-) -> Result<Run> {
+    (optimizer, eta, epochs): (Box<dyn Optimizer>, f32, usize),
+    observer: &mut dyn nn_core::Observer,
+) -> Result<Run, ChapterError> {
     let network = Network::sigmoid(&LAYERS, Initializer::Default, SEED)?;
     let config = TrainConfig {
         epochs,
@@ -91,11 +94,14 @@ fn train(
         },
         ..TrainConfig::default()
     };
-    let trainer = Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config)?;
+    let failed = |source| ChapterError::Train {
+        what: format!("training with {label}"),
+        source,
+    };
+    let trainer =
+        Trainer::new(network, &CrossEntropyCost, optimizer, Vec::new(), config).map_err(failed)?;
     let started = Instant::now();
-    let (_, history) = trainer
-        .train(data, None, &mut crate::interrupt::Quiet)
-        .with_context(|| format!("training with {label}"))?;
+    let (_, history) = trainer.train(data, None, observer).map_err(failed)?;
     let steps = epochs * data.len().div_ceil(BATCH);
     Ok(Run {
         label,
@@ -129,44 +135,46 @@ fn single(metric: &str, ours: Option<f64>) -> MeasureResult {
 
 /// Trains gradient descent at each learning rate and the Hessian technique, draws their costs
 /// and checks the chapter's claim.
-pub fn run(name: &str, args: &ReproduceArgs) -> Result<(Vec<RunResult>, Vec<Check>, Vec<PathBuf>)> {
-    let (gd_epochs, newton_epochs) = if args.quick {
+pub(crate) fn run(name: &str, session: &mut Session) -> Result<Ran, ChapterError> {
+    let (gd_epochs, newton_epochs) = if session.quick {
         (GD_EPOCHS / 10, NEWTON_EPOCHS / 2)
     } else {
         (GD_EPOCHS, NEWTON_EPOCHS)
     };
-    let data = pooled_digits(args, TRAIN_SIZE)?;
+    let data = pooled_digits(session, TRAIN_SIZE)?;
     let steps_per_epoch = data.len().div_ceil(BATCH);
     let mut gd = Vec::new();
     for eta in GD_ETAS {
         let run = train(
             format!("gradient descent, eta {eta}"),
             &data,
-            Box::new(Sgd),
-            eta,
-            gd_epochs,
+            (Box::new(Sgd), eta, gd_epochs),
+            session.progress.observer(),
         )?;
-        tell!(
+        session.progress.event(&Event::Note(format!(
             "{name}: {} -> cost {:.4} after {} steps",
             run.label,
             run.costs.last().copied().unwrap_or(f64::NAN),
             gd_epochs * steps_per_epoch
-        );
+        )));
         gd.push(run);
     }
     let newton = train(
         format!("Hessian technique, eta {NEWTON_ETA}"),
         &data,
-        Box::new(Newton::new(Newton::DEFAULT_DAMPING)?),
-        NEWTON_ETA,
-        newton_epochs,
+        (
+            Box::new(Newton::new(Newton::DEFAULT_DAMPING).expect("the default damping is valid")),
+            NEWTON_ETA,
+            newton_epochs,
+        ),
+        session.progress.observer(),
     )?;
     let newton_budget = newton_epochs * steps_per_epoch;
-    tell!(
+    session.progress.event(&Event::Note(format!(
         "{name}: {} -> cost {:.4} after {newton_budget} steps",
         newton.label,
         newton.costs.last().copied().unwrap_or(f64::NAN),
-    );
+    )));
     // The target: the cost the Hessian technique reaches with its whole budget; gradient descent
     // is represented by its learning rate that reaches it in the fewest steps.
     let target = newton.costs.last().copied().unwrap_or(f64::NAN);
@@ -180,7 +188,7 @@ pub fn run(name: &str, args: &ReproduceArgs) -> Result<(Vec<RunResult>, Vec<Chec
                 .total_cmp(&steps(b))
                 .then(last(a).total_cmp(&last(b)))
         })
-        .context("no gradient-descent run")?;
+        .expect("a gradient-descent run per learning rate");
     let gd_steps = steps_to(&best_gd.costs, target, steps_per_epoch);
     let results: Vec<RunResult> = [best_gd, &newton]
         .into_iter()
@@ -208,7 +216,7 @@ pub fn run(name: &str, args: &ReproduceArgs) -> Result<(Vec<RunResult>, Vec<Chec
             history: run.history.clone(),
         })
         .collect();
-    let path = args.out.join(format!("{name}.png"));
+    let path = session.figure_path(name, "");
     figure::draw_cost_curves(
         &path,
         &format!(
@@ -252,64 +260,4 @@ pub fn run(name: &str, args: &ReproduceArgs) -> Result<(Vec<RunResult>, Vec<Chec
         },
     ];
     Ok((results, checks, vec![path]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data_source::DataSource;
-
-    #[test]
-    fn the_quick_run_bears_out_both_claims() {
-        let args = ReproduceArgs {
-            name: Some("hessian".into()),
-            list: false,
-            out: tempfile::tempdir().unwrap().keep(),
-            quick: true,
-            data: DataSource {
-                data: Some(nn_testdata::mnist_dir().to_path_buf()),
-                ..DataSource::default()
-            },
-            threads: None,
-            batch: Default::default(),
-        };
-        let (results, checks, figures) = run("hessian", &args).unwrap();
-        assert_eq!(results.len(), 2);
-        assert!(checks.iter().all(|c| c.holds), "{checks:?}");
-        assert!(figures[0].is_file());
-        std::fs::remove_dir_all(&args.out).unwrap();
-    }
-
-    #[test]
-    fn an_mnist_network_too_large_for_the_hessian_is_refused_with_the_reason() {
-        // 784,2,10 (1,600 parameters) used to take 39 s an epoch and end at chance.
-        let args = crate::options::TrainArgs {
-            layers: Some(vec![784, 2, 10]),
-            optimizer: Some(crate::options::OptimizerName::Newton),
-            train_size: Some(1_000),
-            epochs: Some(2),
-            quiet: true,
-            data: DataSource {
-                data: Some(nn_testdata::mnist_dir().to_path_buf()),
-                ..DataSource::default()
-            },
-            ..Default::default()
-        };
-        let started = std::time::Instant::now();
-        let Err(error) = crate::train::run(&args) else {
-            panic!("784,2,10 was trained with the Hessian technique");
-        };
-        let message = nn_core::error::message_chain(error.as_ref());
-        for reason in [
-            "1600 x 1600 Hessian",
-            "backward passes",
-            "at most 1000 parameters",
-        ] {
-            assert!(message.contains(reason), "{message}");
-        }
-        assert!(
-            started.elapsed().as_secs_f64() < 5.0,
-            "refused before training"
-        );
-    }
 }

@@ -1,24 +1,25 @@
-//! The runs the chapter's exercises and problems ask for, as experiments of `nn reproduce`: an
+//! The runs the chapter's exercises and problems ask for, as experiments of the catalogue: an
 //! L1 λ that beats no regularization, a second early-stopping rule, momentum coefficients
 //! outside [0, 1), λ and η chosen by gradient descent on the validation cost, and the
-//! asymptotic accuracy as the training set grows. Where `nn train`'s flags cannot express a run
-//! (Prechelt's rule, μ outside [0, 1)), the rule is given to the trainer directly
-//! ([`train::run_with`]) and the command line says so.
+//! asymptotic accuracy as the training set grows. Where [`RunOptions`] cannot express a run
+//! (Prechelt's rule, μ outside [0, 1)), the rule is given to the trainer directly (nn-train's
+//! [`Overrides`]) and the command line says so.
 
 use std::path::PathBuf;
 
-use anyhow::Result;
 use nn_core::{EarlyStopping, Momentum, TrainError};
-
-use crate::batch_runs::FinishedRun;
-use crate::digits;
-use crate::options::{InitName, OptimizerName, TrainArgs, TransformName};
-use crate::train::{self, Overrides, RunOutcome};
-
-use super::{
-    Body, Check, Curve, Experiment, FigureSpec, Measure, MeasureResult, Metric, Ran, ReproduceArgs,
-    RunResult, RunSpec, command_line, figure, quicken,
+use nn_train::{
+    InitName, OptimizerName, Overrides, RunError, RunOptions, RunOutcome, TransformName,
 };
+
+use crate::error::ChapterError;
+use crate::experiment::{
+    Body, Check, Curve, Experiment, FigureSpec, Measure, MeasureResult, Metric, Ran, RunResult,
+    RunSpec,
+};
+use crate::figure;
+use crate::finished::FinishedRun;
+use crate::runner::{Event, Session, quicken, train};
 
 /// The experiments of the chapter's exercises and problems that ask for a run.
 pub const EXERCISES: &[Experiment] = &[
@@ -103,12 +104,12 @@ fn ours(metric: Metric) -> Measure {
 }
 
 /// A run over [`SEEDS`].
-fn seeded(label: &'static str, args: TrainArgs, measures: Vec<Measure>) -> RunSpec {
+fn seeded(label: &'static str, options: RunOptions, measures: Vec<Measure>) -> RunSpec {
     RunSpec {
         label,
         series: "",
         x: None,
-        args,
+        options,
         measures,
         seeds: SEEDS.to_vec(),
     }
@@ -159,16 +160,16 @@ const L1_LAMBDAS: [(&str, f32); 4] = [
 /// The chapter's overfitting run (1,000 images, 400 epochs, large initialization) with L1
 /// strength `l1` (w → w − (ηλ/n) sgn(w) − η ∂C₀/∂w, eq. 97), monitored on 1,000 validation
 /// images (the 10,000 after each of 400 epochs would cost more than the training).
-fn thousand_images_l1(l1: f32) -> TrainArgs {
-    TrainArgs {
+fn thousand_images_l1(l1: f32) -> RunOptions {
+    RunOptions {
         train_size: Some(1_000),
-        init: Some(InitName::Large),
-        eta: Some(0.5),
-        lambda: Some(0.0),
-        l1: Some(l1),
-        epochs: Some(L1_EPOCHS),
+        init: InitName::Large,
+        eta: 0.5,
+        lambda: 0.0,
+        l1,
+        epochs: L1_EPOCHS,
         validation_size: Some(1_000),
-        ..TrainArgs::default()
+        ..RunOptions::default()
     }
 }
 
@@ -237,7 +238,7 @@ fn l1_checks(results: &[RunResult]) -> Vec<Check> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Procedures: runs with rules `nn train` has no flag for, tolerating divergence
+// Procedures: runs with rules the run options cannot express, tolerating divergence
 
 /// A run's outcome, or the epoch in which its weights or cost stopped being finite.
 type Trained = std::result::Result<RunOutcome, usize>;
@@ -257,7 +258,7 @@ enum Rule {
 }
 
 impl Rule {
-    fn overrides(self) -> Result<Overrides> {
+    fn overrides(self) -> Result<Overrides, TrainError> {
         Ok(match self {
             Self::Flags => Overrides::default(),
             Self::AnyMomentum(mu) => Overrides {
@@ -276,57 +277,67 @@ impl Rule {
         match self {
             Self::Flags => String::new(),
             Self::AnyMomentum(mu) => format!(
-                "  # momentum mu = {mu} through Momentum::with_any_coefficient (nn train refuses \
-                 mu outside [0, 1))"
+                "  # momentum mu = {mu} through Momentum::with_any_coefficient (the run options \
+                 refuse mu outside [0, 1))"
             ),
             Self::Stopping(rule) => format!("  # early stopping: {rule:?}"),
         }
     }
 }
 
-/// Trains `train_args` once per seed of `seeds` (the first only with --quick, shrunk as
+/// Trains `options` once per seed of `seeds` (the first only in a quick session, shrunk as
 /// [`quicken`] does), with `rule`, and reports `figures` over the seeds. A run that diverges
 /// is kept as the epoch it diverged in.
 fn train_seeds(
     experiment: &Experiment,
-    args: &ReproduceArgs,
+    session: &mut Session,
     label: String,
-    mut train_args: TrainArgs,
+    mut options: RunOptions,
     (seeds, rule): (&[u64], Rule),
     figures: &[Figure],
-) -> Result<(RunResult, Vec<Trained>)> {
-    let seeds = if args.quick { &seeds[..1] } else { seeds };
-    if args.quick {
-        quicken(&mut train_args);
+) -> Result<(RunResult, Vec<Trained>), ChapterError> {
+    let seeds = if session.quick { &seeds[..1] } else { seeds };
+    if session.quick {
+        quicken(&mut options);
     }
-    train_args.quiet = true;
-    train_args.data.clone_from(&args.data);
-    train_args.threads = args.threads;
     let mut trained = Vec::new();
     for &seed in seeds {
-        let seeded = TrainArgs {
-            seed: Some(seed),
-            ..train_args.clone()
+        let seeded = RunOptions {
+            seed,
+            ..options.clone()
         };
-        let command = format!("{}{}", command_line(&seeded), rule.note());
-        tell!("{} {label} (seed {seed}): {command}", experiment.name);
-        match train::run_with(&seeded, rule.overrides()?) {
+        let command = format!("{}{}", session.progress.command(&seeded), rule.note());
+        session.progress.event(&Event::Training {
+            experiment: experiment.name,
+            position: None,
+            label: &label,
+            seed,
+            command: &command,
+        });
+        let overrides = rule.overrides().map_err(|source| ChapterError::Train {
+            what: format!("{}: run '{label}'", experiment.name),
+            source,
+        })?;
+        let outcome = train(
+            &seeded,
+            session.data()?,
+            overrides,
+            session.progress.observer(),
+        );
+        match outcome {
             Ok(outcome) => {
-                tell!(
-                    "    test accuracy {:.2}% after {} epochs in {:.1} s",
-                    100.0 * outcome.test.accuracy(),
-                    outcome.history.epochs.len(),
-                    outcome.seconds
-                );
+                session.progress.event(&Event::Trained {
+                    test_accuracy: 100.0 * outcome.test.accuracy(),
+                    epochs: Some(outcome.history.epochs.len()),
+                    seconds: outcome.seconds,
+                });
                 trained.push(Ok(outcome));
             }
-            Err(e) => match e.downcast_ref::<TrainError>() {
-                Some(&TrainError::Diverged { epoch, what, .. }) => {
-                    tell!("    diverged: the {what} stopped being finite in epoch {epoch}");
-                    trained.push(Err(epoch));
-                }
-                _ => return Err(e.context(format!("{}: run '{label}'", experiment.name))),
-            },
+            Err(RunError::Train(TrainError::Diverged { epoch, what, .. })) => {
+                session.progress.event(&Event::Diverged { epoch, what });
+                trained.push(Err(epoch));
+            }
+            Err(e) => return Err(ChapterError::of_run(experiment.name, &label, e)),
         }
     }
     let measures = figures
@@ -336,16 +347,16 @@ fn train_seeds(
         })
         .collect();
     let finished: Vec<&RunOutcome> = trained.iter().flatten().collect();
-    let shown = TrainArgs {
-        seed: Some(seeds[0]),
-        ..train_args
+    let shown = RunOptions {
+        seed: seeds[0],
+        ..options
     };
     let result = RunResult {
         label,
         series: String::new(),
         x: None,
         options: finished.first().map(|o| o.options.clone()),
-        command: format!("{}{}", command_line(&shown), rule.note()),
+        command: format!("{}{}", session.progress.command(&shown), rule.note()),
         seeds: seeds.to_vec(),
         measures,
         test_accuracy: finished.iter().map(|o| 100.0 * o.test.accuracy()).collect(),
@@ -375,13 +386,11 @@ fn epochs_run(t: &Trained) -> Option<f64> {
 /// Draws `spec` from `results` into the experiment's output directory.
 fn draw(
     experiment: &Experiment,
-    args: &ReproduceArgs,
+    session: &Session,
     spec: &FigureSpec,
     results: &[RunResult],
-) -> Result<PathBuf> {
-    let path = args
-        .out
-        .join(format!("{}{}.png", experiment.name, spec.suffix));
+) -> Result<PathBuf, ChapterError> {
+    let path = session.figure_path(experiment.name, spec.suffix);
     figure::draw_runs(&path, spec, results)?;
     Ok(path)
 }
@@ -398,16 +407,19 @@ const GL_ALPHAS: [(&str, f64); 2] = [
     ("generalization loss GL_10", 10.0),
 ];
 
-fn early_stopping_rules(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> {
-    let base = TrainArgs {
-        epochs: Some(STOPPING_EPOCHS),
-        ..TrainArgs::default()
+fn early_stopping_rules(
+    experiment: &Experiment,
+    session: &mut Session,
+) -> Result<Ran, ChapterError> {
+    let base = RunOptions {
+        epochs: STOPPING_EPOCHS,
+        ..RunOptions::default()
     };
     let mut runs = vec![
         ("no early stopping", base.clone(), Rule::Flags),
         (
             "no-improvement-in-10",
-            TrainArgs {
+            RunOptions {
                 early_stopping: Some(10),
                 ..base.clone()
             },
@@ -429,12 +441,12 @@ fn early_stopping_rules(experiment: &Experiment, args: &ReproduceArgs) -> Result
         (&test, &metric(Metric::TestAccuracy)),
     ];
     let mut results = Vec::new();
-    for (label, train_args, rule) in runs {
+    for (label, options, rule) in runs {
         let (result, _) = train_seeds(
             experiment,
-            args,
+            session,
             label.into(),
-            train_args,
+            options,
             (&SEEDS, rule),
             &figures,
         )?;
@@ -443,7 +455,7 @@ fn early_stopping_rules(experiment: &Experiment, args: &ReproduceArgs) -> Result
     let of = |label, what: &str| per_seed(&results[index(&results, label)], what);
     let (full, patient) = ("no early stopping", "no-improvement-in-10");
     let (gl, lenient) = (GL_ALPHAS[0].0, GL_ALPHAS[1].0);
-    let limit = if args.quick {
+    let limit = if session.quick {
         3.0
     } else {
         STOPPING_EPOCHS as f64
@@ -501,7 +513,7 @@ fn early_stopping_rules(experiment: &Experiment, args: &ReproduceArgs) -> Result
     ];
     let figure = draw(
         experiment,
-        args,
+        session,
         &FigureSpec {
             suffix: "",
             title: "Early-stopping rules: validation accuracy (first seed)",
@@ -538,7 +550,7 @@ const MOMENTA: [(&str, f32); 8] = [
     ("mu 1.1", 1.1),
 ];
 
-fn momentum_range(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> {
+fn momentum_range(experiment: &Experiment, session: &mut Session) -> Result<Ran, ChapterError> {
     let (first, test, overflow) = (
         Metric::EvaluationAccuracyAfter(1).describe(),
         Metric::TestAccuracy.describe(),
@@ -558,20 +570,23 @@ fn momentum_range(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
         } else {
             Rule::AnyMomentum(mu)
         };
-        let train_args = TrainArgs {
-            eta: Some(0.1),
-            epochs: Some(10),
-            optimizer: Some(OptimizerName::Momentum),
+        let options = RunOptions {
+            eta: 0.1,
+            epochs: 10,
+            optimizer: OptimizerName::Momentum,
             // Outside [0, 1) the options cannot hold mu (they check its range): the rule's
             // optimizer carries it, and the command line's note says so.
-            momentum: matches!(rule, Rule::Flags).then_some(mu),
-            ..TrainArgs::default()
+            momentum: match rule {
+                Rule::Flags => mu,
+                _ => RunOptions::default().momentum,
+            },
+            ..RunOptions::default()
         };
         let (result, _) = train_seeds(
             experiment,
-            args,
+            session,
             label.into(),
-            train_args,
+            options,
             (&SEEDS, rule),
             &figures,
         )?;
@@ -640,7 +655,7 @@ fn momentum_range(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
     ];
     let figure = draw(
         experiment,
-        args,
+        session,
         &FigureSpec {
             suffix: "",
             title: "Momentum coefficients: validation accuracy (first seed; runs that overflowed \
@@ -661,14 +676,14 @@ fn momentum_range(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
 /// The probe training of `hyper-gradient`: 784,30,10 on the first 10,000 images for 10 epochs,
 /// nothing monitored, seed 0 for every probe so that differences measure η and λ, not the
 /// shuffle.
-fn probe(eta: f64, lambda: f64) -> TrainArgs {
-    TrainArgs {
-        eta: Some(eta as f32),
-        lambda: Some(lambda as f32),
-        epochs: Some(10),
+fn probe(eta: f64, lambda: f64) -> RunOptions {
+    RunOptions {
+        eta: eta as f32,
+        lambda: lambda as f32,
+        epochs: 10,
         train_size: Some(10_000),
-        monitor: Some(Vec::new()),
-        ..TrainArgs::default()
+        monitor: Vec::new(),
+        ..RunOptions::default()
     }
 }
 
@@ -700,23 +715,28 @@ impl Objective {
     }
 }
 
+/// The objective's name in the summaries.
+const COST: &str = "validation cost C0 (unregularized)";
+
 /// A probe's cost, +∞ when it diverged.
-struct Probe<'a> {
+struct Probe<'a, 's> {
     experiment: &'a Experiment,
-    args: &'a ReproduceArgs,
+    session: &'a mut Session<'s>,
     objective: &'a Objective,
     count: usize,
 }
 
-impl Probe<'_> {
-    const COST: &'static str = "validation cost C0 (unregularized)";
-
+impl Probe<'_, '_> {
     /// Trains one probe at (ln η, ln λ) and returns its row and its cost.
-    fn at(&mut self, label: String, (ln_eta, ln_lambda): (f64, f64)) -> Result<(RunResult, f64)> {
+    fn at(
+        &mut self,
+        label: String,
+        (ln_eta, ln_lambda): (f64, f64),
+    ) -> Result<(RunResult, f64), ChapterError> {
         self.count += 1;
         let objective = |t: &Trained| self.objective.of(t);
         let figures: [Figure; 2] = [
-            (Self::COST, &objective),
+            (COST, &objective),
             ("validation accuracy (%)", &|t: &Trained| {
                 t.as_ref().ok().map(|o| {
                     100.0
@@ -728,7 +748,7 @@ impl Probe<'_> {
         ];
         let (result, trained) = train_seeds(
             self.experiment,
-            self.args,
+            self.session,
             label,
             probe(ln_eta.exp(), ln_lambda.exp()),
             (&[0], Rule::Flags),
@@ -747,19 +767,22 @@ fn point((ln_eta, ln_lambda): (f64, f64)) -> String {
     format!("eta {:.3}, lambda {:.3}", ln_eta.exp(), ln_lambda.exp())
 }
 
-fn hyper_gradient(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> {
-    let probe_args = {
+fn hyper_gradient(experiment: &Experiment, session: &mut Session) -> Result<Ran, ChapterError> {
+    let probe_options = {
         let mut a = probe(START.0, START.1);
-        if args.quick {
+        if session.quick {
             quicken(&mut a);
         }
         a
     };
-    let validation = digits::load(&args.data)?.validation_images(probe_args.validation_size)?;
+    let validation = session
+        .data()?
+        .validation_images(probe_options.validation_size)?;
     let objective = Objective { validation };
+    let quick = session.quick;
     let mut probes = Probe {
         experiment,
-        args,
+        session,
         objective: &objective,
         count: 0,
     };
@@ -780,7 +803,7 @@ fn hyper_gradient(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
     let grid_trainings = probes.count;
 
     // Normalized gradient descent with step halving on the same objective.
-    let iterations = if args.quick { 1 } else { ITERATIONS };
+    let iterations = if quick { 1 } else { ITERATIONS };
     let mut at = (START.0.ln(), START.1.ln());
     let (row, mut cost) = probes.at(format!("descent start: {}", point(at)), at)?;
     let start_cost = cost;
@@ -832,7 +855,7 @@ fn hyper_gradient(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
     let test = Metric::TestAccuracy.describe();
     let objective_of = |t: &Trained| objective.of(t);
     let figures: [Figure; 2] = [
-        (Probe::COST, &objective_of),
+        (COST, &objective_of),
         (&test, &metric(Metric::TestAccuracy)),
     ];
     let mut chosen = Vec::new();
@@ -845,7 +868,7 @@ fn hyper_gradient(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
     ] {
         let (row, _) = train_seeds(
             experiment,
-            args,
+            probes.session,
             label,
             probe(ln_eta.exp(), ln_lambda.exp()),
             (&SEEDS, Rule::Flags),
@@ -868,14 +891,13 @@ fn hyper_gradient(experiment: &Experiment, args: &ReproduceArgs) -> Result<Ran> 
             claim: "the descent's choice is at least as good as the grid's on the validation \
                     cost (mean over 3 seeds)"
                 .into(),
-            holds: mean(&per_seed(descent_row, Probe::COST))
-                <= mean(&per_seed(grid_row, Probe::COST)),
+            holds: mean(&per_seed(descent_row, COST)) <= mean(&per_seed(grid_row, COST)),
             detail: format!(
                 "C0: descent [{}], grid [{}]; test accuracy: descent [{}], grid [{}]; \
                  {descent_trainings} trainings for the descent against {grid_trainings} for the \
                  grid",
-                list(&per_seed(descent_row, Probe::COST)),
-                list(&per_seed(grid_row, Probe::COST)),
+                list(&per_seed(descent_row, COST)),
+                list(&per_seed(grid_row, COST)),
                 list(&descent_row.test_accuracy),
                 list(&grid_row.test_accuracy)
             ),
@@ -906,14 +928,14 @@ const EXPANDED: &str = "50,000 images, fresh shifts each epoch";
 
 /// more_data.py's run on `size` images: η 0.5, λ = size/10,000, 1,500,000 images seen,
 /// nothing monitored (we keep the default initialization).
-fn sized(size: usize) -> TrainArgs {
-    TrainArgs {
+fn sized(size: usize) -> RunOptions {
+    RunOptions {
         train_size: Some(size),
-        eta: Some(0.5),
-        lambda: Some(size as f32 * 1e-4),
-        epochs: Some(IMAGES_SEEN / size),
-        monitor: Some(Vec::new()),
-        ..TrainArgs::default()
+        eta: 0.5,
+        lambda: size as f32 * 1e-4,
+        epochs: IMAGES_SEEN / size,
+        monitor: Vec::new(),
+        ..RunOptions::default()
     }
 }
 
@@ -931,8 +953,8 @@ fn asymptotic() -> Vec<RunSpec> {
         x: Some(50_000.0),
         ..seeded(
             EXPANDED,
-            TrainArgs {
-                expand: Some(vec![TransformName::Shift]),
+            RunOptions {
+                expand: vec![TransformName::Shift],
                 ..sized(50_000)
             },
             vec![ours(Metric::TestAccuracy)],

@@ -3,13 +3,13 @@
 //! and ours at 0.15 for a comparison at the same rate), from w = 0.6, b = 0.9 (output 0.82) and
 //! from the saturated w = 2, b = 2 (output 0.98).
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Result;
 use nn_core::{Cost, DenseExamples, EpochRecord, Monitor, Network, Sgd, TrainConfig, Trainer};
 use nn_costs::{CrossEntropyCost, QuadraticCost};
 
-use super::{Check, MeasureResult, RunResult, figure};
+use crate::error::ChapterError;
+use crate::experiment::{Check, MeasureResult, Ran, RunResult};
+use crate::figure;
+use crate::runner::Session;
 
 /// Epochs of the book's animations.
 const EPOCHS: usize = 300;
@@ -94,7 +94,7 @@ fn output(network: &Network) -> f64 {
 }
 
 /// Trains the four neurons, draws their cost curves and checks the slowdown.
-pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<PathBuf>)> {
+pub(crate) fn run(name: &str, session: &mut Session) -> Result<Ran, ChapterError> {
     let data = DenseExamples::new(vec![vec![1.0]], vec![vec![0.0]]);
     let mut results = Vec::new();
     for start in &STARTS {
@@ -112,8 +112,12 @@ pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<Pa
             },
             ..TrainConfig::default()
         };
-        let trainer = Trainer::new(network, start.cost, Box::new(Sgd), Vec::new(), config)?;
-        let (network, history) = trainer.train(&data, None, &mut crate::interrupt::Quiet)?;
+        let trained = Trainer::new(network, start.cost, Box::new(Sgd), Vec::new(), config)
+            .and_then(|trainer| trainer.train(&data, None, session.progress.observer()));
+        let (network, history) = trained.map_err(|source| ChapterError::Train {
+            what: format!("training the single neuron ({})", start.label),
+            source,
+        })?;
         let costs: Vec<f64> = history
             .epochs
             .iter()
@@ -161,7 +165,7 @@ pub fn run(name: &str, out: &Path) -> Result<(Vec<RunResult>, Vec<Check>, Vec<Pa
             history: with_initial(history.epochs, start.eta, initial_cost),
         });
     }
-    let path = out.join(format!("{name}.png"));
+    let path = session.figure_path(name, "");
     figure::draw_cost_curves(&path, "One neuron learning x=1 -> y=0", &results)?;
     Ok((results.clone(), checks(&results), vec![path]))
 }

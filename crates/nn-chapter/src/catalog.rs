@@ -1,14 +1,16 @@
-//! The experiments of Chapter 3, as data: each run is the `nn train` flags the book's
+//! The experiments of Chapter 3, as data: each run is the [`RunOptions`] the book's
 //! network2.py call corresponds to, with the figures the book quotes.
 
-use crate::options::{
-    ActivationName, CostName, EvalSet, InitName, MonitorItem, OptimizerName, TrainArgs,
+use nn_train::{
+    ActivationName, CostName, EvalSet, InitName, MonitorItem, OptimizerName, RunOptions,
     TransformName,
 };
 
 use std::ops::RangeInclusive;
 
-use super::{Body, Check, Curve, Experiment, FigureSpec, Measure, Metric, RunResult, RunSpec};
+use crate::experiment::{
+    Body, Check, Curve, Experiment, FigureSpec, Measure, Metric, RunResult, RunSpec,
+};
 
 /// Every experiment, in the chapter's order.
 pub const EXPERIMENTS: &[Experiment] = &[
@@ -376,29 +378,29 @@ const OVERFITTING_FIGURES: &[FigureSpec] = &[
 const THREE_SEEDS: [u64; 3] = [0, 1, 2];
 
 /// A run of `layers` as network2.py's `SGD(..., epochs, 10, eta, lmbda=lambda)`.
-fn net(layers: &[usize], eta: f32, lambda: f32, epochs: usize) -> TrainArgs {
-    TrainArgs {
-        layers: Some(layers.to_vec()),
-        eta: Some(eta),
-        lambda: Some(lambda),
-        epochs: Some(epochs),
-        ..TrainArgs::default()
+fn net(layers: &[usize], eta: f32, lambda: f32, epochs: usize) -> RunOptions {
+    RunOptions {
+        layers: layers.to_vec(),
+        eta,
+        lambda,
+        epochs,
+        ..RunOptions::default()
     }
 }
 
 /// Monitoring `items` on the test data.
-fn on_test(args: TrainArgs, items: &[MonitorItem]) -> TrainArgs {
-    TrainArgs {
-        eval: Some(EvalSet::Test),
-        monitor: Some(items.to_vec()),
+fn on_test(args: RunOptions, items: &[MonitorItem]) -> RunOptions {
+    RunOptions {
+        eval: EvalSet::Test,
+        monitor: items.to_vec(),
         ..args
     }
 }
 
 /// With the large initialization (the book before its section on weight initialization).
-fn large(args: TrainArgs) -> TrainArgs {
-    TrainArgs {
-        init: Some(InitName::Large),
+fn large(args: RunOptions) -> RunOptions {
+    RunOptions {
+        init: InitName::Large,
         ..args
     }
 }
@@ -417,19 +419,19 @@ fn ours(metric: Metric) -> Measure {
 }
 
 /// A run with one seed.
-fn spec(label: &'static str, args: TrainArgs, measures: Vec<Measure>) -> RunSpec {
+fn spec(label: &'static str, options: RunOptions, measures: Vec<Measure>) -> RunSpec {
     RunSpec {
         label,
         series: "",
         x: None,
-        args,
+        options,
         measures,
         seeds: vec![0],
     }
 }
 
 /// A run over three seeds.
-fn seeded(label: &'static str, args: TrainArgs, measures: Vec<Measure>) -> RunSpec {
+fn seeded(label: &'static str, args: RunOptions, measures: Vec<Measure>) -> RunSpec {
     RunSpec {
         seeds: THREE_SEEDS.to_vec(),
         ..spec(label, args, measures)
@@ -479,9 +481,9 @@ const QUADRATIC_100: &str = "100 hidden, quadratic, eta 3.0 (Chapter 1)";
 
 /// Chapter 1's network.py run: `SGD(training_data, 30, 10, 3.0, test_data=test_data)` with the
 /// quadratic cost, N(0, 1) weights and no regularization.
-fn chapter_one(hidden: usize) -> TrainArgs {
-    TrainArgs {
-        cost: Some(CostName::Quadratic),
+fn chapter_one(hidden: usize) -> RunOptions {
+    RunOptions {
+        cost: CostName::Quadratic,
         ..large(on_test(
             net(&[784, hidden, 10], 3.0, 0.0, 30),
             &[MonitorItem::EvaluationAccuracy],
@@ -497,8 +499,8 @@ const ALL: [MonitorItem; 4] = [
     MonitorItem::EvaluationAccuracy,
 ];
 
-fn thousand_images(lambda: f32) -> TrainArgs {
-    TrainArgs {
+fn thousand_images(lambda: f32) -> RunOptions {
+    RunOptions {
         train_size: Some(1_000),
         ..large(on_test(net(&[784, 30, 10], 0.5, lambda, 400), &ALL))
     }
@@ -542,9 +544,9 @@ fn full_regularized() -> Vec<RunSpec> {
         MonitorItem::TrainingAccuracy,
         MonitorItem::EvaluationAccuracy,
     ];
-    let validation = |args: TrainArgs| TrainArgs {
-        eval: Some(EvalSet::Validation),
-        monitor: Some(accuracy.to_vec()),
+    let validation = |args: RunOptions| RunOptions {
+        eval: EvalSet::Validation,
+        monitor: accuracy.to_vec(),
         ..args
     };
     vec![
@@ -618,8 +620,8 @@ fn learning_rate() -> Vec<RunSpec> {
     let run = |label, eta| {
         spec(
             label,
-            TrainArgs {
-                monitor: Some(vec![MonitorItem::TrainingCost]),
+            RunOptions {
+                monitor: vec![MonitorItem::TrainingCost],
                 ..net(&[784, 30, 10], eta, 5.0, 30)
             },
             vec![ours(Metric::FinalTrainingCost), ours(Metric::TestAccuracy)],
@@ -634,8 +636,8 @@ fn learning_rate() -> Vec<RunSpec> {
 
 /// The broad strategy's stripped-down run: `layers` on the first 1,000 training images,
 /// monitored on the first 100 validation images.
-fn stripped(layers: &[usize], eta: f32, lambda: f32) -> TrainArgs {
-    TrainArgs {
+fn stripped(layers: &[usize], eta: f32, lambda: f32) -> RunOptions {
+    RunOptions {
         train_size: Some(1_000),
         validation_size: Some(100),
         ..net(layers, eta, lambda, 30)
@@ -686,9 +688,9 @@ fn broad_strategy() -> Vec<RunSpec> {
 }
 
 /// The learning-rate section's network monitored on the validation data.
-fn validated(eta: f32, epochs: usize) -> TrainArgs {
-    TrainArgs {
-        eval: Some(EvalSet::Validation),
+fn validated(eta: f32, epochs: usize) -> RunOptions {
+    RunOptions {
+        eval: EvalSet::Validation,
         ..net(&[784, 30, 10], eta, 5.0, epochs)
     }
 }
@@ -712,7 +714,7 @@ fn stopping() -> Vec<RunSpec> {
         seeded(CONSTANT_SLOW, validated(0.025, 30), measures()),
         seeded(
             EARLY_STOPPING,
-            TrainArgs {
+            RunOptions {
                 early_stopping: Some(10),
                 ..validated(0.25, 200)
             },
@@ -721,8 +723,8 @@ fn stopping() -> Vec<RunSpec> {
         // One seed: the schedule runs up to 400 epochs.
         spec(
             HALVING,
-            TrainArgs {
-                lr_schedule: Some("halve:10".parse().expect("a valid schedule")),
+            RunOptions {
+                lr_schedule: "halve:10".parse().expect("a valid schedule"),
                 ..validated(0.25, 400)
             },
             measures(),
@@ -731,8 +733,8 @@ fn stopping() -> Vec<RunSpec> {
         // switch to 0.025", within the 30 epochs of the constant runs.
         seeded(
             STEPPED,
-            TrainArgs {
-                lr_schedule: Some("steps:21=0.025".parse().expect("a valid schedule")),
+            RunOptions {
+                lr_schedule: "steps:21=0.025".parse().expect("a valid schedule"),
                 ..validated(0.25, 30)
             },
             measures(),
@@ -753,8 +755,8 @@ fn mini_batch() -> Vec<RunSpec> {
         .map(|&(size, eta, label)| {
             spec(
                 label,
-                TrainArgs {
-                    batch_size: Some(size),
+                RunOptions {
+                    batch_size: size,
                     ..validated(eta, 10)
                 },
                 vec![
@@ -803,10 +805,14 @@ fn training_size() -> Vec<RunSpec> {
             x: Some(size as f64),
             ..spec(
                 label,
-                large(TrainArgs {
+                large(RunOptions {
                     train_size: Some(size),
-                    monitor: Some(Vec::new()),
-                    expand: expanded.then(|| vec![TransformName::Shift]),
+                    monitor: Vec::new(),
+                    expand: if expanded {
+                        vec![TransformName::Shift]
+                    } else {
+                        Vec::new()
+                    },
                     ..net(&[784, 30, 10], 0.5, size as f32 * 1e-4, 1_500_000 / size)
                 }),
                 vec![
@@ -827,15 +833,15 @@ fn training_size() -> Vec<RunSpec> {
 /// The fully-connected network of the expansion and dropout experiments: one hidden layer of
 /// 800 ReLU neurons (Simard et al.'s size), softmax and log-likelihood, momentum 0.9, mini-batches
 /// of 100, 30 epochs.
-fn wide(expand: &[TransformName], dropout: f32) -> TrainArgs {
-    TrainArgs {
-        cost: Some(CostName::LogLikelihood),
-        activation: Some(ActivationName::Relu),
-        optimizer: Some(OptimizerName::Momentum),
-        momentum: Some(0.9),
-        batch_size: Some(100),
-        dropout: (dropout > 0.0).then_some(dropout),
-        expand: (!expand.is_empty()).then(|| expand.to_vec()),
+fn wide(expand: &[TransformName], dropout: f32) -> RunOptions {
+    RunOptions {
+        cost: CostName::LogLikelihood,
+        activation: ActivationName::Relu,
+        optimizer: OptimizerName::Momentum,
+        momentum: 0.9,
+        batch_size: 100,
+        dropout,
+        expand: expand.to_vec(),
         ..net(&[784, 800, 10], 0.05, 0.0, 30)
     }
 }
@@ -890,9 +896,9 @@ fn variations() -> Vec<RunSpec> {
         spec("L2, lambda 5, eta 0.5", base(), measures()),
         spec(
             "L1, lambda 5, eta 0.5",
-            TrainArgs {
-                lambda: Some(0.0),
-                l1: Some(5.0),
+            RunOptions {
+                lambda: 0.0,
+                l1: 5.0,
                 ..base()
             },
             measures(),
@@ -900,25 +906,25 @@ fn variations() -> Vec<RunSpec> {
         spec("sigmoid, SGD, eta 0.1", slow(), measures()),
         spec(
             "sigmoid, momentum 0.9, eta 0.1",
-            TrainArgs {
-                optimizer: Some(OptimizerName::Momentum),
-                momentum: Some(0.9),
+            RunOptions {
+                optimizer: OptimizerName::Momentum,
+                momentum: 0.9,
                 ..slow()
             },
             measures(),
         ),
         spec(
             "tanh, SGD, eta 0.1",
-            TrainArgs {
-                activation: Some(ActivationName::Tanh),
+            RunOptions {
+                activation: ActivationName::Tanh,
                 ..slow()
             },
             measures(),
         ),
         spec(
             "ReLU, SGD, eta 0.1",
-            TrainArgs {
-                activation: Some(ActivationName::Relu),
+            RunOptions {
+                activation: ActivationName::Relu,
                 ..slow()
             },
             measures(),
@@ -930,11 +936,11 @@ fn blog() -> Vec<RunSpec> {
     let accuracy = [MonitorItem::EvaluationAccuracy];
     // The blog's first runs used chapter 1's network (large initialization); its "most recent
     // attempt", after reading chapter 3, the weights divided by √n that it goes on to describe.
-    type Make = fn(&'static str, TrainArgs, Vec<Measure>) -> RunSpec;
+    type Make = fn(&'static str, RunOptions, Vec<Measure>) -> RunSpec;
     let inverted = |label, eta, init, reported: Option<f64>, make: Make| {
-        let args = TrainArgs {
-            cost: Some(CostName::Quadratic),
-            init: Some(init),
+        let args = RunOptions {
+            cost: CostName::Quadratic,
+            init,
             invert: true,
             ..on_test(net(&[784, 30, 10], eta, 0.0, 30), &accuracy)
         };
@@ -952,7 +958,7 @@ fn blog() -> Vec<RunSpec> {
     let few = |label, (train_size, per_class), epochs, reported| {
         spec(
             label,
-            TrainArgs {
+            RunOptions {
                 train_size,
                 per_class,
                 ..on_test(net(&[784, 100, 10], 0.5, 0.0, epochs), &accuracy)
@@ -995,7 +1001,7 @@ fn blog() -> Vec<RunSpec> {
         // The other reading: the blog says it used the cross-entropy from then on.
         spec(
             INVERTED_CROSS_ENTROPY,
-            TrainArgs {
+            RunOptions {
                 invert: true,
                 ..on_test(net(&[784, 30, 10], 0.3, 0.0, 30), &accuracy)
             },
@@ -1019,16 +1025,16 @@ const DECAYING_DEEP: &str = "784,100,100,10, eta 0.5/0.1/0.02";
 
 fn blog_more() -> Vec<RunSpec> {
     let accuracy = [MonitorItem::EvaluationAccuracy];
-    let ten = |expand: Option<Vec<TransformName>>| TrainArgs {
+    let ten = |expand: Vec<TransformName>| RunOptions {
         per_class: Some(1),
         expand,
         ..on_test(net(&[784, 100, 10], 0.5, 0.0, 67), &accuracy)
     };
-    let transforms = || Some(vec![TransformName::Shift, TransformName::Rotate]);
+    let transforms = || vec![TransformName::Shift, TransformName::Rotate];
     // The blog trains 10 epochs at each of eta 0.5, 0.1 and 0.02. It names L2 regularization
     // without its lambda: the book's 5.0.
-    let decaying = |layers: &[usize], expand| TrainArgs {
-        lr_schedule: Some("steps:11=0.1,21=0.02".parse().expect("a valid schedule")),
+    let decaying = |layers: &[usize], expand| RunOptions {
+        lr_schedule: "steps:11=0.1,21=0.02".parse().expect("a valid schedule"),
         expand,
         ..on_test(net(layers, 0.5, 5.0, 30), &accuracy)
     };
@@ -1039,10 +1045,18 @@ fn blog_more() -> Vec<RunSpec> {
         ]
     };
     vec![
-        seeded(TEN_IMAGES, ten(None), test(51.0)),
+        seeded(TEN_IMAGES, ten(Vec::new()), test(51.0)),
         seeded(TEN_TRANSFORMED, ten(transforms()), test(58.0)),
-        seeded(DECAYING_100, decaying(&[784, 100, 10], None), test(98.1)),
-        spec(DECAYING_200, decaying(&[784, 200, 10], None), test(98.1)),
+        seeded(
+            DECAYING_100,
+            decaying(&[784, 100, 10], Vec::new()),
+            test(98.1),
+        ),
+        spec(
+            DECAYING_200,
+            decaying(&[784, 200, 10], Vec::new()),
+            test(98.1),
+        ),
         spec(
             DECAYING_EXPANDED,
             decaying(&[784, 100, 10], transforms()),
@@ -1050,7 +1064,7 @@ fn blog_more() -> Vec<RunSpec> {
         ),
         spec(
             DECAYING_DEEP,
-            decaying(&[784, 100, 100, 10], None),
+            decaying(&[784, 100, 100, 10], Vec::new()),
             test(97.5),
         ),
     ]

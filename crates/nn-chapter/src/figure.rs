@@ -3,11 +3,19 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use std::io::Cursor;
+
+use image::RgbImage;
 use nn_core::EpochRecord;
+use nn_core::atomic::write_bytes;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Curve, FigureSpec, RunResult};
+use crate::error::ChapterError;
+use crate::experiment::{Curve, FigureSpec, RunResult};
+
+/// What went wrong while drawing, in words.
+type Drawn = Result<(), String>;
 
 /// Size of a figure in pixels.
 const SIZE: (u32, u32) = (900, 560);
@@ -30,8 +38,8 @@ struct Line {
     points: Vec<(f64, f64)>,
 }
 
-fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!("cannot draw the figure: {e}")
+fn plot_error(e: impl std::fmt::Display) -> String {
+    e.to_string()
 }
 
 /// The value of `curve` in one epoch's record.
@@ -62,7 +70,11 @@ fn y_label(curve: Curve) -> &'static str {
 }
 
 /// Draws the figure `spec` from the results of an experiment's runs.
-pub fn draw_runs(path: &Path, spec: &FigureSpec, results: &[RunResult]) -> Result<()> {
+pub(crate) fn draw_runs(
+    path: &Path,
+    spec: &FigureSpec,
+    results: &[RunResult],
+) -> Result<(), ChapterError> {
     let chosen: Vec<&RunResult> = results
         .iter()
         .filter(|r| spec.runs.is_empty() || spec.runs.contains(&r.label.as_str()))
@@ -136,7 +148,11 @@ pub fn draw_runs(path: &Path, spec: &FigureSpec, results: &[RunResult]) -> Resul
 }
 
 /// Draws the training cost of each run against the epoch (the single-neuron figure).
-pub fn draw_cost_curves(path: &Path, title: &str, results: &[RunResult]) -> Result<()> {
+pub(crate) fn draw_cost_curves(
+    path: &Path,
+    title: &str,
+    results: &[RunResult],
+) -> Result<(), ChapterError> {
     let lines: Vec<Line> = results
         .iter()
         .map(|r| Line {
@@ -159,7 +175,7 @@ fn draw(
     y_label: &str,
     log_x: bool,
     lines: &[Line],
-) -> Result<()> {
+) -> Result<(), ChapterError> {
     let points = lines.iter().flat_map(|l| l.points.iter());
     let (x0, x1, y0, y1) = points.fold(
         (
@@ -176,7 +192,7 @@ fn draw(
     } else {
         (0.0, 1.0, 0.0, 1.0)
     };
-    crate::plot::write_png(path, SIZE, |root| {
+    write_png(path, SIZE, |root| {
         root.fill(&WHITE).map_err(plot_error)?;
         let mut builder = ChartBuilder::on(&root);
         builder
@@ -232,7 +248,37 @@ fn draw(
         }
         root.present().map_err(plot_error)
     })
-    .with_context(|| format!("cannot write the figure {}", path.display()))
+}
+
+/// Draws a PNG of `size` pixels with `draw` in memory, then writes it to `path` atomically.
+///
+/// ```
+/// use plotters::prelude::*;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("white.png");
+/// nn_chapter::write_png(&path, (20, 10), |root| {
+///     root.fill(&WHITE).map_err(|e| e.to_string())
+/// })?;
+/// assert!(std::fs::read(&path)?.starts_with(b"\x89PNG"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<(), ChapterError> {
+    let failed = |message: String| ChapterError::Figure {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    draw(BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area()).map_err(failed)?;
+    let image = RgbImage::from_raw(size.0, size.1, pixels).expect("a buffer of the image's size");
+    let mut png = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| failed(e.to_string()))?;
+    write_bytes(path, &png).map_err(|e| ChapterError::io("write", path, e))
 }
 
 /// The legend of a chart at `position` (accuracy against data size rises to the upper right,
@@ -240,7 +286,7 @@ fn draw(
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
-) -> Result<()> {
+) -> Drawn {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))

@@ -1,22 +1,22 @@
-//! Classifying a PNG picture of a digit with a model: the picture prepared as `nn predict`
-//! prepares it ([`nn_data::picture::prepare_png`]: cropped, scaled into the model's framing,
-//! centred by mass), fed forward, and the outputs read as probabilities. `nn predict` and
-//! `POST /api/predict` both call [`classify`].
+//! Classifying a PNG picture of a digit with a network: the picture prepared by
+//! [`prepare_png`](super::prepare_png) into the network's square input frame, fed forward, and
+//! the outputs read as probabilities. `nn predict` and `nn serve`'s `POST /api/predict` both
+//! call [`classify_png`].
 
 use std::io::{BufRead, Seek};
 
 use nn_core::{Framing, Network};
-use nn_data::picture::{self, PictureError};
-use serde::Serialize;
+
+use super::{PictureError, frame_side, prepare_png};
 
 /// A picture that cannot be classified.
 #[derive(Debug, thiserror::Error)]
-pub enum PredictError {
-    /// The picture is not a PNG of a digit the preparation accepts (or the model's input is
+pub enum ClassifyError {
+    /// The picture is not a PNG of a digit the preparation accepts (or the network's input is
     /// not a square picture).
     #[error(transparent)]
     Picture(#[from] PictureError),
-    /// The model gives a non-finite output.
+    /// The network gives a non-finite output.
     #[error(
         "output {index} of the model is {value} for this picture; the model is unusable (its \
          weights are too large)"
@@ -30,19 +30,18 @@ pub enum PredictError {
 }
 
 /// The class of a picture and the probability of each class.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     /// The most likely class (the largest output).
     pub digit: usize,
-    /// One probability per class, summing to 1.
+    /// One probability per class, each in [0, 1], summing to 1.
     pub probabilities: Vec<f64>,
     /// How the outputs were made probabilities, e.g. "softmax outputs".
-    #[serde(skip)]
     pub how: &'static str,
 }
 
 /// Classifies the PNG read from `png` with `network`, the picture framed by `framing` in the
-/// model's square input frame (28x28 for 784 inputs).
+/// network's square input frame (28x28 for 784 inputs).
 ///
 /// ```
 /// use nn_core::{Framing, Initializer, Network};
@@ -52,22 +51,22 @@ pub struct Prediction {
 /// let picture = image::GrayImage::from_fn(16, 16, |x, _| image::Luma([if x == 8 { 0 } else { 255 }]));
 /// picture.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
 /// let network = Network::sigmoid(&[784, 10, 10], Initializer::Default, 1)?;
-/// let prediction = nn_serve::classify(&network, std::io::Cursor::new(png), Framing::MNIST)?;
+/// let prediction = nn_data::picture::classify_png(&network, std::io::Cursor::new(png), Framing::MNIST)?;
 /// assert!(prediction.digit < 10);
 /// assert!((prediction.probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-9);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn classify(
+pub fn classify_png(
     network: &Network,
     png: impl BufRead + Seek,
     framing: Framing,
-) -> Result<Prediction, PredictError> {
-    let side = picture::frame_side(network.input_size())?;
-    let digit = picture::prepare_png(png, side, framing)?;
+) -> Result<Prediction, ClassifyError> {
+    let side = frame_side(network.input_size())?;
+    let digit = prepare_png(png, side, framing)?;
     let input: Vec<f32> = digit.pixels().map(|p| f32::from(p[0]) / 255.0).collect();
     let output = network.feedforward(&input);
     if let Some(index) = output.iter().position(|v| !v.is_finite()) {
-        return Err(PredictError::Unusable {
+        return Err(ClassifyError::Unusable {
             index,
             value: output[index],
         });
@@ -76,7 +75,7 @@ pub fn classify(
     let (probabilities, how) = probabilities(network, &output);
     Ok(Prediction {
         digit,
-        probabilities,
+        probabilities: probabilities.iter().map(|p| p.clamp(0.0, 1.0)).collect(),
         how,
     })
 }
