@@ -39,7 +39,8 @@ impl Signal {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The signal's name, e.g. `SIGINT`.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Interrupt => "SIGINT",
             Self::Terminate => "SIGTERM",

@@ -16,6 +16,7 @@
 //! - [`search`]: hyper-parameter searches;
 //! - [`batch_runs`]: the runs of `reproduce` and `search` as command lines for other machines,
 //!   and their metrics files collected back;
+//! - [`serve`]: `nn serve`, the page and the API over HTTP (the library crate nn-serve);
 //! - [`data_source`]: the flags naming the data set, shared by the subcommands;
 //! - [`interrupt`]: Ctrl-C and SIGTERM, which stop the work at its next safe point;
 //! - [`digits`]: loading the data set, and drawing image grids.
@@ -49,6 +50,7 @@ mod predict;
 mod progress;
 mod reproduce;
 mod search;
+mod serve;
 mod train;
 
 use std::process::ExitCode;
@@ -94,6 +96,9 @@ enum Command {
     /// Search hyper-parameters: the threshold eta, lambda, or random search.
     #[command(after_help = search::EXAMPLES)]
     Search(search::SearchArgs),
+    /// Serve the page (draw a digit, train in the browser), MNIST and a prediction API.
+    #[command(after_help = serve::EXAMPLES)]
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +113,7 @@ fn main() -> ExitCode {
         Command::Data(args) => data_cmd::run(&args),
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Search(args) => search::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
