@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use nn_core::{Examples, Network, load_model, predicted_class};
+use nn_core::{Examples, Network, predicted_class};
 use nn_data::ImageSet;
 use nn_data::preview::{Tile, image_grid};
 use rayon::prelude::*;
@@ -71,7 +71,7 @@ fn predictions(network: &Network, set: &ImageSet) -> Vec<Option<usize>> {
 
 /// Runs `nn eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    let model = load_model(&args.model)?;
+    let model = nn_export::load_any(&args.model)?;
     let data = digits::load(&args.data)?;
     let set = match args.set {
         EvalSet::Test => data.splits.test,

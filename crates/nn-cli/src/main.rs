@@ -42,6 +42,7 @@ mod data_cmd;
 mod data_source;
 mod digits;
 mod eval;
+mod export;
 mod interrupt;
 mod metrics;
 mod options;
@@ -99,6 +100,9 @@ enum Command {
     /// Serve the page (draw a digit, train in the browser), MNIST and a prediction API.
     #[command(after_help = serve::EXAMPLES)]
     Serve(serve::ServeArgs),
+    /// Write a model as ONNX, safetensors or JSON (the format from OUT's extension).
+    #[command(after_help = export::EXAMPLES)]
+    Export(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Search(args) => search::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Export(args) => export::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use nn_core::{Framing, Network, load_model};
+use nn_core::{Framing, Network};
 use nn_data::picture::{self, ClassifyError, Prediction};
 use rayon::prelude::*;
 
@@ -76,7 +76,7 @@ pub struct Reported {
 
 /// Runs `nn predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
-    let model = load_model(&args.model)?;
+    let model = nn_export::load_any(&args.model)?;
     let classifier = Classifier::new(&model.network, &args.model, args.framing)?;
     match args.pictures.as_slice() {
         [one] if !args.json && !one.is_dir() => {

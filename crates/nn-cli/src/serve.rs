@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use nn_core::load_model;
 use nn_serve::{Config, Limits, Server};
 
 use crate::data_source::DataSource;
@@ -63,7 +62,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let model = args
         .model
         .as_deref()
-        .map(|path| load_model(path).with_context(|| "cannot serve the model".to_string()))
+        .map(|path| nn_export::load_any(path).with_context(|| "cannot serve the model".to_string()))
         .transpose()?;
     let located = args.data.locate()?;
     let config = Config {
