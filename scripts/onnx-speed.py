@@ -18,8 +18,11 @@ onnxruntime
     giving `output` and `label`, CPU execution provider.
 
 Each runs on the machine's cores by default (rayon's pool, onnxruntime's intra-op threads),
-then on one thread (RAYON_NUM_THREADS=1; intra_op_num_threads=1). The figures are medians
-of all rounds; the ratios are onnxruntime's median over nn's and over nn-py's.
+then on one thread (RAYON_NUM_THREADS=1; intra_op_num_threads=1). Each round's wall-clock
+time and processor time (of all the process's threads: on two threads it includes the time
+the engines' idle threads spin waiting for work) are kept; the figures are medians of all
+rounds, the ratios onnxruntime's median over nn's and over nn-py's. On a machine shared with
+other work the processor times on one thread move least.
 
     python scripts/onnx-speed.py --nn target/release/nn --data ../shared/data/mnist \\
         [--rounds 10] [--blocks 3] [--sizes 784,30,10 784,100,10 784,800,10]
@@ -98,7 +101,9 @@ def measure(args):
             return int(np.sum(label == y))
 
         engines[model] = {"nn-py": nn_py, "onnxruntime": ort}
-    times = {model: {"nn": [], "nn-py": [], "onnxruntime": []} for model in args.models}
+    names = ("nn", "nn-py", "onnxruntime")
+    times = {model: {name: [] for name in names} for model in args.models}
+    processor = {model: {name: [] for name in names} for model in args.models}
     correct = {model: {} for model in args.models}
     for _ in range(args.blocks):
         done = subprocess.run([str(args.example), args.data, str(args.rounds), *[
@@ -107,15 +112,17 @@ def measure(args):
             record = json.loads(line)
             model = record["model"][:-len(".json")]
             times[model]["nn"] += record["seconds"]
+            processor[model]["nn"] += record["processor_seconds"]
             correct[model]["nn"] = record["correct"]
         for model, calls in engines.items():
             for name, call in calls.items():
                 correct[model][name] = call()  # a warm-up round, not timed
                 for _ in range(args.rounds):
-                    start = time.perf_counter()
+                    start, start_processor = time.perf_counter(), time.process_time()
                     call()
                     times[model][name].append(time.perf_counter() - start)
-    print(json.dumps({"times": times, "correct": correct}))
+                    processor[model][name].append(time.process_time() - start_processor)
+    print(json.dumps({"times": times, "processor": processor, "correct": correct}))
 
 
 def main():
@@ -165,18 +172,20 @@ def main():
           "(1 min); medians of {} rounds each".format(
               onnxruntime.__version__, np.__version__, os.cpu_count(), load_before,
               os.getloadavg()[0], args.rounds * args.blocks))
-    line = "{:<12} {:<8} {:>9} {:>9} {:>12} {:>9} {:>12}"
-    print(line.format("network", "threads", "nn ms", "nn-py ms", "onnxruntime", "ort / nn",
-                      "ort / nn-py"))
+    line = "{:<12} {:<8} {:<10} {:>8} {:>9} {:>12} {:>9} {:>12}"
+    print(line.format("network", "threads", "time", "nn ms", "nn-py ms", "onnxruntime ms",
+                      "ort / nn", "ort / nn-py"))
     disagree = False
     for threads, result in results.items():
         for sizes, model in zip(args.sizes, models):
-            median = {name: statistics.median(t) for name, t in result["times"][model].items()}
-            print(line.format(sizes, threads or "default", "{:.2f}".format(1e3 * median["nn"]),
-                              "{:.2f}".format(1e3 * median["nn-py"]),
-                              "{:.2f}".format(1e3 * median["onnxruntime"]),
-                              "{:.2f}".format(median["onnxruntime"] / median["nn"]),
-                              "{:.2f}".format(median["onnxruntime"] / median["nn-py"])))
+            for kind, key in (("wall", "times"), ("processor", "processor")):
+                median = {name: statistics.median(t) for name, t in result[key][model].items()}
+                print(line.format(sizes, threads or "default", kind,
+                                  "{:.2f}".format(1e3 * median["nn"]),
+                                  "{:.2f}".format(1e3 * median["nn-py"]),
+                                  "{:.2f}".format(1e3 * median["onnxruntime"]),
+                                  "{:.2f}".format(median["onnxruntime"] / median["nn"]),
+                                  "{:.2f}".format(median["onnxruntime"] / median["nn-py"])))
             if len(set(result["correct"][model].values())) != 1:
                 disagree = True
                 print("  the engines' correct counts differ: {}".format(result["correct"][model]))
