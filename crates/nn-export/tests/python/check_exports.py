@@ -113,6 +113,7 @@ def read_idx(path):
 
 
 def find(data_dir, stem):
+    """The IDX file `stem` in data_dir, gzipped or not."""
     for name in (stem + ".gz", stem):
         if (data_dir / name).exists():
             return data_dir / name
@@ -128,6 +129,7 @@ def test_set(data_dir):
 
 
 def run(command, expect_success=True):
+    """Runs a command, its output captured; exits naming it when it fails unexpectedly."""
     done = subprocess.run([str(c) for c in command], capture_output=True, text=True)
     if expect_success and done.returncode != 0:
         sys.exit("error: `{}` failed (status {}):\n{}{}".format(
@@ -144,10 +146,13 @@ def nn_eval(binary, data_dir, model):
     rows = [line.split("|")[0].split() for line in out.splitlines()
             if re.match(r"^\s+\d+(\s+\d+)+\s+\|", line)]
     confusion = np.array([[int(v) for v in row[1:]] for row in rows], dtype=np.int64)
+    if confusion.shape != (10, 10):
+        sys.exit("error: no 10 x 10 confusion matrix in `nn eval {}`:\n{}".format(model, out))
     return int(match.group(1)), confusion
 
 
 def confusion_of(labels, predicted, classes=10):
+    """Rows: true digit, columns: predicted digit, as nn eval prints it."""
     matrix = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(matrix, (labels, predicted), 1)
     return matrix
@@ -156,6 +161,7 @@ def confusion_of(labels, predicted, classes=10):
 # numpy forward passes.
 
 def activate(spec, z):
+    """The activation nn's specification names (nn-core's activation_from_spec)."""
     if spec == "sigmoid":
         return 1.0 / (1.0 + np.exp(-z))
     if spec == "tanh":
@@ -190,6 +196,7 @@ def forward(x, layers, activations, standardization):
 
 
 def json_layers(model):
+    """The (weights [out, in], biases [out]) of nn's JSON model, as float32."""
     return [(np.array(w, dtype=np.float32), np.array(b, dtype=np.float32).reshape(-1))
             for w, b in zip(model["weights"], model["biases"])]
 
@@ -333,6 +340,8 @@ def check_safetensors(checks, name, path, model, x, version):
 # Graphs as torch.onnx.export writes them, made from a model's weights.
 
 def tensor(name, array, raw=True):
+    """An ONNX tensor of the array: raw_data, or the typed field (float_data) as some tools
+    write it."""
     array = np.ascontiguousarray(array)
     if raw:
         return numpy_helper.from_array(array, name)
@@ -597,8 +606,9 @@ def main():
         print(line.format(name, "yes" if read_back else "", correct, "{:.2e}".format(a),
                           "{:.2e}".format(b), "{:.2e}".format(c)))
     print("Conv graph refused: {}".format(refusal))
-    elapsed = time.monotonic() - started
-    print("{} checks, {} failed, {:.1f} s".format(checks.count, len(checks.failures), elapsed))
+    print("{:.1f} s".format(time.monotonic() - started))
+    failed = len(checks.failures)
+    print("{} passed, {} failed".format(checks.count - failed, failed))
     if checks.failures:
         print("error: the exported files disagree with nn:", file=sys.stderr)
         for failure in checks.failures:
