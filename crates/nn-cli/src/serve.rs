@@ -40,9 +40,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0,
           value_parser = parse_timeout)]
     pub timeout: f64,
-    /// Largest PNG body POST /api/predict accepts, in bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
-    pub max_body: usize,
+    /// Largest PNG body POST /api/predict accepts, in bytes (at most 64 MiB)
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().body_bytes as u32,
+          value_parser = clap::value_parser!(u32).range(1..=64 << 20))]
+    pub max_body: u32,
     /// The data set served to the page for training.
     #[command(flatten)]
     pub data: DataSource,
@@ -71,7 +72,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         data: Some(located.files),
         model,
         limits: Limits {
-            body_bytes: args.max_body,
+            body_bytes: args.max_body as usize,
             timeout: Duration::from_secs_f64(args.timeout),
             ..Limits::default()
         },

@@ -292,7 +292,12 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
     }
 
     // Slow clients: a body that stops coming gets 408 after the timeout, headers that stop
-    // coming get the connection closed; the server answers others meanwhile.
+    // coming get the connection closed, and so do a connection that never sends a byte and
+    // one left idle after a keep-alive request; the server answers others meanwhile.
+    let silent = TcpStream::connect(addr).unwrap();
+    let mut idle = TcpStream::connect(addr).unwrap();
+    idle.write_all(b"GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut slow_body = TcpStream::connect(addr).unwrap();
     slow_body
         .write_all(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n\x89PNG")
@@ -314,6 +319,24 @@ fn serve_answers_good_and_hostile_clients_and_stays_up() {
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "a stalled client held on"
+    );
+    for (name, mut stream) in [("silent", silent), ("idle", idle)] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let closed = stream.read_to_end(&mut answer);
+        assert!(
+            closed.is_ok(),
+            "the {name} connection was not closed: {closed:?}"
+        );
+        if name == "idle" {
+            assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "a silent or idle connection held on"
     );
 
     // Still up, and SIGTERM stops it cleanly.

@@ -33,8 +33,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use nn_core::Model;
@@ -75,12 +75,13 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 8 MiB bodies, 30 seconds, 512 connections, one prediction per core.
+    /// 1 MiB bodies, 30 seconds, 256 connections, one prediction per core: at most 256 MiB of
+    /// bodies held at once (a drawing of the page is a few kilobytes).
     fn default() -> Self {
         Self {
-            body_bytes: 8 << 20,
+            body_bytes: 1 << 20,
             timeout: Duration::from_secs(30),
-            connections: 512,
+            connections: 256,
             predictions: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -177,9 +178,11 @@ impl Server {
         runtime.block_on(async move {
             let connections = Arc::new(Semaphore::new(limits.connections.max(1)));
             let graceful = GracefulShutdown::new();
-            let mut builder = auto::Builder::new(TokioExecutor::new());
+            // HTTP/1 alone, without protocol detection, so that the header timeout runs from
+            // the moment a connection is accepted or falls idle: a client that connects and
+            // sends nothing, or keeps an idle connection open, is let go after it too.
+            let mut builder = http1::Builder::new();
             builder
-                .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.timeout);
             let stopping = async move {
@@ -207,9 +210,7 @@ impl Server {
                     },
                 };
                 let service = TowerToHyperService::new(app.clone());
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     let _ = connection.await;

@@ -49,6 +49,8 @@ fn no_library_string_names_a_command_line_flag() {
         "nn-data",
         "nn-train",
         "nn-chapter",
+        "nn-tensorboard",
+        "nn-export",
     ] {
         flag_strings(&crates.join(library).join("src"), &mut found);
     }
