@@ -35,6 +35,16 @@ pub enum ChapterError {
         #[source]
         source: TrainError,
     },
+    /// The front end's log of a run could not be opened ([`crate::Progress::run_log`]), e.g.
+    /// its TensorBoard folder holds another run's events.
+    #[error("cannot keep the log of run {run}: {source}")]
+    RunLog {
+        /// The run's name ([`crate::RunId::name`]).
+        run: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A network could not be built.
     #[error(transparent)]
     Network(#[from] nn_core::NetworkError),

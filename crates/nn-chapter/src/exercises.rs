@@ -19,6 +19,7 @@ use crate::experiment::{
 };
 use crate::figure;
 use crate::finished::FinishedRun;
+use crate::run_log::run_name;
 use crate::runner::{Event, Session, quicken, train};
 
 /// The experiments of the chapter's exercises and problems that ask for a run.
@@ -319,11 +320,12 @@ fn train_seeds(
             source,
         })?;
         let outcome = train(
+            &run_name(&[experiment.name, &label], seed, session.quick),
             &seeded,
             session.data()?,
             overrides,
-            session.progress.observer(),
-        );
+            &mut *session.progress,
+        )?;
         match outcome {
             Ok(outcome) => {
                 session.progress.event(&Event::Trained {

@@ -11,6 +11,9 @@
 //!   to the front end's [`Progress`] (an nn-core `Observer` for every training run, which may
 //!   stop it, and an [`Event`] per step), and gives a [`Summary`], written as `NAME.json` and
 //!   `NAME.md` ([`Summary::write`]); `docs/records/*.json` are such summaries.
+//! - A front end may keep a log of every training run, named as the run ([`RunId`],
+//!   [`Progress::run_log`], [`RunLog`]): [`TensorBoardRuns`] keeps a TensorBoard run per
+//!   training run, each in its own subfolder.
 //! - [`network2`] sets our figures beside the book's network2.py run here over seeds.
 //! - [`search`] holds the chapter's hyper-parameter heuristics (η threshold, λ, random search).
 //! - [`finished`] holds the metrics file a run leaves and the runs of a batch trained
@@ -36,6 +39,7 @@ pub mod finished;
 mod hessian;
 pub mod network2;
 pub mod plot;
+mod run_log;
 mod runner;
 pub mod search;
 mod slowdown;
@@ -51,4 +55,5 @@ pub use finished::{
 };
 pub use network2::{BookPosition, Comparison, Spread, permutation_p, record as network2_record};
 pub use nn_train::RunOptions;
+pub use run_log::{RunId, RunLog, TensorBoardRuns};
 pub use runner::{Event, Progress, Session, Silent, experiments, find, quicken, run};

@@ -13,6 +13,7 @@ use nn_train::{DataSet, Overrides, Run, RunError, RunOptions, RunOutcome};
 use crate::error::ChapterError;
 use crate::experiment::{Body, Experiment, Metric, RunResult, RunSpec, Summary};
 use crate::finished::{self, FinishedRun, PlannedRun};
+use crate::run_log::{RunId, RunLog, run_name};
 use crate::{catalog, exercises, figure, hessian, network2, slowdown};
 
 /// Every experiment: the chapter's results, then the runs its exercises and problems ask for.
@@ -58,7 +59,8 @@ pub fn run(name: &str, session: &mut Session) -> Result<Summary, ChapterError> {
 }
 
 /// What a front end sees of the work: the observer of every training run (which may stop it),
-/// the steps of the work, and how the front end writes a run as a command.
+/// the steps of the work, how the front end writes a run as a command, and the log it keeps of
+/// each run, if any.
 pub trait Progress {
     /// The observer of every training run: it sees each mini-batch and may break the run off
     /// (the run then ends in [`ChapterError::Interrupted`], or the trainer's
@@ -72,6 +74,16 @@ pub trait Progress {
     /// summaries and [`Event::Training`]; empty by default.
     fn command(&self, _options: &RunOptions) -> String {
         String::new()
+    }
+
+    /// A log of its own for the training run `run`, about to train: it sees every epoch
+    /// beside [`Progress::observer`] and is told how the run ended (e.g. the run's TensorBoard
+    /// event file, [`crate::TensorBoardRuns`]); none by default. An error stops the work before
+    /// the run trains. Runs of nn-train's options have one (every experiment's and search's but
+    /// the single neuron's and the Hessian technique's, which train nn-core networks directly);
+    /// a run read back from its metrics file is not trained and has none.
+    fn run_log(&mut self, _run: &RunId<'_>) -> Result<Option<Box<dyn RunLog>>, ChapterError> {
+        Ok(None)
     }
 }
 
@@ -87,6 +99,10 @@ impl<P: Progress + ?Sized> Progress for &mut P {
 
     fn command(&self, options: &RunOptions) -> String {
         (**self).command(options)
+    }
+
+    fn run_log(&mut self, run: &RunId<'_>) -> Result<Option<Box<dyn RunLog>>, ChapterError> {
+        (**self).run_log(run)
     }
 }
 
@@ -406,14 +422,32 @@ fn plan(experiment: &Experiment, specs: &[RunSpec], quick: bool) -> Vec<Vec<Plan
         .collect()
 }
 
-/// Trains one run with `overrides` in place of its options' optimizer or early-stopping rule.
+/// Trains the run named `name` ([`RunId::name`]) with `overrides` in place of its options'
+/// optimizer or early-stopping rule, watched by `progress`'s observer and by the log
+/// `progress` keeps of the run ([`Progress::run_log`]), which is told how it ended. The log
+/// that cannot be opened stops the work (the outer error); the run's own result is the inner
+/// one; a log that could not be completed is told as a warning ([`Event::Note`]).
 pub(crate) fn train(
+    name: &str,
     options: &RunOptions,
     data: &DataSet,
     overrides: Overrides,
-    observer: &mut dyn Observer,
-) -> Result<RunOutcome, RunError> {
-    Run::new_with(options.clone(), data, overrides)?.train(observer)
+    progress: &mut dyn Progress,
+) -> Result<Result<RunOutcome, RunError>, ChapterError> {
+    let run = match Run::new_with(options.clone(), data, overrides) {
+        Ok(run) => run,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(mut log) = progress.run_log(&RunId { name, options })? else {
+        return Ok(run.train(progress.observer()));
+    };
+    let trained = run.train(&mut *log.beside(progress.observer()));
+    if let Err(e) = log.finish(trained.as_ref()) {
+        progress.event(&Event::Note(format!(
+            "    warning: the log of run {name} is incomplete: {e}"
+        )));
+    }
+    Ok(trained)
 }
 
 /// Trains every run of `experiment` for every seed (or, collecting, reads their metrics files),
@@ -475,12 +509,18 @@ fn train_all(
                         seed,
                         command: &command,
                     });
+                    let name = run_name(
+                        &[experiment.name, &format!("{:03}", i + 1), spec.label],
+                        seed,
+                        session.quick,
+                    );
                     let trained = train(
+                        &name,
                         &run.options,
                         session.data()?,
                         Overrides::default(),
-                        session.progress.observer(),
-                    );
+                        &mut *session.progress,
+                    )?;
                     let outcome = trained.map_err(|e| match e {
                         RunError::Train(TrainError::Interrupted { .. }) => {
                             ChapterError::Interrupted {

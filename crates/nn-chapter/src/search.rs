@@ -21,6 +21,7 @@ use nn_train::{ActivationName, CostName, DataSet, MonitorItem, Overrides, RunErr
 
 use crate::error::ChapterError;
 use crate::finished::{self, FinishedRun, PlannedRun};
+use crate::run_log::run_name;
 use crate::runner::{Event, Progress, train};
 
 /// Training images of a random-search trial unless told otherwise.
@@ -138,10 +139,12 @@ fn seeded(options: &RunOptions, k: usize) -> RunOptions {
     }
 }
 
-/// Trains one trial once per seed and summarises the mean ([`summarise`]). A diverging seed
-/// makes a diverged trial (no accuracy, the cost does not fall), which is a result, not an
-/// error.
+/// Trains one trial, named `name` by its settings, once per seed and summarises the mean
+/// ([`summarise`]). Each seed's run is named `name` and the seed ([`crate::RunId::name`]). A
+/// diverging seed makes a diverged trial (no accuracy, the cost does not fall), which is a
+/// result, not an error.
 fn trial(
+    name: &str,
     options: &RunOptions,
     seeds: usize,
     initial: f64,
@@ -150,12 +153,9 @@ fn trial(
 ) -> Result<Trial, ChapterError> {
     let mut outcomes = Vec::with_capacity(seeds);
     for k in 0..seeds {
-        match train(
-            &seeded(options, k),
-            data,
-            Overrides::default(),
-            progress.observer(),
-        ) {
+        let run = seeded(options, k);
+        let named = run_name(&[name], run.seed, false);
+        match train(&named, &run, data, Overrides::default(), progress)? {
             Ok(outcome) => outcomes.push(FinishedRun::from(&outcome)),
             Err(RunError::Train(TrainError::Diverged { .. })) => {
                 return Ok(Trial {
@@ -322,8 +322,15 @@ pub fn eta(
             eta,
             ..base.clone()
         };
-        let t = trial(&options, seeds, initial, data, progress)
-            .map_err(|e| stopped(e, trials, "eta", format!("trial with eta {eta}")))?;
+        let t = trial(
+            &format!("eta{eta}"),
+            &options,
+            seeds,
+            initial,
+            data,
+            progress,
+        )
+        .map_err(|e| stopped(e, trials, "eta", format!("trial with eta {eta}")))?;
         let costs: Vec<String> = t.costs.iter().map(|c| format!("{c:.4}")).collect();
         progress.event(&Event::Note(format!(
             "eta {eta:<8} training cost {initial:.4} -> {} {}",
@@ -444,7 +451,8 @@ pub fn lambda(
             lambda,
             ..base.clone()
         };
-        let t = trial(&options, seeds, f64::INFINITY, data, progress)
+        let name = format!("lambda{lambda}");
+        let t = trial(&name, &options, seeds, f64::INFINITY, data, progress)
             .map_err(|e| stopped(e, trials, "lambda", format!("trial with lambda {lambda}")))?;
         progress.event(&Event::Note(format!(
             "lambda {lambda:<8} validation accuracy {:.2}% after {} epochs",
@@ -607,7 +615,16 @@ impl RandomSearch {
         }
         let mut trials = Vec::new();
         for (i, run) in self.plan().iter().enumerate() {
-            let t = trial(&run.options, 1, f64::INFINITY, data, progress)
+            let o = &run.options;
+            let name = format!(
+                "random-{:03}-eta{}-lambda{}-hidden{}-batch{}",
+                i + 1,
+                o.eta,
+                o.lambda,
+                o.layers[1],
+                o.batch_size
+            );
+            let t = trial(&name, o, 1, f64::INFINITY, data, progress)
                 .map_err(|e| stopped(e, &trials, "random", format!("trial {}", i + 1)))?;
             progress.event(&Event::Note(format!(
                 "trial {:>3}/{}: eta {} lambda {} hidden {} batch {}: {:.2}% validation accuracy",

@@ -335,8 +335,9 @@ train_flags! {
         #[arg(long, value_name = "FILE.json")]
         pub metrics: Option<PathBuf>,
         /// Write TensorBoard event files into DIR (made if missing; a new run needs one without
-        /// event files, a resumed run continues its own): each monitored figure, eta and the
-        /// epoch's seconds after every epoch, and the run's options as hyper-parameters
+        /// event files, a resumed run continues its own; nn search writes a subfolder per trial
+        /// and seed): each monitored figure, eta and the epoch's seconds after every epoch, and
+        /// the run's options as hyper-parameters
         #[arg(long, value_name = "DIR")]
         pub tensorboard: Option<PathBuf>,
         /// Print nothing but warnings and errors

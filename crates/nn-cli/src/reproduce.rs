@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
-use nn_chapter::{ChapterError, Event, Progress, RunOptions, Session};
+use nn_chapter::{
+    ChapterError, Event, Progress, RunId, RunLog, RunOptions, Session, TensorBoardRuns,
+};
 use nn_core::Observer;
 
 use crate::batch_runs::{self, BatchFlags};
@@ -20,7 +22,8 @@ Examples:
   nn reproduce --list                        the experiments and the book's figures
   nn reproduce slowdown                      one neuron: quadratic against cross-entropy
   nn reproduce overfitting --out results     1,000 training images for 400 epochs
-  nn reproduce regularized --quick           a smoke test of a few seconds";
+  nn reproduce regularized --quick           a smoke test of a few seconds
+  nn reproduce init --tensorboard runs/tb    a TensorBoard run per training run";
 
 /// The flags of `nn reproduce`.
 #[derive(Debug, clap::Args)]
@@ -37,6 +40,10 @@ pub struct ReproduceArgs {
     /// A smoke test: a few epochs on 1,000 images and a single seed
     #[arg(long)]
     pub quick: bool,
+    /// Write a TensorBoard run per training run into DIR, each in a subfolder named as the run
+    /// (a run trained again restarts its series there; one read back is left as it is)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["write_commands", "collect"])]
+    pub tensorboard: Option<PathBuf>,
     /// The data set.
     #[command(flatten)]
     pub data: DataSource,
@@ -49,9 +56,20 @@ pub struct ReproduceArgs {
 }
 
 /// The progress of `nn reproduce` and `nn search`: a line per step on stderr, runs written as
-/// `nn train` command lines, training broken off by Ctrl-C or SIGTERM.
+/// `nn train` command lines, training broken off by Ctrl-C or SIGTERM, and a TensorBoard run
+/// per training run under `--tensorboard DIR`.
 #[derive(Debug, Default)]
-pub struct Lines(interrupt::Quiet);
+pub struct Lines(interrupt::Quiet, Option<TensorBoardRuns>);
+
+impl Lines {
+    /// The lines, with the TensorBoard runs in `tensorboard` if given.
+    pub fn logging(tensorboard: &Option<PathBuf>) -> Self {
+        Self(
+            interrupt::Quiet,
+            tensorboard.clone().map(TensorBoardRuns::new),
+        )
+    }
+}
 
 impl Progress for Lines {
     fn observer(&mut self) -> &mut dyn Observer {
@@ -64,6 +82,10 @@ impl Progress for Lines {
 
     fn command(&self, options: &RunOptions) -> String {
         options_command(options)
+    }
+
+    fn run_log(&mut self, run: &RunId<'_>) -> Result<Option<Box<dyn RunLog>>, ChapterError> {
+        self.1.as_ref().map(|runs| runs.open(run)).transpose()
     }
 }
 
@@ -115,7 +137,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let mut session = session
         .quick(args.quick)
         .collect(args.batch.collect.clone())
-        .progress(Lines::default());
+        .progress(Lines::logging(&args.tensorboard));
     let mut summary = experiment.run(&mut session).map_err(chapter_error)?;
     summary.command = format!(
         "nn reproduce {name}{}",

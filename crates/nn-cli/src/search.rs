@@ -2,6 +2,8 @@
 //! the threshold η, λ on validation accuracy, and random search. This maps the flags onto the
 //! searches' run options and prints their tables and the `nn train` line of the winner.
 
+use std::path::PathBuf;
+
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use nn_chapter::ChapterError;
@@ -20,7 +22,8 @@ Examples:
   nn search eta                               the learning-rate threshold of 784,30,10
   nn search lambda --eta 0.5                  the L2 parameter, on validation accuracy
   nn search random --trials 20 --eta 0.01:10 --lambda 0.01:100 --hidden 10:200 --batch-size 5:100
-  nn search eta --quick                       a smoke test of a few seconds";
+  nn search eta --quick                       a smoke test of a few seconds
+  nn search lambda --tensorboard runs/tb      a TensorBoard run per trial and seed";
 
 /// The flags of `nn search`.
 #[derive(Debug, clap::Args)]
@@ -105,6 +108,9 @@ pub struct RandomArgs {
     /// A smoke test: 1,000 training images, 500 validation images, short trials
     #[arg(long)]
     pub quick: bool,
+    /// Write a TensorBoard run per trial into DIR, each in a subfolder named by its settings
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["write_commands", "collect"])]
+    pub tensorboard: Option<PathBuf>,
     /// Running the trials on other machines.
     #[command(flatten)]
     pub batch: BatchFlags,
@@ -196,7 +202,8 @@ fn eta(fixed: &FixedArgs) -> Result<()> {
     )?;
     let seeds = seed_count(fixed, chapter::ETA_SEEDS);
     let data = digits::load(&fixed.train.data)?;
-    let found = chapter::eta(&base, seeds, &data, &mut Lines::default()).map_err(search_error)?;
+    let mut lines = Lines::logging(&fixed.train.tensorboard);
+    let found = chapter::eta(&base, seeds, &data, &mut lines).map_err(search_error)?;
     print_table(&found.trials, "eta");
     for line in found.conclusion(seeds, base.epochs) {
         say!("{line}");
@@ -217,8 +224,8 @@ fn lambda(fixed: &FixedArgs) -> Result<()> {
     let base = fixed_base(fixed, "lambda", chapter::LAMBDA_EPOCHS, None)?;
     let seeds = seed_count(fixed, 1);
     let data = digits::load(&fixed.train.data)?;
-    let found =
-        chapter::lambda(&base, seeds, &data, &mut Lines::default()).map_err(search_error)?;
+    let mut lines = Lines::logging(&fixed.train.tensorboard);
+    let found = chapter::lambda(&base, seeds, &data, &mut lines).map_err(search_error)?;
     print_table(&found.trials, "lambda");
     for line in found.conclusion(seeds, base.train_size) {
         say!("{line}");
@@ -278,7 +285,7 @@ fn random_search(args: &RandomArgs) -> Result<()> {
             train::set_threads(args.threads)?;
             let data = digits::load(&args.data)?;
             search
-                .run(&data, &mut Lines::default())
+                .run(&data, &mut Lines::logging(&args.tensorboard))
                 .map_err(search_error)?
         }
     };

@@ -107,15 +107,7 @@ pub fn run_with(args: &TrainArgs, overrides: Overrides) -> Result<RunOutcome> {
         None => (run.train(&mut reporter), None),
     };
     // How the run ended goes into its event file; the run's own error comes first.
-    let logged = board.map(|board| {
-        board.finish(match &trained {
-            Ok(_) => Ending::Finished,
-            Err(nn_train::RunError::Train(nn_core::TrainError::Interrupted { .. })) => {
-                Ending::Interrupted
-            }
-            Err(_) => Ending::Failed,
-        })
-    });
+    let logged = board.map(|board| board.finish(Ending::of(trained.as_ref())));
     let outcome = trained.map_err(|e| match e {
         nn_train::RunError::Train(nn_core::TrainError::Interrupted { epoch, completed }) => {
             interrupted(args, checkpoint_dir.as_deref(), epoch, completed)

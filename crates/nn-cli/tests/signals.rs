@@ -11,6 +11,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use common::{data_dir, mnist_train_args, nn, run, stderr};
+use nn_tensorboard::{Ending, Logged};
 
 /// A child `nn` whose output lines arrive on channels as they are printed.
 struct Running {
@@ -420,4 +421,94 @@ fn sigint_in_data_expand_leaves_the_output_folder_untouched() {
     let done = run(dir.path(), &args);
     assert!(done.status.success(), "{}", stderr(&done));
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 4);
+}
+
+/// Waits (at most four minutes) until the newest event file in the TensorBoard run `dir` holds
+/// `epochs` epochs; returns its path.
+fn wait_for_epochs(dir: &Path, files: usize, epochs: usize) -> std::path::PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        names.sort();
+        if names.len() == files {
+            let newest = names.pop().unwrap();
+            let logged = Logged::read_file(&newest).unwrap();
+            if logged.series("training_cost").len() >= epochs {
+                return newest;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} epochs in {}",
+            epochs,
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigint_in_a_reproduction_leaves_valid_event_files_and_the_same_command_restarts_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_dir().display().to_string();
+    let args: Vec<String> = [
+        "reproduce",
+        "learning-rate",
+        "--out",
+        "out",
+        "--tensorboard",
+        "tb",
+        "--data",
+        &data,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let tb = dir.path().join("tb");
+    let (first, second) = (
+        tb.join("learning-rate-001-eta_0.025-seed0"),
+        tb.join("learning-rate-002-eta_0.25-seed0"),
+    );
+    let running = start(dir.path(), &args);
+    running.wait_for(false, "test accuracy");
+    let interrupted = wait_for_epochs(&second, 1, 2);
+    running.signal("INT");
+    let (status, rest) = running.end_within(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130), "{rest}");
+    stop_line(&rest);
+    let finished = Logged::read(&first).unwrap();
+    assert_eq!(finished.series("training_cost").len(), 30);
+    assert_eq!(finished.ending, Some(Ending::Finished));
+    // The interrupted run's file is whole: every record sound, its epochs in order, no ending.
+    let cut = Logged::read(&second).unwrap();
+    assert!(cut.damaged.is_empty(), "{:?}", cut.damaged);
+    assert_eq!(cut.ending, None);
+    let steps: Vec<i64> = cut.series("training_cost").iter().map(|s| s.0).collect();
+    assert!(steps.len() >= 2, "{steps:?}");
+    assert_eq!(steps, (1..=steps.len() as i64).collect::<Vec<_>>());
+    assert!(cut.hparams.is_some());
+
+    // Run again: the finished run is read back and its file left alone; the interrupted one
+    // trains again from its start, in a new file of its folder that TensorBoard shows alone.
+    let kept = std::fs::read(&finished.files[0]).unwrap();
+    let again = start(dir.path(), &args);
+    again.wait_for(false, "learning-rate [2/");
+    let restarted = wait_for_epochs(&second, 2, 1);
+    again.signal("INT");
+    let (status, rest) = again.end_within(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert_eq!(std::fs::read(&finished.files[0]).unwrap(), kept);
+    assert_eq!(Logged::read(&first).unwrap().files.len(), 1);
+    let shown = Logged::read(&second).unwrap();
+    assert_eq!(shown.files, [interrupted.clone(), restarted.clone()]);
+    assert!(shown.damaged.is_empty(), "{:?}", shown.damaged);
+    let new = Logged::read_file(&restarted).unwrap();
+    assert_eq!(shown.scalars, new.scalars, "only the new attempt's epochs");
+    assert_ne!(
+        shown.scalars,
+        Logged::read_file(&interrupted).unwrap().scalars
+    );
+    assert_eq!(new.hparams, None, "recorded once, by the first attempt");
+    assert_eq!(shown.hparams, cut.hparams);
 }

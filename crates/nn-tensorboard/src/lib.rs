@@ -10,7 +10,10 @@
 //!
 //! Files are named as TensorFlow names them, `events.out.tfevents.<seconds>.<host>`, in the
 //! run's directory; several runs share a parent directory as its subfolders
-//! ([`TensorBoard::create`]), which `tensorboard --logdir PARENT` shows side by side.
+//! ([`TensorBoard::create`]), which `tensorboard --logdir PARENT` shows side by side. The runs of
+//! a batch (a reproduction's, a search's) open theirs with [`TensorBoard::create_or_restart`],
+//! so that the same batch run again restarts a run's series rather than refusing its folder.
+//! [`Logged`] reads a run's files back as TensorBoard shows them.
 //!
 //! Event files are logs that TensorBoard reads while they grow, so they are appended to rather
 //! than written atomically: each record is one write framed with checksums ([`record`]), and a
@@ -43,13 +46,16 @@ use std::ops::ControlFlow;
 use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nn_core::{EpochRecord, Observer};
-use nn_train::RunOptions;
+use nn_core::{EpochRecord, Observer, TrainError};
+use nn_train::{RunError, RunOptions};
 use prost::Message;
 
 mod hparams;
 mod proto;
+mod read;
 pub mod record;
+
+pub use read::Logged;
 
 use proto::{Datum, Event, HParamsData, HParamsPluginData, Summary, Value, What};
 
@@ -93,6 +99,28 @@ pub enum TensorBoardError {
         /// One of the event files there.
         file: String,
     },
+    /// A run's directory holds the event files of a run with other hyper-parameters
+    /// ([`TensorBoard::create_or_restart`]).
+    #[error(
+        "{} holds the event files of another run ({}); give a new directory, or remove them",
+        dir.display(),
+        differing.join(", ")
+    )]
+    OtherRun {
+        /// The directory.
+        dir: PathBuf,
+        /// How the hyper-parameters differ, one `name: X there, Y here` each.
+        differing: Vec<String>,
+    },
+    /// An event file or its directory cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
     /// The event file cannot be created or written.
     #[error("cannot write the event file {}: {source}", path.display())]
     Write {
@@ -117,6 +145,28 @@ pub enum Ending {
     /// It was interrupted and may be resumed: nothing is recorded, a resumed run goes on with
     /// the same series ([`TensorBoard::resume_in`]).
     Interrupted,
+}
+
+impl Ending {
+    /// How a run that ended as `ended` ended: interrupted when its observer broke it off
+    /// ([`nn_core::TrainError::Interrupted`]), failed on any other error, finished otherwise.
+    ///
+    /// ```
+    /// use nn_core::TrainError;
+    /// use nn_tensorboard::Ending;
+    /// use nn_train::RunError;
+    ///
+    /// let stopped = RunError::Train(TrainError::Interrupted { epoch: 3, completed: 2 });
+    /// assert_eq!(Ending::of(Err::<(), _>(&stopped)), Ending::Interrupted);
+    /// assert_eq!(Ending::of(Ok::<_, &RunError>(())), Ending::Finished);
+    /// ```
+    pub fn of<T>(ended: Result<T, &RunError>) -> Self {
+        match ended {
+            Ok(_) => Self::Finished,
+            Err(RunError::Train(TrainError::Interrupted { .. })) => Self::Interrupted,
+            Err(_) => Self::Failed,
+        }
+    }
 }
 
 /// The event file of one run, written as the run goes. See the [crate] documentation.
@@ -148,19 +198,65 @@ impl TensorBoard {
         run_name: &str,
         options: &RunOptions,
     ) -> Result<Self, TensorBoardError> {
-        let mut components = Path::new(run_name).components();
-        match (components.next(), components.next()) {
-            (Some(Component::Normal(name)), None) if name == run_name => {}
-            _ => return Err(TensorBoardError::RunName(run_name.to_string())),
+        Self::create_in(&run_dir(parent, run_name)?, options)
+    }
+
+    /// A run of a batch named `run_name` under `parent`, for runs that a batch run again
+    /// trains again (a reproduction's run that was interrupted or whose result is needed
+    /// anew, the trials of a search run twice): a new run as [`TensorBoard::create`] makes
+    /// it, or, when `parent/run_name` holds the event files of an earlier attempt at the same
+    /// run (the same hyper-parameters), a restart: a new event file whose session start at
+    /// epoch 1 makes TensorBoard drop the earlier attempt's epochs and show this one's. A
+    /// folder holding the events of a run with other hyper-parameters is refused
+    /// ([`TensorBoardError::OtherRun`]).
+    ///
+    /// ```
+    /// use nn_tensorboard::{Ending, TensorBoard, TensorBoardError};
+    ///
+    /// let logs = tempfile::tempdir()?;
+    /// let options = nn_train::RunOptions::default();
+    /// let first = TensorBoard::create_or_restart(logs.path(), "eta0.5-seed0", &options)?;
+    /// first.finish(Ending::Interrupted)?;
+    /// let again = TensorBoard::create_or_restart(logs.path(), "eta0.5-seed0", &options)?;
+    /// again.finish(Ending::Finished)?;
+    ///
+    /// let other = nn_train::RunOptions { eta: 3.0, ..options };
+    /// let refused = TensorBoard::create_or_restart(logs.path(), "eta0.5-seed0", &other);
+    /// assert!(matches!(refused, Err(TensorBoardError::OtherRun { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_or_restart(
+        parent: &Path,
+        run_name: &str,
+        options: &RunOptions,
+    ) -> Result<Self, TensorBoardError> {
+        let dir = run_dir(parent, run_name)?;
+        let earlier = match dir.is_dir() {
+            true => event_file_in(&dir).map_err(|source| TensorBoardError::Read {
+                path: dir.clone(),
+                source,
+            })?,
+            false => None,
+        };
+        if earlier.is_none() {
+            return Self::create_in(&dir, options);
         }
-        Self::create_in(&parent.join(run_name), options)
+        let recorded = Logged::read(&dir)?.hparams;
+        if let Some(recorded) = &recorded {
+            let wanted = read::json(hparams::of(options).map_err(TensorBoardError::Options)?);
+            let differing = differences(recorded, &wanted);
+            if !differing.is_empty() {
+                return Err(TensorBoardError::OtherRun { dir, differing });
+            }
+        }
+        Self::open(&dir, options, Some(0), recorded.is_none())
     }
 
     /// A new run whose event file goes straight into `dir` (created if missing, with its
     /// parents), which must hold no event file yet, with `options` recorded as
     /// hyper-parameters.
     pub fn create_in(dir: &Path, options: &RunOptions) -> Result<Self, TensorBoardError> {
-        Self::open(dir, options, None)
+        Self::open(dir, options, None, false)
     }
 
     /// A resumed run, which continues in `dir` after epoch `after`: earlier event files of
@@ -172,7 +268,7 @@ impl TensorBoard {
         options: &RunOptions,
         after: usize,
     ) -> Result<Self, TensorBoardError> {
-        Self::open(dir, options, Some(after))
+        Self::open(dir, options, Some(after), false)
     }
 
     /// The event file.
@@ -249,10 +345,14 @@ impl TensorBoard {
         Ok(self.path.clone())
     }
 
+    /// Opens a new event file in `dir` for a run resumed after epoch `resumed_after` (0 for
+    /// a restart), or a new run; the hyper-parameters are recorded when `dir` holds no event
+    /// file yet, or when `record_hparams`.
     fn open(
         dir: &Path,
         options: &RunOptions,
         resumed_after: Option<usize>,
+        record_hparams: bool,
     ) -> Result<Self, TensorBoardError> {
         let hparams = hparams::of(options).map_err(TensorBoardError::Options)?;
         if dir.is_file() {
@@ -265,7 +365,7 @@ impl TensorBoard {
         let missing = !dir.exists();
         let first_missing = missing.then(|| first_missing(dir));
         fs::create_dir_all(dir).map_err(directory)?;
-        let created = Self::create_file(dir, resumed_after, hparams, directory);
+        let created = Self::create_file(dir, (resumed_after, record_hparams), hparams, directory);
         if created.is_err()
             && let Some(top) = first_missing
         {
@@ -277,7 +377,7 @@ impl TensorBoard {
 
     fn create_file(
         dir: &Path,
-        resumed_after: Option<usize>,
+        (resumed_after, record_hparams): (Option<usize>, bool),
         hparams: std::collections::BTreeMap<String, prost_types::Value>,
         directory: impl Fn(io::Error) -> TensorBoardError,
     ) -> Result<Self, TensorBoardError> {
@@ -305,9 +405,9 @@ impl TensorBoard {
                 ),
                 None => Ok(()),
             })
-            .and_then(|()| match earlier {
-                Some(_) => Ok(()),
-                None => board.write_hparams(
+            .and_then(|()| match earlier.is_none() || record_hparams {
+                false => Ok(()),
+                true => board.write_hparams(
                     "_hparams_/session_start_info",
                     HParamsData::SessionStartInfo(proto::SessionStartInfo {
                         hparams,
@@ -398,6 +498,43 @@ impl Observer for Beside<'_> {
     fn warning(&mut self, message: &str) {
         self.other.warning(message);
     }
+}
+
+/// The folder of the run `run_name` under `parent`, if `run_name` is one folder name.
+fn run_dir(parent: &Path, run_name: &str) -> Result<PathBuf, TensorBoardError> {
+    let mut components = Path::new(run_name).components();
+    match (components.next(), components.next()) {
+        (Some(Component::Normal(name)), None) if name == run_name => Ok(parent.join(run_name)),
+        _ => Err(TensorBoardError::RunName(run_name.to_string())),
+    }
+}
+
+/// How the hyper-parameters `there` (recorded) differ from `here`: `name: X there, Y here`
+/// for each that differs (`none` for one that is missing).
+fn differences(
+    there: &std::collections::BTreeMap<String, serde_json::Value>,
+    here: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Vec<String> {
+    let shown = |value: Option<&serde_json::Value>| match value {
+        None => "none".to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.as_f64().map_or(n.to_string(), |n| n.to_string()),
+        Some(other) => other.to_string(),
+    };
+    let mut names: Vec<&String> = there.keys().chain(here.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| there.get(*name) != here.get(*name))
+        .map(|name| {
+            format!(
+                "{name}: {} there, {} here",
+                shown(there.get(name)),
+                shown(here.get(name))
+            )
+        })
+        .collect()
 }
 
 /// The name of an event file already in `dir`, if any (TensorBoard reads every file whose name

@@ -54,30 +54,59 @@ pub fn write(out: &mut impl Write, data: &[u8]) -> io::Result<()> {
     out.write_all(&frame(data))
 }
 
+/// The records of `bytes` (a whole file) in order, the reading side of [`frame`]: the data of
+/// every record up to the first that is cut short or fails a checksum, and where that one
+/// starts, if there is one. Like TensorBoard's reader, nothing after it is read: a file's last
+/// record may be cut short by a crash, or still being written.
+///
+/// ```
+/// use nn_tensorboard::record::{frame, read};
+/// let mut file = [frame(b"first"), frame(b"second")].concat();
+/// assert_eq!(read(&file), (vec![&b"first"[..], b"second"], None));
+/// file.truncate(file.len() - 1);
+/// assert_eq!(read(&file), (vec![&b"first"[..]], Some(21)));
+/// ```
+pub fn read(bytes: &[u8]) -> (Vec<&[u8]>, Option<usize>) {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match one_record(&bytes[at..]) {
+            Some(data) => {
+                records.push(data);
+                at += data.len() + 16;
+            }
+            None => return (records, Some(at)),
+        }
+    }
+    (records, None)
+}
+
+/// The data of the record `bytes` starts with, if it is whole and both checksums agree.
+fn one_record(bytes: &[u8]) -> Option<&[u8]> {
+    let length = bytes.get(..8)?;
+    if masked_crc(length).to_le_bytes() != *bytes.get(8..12)? {
+        return None;
+    }
+    let n = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
+    let end = n.checked_add(12)?;
+    let data = bytes.get(12..end)?;
+    if masked_crc(data).to_le_bytes() != *bytes.get(end..end.checked_add(4)?)? {
+        return None;
+    }
+    Some(data)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
     /// The records of `bytes`, each checked (`None` for a bad checksum or a record cut
-    /// short): the reading side of [`frame`], for tests.
-    pub(crate) fn records(mut bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
-        let mut out = Vec::new();
-        while !bytes.is_empty() {
-            let length = bytes.get(..8)?;
-            let length_crc = bytes.get(8..12)?;
-            if masked_crc(length).to_le_bytes() != length_crc {
-                return None;
-            }
-            let n = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
-            let data = bytes.get(12..12 + n)?;
-            let data_crc = bytes.get(12 + n..16 + n)?;
-            if masked_crc(data).to_le_bytes() != data_crc {
-                return None;
-            }
-            out.push(data.to_vec());
-            bytes = &bytes[16 + n..];
+    /// short): [`read`] of a whole, sound file, for tests.
+    pub(crate) fn records(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        match read(bytes) {
+            (records, None) => Some(records.into_iter().map(<[u8]>::to_vec).collect()),
+            (_, Some(_)) => None,
         }
-        Some(out)
     }
 
     #[test]
@@ -119,5 +148,9 @@ pub(crate) mod tests {
             assert_eq!(records(&bad), None, "a flipped bit in byte {byte}");
         }
         assert_eq!(records(&file[..file.len() - 1]), None);
+        // Reading stops at the bad record, keeping those before it.
+        let mut bad = file.clone();
+        bad[40] ^= 1;
+        assert_eq!(read(&bad), (vec![&b"first"[..], b""], Some(37)));
     }
 }

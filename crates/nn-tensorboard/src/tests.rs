@@ -8,7 +8,7 @@ use prost::Message;
 
 use super::proto::{Datum, Event, HParamsData, HParamsPluginData, What};
 use super::record::tests::records;
-use super::{Ending, TensorBoard, TensorBoardError};
+use super::{Ending, Logged, TensorBoard, TensorBoardError};
 
 fn epoch(epoch: usize, accuracy: f64) -> EpochRecord {
     EpochRecord {
@@ -253,4 +253,86 @@ fn a_failed_write_is_warned_once_and_returned_by_finish() {
         error.to_string().starts_with("cannot write the event file"),
         "{error}"
     );
+}
+
+#[test]
+fn a_batchs_run_restarts_its_own_series_and_refuses_another_runs_folder() {
+    let logs = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        eta: 0.25,
+        ..RunOptions::default()
+    };
+    let mut first = TensorBoard::create_or_restart(logs.path(), "run", &options).unwrap();
+    for e in 1..=3 {
+        first.epoch_done(&epoch(e, 0.5));
+    }
+    let first = first.finish(Ending::Interrupted).unwrap();
+
+    // The same run again: a new file, whose session start drops the three epochs.
+    let mut again = TensorBoard::create_or_restart(logs.path(), "run", &options).unwrap();
+    again.epoch_done(&epoch(1, 0.9));
+    let second = again.finish(Ending::Finished).unwrap();
+    let logged = Logged::read(&logs.path().join("run")).unwrap();
+    assert_eq!(logged.files, [first.clone(), second.clone()]);
+    assert_eq!(logged.series("evaluation_accuracy"), [(1, 0.9)]);
+    assert_eq!(logged.series("seconds"), [(1, 1.5)]);
+    assert_eq!(logged.ending, Some(Ending::Finished));
+    assert!(logged.damaged.is_empty());
+    // The hyper-parameters are recorded once, by the first file.
+    assert_eq!(hparams(&events(&second)).len(), 1);
+    assert_eq!(logged.hparams.as_ref().unwrap()["eta"], 0.25);
+    assert_eq!(
+        logged.hparams.unwrap(),
+        super::read::json(super::hparams::of(&options).unwrap())
+    );
+
+    // Another run's folder is refused, naming what differs, and left as it was.
+    let other = RunOptions {
+        eta: 3.0,
+        train_size: Some(1_000),
+        ..options.clone()
+    };
+    let error = TensorBoard::create_or_restart(logs.path(), "run", &other).unwrap_err();
+    assert!(
+        matches!(&error, TensorBoardError::OtherRun { differing, .. } if differing.len() == 2),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(
+            "holds the event files of another run (eta: 0.25 there, 3 here, \
+                          train_size: none there, 1000 here)"
+        ),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_dir(logs.path().join("run")).unwrap().count(),
+        2
+    );
+    assert!(TensorBoard::create_or_restart(logs.path(), "../run", &options).is_err());
+}
+
+#[test]
+fn a_file_cut_short_is_read_up_to_its_last_whole_record() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut board = TensorBoard::create_in(logs.path(), &RunOptions::default()).unwrap();
+    board.epoch_done(&epoch(1, 0.5));
+    board.epoch_done(&epoch(2, 0.6));
+    let path = board.finish(Ending::Interrupted).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+    let logged = Logged::read_file(&path).unwrap();
+    assert_eq!(logged.series("evaluation_accuracy"), [(1, 0.5)]);
+    assert_eq!(logged.damaged, std::slice::from_ref(&path));
+    assert!(logged.hparams.is_some() && logged.ending.is_none());
+    // A folder whose file has no hyper-parameters (cut before them) restarts and records them.
+    std::fs::write(&path, &bytes[..10]).unwrap();
+    let board = TensorBoard::create_or_restart(
+        logs.path().parent().unwrap(),
+        logs.path().file_name().unwrap().to_str().unwrap(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let second = board.finish(Ending::Finished).unwrap();
+    assert_eq!(hparams(&events(&second)).len(), 2);
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""TensorBoard reads back what `nn train --tensorboard` writes.
+"""TensorBoard reads back what `nn train --tensorboard` and `nn reproduce --tensorboard` write.
 
 Trains short runs on a subset of MNIST with `--tensorboard DIR --metrics FILE`, then reads DIR
 with TensorBoard's own `EventAccumulator` and checks that every scalar series is the metrics
 file's history (as float32, the precision of TensorBoard's scalars) at step = epoch, with every
 epoch there and nothing else, and that the hparams plugin finds the run's options and how the
-run ended. A resumed run's series continues its first part. Negative controls: the same check
-must fail on a metrics file with one figure changed, and on an event file with one flipped bit.
+run ended. A resumed run's series continues its first part. A quick reproduction writes one
+run per training run, each the metrics file the reproduction keeps of it; a run it trains
+again shows the new attempt alone; and the HParams dashboard shows them all. Negative controls: the same check must fail on a metrics file with
+one figure changed, and on an event file with one flipped bit.
 
     python crates/nn-tensorboard/tests/read_back.py --nn target/release/nn --data DIR
 
@@ -42,6 +44,23 @@ def train(nn, data, *flags):
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{done.stderr}")
+
+
+def reproduce(nn, data, experiment, out, logs):
+    """Runs `nn reproduce EXPERIMENT --quick --tensorboard LOGS`; returns each TensorBoard run
+    folder with the metrics file the reproduction kept of its run (`NAME-NNN-seedS.json` for
+    the folder `NAME-NNN-LABEL-seedS-quick`)."""
+    command = [nn, "reproduce", experiment, "--quick", "--data", data, "--out", str(out),
+               "--tensorboard", str(logs)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{done.stderr}")
+    runs = {}
+    for folder in sorted(logs.iterdir()):
+        number = folder.name[len(experiment) + 1:].split("-")[0]
+        seed = folder.name.split("-")[-2]
+        runs[folder] = out / f"{experiment}-runs" / f"{experiment}-{number}-{seed}.json"
+    return runs
 
 
 def load(run_dir):
@@ -217,10 +236,30 @@ def main():
         found = [p for p in found if not p.startswith("hyper-parameter epochs")]
         check("a resumed run replaces the epochs its checkpoint did not keep", found)
 
+        # A reproduction: a run per training run, each its kept metrics file.
+        reproduced = reproduce(args.nn, args.data, "init", work / "out",
+                               work / "logs" / "reproduce")
+        found = [] if len(reproduced) == 4 else [f"{len(reproduced)} runs, not 4"]
+        for folder, kept in reproduced.items():
+            found += [f"{folder.name}: {p}" for p in problems(folder, json.loads(kept.read_text()))]
+        check("a reproduction's runs are its metrics files", found)
+
+        # Run again without one run's metrics file: that run trains again and TensorBoard shows
+        # the new attempt's series alone (its `seconds` differ from the first attempt's).
+        folder, kept = next(iter(reproduced.items()))
+        kept.unlink()
+        reproduce(args.nn, args.data, "init", work / "out", work / "logs" / "reproduce")
+        found = problems(folder, json.loads(kept.read_text()))
+        if len(list(folder.iterdir())) != 2:
+            found.append("not two event files")
+        check("a run trained again restarts its series", found)
+
         # The runs under one parent, as TensorBoard's HParams dashboard shows them.
         runs = {"run": json.loads(metrics_path.read_text())["options"],
                 "resumed": metrics["options"]}
-        check("the HParams dashboard shows both runs", dashboard_problems(work / "logs", runs))
+        for folder, kept in reproduced.items():
+            runs[f"reproduce/{folder.name}"] = json.loads(kept.read_text())["options"]
+        check("the HParams dashboard shows every run", dashboard_problems(work / "logs", runs))
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
