@@ -174,7 +174,7 @@ pub enum ChapterError {
         /// The smallest η tried.
         eta: f32,
         /// The trials, for a table.
-        trials: Vec<crate::search::Trial>,
+        trials: Vec<crate::trial::Trial>,
     },
     /// A search stopped at a safe point because the observer asked it to.
     #[error("interrupted in trial {} of the {search} search; {}", trials.len() + 1,
@@ -183,7 +183,7 @@ pub enum ChapterError {
         /// The search: "eta", "lambda" or "random".
         search: &'static str,
         /// The trials finished before it, for a table.
-        trials: Vec<crate::search::Trial>,
+        trials: Vec<crate::trial::Trial>,
     },
 }
 

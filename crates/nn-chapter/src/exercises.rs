@@ -20,7 +20,8 @@ use crate::experiment::{
 use crate::figure;
 use crate::finished::FinishedRun;
 use crate::run_log::run_name;
-use crate::runner::{Event, Session, quicken, train};
+use crate::runner::{quicken, train};
+use crate::session::{Event, Session};
 
 /// The experiments of the chapter's exercises and problems that ask for a run.
 pub const EXERCISES: &[Experiment] = &[

@@ -20,7 +20,7 @@ use nn_costs::CrossEntropyCost;
 use crate::error::ChapterError;
 use crate::experiment::{Check, MeasureResult, Ran, RunResult};
 use crate::figure;
-use crate::runner::{Event, Session};
+use crate::session::{Event, Session};
 
 /// Training images, their side after pooling, and the pooling window.
 const TRAIN_SIZE: usize = 1_000;

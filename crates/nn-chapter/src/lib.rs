@@ -42,12 +42,15 @@ pub mod plot;
 mod run_log;
 mod runner;
 pub mod search;
+mod session;
 mod slowdown;
+mod summary;
+mod trial;
 
 pub use error::ChapterError;
 pub use experiment::{
     Body, Check, Curve, Experiment, FigureSpec, Measure, MeasureResult, Metric, Ran, RunResult,
-    RunSpec, Summary,
+    RunSpec,
 };
 pub use figure::write_png;
 pub use finished::{
@@ -56,4 +59,6 @@ pub use finished::{
 pub use network2::{BookPosition, Comparison, Spread, permutation_p, record as network2_record};
 pub use nn_train::RunOptions;
 pub use run_log::{RunId, RunLog, TensorBoardRuns};
-pub use runner::{Event, Progress, Session, Silent, experiments, find, quicken, run};
+pub use runner::{experiments, find, quicken, run};
+pub use session::{Event, Progress, Session, Silent};
+pub use summary::Summary;

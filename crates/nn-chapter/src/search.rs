@@ -22,7 +22,9 @@ use nn_train::{ActivationName, CostName, DataSet, MonitorItem, Overrides, RunErr
 use crate::error::ChapterError;
 use crate::finished::{self, FinishedRun, PlannedRun};
 use crate::run_log::run_name;
-use crate::runner::{Event, Progress, train};
+use crate::runner::train;
+use crate::session::{Event, Progress};
+pub use crate::trial::Trial;
 
 /// Training images of a random-search trial unless told otherwise.
 pub const TRAIN_SIZE: usize = 10_000;
@@ -109,26 +111,6 @@ impl Range {
     pub fn high(self) -> f64 {
         self.high
     }
-}
-
-/// One finished trial: the mean over its seeds.
-#[derive(Debug, Clone)]
-pub struct Trial {
-    /// The options of its first seed.
-    pub options: RunOptions,
-    /// The training cost of each epoch, averaged over the seeds.
-    pub costs: Vec<f64>,
-    /// Peak validation accuracy (%), averaged over the seeds.
-    pub validation: f64,
-    /// Epochs trained (the most of any seed).
-    pub epochs: usize,
-    /// Seconds of training, summed over the seeds.
-    pub seconds: f64,
-    /// Whether the training cost fell below the untrained network's and then in every epoch
-    /// (η search).
-    pub falls: bool,
-    /// Whether the cost of some seed became infinite or NaN, ending the trial.
-    pub diverged: bool,
 }
 
 /// `options` with its seed moved `k` places on.

@@ -9,7 +9,7 @@ use nn_costs::{CrossEntropyCost, QuadraticCost};
 use crate::error::ChapterError;
 use crate::experiment::{Check, MeasureResult, Ran, RunResult};
 use crate::figure;
-use crate::runner::Session;
+use crate::session::Session;
 
 /// Epochs of the book's animations.
 const EPOCHS: usize = 300;
