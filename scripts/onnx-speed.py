@@ -25,7 +25,7 @@ rounds, the ratios onnxruntime's median over nn's and over nn-py's. On a machine
 other work the processor times on one thread move least.
 
     python scripts/onnx-speed.py --nn target/release/nn --data ../shared/data/mnist \\
-        [--rounds 10] [--blocks 3] [--sizes 784,30,10 784,100,10 784,800,10]
+        [--rounds 10] [--blocks 3] [--sizes 784,30,10 784,100,10 784,800,10 784,800,800,10]
 
 Needs numpy, onnxruntime and the nn package (`pip install ./crates/nn-py`); builds the
 example with cargo when target/release/examples/evaluate_test_set is missing.
@@ -131,7 +131,7 @@ def main():
     parser.add_argument("--data", required=True, help="the directory of MNIST's IDX files")
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds per block")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks of rounds")
-    parser.add_argument("--sizes", nargs="+", default=["784,30,10", "784,100,10", "784,800,10"],
+    parser.add_argument("--sizes", nargs="+", default=["784,30,10", "784,100,10", "784,800,10", "784,800,800,10"],
                         help="networks to time")
     parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--models", nargs="+", help=argparse.SUPPRESS)
