@@ -32,12 +32,10 @@ example with cargo when target/release/examples/evaluate_test_set is missing.
 """
 
 import argparse
-import gzip
 import json
 import os
 import pathlib
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -49,35 +47,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "target" / "release" / "examples" / "evaluate_test_set"
 
 
-def read_idx(path):
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    rank = data[3]
-    dims = struct.unpack(">" + "I" * rank, data[4:4 + 4 * rank])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
-
-
-def test_set(data_dir):
-    """MNIST's test images as float32 rows of pixels / 255 (nn-data's scaling), and labels."""
-    def find(stem):
-        for name in (stem + ".gz", stem):
-            if (data_dir / name).exists():
-                return data_dir / name
-        raise FileNotFoundError("{}: no {}".format(data_dir, stem))
-    images = read_idx(find("t10k-images-idx3-ubyte"))
-    labels = read_idx(find("t10k-labels-idx1-ubyte")).astype(np.int64)
-    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0), labels
-
-
 def measure(args):
     """One thread setting (RAYON_NUM_THREADS set by the parent; --threads for onnxruntime):
     alternating blocks of rounds of the three engines; prints every time as JSON."""
     import onnxruntime
     import nn.network2
-    from nn import _engine
+    from nn import _engine, mnist_loader
 
-    x, y = test_set(pathlib.Path(args.data))
+    # MNIST's test images as nn loads them (pixels / 255, float32), from --data.
+    os.environ["MNIST_DIR"] = args.data
+    x, y = mnist_loader.load_data()[2]
     n, k = x.shape[0], 10
     targets = np.zeros((n, k), dtype=np.float32)
     targets[np.arange(n), y] = 1.0
