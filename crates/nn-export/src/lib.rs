@@ -224,11 +224,8 @@ pub fn load_any(path: &Path) -> Result<Model, ExportError> {
 
 /// A layer's weights as rows of `[out, in]`, row-major, and its biases.
 fn layer_rows(network: &Network, layer: usize) -> (Vec<f32>, Vec<f32>) {
-    let w = network.weights(layer);
-    let rows = w
-        .row_iter()
-        .flat_map(|row| row.iter().copied().collect::<Vec<_>>())
-        .collect();
+    // nalgebra stores a matrix by columns: the transpose's columns are the rows.
+    let rows = network.weights(layer).transpose().as_slice().to_vec();
     (rows, network.biases(layer).iter().copied().collect())
 }
 
