@@ -86,6 +86,54 @@ fn every_supported_kernel_multiplies_within_rounding_of_an_exact_sum() {
     });
 }
 
+#[test]
+fn a_wide_product_is_bit_identical_to_its_columns_taken_a_few_at_a_time() {
+    // The wide path's chunks, panels and depth blocks must not change any element's sequence
+    // of multiply-adds: each group of up to MAX_COLUMNS columns is what the small-batch kernel
+    // gives for it (cut between the cores at the same column of the weights).
+    for_each_supported_kernel(|kernel| {
+        for (m, k, n) in [(30, 784, 500), (800, 784, 37), (10, 300, 17)] {
+            let (a, b, c0) = (numbers(m * k, 4), numbers(k * n, 5), numbers(m * n, 6));
+            let mut partial = vec![f32::NAN; m * n];
+            for accumulate in [false, true] {
+                let mut wide = c0.clone();
+                kernel::multiply(kernel, m, k, n, &a, &b, &mut wide, accumulate, &mut partial);
+                for first in (0..n).step_by(MAX_COLUMNS) {
+                    let columns = first..(first + MAX_COLUMNS).min(n);
+                    let width = columns.len();
+                    assert_eq!(
+                        kernel::split_point(k, m * k * width),
+                        kernel::split_point(k, m * k * n)
+                    );
+                    let mut few = c0[first * m..columns.end * m].to_vec();
+                    let inputs = &b[first * k..columns.end * k];
+                    let mut scratch = vec![f32::NAN; m * width];
+                    kernel::multiply(
+                        kernel,
+                        m,
+                        k,
+                        width,
+                        &a,
+                        inputs,
+                        &mut few,
+                        accumulate,
+                        &mut scratch,
+                    );
+                    let same = few
+                        .iter()
+                        .zip(&wide[first * m..])
+                        .all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(
+                        same,
+                        "{} {m}x{k}x{n} columns {columns:?} {accumulate}",
+                        kernel.name()
+                    );
+                }
+            }
+        }
+    });
+}
+
 /// What the outer-product tests ask of [`kernel::outer`].
 #[derive(Debug, Clone, Copy)]
 enum Mode {
