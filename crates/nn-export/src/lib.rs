@@ -30,16 +30,20 @@ use nn_core::{Model, Network, NetworkError, activation_from_spec};
 
 mod onnx;
 pub mod onnx_proto;
+mod onnx_structure;
 mod safetensors_format;
 
-pub use onnx::{from_onnx, to_onnx};
-pub use safetensors_format::{from_safetensors, to_safetensors};
+pub use onnx::{MAX_OPSET, MIN_OPSET, from_onnx, to_onnx};
+pub use onnx_structure::{MAX_LIST, MAX_NODES, MAX_STRUCTURE_BYTES, MAX_TENSORS};
+pub use safetensors_format::{MAX_HEADER_BYTES, from_safetensors, to_safetensors};
 
 /// The largest ONNX or safetensors file [`load_any`] reads, 512 MiB (nn's JSON files have
 /// their own limit, [`nn_core::model::MAX_MODEL_FILE_BYTES`]).
 pub const MAX_FILE_BYTES: u64 = 512 << 20;
 
-/// What went wrong exporting or loading a model.
+/// What went wrong exporting or loading a model. Each message is one line; names and other
+/// text taken from a file are quoted with their control characters escaped and shortened to
+/// [`MAX_SHOWN_CHARS`] characters, so a hostile file cannot make it longer or break it.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// Reading or writing a file failed.
@@ -60,29 +64,156 @@ pub enum ExportError {
         /// The limit.
         limit: u64,
     },
-    /// The file's contents are not a network nn can read.
-    #[error("{path}: {reason}")]
+    /// The file's contents are not a network nn can read ([`load_any`] gives every error of
+    /// [`from_onnx`] and [`from_safetensors`] the file's name this way).
+    #[error("{path}: {source}")]
     Refused {
         /// The file.
         path: PathBuf,
         /// What is wrong, or the first thing that is not supported.
-        reason: String,
+        source: Box<ExportError>,
     },
     /// Bytes that are not a network nn can read (no file involved).
     #[error("{0}")]
     Invalid(String),
+    /// The bytes are not protobuf as ONNX encodes it.
+    #[error("not an ONNX model (protobuf: {0})")]
+    Protobuf(#[from] prost::DecodeError),
+    /// A length-delimited protobuf field claims more bytes than its message has left.
+    #[error("not an ONNX model: {message}.{field} claims {claimed} bytes where {left} are left")]
+    LengthPastEnd {
+        /// The message holding the field.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The length it claims.
+        claimed: u64,
+        /// The bytes left in the message.
+        left: usize,
+    },
+    /// A list of an ONNX file holds more entries than any network nn reads needs
+    /// ([`MAX_NODES`], [`MAX_TENSORS`], [`MAX_LIST`]).
+    #[error("more than {limit} {what}, more than any network nn reads has")]
+    TooMany {
+        /// What there are too many of.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+    /// An ONNX file's structure besides its weights would take more than
+    /// [`MAX_STRUCTURE_BYTES`] of memory.
+    #[error(
+        "the model's names, shapes and attributes would take more than {limit} bytes of memory"
+    )]
+    TooMuchStructure {
+        /// The limit.
+        limit: usize,
+    },
+    /// A protobuf message field that is not repeated is given twice.
+    #[error("not an ONNX model nn reads: {message}.{field} is given twice")]
+    FieldTwice {
+        /// The message holding the field.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A safetensors file's 8-byte header length goes past the end of the file.
+    #[error(
+        "not a safetensors model: a header of {claimed} bytes, but only {left} bytes follow its \
+         length"
+    )]
+    HeaderPastEnd {
+        /// The header length the file claims.
+        claimed: u64,
+        /// The bytes after the length.
+        left: usize,
+    },
+    /// A safetensors header is larger than [`MAX_HEADER_BYTES`].
+    #[error("not a safetensors model nn reads: a header of {bytes} bytes, more than {limit}")]
+    HeaderTooLarge {
+        /// The header length the file claims.
+        bytes: u64,
+        /// The limit.
+        limit: usize,
+    },
+    /// A safetensors tensor's data offsets go past the end of the file's data.
+    #[error(
+        "not a safetensors model: tensor {name} has data offsets [{start}, {end}] beyond the \
+         {data} bytes of data"
+    )]
+    OffsetsPastEnd {
+        /// The tensor's name, quoted.
+        name: String,
+        /// Where its data starts.
+        start: u64,
+        /// Where it ends.
+        end: u64,
+        /// The bytes of data the file holds.
+        data: usize,
+    },
     /// The network has a weight or bias that is NaN or infinite.
     #[error("the network has a weight or bias that is not finite: refusing to export it")]
     NotFinite,
     /// The output would overwrite the model it is made from.
     #[error("{0}: the output is the input model itself")]
     SameAsInput(PathBuf),
+    /// The output exists and is not a regular file.
+    #[error(
+        "{path}: {kind}, not a regular file: a model is written only to a new or a regular file"
+    )]
+    NotARegularFile {
+        /// The output.
+        path: PathBuf,
+        /// What it is: a directory, a device, a named pipe or a socket.
+        kind: &'static str,
+    },
+    /// The output's folder does not exist.
+    #[error("{path}: the folder {folder} does not exist")]
+    MissingFolder {
+        /// The output.
+        path: PathBuf,
+        /// Its folder.
+        folder: PathBuf,
+    },
     /// The output's extension names no format.
     #[error("{0}: unknown format: use a name ending in .onnx, .safetensors or .json")]
     UnknownFormat(PathBuf),
     /// Loading nn's JSON model failed.
     #[error(transparent)]
     Network(#[from] NetworkError),
+}
+
+/// The most characters of a name or other text from a file that an error message shows: 80.
+pub const MAX_SHOWN_CHARS: usize = 80;
+
+/// Text from a file as an error message shows it: in single quotes, control characters
+/// escaped, at most [`MAX_SHOWN_CHARS`] characters (then `...`).
+pub(crate) fn shown(text: &str) -> String {
+    format!("'{}'", escaped(text, MAX_SHOWN_CHARS))
+}
+
+/// Another library's error message, which may quote text from the file, as one line of at
+/// most four times [`MAX_SHOWN_CHARS`] characters.
+pub(crate) fn one_line(error: impl std::fmt::Display) -> String {
+    escaped(&error.to_string(), 4 * MAX_SHOWN_CHARS)
+}
+
+/// `text` with its control characters (line breaks among them) escaped, cut after `most`
+/// characters.
+pub(crate) fn escaped(text: &str, most: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == most {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The file formats nn writes.
@@ -97,16 +228,18 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format named by a path's extension.
+    /// The format named by a path's extension, in any case.
     ///
     /// ```
     /// use nn_export::Format;
     /// assert_eq!(Format::from_path("m.onnx".as_ref())?, Format::Onnx);
+    /// assert_eq!(Format::from_path("M.ONNX".as_ref())?, Format::Onnx);
     /// assert!(Format::from_path("m.txt".as_ref()).is_err());
     /// # Ok::<(), nn_export::ExportError>(())
     /// ```
     pub fn from_path(path: &Path) -> Result<Self, ExportError> {
-        match path.extension().and_then(|e| e.to_str()) {
+        let extension = path.extension().and_then(|e| e.to_str());
+        match extension.map(str::to_ascii_lowercase).as_deref() {
             Some("onnx") => Ok(Self::Onnx),
             Some("safetensors") => Ok(Self::Safetensors),
             Some("json") => Ok(Self::Json),
@@ -115,8 +248,11 @@ impl Format {
     }
 }
 
-/// Writes `model` to `out` atomically in the format its extension names, refusing a network
-/// that is not finite and an `out` that is the file `input` (the model's own file).
+/// Writes `model` to `out` atomically in the format its extension names (in any case),
+/// refusing a network that is not finite, an `out` that is the file `input` (the model's own
+/// file, under another name, through a symbolic link or as a hard link), an `out` that exists
+/// and is not a regular file (a directory, a device, a named pipe, a socket, or a link to one),
+/// and an `out` whose folder does not exist, before anything is written.
 ///
 /// ```
 /// use nn_core::{Initializer, Model, Network};
@@ -132,11 +268,7 @@ impl Format {
 /// ```
 pub fn export(model: &Model, input: Option<&Path>, out: &Path) -> Result<Format, ExportError> {
     let format = Format::from_path(out)?;
-    if let Some(input) = input
-        && same_file(input, out)
-    {
-        return Err(ExportError::SameAsInput(out.to_path_buf()));
-    }
+    check_output(input, out)?;
     let bytes = match format {
         Format::Onnx => to_onnx(&model.network, &model.cost)?,
         Format::Safetensors => to_safetensors(&model.network, &model.cost)?,
@@ -152,15 +284,84 @@ pub fn export(model: &Model, input: Option<&Path>, out: &Path) -> Result<Format,
     Ok(format)
 }
 
-/// Whether two paths name the same file (the same path, or both existing and the same once
-/// links are resolved).
-fn same_file(a: &Path, b: &Path) -> bool {
-    if a == b {
-        return true;
+/// Checks that `out` may be written: its folder exists, and it is new or a regular file
+/// (links followed) other than `input`.
+fn check_output(input: Option<&Path>, out: &Path) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    let existing = match std::fs::metadata(out) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(folder) = out.parent().filter(|f| !f.as_os_str().is_empty())
+                && !folder.is_dir()
+            {
+                return Err(ExportError::MissingFolder {
+                    path: out.to_path_buf(),
+                    folder: folder.to_path_buf(),
+                });
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(io(e)),
+    };
+    if let Some(kind) = not_regular(&existing.file_type()) {
+        return Err(ExportError::NotARegularFile {
+            path: out.to_path_buf(),
+            kind,
+        });
     }
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+    if let Some(input) = input
+        && same_file(input, out)
+    {
+        return Err(ExportError::SameAsInput(out.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// What a file that is not a regular one is, or `None` for a regular file.
+fn not_regular(kind: &std::fs::FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a named pipe");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a file")
+}
+
+/// Whether `input` and the existing file `out` are one file: on Unix the same device and
+/// inode (links followed), so a hard link to the input is the input too; elsewhere the same
+/// path once links are resolved.
+fn same_file(input: &Path, out: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(input), std::fs::metadata(out)) {
+            (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(input), std::fs::canonicalize(out)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -172,9 +373,9 @@ fn check_finite(network: &Network) -> Result<(), ExportError> {
     }
 }
 
-/// Loads a model from nn's JSON, safetensors or ONNX, telling them apart by content: JSON
-/// starts with `{`, safetensors with an 8-byte little-endian header length and then `{`, and
-/// anything else is read as ONNX. ONNX and safetensors files larger than [`MAX_FILE_BYTES`]
+/// Loads a model from nn's JSON, safetensors or ONNX, telling them apart by content:
+/// safetensors starts with an 8-byte little-endian header length and then `{`, JSON with `{`
+/// (after white space), and anything else is read as ONNX. ONNX and safetensors files larger than [`MAX_FILE_BYTES`]
 /// are refused without being read.
 ///
 /// ```
@@ -191,12 +392,17 @@ pub fn load_any(path: &Path) -> Result<Model, ExportError> {
         source,
     };
     let file = nn_core::atomic::open_to_read(path).map_err(io)?;
-    let mut bytes = Vec::new();
+    // A regular file's length sizes the buffer once; a device reads into a growing one.
+    let length = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(MAX_FILE_BYTES + 1);
+    let mut bytes = Vec::with_capacity(length as usize);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
+    if first == Some(&b'{') && !is_safetensors(&bytes) {
         // nn's JSON, read by nn-core with its own (larger) limit.
         drop(bytes);
         return Ok(nn_core::load_model(path)?);
@@ -208,17 +414,27 @@ pub fn load_any(path: &Path) -> Result<Model, ExportError> {
             limit: MAX_FILE_BYTES,
         });
     }
-    let refused = |e: ExportError| match e {
-        ExportError::Invalid(reason) => ExportError::Refused {
-            path: path.to_path_buf(),
-            reason,
-        },
-        other => other,
+    let refused = |e: ExportError| ExportError::Refused {
+        path: path.to_path_buf(),
+        source: Box::new(e),
     };
-    if bytes.len() > 8 && bytes[8] == b'{' {
+    if is_safetensors(&bytes) {
         from_safetensors(&bytes).map_err(refused)
     } else {
         from_onnx(&bytes).map_err(refused)
+    }
+}
+
+/// Whether `bytes` start as a safetensors file: `{` after 8 bytes of header length, one of
+/// which at least is not text (a header length below 2⁵⁶ has a zero byte; the first 8 bytes of
+/// a JSON text are printable or white space, even when a header length's low byte happens to
+/// be a `{` or a space).
+fn is_safetensors(bytes: &[u8]) -> bool {
+    match bytes.split_first_chunk::<8>() {
+        Some((length, [b'{', ..])) => length
+            .iter()
+            .any(|b| !(b.is_ascii_graphic() || b.is_ascii_whitespace())),
+        _ => false,
     }
 }
 
@@ -253,7 +469,9 @@ fn build_network(layers: &[Layer]) -> Result<Network, ExportError> {
                 layer.inputs, sizes[l]
             )));
         }
-        if layer.weights.len() != layer.out * layer.inputs || layer.biases.len() != layer.out {
+        if Some(layer.weights.len()) != layer.out.checked_mul(layer.inputs)
+            || layer.biases.len() != layer.out
+        {
             return Err(invalid(format!(
                 "layer {l}: weights or biases of the wrong size"
             )));
@@ -274,8 +492,8 @@ fn build_network(layers: &[Layer]) -> Result<Network, ExportError> {
         .iter()
         .map(|l| activation_from_spec(&l.activation))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| invalid(e.to_string()))?;
-    let mut network = Network::zeros(&sizes, activations).map_err(|e| invalid(e.to_string()))?;
+        .map_err(|e| invalid(one_line(e)))?;
+    let mut network = Network::zeros(&sizes, activations).map_err(|e| invalid(one_line(e)))?;
     let shapes = network.layers().to_vec();
     let params = network.params_mut();
     for (layer, shape) in layers.iter().zip(&shapes) {
