@@ -34,8 +34,8 @@ const GALLERY_COLUMNS: usize = 20;
 /// The flags of `nn eval`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EvalArgs {
-    /// The model (saved by `nn train --save` or by network2.py)
-    #[arg(value_name = "MODEL.json")]
+    /// The model: nn's or network2.py's JSON, ONNX or safetensors (told apart by content)
+    #[arg(value_name = "MODEL")]
     pub model: PathBuf,
     /// The images to classify
     #[arg(long, value_enum, default_value = "test")]

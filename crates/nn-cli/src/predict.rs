@@ -34,8 +34,8 @@ another square input size, in proportion).";
 /// The flags of `nn predict`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PredictArgs {
-    /// The model (saved by `nn train --save` or by network2.py)
-    #[arg(value_name = "MODEL.json")]
+    /// The model: nn's or network2.py's JSON, ONNX or safetensors (told apart by content)
+    #[arg(value_name = "MODEL")]
     pub model: PathBuf,
     /// Pictures of one handwritten digit each (PNG), and folders whose .png files (in
     /// subfolders too, symbolic links to folders left out) are classified in name order

@@ -30,8 +30,9 @@ pub struct ServeArgs {
     /// The address to listen on (127.0.0.1 serves this machine only)
     #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
-    /// The model the page draws with and POST /api/predict classifies with
-    #[arg(long, value_name = "MODEL.json")]
+    /// The model the page draws with and POST /api/predict classifies with (JSON, ONNX or
+    /// safetensors)
+    #[arg(long, value_name = "MODEL")]
     pub model: Option<PathBuf>,
     /// Serve the page from this folder instead of the page built into nn
     #[arg(long, value_name = "DIR")]
