@@ -866,3 +866,198 @@ fn a_run_diverging_under_a_huge_lambda_names_the_regularization() {
     );
     assert_refused(&out, &["diverged", "eta = 0.5", "lambda"]);
 }
+
+/// A protobuf message of `fields`: each a field number and an integer (a varint) or bytes
+/// (length-delimited), in the order given.
+fn protobuf(fields: &[(u32, Field)]) -> Vec<u8> {
+    fn varint(mut n: u64, out: &mut Vec<u8>) {
+        while n >= 0x80 {
+            out.push(n as u8 | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+    let mut out = Vec::new();
+    for (number, value) in fields {
+        match value {
+            Field::Int(n) => {
+                varint(u64::from(*number) << 3, &mut out);
+                varint(*n, &mut out);
+            }
+            Field::Bytes(bytes) => {
+                varint(u64::from(*number) << 3 | 2, &mut out);
+                varint(bytes.len() as u64, &mut out);
+                out.extend_from_slice(bytes);
+            }
+        }
+    }
+    out
+}
+
+/// A field's value in [`protobuf`].
+enum Field {
+    Int(u64),
+    Bytes(Vec<u8>),
+}
+
+fn text(s: &str) -> Field {
+    Field::Bytes(s.as_bytes().to_vec())
+}
+
+/// An ONNX model of operator set `opset`: one `Gemm` of the input and a [10, 784] weight
+/// tensor whose data is in the file `weights.bin` beside it.
+fn external_onnx(opset: u64) -> Vec<u8> {
+    use Field::{Bytes, Int};
+    let float = protobuf(&[(1, Bytes(protobuf(&[(1, Int(1))])))]);
+    let value = |name: &str| Bytes(protobuf(&[(1, text(name)), (2, Bytes(float.clone()))]));
+    let location = protobuf(&[(1, text("location")), (2, text("weights.bin"))]);
+    let tensor = protobuf(&[
+        (1, Int(10)),
+        (1, Int(784)),
+        (2, Int(1)),
+        (8, text("w")),
+        (13, Bytes(location)),
+        (14, Int(1)),
+    ]);
+    let trans_b = protobuf(&[(1, text("transB")), (20, Int(2)), (3, Int(1))]);
+    let node = protobuf(&[
+        (1, text("input")),
+        (1, text("w")),
+        (2, text("output")),
+        (4, text("Gemm")),
+        (5, Bytes(trans_b)),
+    ]);
+    let graph = protobuf(&[
+        (1, Bytes(node)),
+        (5, Bytes(tensor)),
+        (11, value("input")),
+        (12, value("output")),
+    ]);
+    protobuf(&[(8, Bytes(protobuf(&[(2, Int(opset))]))), (7, Bytes(graph))])
+}
+
+/// `nn eval FILE` in `dir`, timed.
+fn eval_timed(dir: &Path, file: &str) -> (Output, std::time::Duration) {
+    let start = std::time::Instant::now();
+    let out = run_unless_blocked(dir, &["eval", file]);
+    (out, start.elapsed())
+}
+
+#[cfg(unix)]
+#[test]
+fn eval_refuses_hostile_onnx_files_in_one_error_line_naming_them() {
+    let tmp = TempDir::new().unwrap();
+    let network = nn_core::Network::sigmoid(&[784, 10], nn_core::Initializer::Default, 1).unwrap();
+    let good = nn_export::to_onnx(&network, "CrossEntropyCost").unwrap();
+    // Opening this named pipe to read the weights it is said to hold would block nn.
+    named_pipe(&tmp.path().join("weights.bin"));
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    // Five million empty nodes: 10 MB that would decode into 700 MB.
+    let nodes = protobuf(&[(7, Field::Bytes([0x0a, 0x00].repeat(5_000_000)))]);
+    for (name, bytes, problem) in [
+        (
+            "cut.onnx",
+            good[..good.len() / 2].to_vec(),
+            "not an ONNX model",
+        ),
+        ("noise.onnx", noise, "not an ONNX model"),
+        ("nodes.onnx", nodes, "more than 6000 nodes"),
+        (
+            "external.onnx",
+            external_onnx(13),
+            "in an external file ('weights.bin')",
+        ),
+        (
+            "opset6.onnx",
+            external_onnx(6),
+            "operator set 6 of the default domain",
+        ),
+    ] {
+        std::fs::write(tmp.path().join(name), bytes).unwrap();
+        let (out, took) = eval_timed(tmp.path(), name);
+        assert_refused(&out, &[name, problem]);
+        assert!(took.as_secs_f64() < 2.0, "{name}: {took:?}");
+    }
+}
+
+#[test]
+fn eval_refuses_lying_safetensors_files_in_one_error_line_naming_them() {
+    let tmp = TempDir::new().unwrap();
+    let network = nn_core::Network::sigmoid(&[784, 10], nn_core::Initializer::Default, 1).unwrap();
+    let good = nn_export::to_safetensors(&network, "CrossEntropyCost").unwrap();
+    let length = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let (header, data) = (&good[8..8 + length], &good[8 + length..]);
+    let changed = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut header: serde_json::Value = serde_json::from_slice(header).unwrap();
+        change(&mut header);
+        let header = header.to_string();
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    };
+    let mut huge = good.clone();
+    huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    for (name, bytes, problem) in [
+        (
+            "huge.safetensors",
+            huge,
+            "a header of 18446744073709551615 bytes",
+        ),
+        (
+            "past.safetensors",
+            changed(&|h| h["0.bias"]["data_offsets"] = json!([0, u64::MAX])),
+            "tensor '0.bias' has data offsets [0, 18446744073709551615] beyond",
+        ),
+        (
+            "half.safetensors",
+            changed(&|h| h["0.weight"]["dtype"] = json!("F16")),
+            "tensor '0.weight' is 'F16', not F32",
+        ),
+        (
+            "renamed.safetensors",
+            changed(&|h| {
+                let bias = h.as_object_mut().unwrap().remove("0.bias").unwrap();
+                h["1.bias"] = bias;
+            }),
+            "tensor '1.bias' is none of the weights",
+        ),
+    ] {
+        std::fs::write(tmp.path().join(name), bytes).unwrap();
+        let (out, took) = eval_timed(tmp.path(), name);
+        assert_refused(&out, &[name, problem]);
+        assert!(took.as_secs_f64() < 2.0, "{name}: {took:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn export_refuses_its_input_under_another_name_and_outputs_that_are_not_files() {
+    let tmp = TempDir::new().unwrap();
+    let model = tmp.path().join("model.json");
+    model_file(&model, &[784, 10], 0.01, 0.0, "sigmoid");
+    let before = std::fs::read(&model).unwrap();
+    std::fs::hard_link(&model, tmp.path().join("hard.json")).unwrap();
+    std::os::unix::fs::symlink("model.json", tmp.path().join("soft.JSON")).unwrap();
+    std::fs::create_dir(tmp.path().join("folder.ONNX")).unwrap();
+    for (out, problem) in [
+        ("hard.json", "the output is the input model itself"),
+        ("soft.JSON", "the output is the input model itself"),
+        ("folder.ONNX", "a directory, not a regular file"),
+        ("missing/m.onnx", "the folder missing does not exist"),
+    ] {
+        let result = run(tmp.path(), &["export", "model.json", out]);
+        assert_refused(&result, &[out, problem]);
+    }
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    ok(run(tmp.path(), &["export", "model.json", "m.ONNX"]));
+    assert!(tmp.path().join("m.ONNX").is_file());
+}

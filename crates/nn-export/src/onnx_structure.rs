@@ -317,7 +317,7 @@ impl Walk {
             };
             let field = &schema.fields[at];
             let count = |entries: &mut usize, n: usize| match field.repeated {
-                Some((most, what)) if *entries + n > most => {
+                Some((most, what)) if entries.saturating_add(n) > most => {
                     Err(ExportError::TooMany { what, limit: most })
                 }
                 _ => {

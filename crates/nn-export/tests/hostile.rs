@@ -846,6 +846,7 @@ fn safetensors_of_another_dtype_shape_or_set_of_tensors_are_refused() {
             serde_json::json!([u64::MAX, 2]),
             "more elements than can be counted",
         ),
+        (serde_json::json!([-5, 6]), "invalid value: integer `-5`"),
         (
             serde_json::json!([6, 5]),
             "has the shape [6, 5], not [5, 6]",
