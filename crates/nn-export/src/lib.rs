@@ -41,6 +41,9 @@ pub use safetensors_format::{MAX_HEADER_BYTES, from_safetensors, to_safetensors}
 /// their own limit, [`nn_core::model::MAX_MODEL_FILE_BYTES`]).
 pub const MAX_FILE_BYTES: u64 = 512 << 20;
 
+/// How much of a file [`load_any`] reads to tell its format: 4 KiB.
+pub const HEAD_BYTES: u64 = 4096;
+
 /// What went wrong exporting or loading a model. Each message is one line; names and other
 /// text taken from a file are quoted with their control characters escaped and shortened to
 /// [`MAX_SHOWN_CHARS`] characters, so a hostile file cannot make it longer or break it.
@@ -373,10 +376,11 @@ fn check_finite(network: &Network) -> Result<(), ExportError> {
     }
 }
 
-/// Loads a model from nn's JSON, safetensors or ONNX, telling them apart by content:
-/// safetensors starts with an 8-byte little-endian header length and then `{`, JSON with `{`
-/// (after white space), and anything else is read as ONNX. ONNX and safetensors files larger than [`MAX_FILE_BYTES`]
-/// are refused without being read.
+/// Loads a model from nn's JSON, safetensors or ONNX, telling them apart by their first
+/// [`HEAD_BYTES`]: safetensors starts with an 8-byte little-endian header length and then
+/// `{`, JSON with `{` (after white space), and anything else is read as ONNX. An ONNX or
+/// safetensors file larger than [`MAX_FILE_BYTES`] is refused from its length, without being
+/// read further, and the read itself stops at the limit.
 ///
 /// ```
 /// let dir = tempfile::tempdir()?;
@@ -392,13 +396,12 @@ pub fn load_any(path: &Path) -> Result<Model, ExportError> {
         source,
     };
     let file = nn_core::atomic::open_to_read(path).map_err(io)?;
-    // A regular file's length sizes the buffer once; a device reads into a growing one.
-    let length = file
-        .metadata()
-        .map_or(0, |m| m.len())
-        .min(MAX_FILE_BYTES + 1);
-    let mut bytes = Vec::with_capacity(length as usize);
-    file.take(MAX_FILE_BYTES + 1)
+    let length = file.metadata().map_or(0, |m| m.len());
+    let mut reader = file.take(MAX_FILE_BYTES + 1);
+    let mut bytes = Vec::new();
+    reader
+        .by_ref()
+        .take(HEAD_BYTES)
         .read_to_end(&mut bytes)
         .map_err(io)?;
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
@@ -407,12 +410,20 @@ pub fn load_any(path: &Path) -> Result<Model, ExportError> {
         drop(bytes);
         return Ok(nn_core::load_model(path)?);
     }
+    let too_large = |bytes: u64| ExportError::TooLarge {
+        path: path.to_path_buf(),
+        bytes,
+        limit: MAX_FILE_BYTES,
+    };
+    if length > MAX_FILE_BYTES {
+        return Err(too_large(length));
+    }
+    // A regular file's length sizes the buffer once; a device reads into a growing one, and
+    // a file that grows meanwhile is cut at the limit.
+    bytes.reserve(usize::try_from(length).map_or(0, |n| n.saturating_sub(bytes.len())));
+    reader.read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(ExportError::TooLarge {
-            path: path.to_path_buf(),
-            bytes: std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len()),
-            limit: MAX_FILE_BYTES,
-        });
+        return Err(too_large(bytes.len() as u64));
     }
     let refused = |e: ExportError| ExportError::Refused {
         path: path.to_path_buf(),

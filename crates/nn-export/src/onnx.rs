@@ -22,15 +22,6 @@ const IR_VERSION: i64 = 8;
 /// The operator set written.
 const OPSET: i64 = 13;
 
-fn int_attribute(name: &str, value: i64) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: attribute_type::INT,
-        i: Some(value),
-        ..Default::default()
-    }
-}
-
 fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
     NodeProto {
         input: inputs.iter().map(|s| s.to_string()).collect(),
@@ -133,7 +124,7 @@ pub fn to_onnx(network: &Network, cost: &str) -> Result<Vec<u8>, ExportError> {
             "Gemm",
             &[&current, &w, &b],
             &z,
-            vec![int_attribute("transB", 1)],
+            vec![AttributeProto::int("transB", 1)],
         ));
         current = z;
         if let Some(op) = op {
@@ -143,7 +134,7 @@ pub fn to_onnx(network: &Network, cost: &str) -> Result<Vec<u8>, ExportError> {
                 format!("layer{l}.a")
             };
             let attributes = if op == "Softmax" {
-                vec![int_attribute("axis", 1)]
+                vec![AttributeProto::int("axis", 1)]
             } else {
                 Vec::new()
             };
@@ -155,7 +146,10 @@ pub fn to_onnx(network: &Network, cost: &str) -> Result<Vec<u8>, ExportError> {
         "ArgMax",
         &["output"],
         "label",
-        vec![int_attribute("axis", 1), int_attribute("keepdims", 0)],
+        vec![
+            AttributeProto::int("axis", 1),
+            AttributeProto::int("keepdims", 0),
+        ],
     ));
     let specs: Vec<String> = network.activations().iter().map(|a| a.spec()).collect();
     let mut metadata = vec![
@@ -272,7 +266,7 @@ struct Walk {
 /// `Gemm` (`transB` 0 or 1, `alpha` and `beta` 1, `transA` 0) or `MatMul` then `Add`,
 /// `Sigmoid`, `Tanh`, `Relu`, `Softmax` on the last axis, and before the first layer
 /// `Flatten` (axis 1), `Identity` or `Reshape` (to `[-1, features]`, `[0, features]` or
-/// `[0, -1]`, which keep each example's row); a final `ArgMax` of each row is allowed beside
+/// `[0, -1]`, which keep each example's row; `allowzero` 1 only without a 0); a final `ArgMax` of each row is allowed beside
 /// the output as the graph output `label`. Operator sets [`MIN_OPSET`] to [`MAX_OPSET`] of
 /// the default domain are read; nodes of another domain are refused. Weights may be `raw_data` or `float_data`, as initializers or `Constant`
 /// nodes; weights in external files are refused (no path a file names is ever read). Every
@@ -711,7 +705,8 @@ fn check_internal(t: &TensorProto) -> Result<(), ExportError> {
             .find(|e| e.key == "location")
             .map_or(String::new(), |e| format!(" ({})", shown(&e.value)));
         return Err(ExportError::Invalid(format!(
-            "tensor {}: its data is in an external file{location}, which nn never reads",
+            "tensor {}: its data is in an external file{location}, which nn never reads: \
+             write the weights into the model (torch.onnx.export(..., external_data=False))",
             shown(&t.name)
         )));
     }
@@ -720,12 +715,21 @@ fn check_internal(t: &TensorProto) -> Result<(), ExportError> {
 
 /// The features per example after a `Reshape` to the int64 tensor `shape`: only a reshape to
 /// `[-1, n]` or `[0, n]` (`n` features, agreeing with the features known so far) or to
-/// `[0, -1]` keeps each example's row; otherwise why it is refused.
+/// `[0, -1]` keeps each example's row; otherwise why it is refused. With `allowzero` 1 (as
+/// `torch.onnx.export`'s dynamo exporter writes it) a 0 is an empty dimension, not a copy of
+/// the input's, which nn refuses; a shape without one means the same either way.
 fn reshaped(walk: &Walk, shape: &TensorProto, allowzero: i64) -> Result<Option<usize>, String> {
-    if allowzero != 0 {
-        return Err(format!("with allowzero {allowzero}"));
-    }
     let shape = int64_values(shape).map_err(|e| e.to_string())?;
+    if !(allowzero == 0 || allowzero == 1 && !shape.contains(&0)) {
+        return Err(format!(
+            "with allowzero {allowzero} to a shape {}",
+            if shape.contains(&0) {
+                "with a 0"
+            } else {
+                "without one"
+            }
+        ));
+    }
     let refused = || {
         Err(format!(
             "to the shape {}: nn reads a Reshape only to [-1, features], [0, features] or \

@@ -136,6 +136,32 @@ pub struct AttributeProto {
     pub ints: Vec<i64>,
 }
 
+impl AttributeProto {
+    /// An attribute of the integer `value`.
+    pub fn int(name: &str, value: i64) -> Self {
+        Self {
+            i: Some(value),
+            ..Self::typed(name, attribute_type::INT)
+        }
+    }
+
+    /// An attribute of the float `value`.
+    pub fn float(name: &str, value: f32) -> Self {
+        Self {
+            f: Some(value),
+            ..Self::typed(name, attribute_type::FLOAT)
+        }
+    }
+
+    fn typed(name: &str, r#type: i32) -> Self {
+        Self {
+            name: name.into(),
+            r#type,
+            ..Default::default()
+        }
+    }
+}
+
 /// `TensorProto.DataType`'s values used here.
 pub mod data_type {
     /// `FLOAT`: 32-bit IEEE floats.

@@ -91,8 +91,8 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> String {
 }
 
 /// The largest safetensors header nn reads: 100,000,000 bytes, the limit of the safetensors
-/// crate's own reader. nn's headers take about 80 bytes a tensor, and 50 an input for a
-/// standardization.
+/// crate's own reader. nn's headers take about 70 bytes a tensor, and 21 an input for a
+/// per-pixel standardization: 17,000 bytes for a [784, 30, 10] network with one.
 pub const MAX_HEADER_BYTES: usize = 100_000_000;
 
 /// The most dimensions a tensor of a safetensors file may have: 8 (nn's have one or two).

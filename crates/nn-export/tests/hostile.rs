@@ -13,8 +13,9 @@ use nn_export::onnx_proto::{
     attribute_type, data_type,
 };
 use nn_export::{
-    ExportError, MAX_HEADER_BYTES, MAX_LIST, MAX_NODES, MAX_OPSET, MAX_STRUCTURE_BYTES,
-    MAX_TENSORS, MIN_OPSET, export, from_onnx, from_safetensors, load_any, to_onnx, to_safetensors,
+    ExportError, MAX_FILE_BYTES, MAX_HEADER_BYTES, MAX_LIST, MAX_NODES, MAX_OPSET,
+    MAX_STRUCTURE_BYTES, MAX_TENSORS, MIN_OPSET, export, from_onnx, from_safetensors, load_any,
+    to_onnx, to_safetensors,
 };
 use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint};
@@ -48,24 +49,26 @@ fn graph(model: &mut ModelProto) -> &mut GraphProto {
     model.graph.as_mut().unwrap()
 }
 
+/// [`good`] with its graph changed by `change`.
+fn changed(change: impl FnOnce(&mut GraphProto)) -> ModelProto {
+    let mut model = good();
+    change(graph(&mut model));
+    model
+}
+
+/// The initializer `name`.
 fn tensor<'a>(model: &'a mut ModelProto, name: &str) -> &'a mut TensorProto {
-    graph(model)
-        .initializer
-        .iter_mut()
-        .find(|t| t.name == name)
-        .unwrap()
+    let mut initializers = graph(model).initializer.iter_mut();
+    initializers.find(|t| t.name == name).unwrap()
 }
 
 /// The first node of the operator `op`.
 fn node<'a>(model: &'a mut ModelProto, op: &str) -> &'a mut NodeProto {
-    graph(model)
-        .node
-        .iter_mut()
-        .find(|n| n.op_type == op)
-        .unwrap()
+    let mut nodes = graph(model).node.iter_mut();
+    nodes.find(|n| n.op_type == op).unwrap()
 }
 
-/// `bytes` read by `read`, timed: the error, refused quickly in one line.
+/// The error of `read`, which must fail, and fail quickly in one line.
 #[track_caller]
 fn refusal<T: std::fmt::Debug>(read: impl FnOnce() -> Result<T, ExportError>) -> ExportError {
     let start = Instant::now();
@@ -232,32 +235,30 @@ fn a_hundred_byte_file_claiming_tebibytes_is_refused_before_anything_is_allocate
     refused_file(dir.path(), "huge.onnx", &huge, &["ModelProto.graph claims"]);
 }
 
-#[test]
-fn fifty_million_empty_initializers_are_refused_before_decoding() {
+/// Asserts that a graph of 50 million empty entries of its field `field`, each of which
+/// would decode into `decoded` bytes, is refused at the entry after the `limit`th.
+#[track_caller]
+fn fifty_million_empty(field_number: u32, decoded: usize, limit: usize, what: &str) {
     let count = 50_000_000;
-    // Decoded, each would take a whole `TensorProto`: gigabytes from a 100 MB file.
-    assert!(count * size_of::<TensorProto>() > 4 << 30);
-    let empty = field(5, &[]);
-    let bytes = model_with_graph(&empty.repeat(count));
+    // Gigabytes from a 100 MB file.
+    assert!(count * decoded > 4 << 30);
+    let bytes = model_with_graph(&field(field_number, &[]).repeat(count));
     let error = refusal(|| from_onnx(&bytes));
     assert!(
-        matches!(error, ExportError::TooMany { limit, .. } if limit == MAX_TENSORS),
+        matches!(error, ExportError::TooMany { limit: l, .. } if l == limit),
         "{error}"
     );
-    assert!(error.to_string().contains("initializers"), "{error}");
+    assert!(error.to_string().contains(what), "{error}");
+}
+
+#[test]
+fn fifty_million_empty_initializers_are_refused_before_decoding() {
+    fifty_million_empty(5, size_of::<TensorProto>(), MAX_TENSORS, "initializers");
 }
 
 #[test]
 fn fifty_million_nodes_are_refused_before_decoding() {
-    let count = 50_000_000;
-    assert!(count * size_of::<NodeProto>() > 4 << 30);
-    let bytes = model_with_graph(&field(1, &[]).repeat(count));
-    let error = refusal(|| from_onnx(&bytes));
-    assert!(
-        matches!(error, ExportError::TooMany { limit, .. } if limit == MAX_NODES),
-        "{error}"
-    );
-    assert!(error.to_string().contains("nodes"), "{error}");
+    fifty_million_empty(1, size_of::<NodeProto>(), MAX_NODES, "nodes");
 }
 
 #[test]
@@ -365,11 +366,8 @@ fn lying_dimensions_are_refused() {
 
 /// Makes a named pipe at `path`, which nothing ever writes into: opening it to read blocks.
 fn named_pipe(path: &Path) {
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
 }
 
 #[test]
@@ -468,24 +466,6 @@ fn operator_sets_7_to_24_of_the_default_domain_are_read_and_others_refused() {
     refused(&two, "two operator sets of the default domain");
 }
 
-fn float_attribute(name: &str, f: f32) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: attribute_type::FLOAT,
-        f: Some(f),
-        ..Default::default()
-    }
-}
-
-fn int_attribute(name: &str, i: i64) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: attribute_type::INT,
-        i: Some(i),
-        ..Default::default()
-    }
-}
-
 #[test]
 fn gemm_is_read_only_with_alpha_and_beta_1_and_no_transposed_input() {
     let with = |attributes: Vec<AttributeProto>| {
@@ -496,10 +476,10 @@ fn gemm_is_read_only_with_alpha_and_beta_1_and_no_transposed_input() {
     let reference = read(&good()).network;
     // Explicit ones and a zero transA are what nn reads anyway.
     let explicit = with(vec![
-        float_attribute("alpha", 1.0),
-        float_attribute("beta", 1.0),
-        int_attribute("transA", 0),
-        int_attribute("transB", 1),
+        AttributeProto::float("alpha", 1.0),
+        AttributeProto::float("beta", 1.0),
+        AttributeProto::int("transA", 0),
+        AttributeProto::int("transB", 1),
     ]);
     assert_eq!(read(&explicit).network.params(), reference.params());
     // transB 0: the weights stored [in, out].
@@ -518,18 +498,24 @@ fn gemm_is_read_only_with_alpha_and_beta_1_and_no_transposed_input() {
     w.dims = vec![inputs as i64, out as i64];
     assert_eq!(read(&untransposed).network.params(), reference.params());
     for (attributes, expected) in [
-        (vec![float_attribute("alpha", 2.0)], "alpha 2"),
-        (vec![float_attribute("beta", 0.5)], "beta 0.5"),
-        (vec![int_attribute("transA", 1)], "transA 1"),
-        (vec![int_attribute("transB", 2)], "transB 2"),
+        (vec![AttributeProto::float("alpha", 2.0)], "alpha 2"),
+        (vec![AttributeProto::float("beta", 0.5)], "beta 0.5"),
+        (vec![AttributeProto::int("transA", 1)], "transA 1"),
+        (vec![AttributeProto::int("transB", 2)], "transB 2"),
         // An alpha given as an integer is not a float 1.
-        (vec![int_attribute("alpha", 2)], "'alpha' is not a float"),
         (
-            vec![float_attribute("transB", 1.0)],
+            vec![AttributeProto::int("alpha", 2)],
+            "'alpha' is not a float",
+        ),
+        (
+            vec![AttributeProto::float("transB", 1.0)],
             "'transB' is not an integer",
         ),
         (
-            vec![int_attribute("transB", 1), int_attribute("transB", 1)],
+            vec![
+                AttributeProto::int("transB", 1),
+                AttributeProto::int("transB", 1),
+            ],
             "the attribute 'transB' twice",
         ),
     ] {
@@ -539,10 +525,7 @@ fn gemm_is_read_only_with_alpha_and_beta_1_and_no_transposed_input() {
 
 #[test]
 fn every_value_is_named_once() {
-    let mut initializer = good();
-    let g = graph(&mut initializer);
-    let copy = g.initializer[0].clone();
-    g.initializer.push(copy);
+    let initializer = changed(|g| g.initializer.push(g.initializer[0].clone()));
     refused(&initializer, "'layer0.weight' is an initializer twice");
     let mut shadowing = good();
     node(&mut shadowing, "Relu").output[0] = "layer1.weight".into();
@@ -550,15 +533,9 @@ fn every_value_is_named_once() {
     let mut output_twice = good();
     node(&mut output_twice, "Relu").output[0] = "layer0.z".into();
     refused(&output_twice, "'layer0.z' is defined twice");
-    let mut input_twice = good();
-    let g = graph(&mut input_twice);
-    let copy = g.input[0].clone();
-    g.input.push(copy);
+    let input_twice = changed(|g| g.input.push(g.input[0].clone()));
     refused(&input_twice, "'input' is listed as a graph input twice");
-    let mut listed_twice = good();
-    let g = graph(&mut listed_twice);
-    let copy = g.output[0].clone();
-    g.output.push(copy);
+    let listed_twice = changed(|g| g.output.push(g.output[0].clone()));
     refused(&listed_twice, "'output' is listed as a graph output twice");
     // Files of IR version 3 list the initializers among the inputs: that is one name.
     let mut ir3 = good();
@@ -624,11 +601,20 @@ fn a_reshape_is_read_only_as_a_flatten_to_the_input_width() {
             "unsupported: operator Reshape (node 'flatten')",
         );
     }
-    let mut allowzero = reshaped(&[-1, 784]);
-    node(&mut allowzero, "Reshape")
-        .attribute
-        .push(int_attribute("allowzero", 1));
-    refused(&allowzero, "with allowzero 1");
+    // allowzero 1 (torch.onnx.export's dynamo exporter) changes only what a 0 means.
+    let allowing = |shape: &[i64], allowzero: i64| {
+        let mut model = reshaped(shape);
+        node(&mut model, "Reshape")
+            .attribute
+            .push(AttributeProto::int("allowzero", allowzero));
+        model
+    };
+    read(&allowing(&[-1, 784], 1));
+    refused(
+        &allowing(&[0, 784], 1),
+        "with allowzero 1 to a shape with a 0",
+    );
+    refused(&allowing(&[-1, 784], 2), "with allowzero 2");
     // Without a Reshape (or Flatten), a Gemm of the [N, 1, 28, 28] input is refused.
     let mut unflattened = reshaped(&[-1, 784]);
     let g = graph(&mut unflattened);
@@ -675,7 +661,7 @@ fn argmax_is_read_only_as_the_last_node_giving_label() {
     graph(&mut unlisted).output.truncate(1);
     refused(&unlisted, "only as the graph output 'label'");
     let mut columns = good();
-    node(&mut columns, "ArgMax").attribute[0] = int_attribute("axis", 0);
+    node(&mut columns, "ArgMax").attribute[0] = AttributeProto::int("axis", 0);
     refused(&columns, "axis 0");
     // Without its ArgMax, the network is the same.
     let mut without = good();
@@ -692,13 +678,15 @@ fn argmax_is_read_only_as_the_last_node_giving_label() {
 fn softmax_is_read_only_on_the_last_axis() {
     for axis in [Some(1), Some(-1), None] {
         let mut model = good();
-        node(&mut model, "Softmax").attribute =
-            axis.map(|a| int_attribute("axis", a)).into_iter().collect();
+        node(&mut model, "Softmax").attribute = axis
+            .map(|a| AttributeProto::int("axis", a))
+            .into_iter()
+            .collect();
         read(&model);
     }
     for axis in [0, 2, -2] {
         let mut model = good();
-        node(&mut model, "Softmax").attribute = vec![int_attribute("axis", axis)];
+        node(&mut model, "Softmax").attribute = vec![AttributeProto::int("axis", axis)];
         refused(&model, &format!("on axis {axis}"));
     }
 }
@@ -1071,4 +1059,38 @@ fn export_replaces_an_output_whole_by_a_rename() {
     assert_eq!(load_any(&out).unwrap().network.params(), network().params());
     // Nothing else is left in the folder: no temporary file.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+}
+
+#[test]
+fn files_larger_than_the_limit_are_refused_from_their_length_unread() {
+    let dir = TempDir::new().unwrap();
+    // Sparse files of 64 GiB that start as ONNX and as safetensors do.
+    let length = 64 << 30;
+    let mut safetensors_start = 100u64.to_le_bytes().to_vec();
+    safetensors_start.push(b'{');
+    for (name, start) in [
+        ("big.onnx", vec![0x08, 0x08]),
+        ("big.safetensors", safetensors_start),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &start).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(length)
+            .unwrap();
+        let error = refusal(|| load_any(&path));
+        assert!(
+            matches!(error, ExportError::TooLarge { bytes, limit, .. }
+                if bytes == length && limit == MAX_FILE_BYTES),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("68719476736 bytes, more than the 536870912 bytes"),
+            "{error}"
+        );
+    }
 }
