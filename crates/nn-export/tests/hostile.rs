@@ -719,6 +719,33 @@ fn non_finite_weights_and_layers_that_do_not_chain_are_refused() {
 }
 
 #[test]
+fn weights_of_another_element_type_or_missing_are_refused() {
+    // DOUBLE is 11: refused, not read as float32.
+    let mut double = good();
+    tensor(&mut double, "layer0.weight").data_type = 11;
+    refused(&double, "unsupported element type 11, not float32");
+    let mut input = good();
+    let value = &mut graph(&mut input).input[0];
+    value
+        .r#type
+        .as_mut()
+        .unwrap()
+        .tensor_type
+        .as_mut()
+        .unwrap()
+        .elem_type = 11;
+    refused(
+        &input,
+        "input 'input': unsupported: element type 11, not float32",
+    );
+    let missing = changed(|g| g.initializer.retain(|t| t.name != "layer1.bias"));
+    refused(&missing, "input 'layer1.bias' is not a constant");
+    let mut both = good();
+    tensor(&mut both, "layer1.bias").float_data = vec![0.0; 3];
+    refused(&both, "both raw_data and float_data");
+}
+
+#[test]
 fn text_from_the_file_cannot_break_the_error_line() {
     let mut model = good();
     let relu = node(&mut model, "Relu");
