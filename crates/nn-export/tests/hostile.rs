@@ -365,11 +365,13 @@ fn lying_dimensions_are_refused() {
 }
 
 /// Makes a named pipe at `path`, which nothing ever writes into: opening it to read blocks.
+#[cfg(unix)]
 fn named_pipe(path: &Path) {
     let made = std::process::Command::new("mkfifo").arg(path).status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
 }
 
+#[cfg(unix)]
 #[test]
 fn external_data_is_refused_and_the_path_it_names_never_opened() {
     let dir = TempDir::new().unwrap();
@@ -969,6 +971,7 @@ fn with_model() -> (TempDir, PathBuf) {
     (dir, input)
 }
 
+#[cfg(unix)]
 #[test]
 fn export_refuses_the_input_itself_under_another_name() {
     let (dir, input) = with_model();
@@ -990,6 +993,7 @@ fn export_refuses_the_input_itself_under_another_name() {
     assert_eq!(std::fs::read(&input).unwrap(), before);
 }
 
+#[cfg(unix)]
 #[test]
 fn export_refuses_an_output_that_is_not_a_regular_file() {
     let dir = TempDir::new().unwrap();
