@@ -135,7 +135,7 @@ struct Entry {
 }
 
 /// A JSON object read key by key, each key at most once, into `Self` (a [`Default`] to which
-/// [`Object::entry`] adds each entry), so that a limit on the entries holds before any entry
+/// [`Object::entry`] adds each entry), so that a limit on its entries is applied before one
 /// more is read.
 trait Object: Default {
     /// What the object is, for serde's error messages.
