@@ -99,6 +99,16 @@ class Checks:
             print("  MISMATCH: " + what, flush=True)
         return bool(condition)
 
+    def finish(self, disagreeing):
+        """Prints the counts; exits with status 1, naming every failure, if any failed."""
+        failed = len(self.failures)
+        print("{} passed, {} failed".format(self.count - failed, failed))
+        if self.failures:
+            print("error: {}:".format(disagreeing), file=sys.stderr)
+            for failure in self.failures:
+                print("  " + failure, file=sys.stderr)
+            sys.exit(1)
+
 
 def read_idx(path):
     """An IDX file (gzipped or not) as a numpy array of uint8."""
@@ -607,13 +617,7 @@ def main():
                           "{:.2e}".format(b), "{:.2e}".format(c)))
     print("Conv graph refused: {}".format(refusal))
     print("{:.1f} s".format(time.monotonic() - started))
-    failed = len(checks.failures)
-    print("{} passed, {} failed".format(checks.count - failed, failed))
-    if checks.failures:
-        print("error: the exported files disagree with nn:", file=sys.stderr)
-        for failure in checks.failures:
-            print("  " + failure, file=sys.stderr)
-        sys.exit(1)
+    checks.finish("the exported files disagree with nn")
 
 
 if __name__ == "__main__":

@@ -161,13 +161,7 @@ def main():
             print("{}: load_state_dict and labels checked{}".format(
                 name, ", PyTorch's ONNX read back" if read_back else ""), flush=True)
     print("{:.1f} s".format(time.monotonic() - started))
-    failed = len(checks.failures)
-    print("{} passed, {} failed".format(checks.count - failed, failed))
-    if checks.failures:
-        print("error: PyTorch and nn disagree:", file=sys.stderr)
-        for failure in checks.failures:
-            print("  " + failure, file=sys.stderr)
-        sys.exit(1)
+    checks.finish("PyTorch and nn disagree")
 
 
 if __name__ == "__main__":
