@@ -1,6 +1,18 @@
 //! The kernels, written once over the vector primitives of [`Simd`] and compiled for each
 //! instruction set: register blocks of rows for the forward product and the weight gradient,
 //! chunks and tiles for wide mini-batches, dot-product tiles for the transposed product.
+//!
+//! On x86-64 every kernel is inlined into the entry point that enables its instruction set
+//! (`x86.rs`), since a function without the target feature would call each intrinsic. On
+//! `wasm32`, where SIMD128 is enabled for the whole build, the kernel of each column count
+//! ([`multiply_rows`], [`outer_rows_in_mode`], [`outer_wide_columns`], [`column_tiles`]) is a
+//! function of its own instead. V8 compiles and optimizes a WebAssembly module function by
+//! function: with all sixteen column counts, both row blocks and both kernels inlined, the
+//! forward product was one function of about 100,000 WebAssembly instructions. Its optimizing
+//! tier took so long to compile that the page's first epoch on 50,000 images ran mostly in the
+//! baseline compiler (1.1-1.5 s in Chromium 148 against 0.3 s for the next ones), and Node 20's
+//! V8 gave it the simpler register allocator it keeps for huge functions, which spilled the
+//! sums of the inner loops. Apart, V8 optimizes only the kernels a network uses, each small.
 
 use std::ops::Range;
 
@@ -271,7 +283,8 @@ unsafe fn outer_block<S: Simd, const N: usize, const V: usize, const TAIL: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 unsafe fn multiply_rows<S: Simd, const N: usize>(
     m: usize,
     rows: Range<usize>,
@@ -294,8 +307,9 @@ unsafe fn multiply_rows<S: Simd, const N: usize>(
 
 /// Columns of a wide mini-batch (more than [`MAX_COLUMNS`]) that [`multiply_any`] keeps in
 /// registers at a time: 2 × 14 sums, two weight vectors and an input fit 32 registers
-/// (AVX-512, SIMD128), 2 × 6 sums, two weight vectors and an input fit 16 (AVX2): two vectors of
-/// rows, so that each input read from memory feeds two multiply-adds.
+/// (AVX-512), 2 × 6 sums, two weight vectors and an input fit 16 (AVX2), 2 × 4 the 12 that
+/// SIMD128 counts (see `wasm.rs`): two vectors of rows, so that each input read from memory
+/// feeds two multiply-adds.
 const fn chunk_columns(registers: usize) -> usize {
     (registers - 3) / 2
 }
@@ -353,7 +367,8 @@ pub(super) unsafe fn multiply_any<S: Simd>(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 unsafe fn outer_rows_in_mode<S: Simd, const N: usize, U: Update>(
     m: usize,
     k: usize,
@@ -435,7 +450,8 @@ unsafe fn outer_wide<S: Simd, U: Update>(
 
 /// [`outer_wide`] for columns `j..j + J` of G, all rows.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 unsafe fn outer_wide_columns<S: Simd, const J: usize, U: Update>(
     m: usize,
     j: usize,
@@ -554,7 +570,8 @@ unsafe fn transposed_tiles<S: Simd, const J: usize, const C: usize>(
 /// Columns `j..j + J` of A against every column of D: tiles of `C` columns of D, then one at a
 /// time for the remainder.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 unsafe fn column_tiles<S: Simd, const J: usize, const C: usize>(
     m: usize,
     k: usize,

@@ -7,7 +7,8 @@ use std::arch::wasm32::*;
 
 use super::Simd;
 
-/// Four floats in a `v128`; tails through a copy of the lanes in use.
+/// Four floats in a `v128`; tails through loads and stores of the lanes in use (one or two
+/// instructions, no copy through memory).
 pub(super) struct Simd128;
 
 // SAFETY: compiled only with the `simd128` target feature, which every call then has; the
@@ -16,9 +17,13 @@ unsafe impl Simd for Simd128 {
     type V = v128;
     type Mask = usize;
     const WIDTH: usize = 4;
-    // Not the machine's count (V8 on x86-64 has 16 xmm registers) but the blocking that runs
-    // fastest under V8: two vectors (8 rows) a block, measured with web/bench/epoch.mjs.
-    const REGISTERS: usize = 32;
+    // Not the machine's count but what V8's code keeps in registers: on x86-64 it allocates 15
+    // of the 16 xmm registers, and a block whose sums, weights and input need more than about
+    // twelve of them spills sums to the stack inside the inner loop. 12 gives one vector (4 rows)
+    // by 10 columns for the book's mini-batch of 10 and two vectors by 4 columns for wide
+    // mini-batches. In Chromium 148, two vectors by 5 or 6 columns ran 2 and 4 times as slow
+    // as these, and 32 (two vectors by 10 columns) 1.8 times as slow.
+    const REGISTERS: usize = 12;
     #[inline(always)]
     unsafe fn zero() -> v128 {
         f32x4_splat(0.0)
@@ -43,13 +48,18 @@ unsafe impl Simd for Simd128 {
     }
     #[inline(always)]
     unsafe fn load_masked(p: *const f32, count: usize) -> v128 {
-        let mut lanes = [0.0f32; 4];
-        for (i, lane) in lanes.iter_mut().enumerate().take(count) {
-            // SAFETY: the caller gives `count` readable floats.
-            *lane = unsafe { *p.add(i) };
+        // SAFETY: the caller gives `count` (1 to 3) readable floats; each load reads only
+        // those and zeroes the other lanes.
+        unsafe {
+            match count {
+                1 => v128_load32_zero(p.cast::<u32>()),
+                2 => v128_load64_zero(p.cast::<u64>()),
+                _ => {
+                    let pair = v128_load64_zero(p.cast::<u64>());
+                    v128_load32_lane::<2>(pair, p.add(2).cast::<u32>())
+                }
+            }
         }
-        // SAFETY: `lanes` holds four floats.
-        unsafe { v128_load(lanes.as_ptr().cast::<v128>()) }
     }
     #[inline(always)]
     unsafe fn store(p: *mut f32, v: v128) {
@@ -58,12 +68,17 @@ unsafe impl Simd for Simd128 {
     }
     #[inline(always)]
     unsafe fn store_masked(p: *mut f32, v: v128, count: usize) {
-        let mut lanes = [0.0f32; 4];
-        // SAFETY: `lanes` holds four floats.
-        unsafe { v128_store(lanes.as_mut_ptr().cast::<v128>(), v) };
-        for (i, &lane) in lanes.iter().enumerate().take(count) {
-            // SAFETY: the caller gives `count` writable floats.
-            unsafe { *p.add(i) = lane };
+        // SAFETY: the caller gives `count` (1 to 3) writable floats; each store writes only
+        // those.
+        unsafe {
+            match count {
+                1 => v128_store32_lane::<0>(v, p.cast::<u32>()),
+                2 => v128_store64_lane::<0>(v, p.cast::<u64>()),
+                _ => {
+                    v128_store64_lane::<0>(v, p.cast::<u64>());
+                    v128_store32_lane::<2>(v, p.add(2).cast::<u32>());
+                }
+            }
         }
     }
     #[inline(always)]
