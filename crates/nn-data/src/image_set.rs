@@ -308,13 +308,16 @@ impl Examples for ImageSet {
         to_unit_interval(self.image(index), self.inverted, column);
     }
 
-    /// Asks the processor to start loading the image's cache lines (x86-64 only; elsewhere the
-    /// hint is dropped). Shuffled mini-batches read images from random places in a 39 MB
-    /// buffer, and without the hint the loader waits on main memory for each of them.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
 
+    /// Asks the processor to start loading the image's cache lines. Shuffled mini-batches read
+    /// images from random places in a 39 MB buffer, and without the hint the loader waits on
+    /// main memory for each of them. On x86-64 a prefetch instruction per line; WebAssembly
+    /// has none, so on `wasm32` one byte of each line is read and dropped: the reads do not
+    /// depend on each other, so the processor has them all in flight at once while the
+    /// current mini-batch is computed. Elsewhere the hint is dropped.
     fn prefetch(&self, index: usize) {
         #[cfg(target_arch = "x86_64")]
         for line in self.image(index).chunks(64) {
@@ -326,7 +329,13 @@ impl Examples for ImageSet {
                 );
             }
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "wasm32")]
+        for line in self.image(index).chunks(64) {
+            // SAFETY: the pointer is the first byte of a live slice; volatile, so that the
+            // read whose value is dropped is still made.
+            unsafe { std::ptr::read_volatile(line.as_ptr()) };
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "wasm32")))]
         let _ = index;
     }
 
