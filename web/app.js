@@ -296,7 +296,9 @@ function runNeurons() {
   const started = performance.now();
   const frame = () => {
     if (id !== animation) return;
-    const shown = Math.min(epochs + 1, Math.ceil((performance.now() - started) / 1500 * (epochs + 1)));
+    // At least the start: the first frame runs at once, often in the same tick of the clock.
+    const shown = Math.max(1, Math.min(epochs + 1,
+      Math.ceil((performance.now() - started) / 1500 * (epochs + 1))));
     for (const r of runs) {
       const out = Array.from(r.output.subarray(0, shown));
       const cost = Array.from(r.costs.subarray(0, shown));
