@@ -10,9 +10,10 @@
 //! function: with all sixteen column counts, both row blocks and both kernels inlined, the
 //! forward product was one function of about 100,000 WebAssembly instructions. Its optimizing
 //! tier took so long to compile that the page's first epoch on 50,000 images ran mostly in the
-//! baseline compiler (1.1-1.5 s in Chromium 148 against 0.3 s for the next ones), and Node 20's
-//! V8 gave it the simpler register allocator it keeps for huge functions, which spilled the
-//! sums of the inner loops. Apart, V8 optimizes only the kernels a network uses, each small.
+//! baseline compiler (0.91-0.96 s in Chromium 148 against 0.29-0.32 s for the next ones; see
+//! docs/performance.md), and Node 20's V8 gave it the simpler register allocator it keeps for
+//! huge functions, which spilled the sums of the inner loops. Apart, V8 optimizes only the
+//! kernels a network uses, each small.
 
 use std::ops::Range;
 
