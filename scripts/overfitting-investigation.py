@@ -4,6 +4,7 @@
         --network2 path/to/network2.py
     MNIST_DIR=... python scripts/overfitting-investigation.py float32 --network2 PATH --seeds 0,1,2
     MNIST_DIR=... python scripts/overfitting-investigation.py seeds --seeds 0-67
+    MNIST_DIR=... python scripts/overfitting-investigation.py replay --seeds 0-10
 
 same-steps: network2.py and our engine (nn.network2) from the same initial weights, trained
 with one mini-batch of all 1,000 images per epoch (so no shuffle can differ) for 50 epochs at
@@ -14,6 +15,12 @@ made float32), on the same seeds: the peak test accuracy over 400 epochs of each
 
 seeds: our engine through nn.network2, with network2.py's initial weights (numpy's generator
 seeded as network2-spread.py seeds it): the peak test accuracy over 400 epochs per seed.
+
+replay: our engine with network2.py's initial weights and network2.py's own shuffles: the list
+of 1,000 examples is shuffled in place by Python's random.shuffle before each epoch, as
+network2.py's SGD does under network2-spread.py's seeding, and each of its mini-batches of 10 is
+given to our engine as a one-epoch SGD call of its own (our shuffle of those 10 changes only
+the order of a sum). Its seeds' peaks can then be set beside network2-spread.py's, seed by seed.
 
 The network is [784, 30, 10] with sigmoid neurons, the cross-entropy cost, "large" N(0, 1)
 initial weights and mini-batches of 10, as in docs/records/overfitting.json. Evaluation is a
@@ -58,11 +65,11 @@ def quiet():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["same-steps", "float32", "seeds"])
+    parser.add_argument("mode", choices=["same-steps", "float32", "seeds", "replay"])
     parser.add_argument("--network2", help="the book's network2.py (same-steps, float32)")
     parser.add_argument("--seeds", default="0,1,2", help="a list 0,1,2 or a range 0-67")
     args = parser.parse_args()
-    if args.mode != "seeds" and not args.network2:
+    if args.mode in ("same-steps", "float32") and not args.network2:
         parser.error("{} needs --network2".format(args.mode))
     training, _, test = mnist_loader.load_data_wrapper()
     train = list(training[:1000])
@@ -111,6 +118,23 @@ def main():
                 assert net.weights[0].dtype == dtype
                 print("{} seed {}: peak test accuracy {:.2f}%".format(
                     np.dtype(dtype).name, seed, peak), flush=True)
+        return
+
+    if args.mode == "replay":
+        for seed in seeds(args.seeds):
+            random.seed(seed)
+            np.random.seed(seed)
+            net = ours.Network([784, 30, 10], cost=ours.CrossEntropyCost)
+            net.large_weight_initializer()
+            data = list(train)
+            peak = 0.0
+            for _ in range(400):
+                random.shuffle(data)
+                with quiet():
+                    for k in range(0, len(data), 10):
+                        net.SGD(data[k:k + 10], 1, 10, 0.5, lmbda=0.0, seed=0)
+                peak = max(peak, test_accuracy(net, images, labels))
+            print("seed {}: peak test accuracy {:.2f}%".format(seed, peak), flush=True)
         return
 
     for seed in seeds(args.seeds):
