@@ -24,7 +24,9 @@ mod expansion;
 mod field;
 
 pub use expansion::DataExpansion;
-use field::{FieldBasis, LANES, fill_normal};
+#[cfg(target_arch = "x86_64")]
+use field::LANES;
+use field::{FieldBasis, fill_normal};
 
 /// Moves the image by whole pixels: `dx` to the right and `dy` down; vacated pixels are 0.
 pub fn shift(src: &[u8], rows: usize, cols: usize, dx: i32, dy: i32, dst: &mut [u8]) {
