@@ -68,6 +68,9 @@ fn value_info(name: &str, elem_type: i32, dims: &[Option<usize>]) -> ValueInfoPr
     }
 }
 
+/// The metadata entry nn writes last in its ONNX files (after every entry a network may lack).
+const NN_LAST_ENTRY: &str = "nn_version";
+
 /// The network as an ONNX model (IR version 8, opset 13): input `input` float32 `[N, n_in]`,
 /// per layer a `Gemm` (`transB` = 1, weights `[out, in]`) and its activation (`Sigmoid`,
 /// `Tanh`, `Relu`, `Softmax` on axis 1, none for the identity), output `output` `[N, k]` and
@@ -77,9 +80,9 @@ fn value_info(name: &str, elem_type: i32, dims: &[Option<usize>]) -> ValueInfoPr
 /// b' = b − W(μ/σ), with σ as the standardization stores it (a pixel that never varies in
 /// the training set has σ raised to its floor, [`nn_core::PIXEL_STD_FLOOR`] times the global
 /// one). A softmax's temperature c is folded into its layer (W' = cW, b' = cb). The
-/// metadata (`metadata_props`) records `sizes`, `activations`, `cost`, `nn_version`,
-/// `standardization_folded` and `framing` when the network has them. Refuses a network that
-/// is not finite.
+/// metadata (`metadata_props`) records `standardization_folded` and `framing` when the network
+/// has them, then `sizes`, `activations`, `cost` and, last, `nn_version`. Refuses a network
+/// that is not finite.
 pub fn to_onnx(network: &Network, cost: &str) -> Result<Vec<u8>, ExportError> {
     check_finite(network)?;
     let layers = network.layers().len();
@@ -152,18 +155,21 @@ pub fn to_onnx(network: &Network, cost: &str) -> Result<Vec<u8>, ExportError> {
         ],
     ));
     let specs: Vec<String> = network.activations().iter().map(|a| a.spec()).collect();
-    let mut metadata = vec![
-        ("sizes", to_json(&network.sizes().to_vec())),
-        ("activations", to_json(&specs)),
-        ("cost", cost.to_string()),
-        ("nn_version", env!("CARGO_PKG_VERSION").to_string()),
-    ];
+    // The entries a network may lack first and `nn_version` last: a file cut between two
+    // entries is then a file without `nn_version`, which `from_onnx` refuses as cut.
+    let mut metadata = Vec::new();
     if !network.standardization().is_none() {
         metadata.push(("standardization_folded", to_json(network.standardization())));
     }
     if let Some(framing) = network.framing() {
         metadata.push(("framing", to_json(&framing)));
     }
+    metadata.extend([
+        ("sizes", to_json(&network.sizes().to_vec())),
+        ("activations", to_json(&specs)),
+        ("cost", cost.to_string()),
+        (NN_LAST_ENTRY, env!("CARGO_PKG_VERSION").to_string()),
+    ]);
     let model = ModelProto {
         ir_version: IR_VERSION,
         opset_import: vec![OperatorSetIdProto {
@@ -288,6 +294,14 @@ pub fn from_onnx(bytes: &[u8]) -> Result<Model, ExportError> {
     onnx_structure::check(bytes)?;
     let model = ModelProto::decode(bytes)?;
     check_opsets(&model.opset_import)?;
+    // Protobuf cannot tell a file cut between two metadata entries from a whole one; nn
+    // writes its last entry last, so that such a cut of nn's file shows.
+    if model.producer_name == "nn" && !model.metadata_props.iter().any(|p| p.key == NN_LAST_ENTRY) {
+        return Err(invalid(format!(
+            "cut short: a file nn wrote ends with the metadata entry '{NN_LAST_ENTRY}', this one \
+             has none"
+        )));
+    }
     let Some(graph) = &model.graph else {
         return Err(invalid("not an ONNX model: no graph".into()));
     };

@@ -151,18 +151,12 @@ fn truncated_files_and_random_bytes_are_refused_in_one_line_naming_the_file() {
         ] {
             refused_file(dir.path(), name, &bytes[..len], &[]);
         }
-        // Every other length too, without a panic. Protobuf cannot tell a cut between two
-        // fields from the end: an ONNX file cut between the metadata entries that follow its
-        // graph is a whole model, which must then be the network written.
+        // Every other length too, without a panic, and none loads: protobuf cannot tell a cut
+        // between two fields from the end, but nn writes its metadata entry `nn_version`
+        // last, and a file nn wrote without it is refused.
         let start = Instant::now();
         for len in 0..bytes.len() {
-            if let Ok(cut) = reader(&bytes[..len]) {
-                let mut bare = good();
-                bare.metadata_props.clear();
-                let graph_end = bare.encode_to_vec().len();
-                assert!(name.ends_with(".onnx") && len >= graph_end, "cut at {len}");
-                assert_eq!(cut.network.params(), network().params());
-            }
+            assert!(reader(&bytes[..len]).is_err(), "{name} cut at {len} loads");
         }
         assert!(start.elapsed() < QUICK * 10);
     }
