@@ -147,6 +147,26 @@ def run(command, expect_success=True):
     return done
 
 
+def arguments(doc):
+    """The nn binary and the MNIST folder given as --nn and --data, resolved."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--nn", required=True, help="the nn binary (target/release/nn)")
+    parser.add_argument("--data", required=True, help="the directory of MNIST's IDX files")
+    args = parser.parse_args()
+    return pathlib.Path(args.nn).resolve(), pathlib.Path(args.data).resolve()
+
+
+def trained(binary, data_dir, path, flags, output_activation):
+    """A model of MODELS trained by `nn train` into path (its output activation then
+    replaced when one is given); returns path and the model's JSON."""
+    run([binary, "train", "--data", data_dir, *TRAIN, *flags, "--save", path])
+    model = json.loads(path.read_text())
+    if output_activation:
+        model["activations"][-1] = output_activation
+        path.write_text(json.dumps(model))
+    return path, model
+
+
 def nn_eval(binary, data_dir, model):
     """`nn eval MODEL --confusion`: the correct count and the confusion matrix it prints."""
     out = run([binary, "eval", model, "--data", data_dir, "--confusion"]).stdout
@@ -539,11 +559,7 @@ def check_refused(checks, binary, data_dir, work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--nn", required=True, help="the nn binary (target/release/nn)")
-    parser.add_argument("--data", required=True, help="the directory of MNIST's IDX files")
-    args = parser.parse_args()
-    binary, data_dir = pathlib.Path(args.nn).resolve(), pathlib.Path(args.data).resolve()
+    binary, data_dir = arguments(__doc__)
     started = time.monotonic()
     checks = Checks()
     version = run([binary, "--version"]).stdout.split()[-1]
@@ -558,12 +574,8 @@ def main():
         png(picture, (x[0].reshape(28, 28) * 255).round().astype(np.uint8))
         for i, (name, flags, output_activation, read_back) in enumerate(MODELS):
             print("{}:".format(name), flush=True)
-            path = work / "m{}.json".format(i)
-            run([binary, "train", "--data", data_dir, *TRAIN, *flags, "--save", path])
-            model = json.loads(path.read_text())
-            if output_activation:
-                model["activations"][-1] = output_activation
-                path.write_text(json.dumps(model))
+            path, model = trained(binary, data_dir, work / "m{}.json".format(i), flags,
+                                  output_activation)
             run([binary, "export", path, path.with_suffix(".onnx")])
             run([binary, "export", path, path.with_suffix(".safetensors")])
 

@@ -24,7 +24,6 @@ Needs torch, safetensors, onnx and numpy. Prints a summary; exits with status 1,
 mismatch, when anything disagrees.
 """
 
-import argparse
 import json
 import pathlib
 import sys
@@ -39,8 +38,8 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from check_exports import (  # noqa: E402
-    MODELS, TORCH_OPSET, TRAIN, Checks, compare, confusion_of, forward, json_layers, nn_eval,
-    run, standardize, test_set)
+    MODELS, TORCH_OPSET, Checks, arguments, compare, confusion_of, forward, json_layers,
+    nn_eval, run, standardize, test_set, trained)
 
 
 class ScaledSoftmax(torch.nn.Module):
@@ -122,11 +121,7 @@ def check_torch_onnx(checks, binary, data_dir, work, name, net, model, confusion
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--nn", required=True, help="the nn binary (target/release/nn)")
-    parser.add_argument("--data", required=True, help="the directory of MNIST's IDX files")
-    args = parser.parse_args()
-    binary, data_dir = pathlib.Path(args.nn).resolve(), pathlib.Path(args.data).resolve()
+    binary, data_dir = arguments(__doc__)
     started = time.monotonic()
     torch.set_num_threads(1)
     checks = Checks()
@@ -135,12 +130,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
         for i, (name, flags, output_activation, _) in enumerate(MODELS):
-            path = work / "m{}.json".format(i)
-            run([binary, "train", "--data", data_dir, *TRAIN, *flags, "--save", path])
-            model = json.loads(path.read_text())
-            if output_activation:
-                model["activations"][-1] = output_activation
-                path.write_text(json.dumps(model))
+            path, model = trained(binary, data_dir, work / "m{}.json".format(i), flags,
+                                  output_activation)
             run([binary, "export", path, path.with_suffix(".safetensors")])
             _, confusion = nn_eval(binary, data_dir, path)
             reference = forward(x, json_layers(model), model["activations"],
