@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// How many symbolic links [`write_with`] follows before it gives up (as Linux's `ELOOP`).
 const MAX_LINKS: usize = 40;
@@ -124,6 +124,80 @@ pub fn open_to_read(path: &Path) -> io::Result<File> {
         }
     }
     File::open(path)
+}
+
+/// Whether two paths name the same file or directory (through links or `..`).
+pub fn same_place(a: &Path, b: &Path) -> bool {
+    match (Identity::of(a), Identity::of(b)) {
+        (Some(a), Some(b)) => a.same(&b),
+        _ => false,
+    }
+}
+
+/// What a path refers to: its canonical form (absolute, links resolved, `.` and `..` applied)
+/// and, for an existing file, its device and inode, which also catch hard links.
+#[derive(Debug)]
+pub struct Identity {
+    canonical: PathBuf,
+    #[cfg(unix)]
+    inode: Option<(u64, u64)>,
+}
+
+impl Identity {
+    /// The identity of `path`, or `None` when it cannot be made absolute.
+    pub fn of(path: &Path) -> Option<Self> {
+        let canonical = resolve(path)?;
+        #[cfg(unix)]
+        let inode = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+        };
+        Some(Self {
+            canonical,
+            #[cfg(unix)]
+            inode,
+        })
+    }
+
+    /// Whether the two are one file or directory: the same device and inode when both exist
+    /// (on Unix), else the same canonical path.
+    pub fn same(&self, other: &Self) -> bool {
+        #[cfg(unix)]
+        if let (Some(a), Some(b)) = (self.inode, other.inode) {
+            return a == b;
+        }
+        self.canonical == other.canonical
+    }
+}
+
+/// `path` made absolute, with every symbolic link of its existing part resolved and `.` and
+/// `..` applied to the rest, so that two spellings of one place compare equal.
+fn resolve(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut resolved = real;
+            for component in rest.into_iter().rev() {
+                match component {
+                    Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    Component::CurDir => {}
+                    other => resolved.push(other),
+                }
+            }
+            return Some(resolved);
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return Some(absolute.clone()),
+        }
+    }
 }
 
 /// The file a chain of symbolic links starting at `path` ends at (`path` itself when it is not

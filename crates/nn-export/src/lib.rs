@@ -316,7 +316,7 @@ fn check_output(input: Option<&Path>, out: &Path) -> Result<(), ExportError> {
         });
     }
     if let Some(input) = input
-        && same_file(input, out)
+        && nn_core::atomic::same_place(input, out)
     {
         return Err(ExportError::SameAsInput(out.to_path_buf()));
     }
@@ -345,27 +345,6 @@ fn not_regular(kind: &std::fs::FileType) -> Option<&'static str> {
         }
     }
     Some("not a file")
-}
-
-/// Whether `input` and the existing file `out` are one file: on Unix the same device and
-/// inode (links followed), so a hard link to the input is the input too; elsewhere the same
-/// path once links are resolved.
-fn same_file(input: &Path, out: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(input), std::fs::metadata(out)) {
-            (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        match (std::fs::canonicalize(input), std::fs::canonicalize(out)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        }
-    }
 }
 
 fn check_finite(network: &Network) -> Result<(), ExportError> {

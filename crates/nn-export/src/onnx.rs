@@ -272,9 +272,10 @@ struct Walk {
 /// `Gemm` (`transB` 0 or 1, `alpha` and `beta` 1, `transA` 0) or `MatMul` then `Add`,
 /// `Sigmoid`, `Tanh`, `Relu`, `Softmax` on the last axis, and before the first layer
 /// `Flatten` (axis 1), `Identity` or `Reshape` (to `[-1, features]`, `[0, features]` or
-/// `[0, -1]`, which keep each example's row; `allowzero` 1 only without a 0); a final `ArgMax` of each row is allowed beside
-/// the output as the graph output `label`. Operator sets [`MIN_OPSET`] to [`MAX_OPSET`] of
-/// the default domain are read; nodes of another domain are refused. Weights may be `raw_data` or `float_data`, as initializers or `Constant`
+/// `[0, -1]`, which keep each example's row; `allowzero` 1 only without a 0); a final
+/// `ArgMax` of each row is allowed beside the output as the graph output `label`. Operator
+/// sets [`MIN_OPSET`] to [`MAX_OPSET`] of the default domain are read; nodes of another domain
+/// are refused. Weights may be `raw_data` or `float_data`, as initializers or `Constant`
 /// nodes; weights in external files are refused (no path a file names is ever read). Every
 /// value must have one name, every attribute a supported value, every weight be finite.
 /// The cost and framing come from the metadata when it has them (the cost is `unknown`

@@ -14,8 +14,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use nn_core::atomic::Identity;
+pub use nn_core::atomic::same_place;
 use nn_data::IdxFiles;
 
 use crate::lock::{Lock, LockError};
@@ -231,77 +233,6 @@ pub fn data_files(files: &IdxFiles) -> Vec<PathBuf> {
         .into_iter()
         .map(|(_, path)| path.to_path_buf())
         .collect()
-}
-
-/// Whether two paths name the same file or directory (through links or `..`).
-pub fn same_place(a: &Path, b: &Path) -> bool {
-    match (Identity::of(a), Identity::of(b)) {
-        (Some(a), Some(b)) => a.same(&b),
-        _ => false,
-    }
-}
-
-/// What a path refers to: its canonical form (see [`resolve`]) and, for an existing file, its device and
-/// inode, which also catch hard links.
-#[derive(Debug)]
-struct Identity {
-    canonical: PathBuf,
-    #[cfg(unix)]
-    inode: Option<(u64, u64)>,
-}
-
-impl Identity {
-    fn of(path: &Path) -> Option<Self> {
-        let canonical = resolve(path)?;
-        #[cfg(unix)]
-        let inode = {
-            use std::os::unix::fs::MetadataExt;
-            std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-        };
-        Some(Self {
-            canonical,
-            #[cfg(unix)]
-            inode,
-        })
-    }
-
-    fn same(&self, other: &Self) -> bool {
-        #[cfg(unix)]
-        if let (Some(a), Some(b)) = (self.inode, other.inode) {
-            return a == b;
-        }
-        self.canonical == other.canonical
-    }
-}
-
-/// `path` made absolute, with every symbolic link of its existing part resolved and `.` and
-/// `..` applied to the rest, so that two spellings of one place compare equal.
-fn resolve(path: &Path) -> Option<PathBuf> {
-    let absolute = std::path::absolute(path).ok()?;
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            let mut resolved = real;
-            for component in rest.into_iter().rev() {
-                match component {
-                    Component::ParentDir => {
-                        resolved.pop();
-                    }
-                    Component::CurDir => {}
-                    other => resolved.push(other),
-                }
-            }
-            return Some(resolved);
-        }
-        match (existing.parent(), existing.components().next_back()) {
-            (Some(parent), Some(last)) => {
-                rest.push(last);
-                existing = parent;
-            }
-            _ => return Some(absolute.clone()),
-        }
-    }
 }
 
 /// Where a model that could not be saved at its destination goes instead: a new file of a
